@@ -1,0 +1,138 @@
+/**
+ * The contract between the rule engine (src/engine) and its consumers: the portable scanstate/loadstate
+ * (src/portable), `rules preview/explain`, `plan`'s size estimate and the capture step. Types only; the
+ * engine implements them in src/engine/index.ts:
+ *
+ *   export function loadRuleSet(input: RuleSetInput): Promise<RuleSet>
+ *   export function evaluateMigration(input: EngineInput): AsyncGenerator<EngineEvent>
+ *   export function estimateMigration(input: EngineInput): Promise<EstimateResult>
+ *
+ * Keep these names and shapes stable; extend with optional fields only.
+ */
+import type { VolumeMap } from '../windows/volume-map.js'
+
+export interface RuleSetInput {
+  /** Local paths of migration XML files (/i:), in command-line order. */
+  ruleFiles: readonly string[]
+  /** Local path of a Config.xml (/config:), optional. */
+  configFile?: string
+}
+
+export interface EngineWarning {
+  /** Stable short code, e.g. 'unknown-element', 'registry-not-evaluated', 'unreadable', 'symlink-loop'. */
+  code: string
+  message: string
+  file?: string
+  line?: number
+  path?: string
+}
+
+/** A profile on the volume (from --users FILE, or discovered under C:\Users). */
+export interface UserProfile {
+  /** DOMAIN\name (local accounts: COMPUTER\name). */
+  account: string
+  /** Windows path of the profile folder, e.g. C:\Users\ann. */
+  profile: string
+  sid?: string
+  /** ISO time of last use (NTUSER.DAT mtime when discovered). */
+  lastUse?: string
+}
+
+export interface UserSelection {
+  /** /ui patterns (DOMAIN\user, wildcards), in order. */
+  ui?: readonly string[]
+  /** /ue patterns. */
+  ue?: readonly string[]
+  /** /uel: a number of days, or a date yyyy/mm/dd (USMT syntax). */
+  uel?: string
+  /** /all */
+  all?: boolean
+  /** /localonly: only fixed drives (no removable, no network). */
+  localOnly?: boolean
+}
+
+export interface UserDecision {
+  account: string
+  profile: string
+  sid?: string
+  migrated: boolean
+  reason: string
+}
+
+export interface EngineInput extends RuleSetInput {
+  volumes: VolumeMap
+  users?: readonly UserProfile[]
+  /** Computer name for %COMPUTERNAME% and local accounts; default 'PC'. */
+  computer?: string
+  selection?: UserSelection
+  /** Reference time for /uel (defaults to now). */
+  now?: Date
+  /** Reuse an already-loaded rule set. */
+  ruleSet?: RuleSet
+}
+
+export interface FileAttributes {
+  readOnly: boolean
+  hidden: boolean
+  system: boolean
+}
+
+export interface IncludedFile {
+  /** Windows path as it exists on the volume (case preserved), e.g. C:\Users\ann\Documents\a.docx */
+  path: string
+  /** Where the bytes are on this machine. */
+  localPath: string
+  /** DOMAIN\name for user-context rules, null for system context. */
+  user: string | null
+  /** Component display name (or urlid) whose rule included it. */
+  component: string
+  /** Human-readable description of the deciding rule, e.g. `MigUser.xml:120 include %CSIDL_PERSONAL%\* [*]`. */
+  rule: string
+  bytes: number
+  mtimeMs: number
+  atimeMs: number
+  birthtimeMs: number
+  attributes: FileAttributes
+}
+
+export interface ExcludedFile {
+  path: string
+  user: string | null
+  /** e.g. 'excluded by rule', 'unconditionalExclude', 'component disabled in Config.xml', 'no include rule' */
+  reason: string
+  rule: string | null
+}
+
+export type EngineEvent =
+  | { kind: 'user'; user: UserDecision }
+  | { kind: 'include'; file: IncludedFile }
+  | { kind: 'exclude'; file: ExcludedFile }
+  | { kind: 'warning'; warning: EngineWarning }
+
+/** Restore-time rules carried from the XML (locationModify, merge) and the component list. */
+export interface RuleSet {
+  files: readonly string[]
+  /** Component names with their Config.xml migrate state. */
+  components: ReadonlyArray<{ name: string; urlid: string; context: 'User' | 'System' | 'UserAndSystem'; migrate: boolean }>
+  warnings: readonly EngineWarning[]
+  /**
+   * Where a captured file goes on restore according to `locationModify` (Move, RelativeMove, ExactMove):
+   * the new Windows path, or null when no rule applies.
+   */
+  relocate(path: string, user: string | null): string | null
+  /** Collision policy from `<merge>` for a captured path (most specific rule wins). */
+  mergePolicy(path: string, user: string | null): 'SourcePriority' | 'DestinationPriority' | 'default'
+}
+
+export interface EstimateTotals {
+  files: number
+  bytes: number
+}
+
+export interface EstimateResult {
+  totals: EstimateTotals
+  byUser: Record<string, EstimateTotals>
+  byComponent: Record<string, EstimateTotals>
+  users: UserDecision[]
+  warnings: EngineWarning[]
+}

@@ -1,0 +1,112 @@
+/**
+ * The one redaction layer. Every sink (CMTrace log, stderr, stdout, --json, error messages, the command
+ * lines we log) passes its text through `redact()`. Secrets are registered from three sources:
+ *  - task-sequence variables whose names look secret (`isSecretName`), registered when an environment loads;
+ *  - values registered at run time (an encryption key read from a file, a password from a policy);
+ *  - well-known command-line forms (`/key:…`, `/lac:…`, `password=…`) masked by pattern even when unknown.
+ */
+export const MASK = '********'
+
+const SECRET_NAME = /password|passwd|secret|key/i
+/** Names that contain "key" but hold no secret (MDT's keyboard settings). */
+const NOT_SECRET = /^(keyboardlocale|keyboardlocalepe|keyboardlayout)$/i
+
+export function isSecretName(name: string): boolean {
+  if (/^_SMSTSReserved/i.test(name)) return true
+  if (NOT_SECRET.test(name)) return false
+  return SECRET_NAME.test(name)
+}
+
+const INLINE_PATTERNS: Array<[RegExp, string]> = [
+  // USMT: /key:"…" /key:… (scanstate, loadstate, usmtutils) and /lac:password
+  [/([/-](?:key|decryptkey|encryptkey|lac)\s*:\s*)("[^"]*"|\S+)/gi, `$1${MASK}`],
+  // key=value forms in command lines and connection strings
+  [/((?:password|passwd|pwd|secret)\s*[=:]\s*)("[^"]*"|[^\s;,&]+)/gi, `$1${MASK}`],
+  // smbclient -U user%password
+  [/(-U\s*\S+?%)(\S+)/g, `$1${MASK}`],
+]
+
+export class Redactor {
+  private readonly secrets = new Set<string>()
+
+  /** Register a secret value; empty values are ignored. Short values are masked as whole tokens only. */
+  add(value: string | undefined | null): void {
+    if (value === undefined || value === null) return
+    const v = String(value)
+    if (v.length === 0) return
+    this.secrets.add(v)
+    // Also mask the forms a value takes when it is quoted or encoded on the way to a log.
+    if (v.includes('\\')) this.secrets.add(v.replace(/\\/g, '\\\\'))
+    this.secrets.add(Buffer.from(v, 'utf8').toString('base64'))
+  }
+
+  /** Register every secret-looking variable of an environment snapshot. */
+  addFromVariables(vars: Record<string, string>): void {
+    for (const [name, value] of Object.entries(vars)) if (isSecretName(name)) this.add(value)
+  }
+
+  get size(): number {
+    return this.secrets.size
+  }
+
+  redact(text: string): string {
+    if (!text) return text
+    let out = text
+    // Longest first, so a secret containing another secret is masked whole.
+    const values = [...this.secrets].sort((a, b) => b.length - a.length)
+    for (const v of values) {
+      if (v.length >= 3) {
+        out = out.split(v).join(MASK)
+      } else {
+        const escaped = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        out = out.replace(new RegExp(`(?<![\\w])${escaped}(?![\\w])`, 'g'), MASK)
+      }
+    }
+    for (const [re, replacement] of INLINE_PATTERNS) out = out.replace(re, replacement)
+    return out
+  }
+
+  /** Redact every string inside a JSON-able value (used for --json output and log data). */
+  redactDeep<T>(value: T): T {
+    if (typeof value === 'string') return this.redact(value) as T
+    if (Array.isArray(value)) return value.map((v) => this.redactDeep(v)) as T
+    if (value && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) {
+      const out: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        out[k] = isSecretName(k) && typeof v === 'string' && v !== '' ? MASK : this.redactDeep(v)
+      }
+      return out as T
+    }
+    return value
+  }
+
+  /** Redact a variables map for display: secret names are masked whatever their value. */
+  maskVariables(vars: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = {}
+    for (const [k, v] of Object.entries(vars)) out[k] = isSecretName(k) && v !== '' ? MASK : this.redact(v)
+    return out
+  }
+}
+
+/** The process-wide redactor every sink uses. */
+export const redactor = new Redactor()
+
+let guarded = false
+/**
+ * Last line of defence: route process.stdout/stderr writes through the redactor, so output from any
+ * library (oclif's help, a stack trace) cannot leak a registered secret.
+ */
+export function installStreamGuards(): void {
+  if (guarded) return
+  guarded = true
+  for (const stream of [process.stdout, process.stderr]) {
+    const original = stream.write.bind(stream) as (...args: unknown[]) => boolean
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (redactor.size > 0 || typeof chunk === 'string') {
+        const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : chunk
+        if (typeof text === 'string') return original(redactor.redact(text), ...rest)
+      }
+      return original(chunk, ...rest)
+    }) as typeof stream.write
+  }
+}

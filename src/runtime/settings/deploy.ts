@@ -1,0 +1,3 @@
+import type { SettingDef } from '../settings.js'
+
+export const DEPLOY_SETTINGS: SettingDef[] = []

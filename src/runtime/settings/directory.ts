@@ -1,0 +1,3 @@
+import type { SettingDef } from '../settings.js'
+
+export const DIRECTORY_SETTINGS: SettingDef[] = []

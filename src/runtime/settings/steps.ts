@@ -1,0 +1,3 @@
+import type { SettingDef } from '../settings.js'
+
+export const STEPS_SETTINGS: SettingDef[] = []

@@ -1,0 +1,28 @@
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import * as path from 'node:path'
+
+/**
+ * Write a file atomically: a temp file beside it, fsync, rename over the target. A crash leaves either
+ * the old file or the new one, never a torn one.
+ */
+export function writeFileAtomic(file: string, data: string | Buffer): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`)
+  const fd = openSync(tmp, 'wx', 0o600)
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
+    let off = 0
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+    fsyncSync(fd)
+  } catch (err) {
+    closeSync(fd)
+    try { unlinkSync(tmp) } catch { /* best effort */ }
+    throw err
+  }
+  closeSync(fd)
+  try {
+    renameSync(tmp, file)
+  } catch (err) {
+    try { unlinkSync(tmp) } catch { /* best effort */ }
+    throw err
+  }
+}

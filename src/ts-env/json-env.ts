@@ -1,0 +1,80 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { UsmtStepsError } from '../runtime/errors.js'
+import { writeFileAtomic } from './atomic-file.js'
+import { VariableMap } from './rules.js'
+import type { TsEnvironment } from './types.js'
+
+/**
+ * `json:FILE` — a JSON object of name → string. A missing file is an empty environment (created on
+ * first commit); a malformed one is an error and is never overwritten. Writes are atomic.
+ */
+export class JsonTsEnvironment implements TsEnvironment {
+  readonly kind = 'json' as const
+  readonly writable = true
+  readonly description: string
+  private readonly vars: VariableMap
+
+  constructor(readonly file: string) {
+    this.description = `json:${file}`
+    this.vars = new VariableMap(JsonTsEnvironment.read(file))
+  }
+
+  static read(file: string): Record<string, string> {
+    if (!existsSync(file)) return {}
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (err) {
+      throw new UsmtStepsError('USM0018', `cannot read ${file}: ${(err as Error).message}`, { cause: err })
+    }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text.replace(/^\uFEFF/, ''))
+    } catch (err) {
+      throw new UsmtStepsError('USM0015', `${file} is not valid JSON: ${(err as Error).message}`, { cause: err, data: { file } })
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new UsmtStepsError('USM0015', `${file} must hold a JSON object of variable names to string values`, { data: { file } })
+    }
+    const out: Record<string, string> = {}
+    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+      if (typeof v !== 'string') {
+        throw new UsmtStepsError('USM0015', `${file}: variable ${k} must be a string, found ${v === null ? 'null' : typeof v}`, { data: { file, name: k } })
+      }
+      out[k] = v
+    }
+    return out
+  }
+
+  get(name: string): string | undefined {
+    return this.vars.get(name)
+  }
+
+  list(): Record<string, string> {
+    return this.vars.list()
+  }
+
+  set(name: string, value: string): void {
+    this.vars.set(name, value)
+  }
+
+  pending(): string[] {
+    return this.vars.pending()
+  }
+
+  async commit(): Promise<void> {
+    if (this.vars.pending().length === 0) return
+    // Re-read so that concurrent writers' other variables survive; then apply our changes.
+    const current = new VariableMap(JsonTsEnvironment.read(this.file))
+    for (const { name, value } of this.vars.changes()) {
+      // Bypass validation: already validated in set().
+      current.set(name, value)
+    }
+    try {
+      writeFileAtomic(this.file, `${JSON.stringify(current.list(), null, 2)}\n`)
+    } catch (err) {
+      throw new UsmtStepsError('USM0018', `cannot write ${this.file}: ${(err as Error).message}`, { cause: err })
+    }
+    this.vars.markCommitted()
+  }
+}

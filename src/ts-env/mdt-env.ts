@@ -1,0 +1,105 @@
+import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs'
+import { UsmtStepsError } from '../runtime/errors.js'
+import { writeFileAtomic } from './atomic-file.js'
+import { VariableMap } from './rules.js'
+import type { TsEnvironment } from './types.js'
+import { EMPTY_VARIABLES_DAT, parseVariablesDat, serializeVariablesDat, variablesOf } from './variables-dat.js'
+
+/** Windows locations MDT uses for VARIABLES.DAT (full OS first, then the WinPE RAM drive). */
+export const MDT_VARIABLES_DAT_LOCATIONS = ['%SystemDrive%\\MININT\\SMSOSD\\OSDLOGS\\VARIABLES.DAT', 'X:\\MININT\\SMSOSD\\OSDLOGS\\VARIABLES.DAT']
+
+export interface LockOptions {
+  /** How long to wait for another holder (ms). MDT retries every 10 ms without limit; we give up and say so. */
+  timeoutMs?: number
+  retryMs?: number
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+/**
+ * Hold `VARIABLES.DAT.LOCK` (created exclusively, as ZTIUtility does) around `fn`. The lock file is
+ * removed afterwards even when `fn` throws.
+ */
+export function withVariablesLock<T>(datFile: string, fn: () => T, opts: LockOptions = {}): T {
+  const lock = `${datFile}.LOCK`
+  const deadline = Date.now() + (opts.timeoutMs ?? 5000)
+  let fd: number | undefined
+  for (;;) {
+    try {
+      fd = openSync(lock, 'wx')
+      break
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'EEXIST') throw new UsmtStepsError('USM0018', `cannot create ${lock}: ${(err as Error).message}`, { cause: err })
+      if (Date.now() >= deadline) {
+        let age = ''
+        try { age = ` (lock is ${Math.round((Date.now() - statSync(lock).mtimeMs) / 1000)} s old)` } catch { /* vanished */ }
+        throw new UsmtStepsError('USM0016', `${lock} is held by another process${age}`, { data: { lock } })
+      }
+      sleepSync(opts.retryMs ?? 10)
+    }
+  }
+  try {
+    return fn()
+  } finally {
+    closeSync(fd)
+    try { unlinkSync(lock) } catch { /* already gone */ }
+  }
+}
+
+/** `mdt:FILE` — MDT's VARIABLES.DAT with ZTIUtility's lock semantics. */
+export class MdtTsEnvironment implements TsEnvironment {
+  readonly kind = 'mdt' as const
+  readonly writable = true
+  readonly description: string
+  private readonly vars: VariableMap
+
+  constructor(readonly file: string, private readonly lockOptions: LockOptions = {}) {
+    this.description = `mdt:${file}`
+    this.vars = new VariableMap(withVariablesLock(file, () => variablesOf(this.readDoc()), lockOptions))
+  }
+
+  private readDoc(): ReturnType<typeof parseVariablesDat> {
+    if (!existsSync(this.file)) return parseVariablesDat(Buffer.from(EMPTY_VARIABLES_DAT), this.file)
+    let buf: Buffer
+    try {
+      buf = readFileSync(this.file)
+    } catch (err) {
+      throw new UsmtStepsError('USM0018', `cannot read ${this.file}: ${(err as Error).message}`, { cause: err })
+    }
+    return parseVariablesDat(buf, this.file)
+  }
+
+  get(name: string): string | undefined {
+    return this.vars.get(name)
+  }
+
+  list(): Record<string, string> {
+    return this.vars.list()
+  }
+
+  set(name: string, value: string): void {
+    this.vars.set(name, value)
+  }
+
+  pending(): string[] {
+    return this.vars.pending()
+  }
+
+  async commit(): Promise<void> {
+    const changes = this.vars.changes()
+    if (changes.length === 0) return
+    withVariablesLock(this.file, () => {
+      const doc = this.readDoc() // re-read under the lock: keep what other steps wrote meanwhile
+      const out = serializeVariablesDat(doc, changes)
+      try {
+        writeFileAtomic(this.file, out)
+      } catch (err) {
+        throw new UsmtStepsError('USM0018', `cannot write ${this.file}: ${(err as Error).message}`, { cause: err })
+      }
+    }, this.lockOptions)
+    this.vars.markCommitted()
+  }
+}

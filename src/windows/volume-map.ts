@@ -1,0 +1,84 @@
+import * as nodePath from 'node:path'
+import { UsmtStepsError } from '../runtime/errors.js'
+import { driveOf, normalize, parseWinPath, resolveDots } from './path.js'
+
+/**
+ * Maps Windows drive letters to local directories, so a Windows volume (a mounted disk, an offline
+ * Windows folder, the bundled sample machine) can be read on any OS. `--volume C=DIR` declares a fixed
+ * drive, `--removable E=DIR` a removable one.
+ */
+export interface VolumeSpec {
+  letter: string // 'C:'
+  root: string // local directory (absolute)
+  removable: boolean
+}
+
+export class VolumeMap {
+  readonly volumes: readonly VolumeSpec[]
+
+  constructor(volumes: VolumeSpec[]) {
+    const seen = new Set<string>()
+    for (const v of volumes) {
+      if (seen.has(v.letter)) throw new UsmtStepsError('USM0002', `drive ${v.letter} is mapped twice`)
+      seen.add(v.letter)
+    }
+    this.volumes = volumes
+  }
+
+  /** Parse `C=DIR` / `C:=DIR` flag values. */
+  static parse(fixed: readonly string[] = [], removable: readonly string[] = [], cwd = process.cwd()): VolumeMap {
+    const specs: VolumeSpec[] = []
+    const one = (raw: string, isRemovable: boolean): VolumeSpec => {
+      const m = /^([A-Za-z]):?=(.+)$/.exec(raw)
+      if (!m) {
+        throw new UsmtStepsError('USM0002', `invalid volume mapping "${raw}"`, {
+          actions: ['Write the mapping as LETTER=DIRECTORY, for example --volume C=./samples/machine/C'],
+        })
+      }
+      return { letter: `${m[1].toUpperCase()}:`, root: nodePath.resolve(cwd, m[2]), removable: isRemovable }
+    }
+    for (const f of fixed) specs.push(one(f, false))
+    for (const r of removable) specs.push(one(r, true))
+    return new VolumeMap(specs)
+  }
+
+  get(letter: string): VolumeSpec | undefined {
+    const l = letter.toUpperCase().replace(/:?$/, ':')
+    return this.volumes.find((v) => v.letter === l)
+  }
+
+  fixed(): VolumeSpec[] {
+    return this.volumes.filter((v) => !v.removable)
+  }
+
+  /**
+   * The local path of a Windows path, or null when its drive is not mapped. Segments are joined as they
+   * are: lookups that need Windows' case-insensitivity go through `resolveCaseInsensitive`.
+   */
+  toLocal(winPath: string): string | null {
+    const parsed = parseWinPath(winPath)
+    if (parsed.kind !== 'drive') return null
+    const vol = this.get(parsed.root)
+    if (!vol) return null
+    const segs = resolveDots(parsed.segments)
+    if (segs === null) return null
+    return segs.length ? nodePath.join(vol.root, ...segs) : vol.root
+  }
+
+  /** The Windows path of a local path inside one of the volumes, or null. */
+  toWindows(localPath: string): string | null {
+    const abs = nodePath.resolve(localPath)
+    for (const v of this.volumes) {
+      const rel = nodePath.relative(v.root, abs)
+      if (rel === '' ) return `${v.letter}\\`
+      if (!rel.startsWith('..') && !nodePath.isAbsolute(rel)) return normalize(`${v.letter}\\${rel.split(nodePath.sep).join('\\')}`)
+    }
+    return null
+  }
+
+  /** The drive letter of a Windows path when it is mapped here. */
+  volumeOf(winPath: string): VolumeSpec | undefined {
+    const d = driveOf(winPath)
+    return d ? this.get(d) : undefined
+  }
+}

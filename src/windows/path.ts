@@ -79,7 +79,12 @@ function format(parsed: ParsedWinPath, segments: readonly string[]): string {
  */
 export function normalize(p: string): string {
   const parsed = parseWinPath(p)
-  const segs = resolveDots(parsed.segments) ?? []
+  const segs: string[] = []
+  for (const s of parsed.segments) {
+    if (s === '.') continue
+    if (s === '..') segs.pop() // Windows clamps at the root: C:\..\x is C:\x
+    else segs.push(s)
+  }
   return format(parsed, segs)
 }
 

@@ -1,0 +1,45 @@
+import { expect } from 'chai'
+import { isSecretName, MASK, Redactor } from '../../../src/runtime/redact.js'
+
+describe('runtime/redact', () => {
+  it('recognises secret variable names', () => {
+    for (const n of ['OSDMigrateLocalAccountPassword', 'UserDataKey', 'USMTStepsEncryptionKey', '_SMSTSReserved1-000', '_SMSTSReserved2', 'ClientSecret', 'UserPassword']) {
+      expect(isSecretName(n), n).to.equal(true)
+    }
+    for (const n of ['OSDStateStorePath', 'KeyboardLocale', 'UDShare', '_SMSTSLogPath']) expect(isSecretName(n), n).to.equal(false)
+  })
+
+  it('masks registered values, their escaped and base64 forms, longest first', () => {
+    const r = new Redactor()
+    r.add('C:\\keys\\k1')
+    r.add('hunter22')
+    r.add('hunter22-long')
+    const b64 = Buffer.from('hunter22').toString('base64')
+    const out = r.redact(`key=hunter22-long pw hunter22 path C:\\\\keys\\\\k1 b64 ${b64}`)
+    expect(out).to.not.include('hunter22')
+    expect(out).to.not.include('k1')
+    expect(out).to.not.include(b64)
+  })
+
+  it('masks short secrets only as whole tokens', () => {
+    const r = new Redactor()
+    r.add('ab')
+    expect(r.redact('ab cab ab.')).to.equal(`${MASK} cab ${MASK}.`)
+  })
+
+  it('masks USMT and smbclient command-line forms even for unknown values', () => {
+    const r = new Redactor()
+    expect(r.redact('scanstate \\\\s\\x /i:a.xml /encrypt /key:"my secret" /lac:Pa55 /v:5')).to.equal(`scanstate \\\\s\\x /i:a.xml /encrypt /key:${MASK} /lac:${MASK} /v:5`)
+    expect(r.redact('smbclient -U user%pw //h/s')).to.equal(`smbclient -U user%${MASK} //h/s`)
+    expect(r.redact('password=abc;x')).to.equal(`password=${MASK};x`)
+  })
+
+  it('redacts deep structures and masks secret-named keys', () => {
+    const r = new Redactor()
+    r.add('s3cret!')
+    expect(r.redactDeep({ a: ['x s3cret! y'], UserDataKey: 'whatever', nested: { OSDMigrateLocalAccountPassword: 'p' } })).to.deep.equal({
+      a: [`x ${MASK} y`], UserDataKey: MASK, nested: { OSDMigrateLocalAccountPassword: MASK },
+    })
+    expect(r.maskVariables({ UserPassword: 'p', A: 'b' })).to.deep.equal({ UserPassword: MASK, A: 'b' })
+  })
+})

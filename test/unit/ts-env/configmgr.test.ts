@@ -1,0 +1,64 @@
+import { expect } from 'chai'
+import { readFileSync } from 'node:fs'
+import * as path from 'node:path'
+import { ConfigMgrTsEnvironment } from '../../../src/ts-env/configmgr-env.js'
+import { openTsEnvironment } from '../../../src/ts-env/index.js'
+import { UsmtStepsError } from '../../../src/runtime/errors.js'
+import { chunkPairs, decodeResponse, encodeRequest, hexDecode, hexEncode, MAX_REQUEST_CHARS } from '../../../src/windows/com-bridge.js'
+import { comDoubleEnv, readComDoubleState } from '../../helpers/com-double.js'
+import { tempDir } from '../../helpers/fixtures.js'
+
+/** Runs the real bridge code against the strict powershell.exe / cscript.exe double (test/doubles). */
+describe('ts-env/configmgr through the COM bridge (double)', function () {
+  this.timeout(60000)
+  let t: ReturnType<typeof tempDir>
+  let saved: NodeJS.ProcessEnv
+  beforeEach(() => { t = tempDir(); saved = { ...process.env } })
+  afterEach(() => { process.env = saved; t.cleanup() })
+
+  const use = (env: Record<string, string>): void => { Object.assign(process.env, env) }
+
+  it('encodes the wire format both ways, including non-ASCII and separators', () => {
+    const s = 'C:\\Users\\Zoë;"$(x)"\u2028'
+    expect(hexDecode(hexEncode(s))).to.equal(s)
+    expect(encodeRequest('write', ['A', 'b;c'])).to.match(/^v1;write;[0-9a-f;]+$/)
+    expect(decodeResponse(`noise\r\nOK;${hexEncode('x')}\r\n`)).to.deep.equal(['x'])
+    const pairs: Array<[string, string]> = Array.from({ length: 20 }, (_, i) => [`V${i}`, 'x'.repeat(4000)])
+    for (const c of chunkPairs(pairs)) expect(encodeRequest('write', c).length).to.be.at.most(MAX_REQUEST_CHARS)
+    expect(chunkPairs(pairs).flat().length).to.equal(40)
+  })
+
+  for (const mode of ['powershell', 'wsh'] as const) {
+    it(`reads and writes variables in a running task sequence via ${mode}`, async () => {
+      const state = path.join(t.dir, 'state.json')
+      const log = path.join(t.dir, 'calls.log')
+      use(comDoubleEnv(state, { inTaskSequence: true, variables: { _SMSTSLogPath: 'C:\\Windows\\CCM\\Logs\\SMSTSLog', OSDStateStorePath: '\\\\srv\\s$\\PC1', Quote: '$(Remove-Item C:\\)' } }, mode, log))
+      const env = await ConfigMgrTsEnvironment.open({ platform: 'win32', env: process.env })
+      expect(env.get('osdstatestorepath')).to.equal('\\\\srv\\s$\\PC1')
+      expect(env.get('quote')).to.equal('$(Remove-Item C:\\)')
+      env.set('USMTStepsLastResult', 'Success')
+      env.set('Quote', '')
+      env.set('Evil', "'; Remove-Item -Recurse C:\\ ; '")
+      await env.commit()
+      const after = readComDoubleState(state)
+      expect(after.variables).to.deep.equal({ _SMSTSLogPath: 'C:\\Windows\\CCM\\Logs\\SMSTSLog', OSDStateStorePath: '\\\\srv\\s$\\PC1', USMTStepsLastResult: 'Success', Evil: "'; Remove-Item -Recurse C:\\ ; '" })
+      // Nothing but the fixed script crossed the command line: the double checked it byte for byte.
+      const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv: string[] })
+      for (const c of calls) expect(c.argv.join(' ')).to.not.include('Remove-Item')
+    })
+  }
+
+  it('fails fast with USM0011 when no task sequence is running, and auto-detection falls back', async () => {
+    use(comDoubleEnv(path.join(t.dir, 'state.json'), { inTaskSequence: false, variables: {} }))
+    let err: unknown
+    try { await ConfigMgrTsEnvironment.open({ platform: 'win32', env: process.env }) } catch (e) { err = e }
+    expect((err as UsmtStepsError).code).to.equal('USM0011')
+    expect((err as Error).message).to.match(/0x80040154/)
+    expect((await openTsEnvironment(undefined, { platform: 'win32', env: process.env })).kind).to.equal('env')
+  })
+
+  it('auto-detects configmgr when the COM object answers', async () => {
+    use(comDoubleEnv(path.join(t.dir, 'state.json'), { inTaskSequence: true, variables: { A: '1' } }))
+    expect((await openTsEnvironment(undefined, { platform: 'win32', env: process.env })).kind).to.equal('configmgr')
+  })
+})

@@ -8,7 +8,9 @@ import { exitCodeOf, type ExitName } from '../runtime/exit-codes.js'
 import { installStreamGuards, redactor } from '../runtime/redact.js'
 import { resolveSetting, type SettingValue } from '../runtime/settings.js'
 import { settingDef } from '../runtime/settings/index.js'
+import { PhaseClock, writeRunRecord, type CommandRecord, type RunRecord } from '../runtime/run-record.js'
 import { resultVariables, summaryLine, type StepStatus } from '../runtime/step-result.js'
+import * as os from 'node:os'
 import { openTsEnvironment, type TsEnvironment } from '../ts-env/index.js'
 
 /** What a command's `execute` returns. */
@@ -40,6 +42,10 @@ export interface StepContext {
   /** A registered setting, resolved flag > TS variable > env > default. */
   setting(key: string): Promise<SettingValue>
   warn(message: string): void
+  /** Record a child command for the run record and the report (the command line is redacted). */
+  recordCommand(command: CommandRecord): void
+  /** The folder of usmt-steps.log once known (run records and copied USMT logs go there). */
+  logDir(): string | undefined
 }
 
 /**
@@ -77,7 +83,10 @@ export abstract class StepCommand<R = unknown> extends Command {
     let tsEnvOpened: TsEnvironment | undefined
     let flags: Record<string, unknown> = {}
     const env = process.env
-    const progress = new ProgressReporter([])
+    const started = Date.now()
+    const clock = new PhaseClock()
+    const commands: CommandRecord[] = []
+    const progress = new ProgressReporter([], (u) => clock.mark(u.phase))
     const ctx: StepContext = {
       get json() { return json },
       cwd: process.cwd(),
@@ -107,7 +116,13 @@ export abstract class StepCommand<R = unknown> extends Command {
         warnings.push(redactor.redact(message))
         logger.warn(message)
       },
+      recordCommand: (c) => {
+        commands.push({ ...c, commandLine: redactor.redact(c.commandLine) })
+        logger.info(`ran (exit ${c.exitCode ?? 'none'}, ${c.durationMs} ms): ${c.commandLine}`)
+      },
+      logDir: () => (logger.path ? nodePath.dirname(logger.path) : undefined),
     }
+    let record: Pick<RunRecord, 'status' | 'exitCode' | 'summary' | 'result' | 'error'> | undefined
     let progressRef = progress
     let status: StepStatus = 'error'
     let exitCode = 1
@@ -128,7 +143,7 @@ export abstract class StepCommand<R = unknown> extends Command {
         }
       }
       logger.setMaxBytes(Number(await ctx.setting('logMaxBytes')))
-      progressRef = new ProgressReporter(await this.progressSinks(ctx, String(await ctx.setting('progress')), json))
+      progressRef = new ProgressReporter(await this.progressSinks(ctx, String(await ctx.setting('progress')), json), (u) => clock.mark(u.phase))
       const outcome = await this.execute(ctx, flags, parsed.args as Record<string, unknown>)
       await progressRef.end()
       status = outcome.status ?? (warnings.length > 0 ? 'warning' : 'success')
@@ -137,6 +152,7 @@ export abstract class StepCommand<R = unknown> extends Command {
       if (ctor.recordsResult) Object.assign(vars, resultVariables(this.stepName(), status, exitCode, outcome.summary))
       await this.writeVariables(ctx, tsEnvOpened, vars, Boolean(outcome.variables && Object.keys(outcome.variables).length > 0))
       logger.info(`${this.stepName()} finished: ${outcome.summary} (exit ${exitCode})`)
+      record = { result: outcome.result, summary: outcome.summary, status, exitCode }
       if (json) {
         process.stdout.write(`${JSON.stringify(redactor.redactDeep({ status, result: outcome.result, warnings }), null, 2)}\n`)
       } else {
@@ -151,6 +167,7 @@ export abstract class StepCommand<R = unknown> extends Command {
       logger.setEcho(false)
       logger.error(`${err.headline}${err.actions.length ? ` | Try this: ${err.actions.join(' ')}` : ''}`)
       if (err.code === 'USM0001' && raw instanceof Error && raw.stack) logger.error(raw.stack)
+      record = { summary: err.message, status: 'error', exitCode, error: { code: err.code, message: err.message, actions: err.actions, data: err.data } }
       if (ctor.recordsResult && tsEnvOpened?.writable) {
         try {
           await this.writeVariables(ctx, tsEnvOpened, resultVariables(this.stepName(), 'error', exitCode, err.message, err.code), true)
@@ -167,6 +184,19 @@ export abstract class StepCommand<R = unknown> extends Command {
         if (ctor.recordsResult) process.stdout.write(`${redactor.redact(summaryLine(this.stepName(), 'error', err.message, err.code))}\n`)
       }
     } finally {
+      clock.close()
+      const dir = ctx.logDir()
+      if (ctor.recordsResult && dir && record) {
+        try {
+          writeRunRecord(dir, {
+            schema: 1, step: this.stepName(), computer: (tsEnvOpened?.get('_SMSTSMachineName') ?? tsEnvOpened?.get('OSDComputerName') ?? os.hostname()),
+            version: this.config.version, startedAt: new Date(started).toISOString(), finishedAt: new Date().toISOString(), durationMs: Date.now() - started,
+            warnings, phases: clock.phases, commands, ...record,
+          })
+        } catch (e) {
+          logger.error(`could not write the run record: ${(e as Error).message}`)
+        }
+      }
       logger.flushToFallback()
     }
     process.exitCode = exitCode

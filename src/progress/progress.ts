@@ -22,9 +22,10 @@ export class ProgressReporter {
   private last: ProgressUpdate | undefined
   private heartbeat: NodeJS.Timeout | undefined
 
-  constructor(private readonly sinks: ProgressSink[]) {}
+  constructor(private readonly sinks: ProgressSink[], private readonly onUpdate?: (u: ProgressUpdate) => void) {}
 
   update(u: ProgressUpdate): void {
+    this.onUpdate?.(u)
     const clean: ProgressUpdate = {
       phase: u.phase,
       percent: u.percent === undefined ? undefined : Math.max(0, Math.min(100, Math.round(u.percent * 10) / 10)),

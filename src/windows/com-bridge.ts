@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
-import { execa } from 'execa'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { BRIDGE_ENV_VAR, JSCRIPT_BRIDGE_SCRIPT, POWERSHELL_BRIDGE_SCRIPT } from './bridge-scripts.js'
 
@@ -93,6 +92,7 @@ export const MAX_REQUEST_CHARS = 30000
 export async function callBridge(host: BridgeHost, op: BridgeOp, fields: readonly string[] = [], timeoutMs = 60000): Promise<string[]> {
   const request = encodeRequest(op, fields)
   if (request.length > MAX_REQUEST_CHARS) throw new UsmtStepsError('USM0019', `bridge request too large (${request.length} characters)`)
+  const { execa } = await import('execa') // lazy: most commands never start a bridge
   let result
   try {
     result = await execa(host.executable, hostArgv(host), {

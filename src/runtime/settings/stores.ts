@@ -1,3 +1,53 @@
 import type { SettingDef } from '../settings.js'
 
-export const STORES_SETTINGS: SettingDef[] = []
+export const STORES_SETTINGS: SettingDef[] = [
+  {
+    key: 'storePolicy', area: 'stores', type: 'path', flag: 'policy', tsVariables: ['USMTStepsPolicy'], envVar: 'USMT_STEPS_POLICY',
+    description: 'Store policy file (JSON or YAML): preferred and allowed stores, shares, free-space minimums, encryption, retention',
+  },
+  {
+    key: 'planFacts', area: 'stores', type: 'path', flag: 'facts', envVar: 'USMT_STEPS_FACTS',
+    description: 'Machine facts as JSON (volumes, free space, BitLocker, WinPE, size estimate) instead of probing this machine',
+  },
+  {
+    key: 'planScenario', area: 'stores', type: 'enum', flag: 'scenario', tsVariables: ['USMTStepsScenario'], choices: ['refresh', 'replace'],
+    description: 'Deployment scenario; when unset, DeploymentType=REPLACE means replace and anything else refresh',
+  },
+  {
+    key: 'planEstimateBytes', area: 'stores', type: 'integer', flag: 'estimate-bytes', tsVariables: ['USMTStepsEstimateBytes'], min: 0,
+    description: 'Size estimate of the user state in bytes (overrides estimateBytes of the facts)',
+  },
+  {
+    key: 'storeTransport', area: 'stores', type: 'enum', flag: 'transport', tsVariables: ['USMTStepsStoreTransport'], envVar: 'USMT_STEPS_STORE_TRANSPORT',
+    choices: ['auto', 'fs', 'smbclient'], default: 'auto',
+    description: 'How shares are reached: fs (UNC paths on Windows, a mounted share elsewhere), smbclient (Samba client, SMB3 signed); auto = fs on Windows, smbclient elsewhere',
+  },
+  {
+    key: 'storeShareMount', area: 'stores', type: 'path', flag: 'mount', envVar: 'USMT_STEPS_SHARE_MOUNT',
+    description: 'fs transport off Windows: local folder where the share root is mounted (e.g. /mnt/migstore)',
+  },
+  {
+    key: 'storeRequestType', area: 'stores', type: 'enum', flag: 'type', tsVariables: ['OSDStateRequestType', 'USMTStepsStoreRequestType'], choices: ['capture', 'restore'],
+    description: 'Whether the store is requested/released for capture or for restore',
+  },
+  {
+    key: 'storeRetryCount', area: 'stores', type: 'integer', flag: 'retry-count', tsVariables: ['OSDStateSMPRetryCount'], default: '3', min: 0, max: 30,
+    description: 'How many times store request retries finding a share before it fails (as Request State Store)',
+  },
+  {
+    key: 'storeRetryTime', area: 'stores', type: 'integer', flag: 'retry-time', tsVariables: ['OSDStateSMPRetryTime'], default: '10', min: 0, max: 600,
+    description: 'Seconds between store request retries',
+  },
+  {
+    key: 'storeFallbackToNaa', area: 'stores', type: 'boolean', tsVariables: ['OSDStateFallbackToNAA'], default: 'false',
+    description: 'Use the network access account (_SMSTSReserved1/2) when no MDT credentials (UserID/UserPassword) are set',
+  },
+  {
+    key: 'storeComputerName', area: 'stores', type: 'string', flag: 'computer', tsVariables: ['_SMSTSMachineName', 'OSDComputerName', 'ComputerName'], envVar: 'COMPUTERNAME',
+    description: 'This computer\'s name, as recorded in store records and matched against computer associations',
+  },
+  {
+    key: 'storeLocalPath', area: 'stores', type: 'path', flag: 'local-path', tsVariables: ['USMTStepsStoreLocalPath'],
+    description: 'Local staging folder that scanstate writes to / loadstate reads from when the transport cannot open the share as a path (smbclient)',
+  },
+]

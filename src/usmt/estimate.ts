@@ -1,0 +1,63 @@
+/**
+ * The `/p:FILE` space estimate (usmt.md §4) and the `/listfiles:FILE` list.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs'
+
+export interface SpaceEstimate {
+  /** Bytes needed to host the store (rounded up to whole clusters per file). */
+  storeBytes: number
+  clusterSize: number
+  /** Temporary working space in bytes (not counting USMT's 250 MB minimum). */
+  temporaryBytes: number
+}
+
+/** The documented `<PreMigration>` document. */
+export function formatEstimateXml(e: SpaceEstimate): string {
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<PreMigration>',
+    '  <storeSize>',
+    `    <size clusterSize="${e.clusterSize}">${Math.round(e.storeBytes)}</size>`,
+    '  </storeSize>',
+    '  <temporarySpace>',
+    `    <size>${Math.round(e.temporaryBytes)}</size>`,
+    '  </temporarySpace>',
+    '</PreMigration>',
+    '',
+  ].join('\r\n')
+}
+
+/** Read back `/PreMigration/storeSize/size` and the temporary space (for consumers of the estimate). */
+export function parseEstimateXml(xml: string): SpaceEstimate | null {
+  const store = /<storeSize>\s*<size(?:\s+clusterSize="(\d+)")?\s*>(\d+)<\/size>/.exec(xml)
+  const temp = /<temporarySpace>\s*<size>(\d+)<\/size>/.exec(xml)
+  if (!store) return null
+  return { storeBytes: Number(store[2]), clusterSize: Number(store[1] ?? 4096), temporaryBytes: temp ? Number(temp[1]) : 0 }
+}
+
+/** Bytes a file occupies in whole clusters. */
+export function clusterRound(bytes: number, clusterSize = 4096): number {
+  return Math.ceil(bytes / clusterSize) * clusterSize
+}
+
+/** `/listfiles`: one Windows path per line (CRLF), written as the capture goes. */
+export class ListFilesWriter {
+  private readonly stream: WriteStream
+  count = 0
+
+  constructor(path: string) {
+    this.stream = createWriteStream(path, { flags: 'w' })
+  }
+
+  add(winPath: string): void {
+    this.count++
+    this.stream.write(`${winPath}\r\n`)
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.stream.once('error', reject)
+      this.stream.end(() => resolve())
+    })
+  }
+}

@@ -11,11 +11,6 @@ const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
 execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root })
 if (!existsSync(path.join(root, 'dist', 'cli', 'main.js'))) throw new Error('build produced no dist/cli/main.js')
 
-// oclif manifest: lets oclif find commands and their flags without importing every command module.
-const { Config } = await import('@oclif/core')
+// No oclif.manifest.json here: oclif reads a root manifest even in development, which would hide commands
+// from the in-process test runner. The shipped package is a single-file bundle with an explicit command map.
 rmSync(path.join(root, 'oclif.manifest.json'), { force: true })
-const config = await Config.load({ root })
-const plugin = config.getPluginsList().find((p) => p.root === root)
-const { writeFileSync } = await import('node:fs')
-writeFileSync(path.join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest, null, 2))
-console.log(`build: ${Object.keys(plugin.manifest.commands).length} commands in oclif.manifest.json`)

@@ -55,7 +55,11 @@ for _ in $(seq 1 600); do
   if ldapsearch -x -H ldap://127.0.0.1 -s base -b "" defaultNamingContext >/dev/null 2>&1; then
     echo "samba AD pid $(cat "$BASE/samba.pid") LDAP ready after $(( ($(date +%s%N)-t)/1000000 )) ms"
     if [ -n "${AD_LDIF:-}" ]; then   # unicodePwd needs an encrypted connection -> ldaps
-      LDAPTLS_REQCERT=never ldapadd -x -H ldaps://127.0.0.1 -D 'CORP\Administrator' -w "$ADMIN_PW" -f "$AD_LDIF" >/dev/null
+      t=$(date +%s%N)
+      if [ -n "${AD_TLS_CERT:-}" ]; then export LDAPTLS_CACERT="$BASE/tls/ca.pem"; else export LDAPTLS_REQCERT=never; fi
+      ldapadd -x -H ldaps://127.0.0.1 -D 'CORP\Administrator' -y <(printf '%s' "$ADMIN_PW") -f "$AD_LDIF" >"$BASE/ldapadd.log" 2>&1 \
+        || { cat "$BASE/ldapadd.log"; exit 1; }
+      echo "loaded $AD_LDIF in $(( ($(date +%s%N)-t)/1000000 )) ms"
     fi
     exit 0
   fi

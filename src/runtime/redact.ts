@@ -73,7 +73,9 @@ export class Redactor {
     if (value && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) {
       const out: Record<string, unknown> = {}
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        out[k] = isSecretName(k) && typeof v === 'string' && v !== '' ? MASK : this.redactDeep(v)
+        // A property literally named "key"/"keys" is a map key or a setting name, not key material.
+        const secretProperty = isSecretName(k) && !/^keys?$/i.test(k)
+        out[k] = secretProperty && typeof v === 'string' && v !== '' ? MASK : this.redactDeep(v)
       }
       return out as T
     }

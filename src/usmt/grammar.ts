@@ -269,8 +269,8 @@ function buildCommon(o: ScanStateOptions | LoadStateOptions, out: string[]): voi
   if (o.config !== undefined) out.push(`/config:${o.config}`)
   if (o.auto !== undefined) out.push(o.auto === true ? '/auto' : `/auto:${o.auto}`)
   if (o.all) out.push('/all')
-  for (const u of o.ui) out.push(`/ui:${u}`)
   for (const u of o.ue) out.push(`/ue:${u}`)
+  for (const u of o.ui) out.push(`/ui:${u}`)
   if (o.uel !== undefined) out.push(`/uel:${o.uel}`)
 }
 

@@ -105,8 +105,8 @@ function commonChecks(o: CommonUsmtOptions, ctx: Required<Pick<ValidateContext, 
 }
 
 function lengthChecks(values: ReadonlyArray<string | undefined>, storePath: string | undefined, cwd: string, out: UsmtViolation[]): void {
-  if (values.some((x) => x !== undefined && x.length > MAX_ARG)) out.push(v('length', 'argTooLong'))
   if (storePath !== undefined && absoluteLength(storePath, cwd) > MAX_ARG) out.push(v('length', 'storePathTooLong'))
+  if (values.some((x) => x !== undefined && x !== storePath && x.length > MAX_ARG)) out.push(v('length', 'argTooLong'))
 }
 
 /** All violations of a ScanState command line, in the order USMT reports them (the first one wins). */

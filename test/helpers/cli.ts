@@ -1,5 +1,6 @@
 import { Config, run } from '@oclif/core'
 import { execa } from 'execa'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import * as path from 'node:path'
 
@@ -18,7 +19,12 @@ let configPromise: Promise<Config> | undefined
  * stderr and the exit code. Environment overrides apply for the duration of the call.
  */
 export async function runCli(argv: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<CliResult> {
-  configPromise ??= Config.load({ root: PROJECT_ROOT, development: true })
+  // Commands load straight from src/commands: mocha already runs with tsx, so oclif needs no ts-path mapping
+  // (its own tsx registration fails and would silently fall back to a stale dist/).
+  configPromise ??= (async () => {
+    const pjson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { oclif: Record<string, unknown> }
+    return Config.load({ root: PROJECT_ROOT, pjson: { ...pjson, oclif: { ...pjson.oclif, commands: './src/commands' } } as never })
+  })()
   const config = await configPromise
   const out: string[] = []
   const err: string[] = []

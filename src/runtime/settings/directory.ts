@@ -29,13 +29,17 @@ export const DIRECTORY_SETTINGS: SettingDef[] = [
     description: 'DNS name of the AD domain; domain controllers are found from the SRV record _ldap._tcp.dc._msdcs.<domain>',
   },
   {
+    key: 'directoryDnsServer', area: 'directory', type: 'string', flag: 'dns-server', tsVariables: ['USMTStepsDnsServer'], envVar: 'USMT_STEPS_DNS_SERVER',
+    description: 'DNS server(s) for the SRV lookup, as ip or ip:port separated by ";" (default: the system resolver)',
+  },
+  {
     key: 'directoryBaseDn', area: 'directory', type: 'string', flag: 'base-dn', tsVariables: ['USMTStepsDirectoryBaseDN'], envVar: 'USMT_STEPS_DIRECTORY_BASE_DN',
     description: 'Search base; default: the defaultNamingContext of the domain controller',
   },
   {
     key: 'directoryTls', area: 'directory', type: 'enum', flag: 'tls', tsVariables: ['USMTStepsDirectoryTls'], envVar: 'USMT_STEPS_DIRECTORY_TLS',
     choices: ['auto', 'starttls', 'ldaps', 'none'], default: 'auto',
-    description: 'Transport security: auto (ldaps:// addresses use LDAPS, others StartTLS), starttls, ldaps, or none (refused unless the bind is anonymous)',
+    description: 'Transport security: auto (ldaps:// addresses use LDAPS, others StartTLS), starttls, ldaps, or none (password sent unencrypted: only for lab directories, logged as a warning)',
   },
   {
     key: 'directoryCaFile', area: 'directory', type: 'path', flag: 'ca-file', tsVariables: ['USMTStepsDirectoryCAFile'], envVar: 'USMT_STEPS_DIRECTORY_CA_FILE',

@@ -41,5 +41,6 @@ describe('runtime/redact', () => {
       a: [`x ${MASK} y`], UserDataKey: MASK, nested: { OSDMigrateLocalAccountPassword: MASK },
     })
     expect(r.maskVariables({ UserPassword: 'p', A: 'b' })).to.deep.equal({ UserPassword: MASK, A: 'b' })
+    expect(r.redactDeep({ key: 'logDir', encryptionKey: 'x' })).to.deep.equal({ key: 'logDir', encryptionKey: MASK })
   })
 })

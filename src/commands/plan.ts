@@ -1,0 +1,41 @@
+import { Flags } from '@oclif/core'
+import { StepCommand, type StepContext, type StepOutcome } from '../cli/step-command.js'
+import { decisionText, planStore } from '../plan/index.js'
+import type { DecisionRecord, Scenario } from '../plan/types.js'
+
+export default class Plan extends StepCommand<DecisionRecord> {
+  static override description = 'Decide where the user state goes (hard-link, share, SMP or none), explain why, and set the variables later steps read'
+  static override examples = [
+    '<%= config.bin %> plan --ts-env json:env.json --facts facts.json --policy policy.yaml --json',
+    '<%= config.bin %> plan --scenario replace --policy policy.yaml',
+  ]
+  static override flags = {
+    policy: Flags.string({ description: 'Policy file (JSON or YAML); also USMTStepsPolicy / USMT_STEPS_POLICY' }),
+    facts: Flags.string({ description: 'Machine facts as JSON instead of probing this machine' }),
+    scenario: Flags.string({ description: 'refresh or replace (default: from DeploymentType)', options: ['refresh', 'replace'] }),
+    'estimate-bytes': Flags.string({ description: 'Size estimate of the user state in bytes (overrides the facts)' }),
+    volume: Flags.string({ description: 'Non-Windows probe: map a Windows drive to a local folder, LETTER=DIR (repeatable)', multiple: true }),
+  }
+
+  protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<DecisionRecord>> {
+    const tsEnv = await ctx.tsEnv()
+    const estimate = await ctx.setting('planEstimateBytes')
+    const { decision } = await planStore({
+      variables: tsEnv.list(),
+      policyFile: (await ctx.setting('storePolicy')) as string | undefined,
+      factsFile: (await ctx.setting('planFacts')) as string | undefined,
+      scenario: (await ctx.setting('planScenario')) as Scenario | undefined,
+      estimateBytes: typeof estimate === 'number' ? estimate : undefined,
+      volumes: (flags.volume as string[] | undefined) ?? [],
+      env: ctx.env,
+      cwd: ctx.cwd,
+      log: (line) => ctx.logger.info(line),
+    })
+    return {
+      result: decision,
+      summary: `${decision.storeType} store${decision.storePath ? ` at ${decision.storePath}` : ''} (rule ${decision.rule})`,
+      text: decisionText(decision),
+      variables: decision.variables,
+    }
+  }
+}

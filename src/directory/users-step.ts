@@ -1,0 +1,373 @@
+import { readFileSync } from 'node:fs'
+import type { StepContext, StepOutcome } from '../cli/step-command.js'
+import { UsmtStepsError } from '../runtime/errors.js'
+import { redactor } from '../runtime/redact.js'
+import { resolveSetting, type SettingValue } from '../runtime/settings.js'
+import { settingDef } from '../runtime/settings/index.js'
+import { findBridgeHost } from '../windows/com-bridge.js'
+import { VolumeMap } from '../windows/volume-map.js'
+import { buildUserArgs, mergeCaptureOptions, type UserArgs } from './args.js'
+import { DirectoryClient } from './client.js'
+import { discoverDcs, dnsSrvLookup, endpointUrl, parseDcList, type DcEndpoint, type TlsSetting } from './discovery.js'
+import { absoluteDn, isDn } from './dn.js'
+import { DEFAULT_POLICY, selectProfiles, type GroupRule, type ProfileDecision, type SelectionPolicy } from './policy.js'
+import { listVolumeProfiles, listWindowsProfiles, type ProfileListing } from './profiles.js'
+import { resolveProfiles, type ResolvedProfile } from './resolve.js'
+import { isSid, normalizeSid } from './sid.js'
+
+/**
+ * The `usmt-steps users` service: list the profiles, resolve them in AD, apply the selection policy, and
+ * hand the capture step its /ui /ue arguments. Orphans nobody decided about fail the step before capture.
+ */
+export const USER_ARGS_VARIABLE = 'USMTStepsUserArgs'
+export const USER_MAP_VARIABLE = 'USMTStepsUserMapArgs'
+export const CAPTURE_OPTIONS_VARIABLE = 'OSDMigrateAdditionalCaptureOptions'
+export const UDPROFILES_VARIABLE = 'UDProfiles'
+
+export interface UsersResult {
+  source: string
+  computerName?: string
+  directory: {
+    mode: 'ldap' | 'none'
+    state: 'connected' | 'not-used' | 'unavailable'
+    dc?: string
+    transport?: string
+    baseDn?: string
+    domainSid?: string
+    netbiosName?: string
+    error?: string
+  }
+  policy: {
+    includeGroups: string[]
+    excludeGroups: string[]
+    includeOus: string[]
+    excludeOus: string[]
+    skipDisabled: boolean
+    skipDeleted: boolean
+    inactiveDays?: number
+    keepLocal: boolean
+    orphans: 'fail' | 'exclude'
+    orphanMappings: number
+  }
+  profiles: ProfileDecision[]
+  counts: { capture: number; skip: number; blocked: number; always: number }
+  userArgs: UserArgs
+  variables: Record<string, string>
+}
+
+export interface UsersStepOptions {
+  /** --volume / --removable values (file-based mode). */
+  volumes?: readonly string[]
+  removable?: readonly string[]
+  /** Injected for tests: the clock and the directory's sleep between retries. */
+  now?: Date
+  sleep?: (ms: number) => Promise<void>
+}
+
+type PolicyFile = Partial<Record<string, unknown>>
+const POLICY_FILE_KEYS: Record<string, string> = {
+  includegroups: 'includeGroups', excludegroups: 'excludeGroups', includeous: 'includeOus', excludeous: 'excludeOus',
+  skipdisabled: 'skipDisabled', skipdeleted: 'skipDeleted', inactivedays: 'inactiveDays', keeplocal: 'keepLocal',
+  orphans: 'orphanPolicy', orphanpolicy: 'orphanPolicy', orphanmap: 'orphanMap',
+}
+
+function readPolicyFile(file: string): PolicyFile {
+  let doc: unknown
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw new UsmtStepsError('USM0510', `cannot read the policy file ${file}: ${(err as Error).message}`, { cause: err })
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UsmtStepsError('USM0510', `${file} must be a JSON object`)
+  const out: PolicyFile = {}
+  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    const key = POLICY_FILE_KEYS[k.toLowerCase()]
+    if (!key) throw new UsmtStepsError('USM0510', `${file}: unknown key "${k}" (allowed: ${[...new Set(Object.values(POLICY_FILE_KEYS))].join(', ')})`)
+    out[key] = v
+  }
+  return out
+}
+
+function listOf(value: SettingValue | unknown, origin: string): string[] {
+  if (value === undefined || value === null || value === '') return []
+  if (Array.isArray(value)) {
+    if (!value.every((v) => typeof v === 'string')) throw new UsmtStepsError('USM0510', `${origin} must be a list of strings`)
+    return value.map((v) => v.trim()).filter(Boolean)
+  }
+  if (typeof value !== 'string') throw new UsmtStepsError('USM0510', `${origin} must be a list of strings or a ";"-separated string`)
+  return value.split(';').map((v) => v.trim()).filter(Boolean)
+}
+
+export function parseOrphanMap(doc: unknown, origin: string): Record<string, string> {
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UsmtStepsError('USM0512', `${origin} must be a JSON object {"old SID or DOMAIN\\\\name": "DOMAIN\\\\newname"}`)
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (typeof v !== 'string' || !/^[^\\*?"]+\\[^\\*?"]+$/.test(v.trim())) throw new UsmtStepsError('USM0512', `${origin}: "${k}" must map to a DOMAIN\\name without wildcards, got ${JSON.stringify(v)}`)
+    if (/^S-1-/i.test(k)) {
+      if (!isSid(k)) throw new UsmtStepsError('USM0512', `${origin}: "${k}" is not a valid SID`)
+      out[normalizeSid(k)] = v.trim()
+    } else if (/^[^\\]+\\[^\\]+$/.test(k)) {
+      out[k.trim().toLowerCase()] = v.trim()
+    } else {
+      throw new UsmtStepsError('USM0512', `${origin}: key "${k}" must be a SID or DOMAIN\\name`)
+    }
+  }
+  return out
+}
+
+function readOrphanMap(value: unknown, origin: string): Record<string, string> {
+  if (value === undefined || value === '') return {}
+  if (typeof value === 'string') {
+    let doc: unknown
+    try {
+      doc = JSON.parse(readFileSync(value, 'utf8'))
+    } catch (err) {
+      throw new UsmtStepsError('USM0512', `cannot read the orphan map ${value}: ${(err as Error).message}`, { cause: err })
+    }
+    return parseOrphanMap(doc, value)
+  }
+  return parseOrphanMap(value, origin)
+}
+
+function flagList(v: unknown): string | undefined {
+  if (Array.isArray(v)) return v.length ? v.join(';') : undefined
+  return v === undefined ? undefined : String(v)
+}
+
+/** Policy keys: a flag or task-sequence variable overrides the policy file, which overrides the default. */
+async function resolvePolicySettings(ctx: StepContext): Promise<{ values: Record<string, unknown>; sources: Record<string, string> }> {
+  const file = await ctx.setting('selectionPolicyFile')
+  const fromFile = typeof file === 'string' && file ? readPolicyFile(file) : {}
+  const tsEnv = await ctx.tsEnv()
+  const flags: Record<string, unknown> = { ...ctx.flags }
+  for (const k of ['include-group', 'exclude-group', 'include-ou', 'exclude-ou']) flags[k] = flagList(flags[k])
+  const values: Record<string, unknown> = {}
+  const sources: Record<string, string> = {}
+  for (const key of ['includeGroups', 'excludeGroups', 'includeOus', 'excludeOus', 'skipDisabled', 'skipDeleted', 'inactiveDays', 'keepLocal', 'orphanPolicy', 'orphanMap']) {
+    const r = resolveSetting(settingDef(key), { flags, variable: (n) => tsEnv.get(n), env: ctx.env })
+    if (r.source !== 'default' && r.source !== 'unset') {
+      values[key] = r.value
+      sources[key] = r.source
+    } else if (fromFile[key] !== undefined) {
+      values[key] = fromFile[key]
+      sources[key] = `policy file ${String(file)}`
+    } else {
+      values[key] = r.value
+      sources[key] = r.source
+    }
+  }
+  const check = (key: string, type: 'boolean' | 'number'): void => {
+    if (values[key] !== undefined && typeof values[key] !== type) throw new UsmtStepsError('USM0510', `${sources[key]}: ${key} must be a ${type}`)
+  }
+  check('skipDisabled', 'boolean')
+  check('skipDeleted', 'boolean')
+  check('keepLocal', 'boolean')
+  check('inactiveDays', 'number')
+  if (values.inactiveDays !== undefined && (!Number.isInteger(values.inactiveDays) || (values.inactiveDays as number) < 1)) {
+    throw new UsmtStepsError('USM0510', `${sources.inactiveDays}: inactiveDays must be a whole number of days (1 or more)`)
+  }
+  if (values.orphanPolicy !== 'fail' && values.orphanPolicy !== 'exclude') throw new UsmtStepsError('USM0510', `${sources.orphanPolicy}: orphans must be "fail" or "exclude"`)
+  return { values, sources }
+}
+
+async function listProfiles(ctx: StepContext, opts: UsersStepOptions): Promise<ProfileListing> {
+  const usersFile = await ctx.setting('usersFile') as string | undefined
+  if ((opts.volumes?.length ?? 0) > 0 || (opts.removable?.length ?? 0) > 0 || usersFile) {
+    return listVolumeProfiles(VolumeMap.parse(opts.volumes ?? [], opts.removable ?? [], ctx.cwd), usersFile)
+  }
+  const host = findBridgeHost({ platform: process.platform, env: ctx.env })
+  if (host?.kind === 'powershell') return listWindowsProfiles(host.executable)
+  throw new UsmtStepsError('USM0511', 'no profile source: this is not a Windows with PowerShell, and neither --volume nor --users was given', {
+    actions: ['Pass --volume C=DIR (a mounted Windows volume) and optionally --users FILE, or run the step on Windows.'],
+  })
+}
+
+async function directoryEndpoints(ctx: StepContext, tls: TlsSetting): Promise<DcEndpoint[]> {
+  const dc = await ctx.setting('directoryDc') as string | undefined
+  if (dc) return parseDcList(dc, tls)
+  const domain = await ctx.setting('directoryDomain') as string | undefined
+  if (!domain) throw new UsmtStepsError('USM0500', 'no domain controller (--dc) and no domain (--domain) to discover one from')
+  const dns = await ctx.setting('directoryDnsServer') as string | undefined
+  const servers = dns ? dns.split(/[;\s]+/).filter(Boolean) : undefined
+  const found = await discoverDcs(domain, tls, dnsSrvLookup(servers, Number(await ctx.setting('directoryTimeout')) * 1000))
+  ctx.logger.info(`directory: DNS lists ${found.map(endpointUrl).join(', ')} for ${domain}`)
+  return found
+}
+
+async function connect(ctx: StepContext, opts: UsersStepOptions): Promise<DirectoryClient> {
+  const tls = await ctx.setting('directoryTls') as TlsSetting
+  const user = await ctx.setting('directoryUser') as string | undefined
+  let password = await ctx.setting('directoryPassword') as string | undefined
+  if (!password) {
+    const file = await ctx.setting('directoryPasswordFile') as string | undefined
+    if (file) {
+      try {
+        password = readFileSync(file, 'utf8').split(/\r?\n/)[0]
+      } catch (err) {
+        throw new UsmtStepsError('USM0500', `cannot read the bind password file ${file}: ${(err as Error).message}`, { cause: err })
+      }
+      redactor.add(password)
+    }
+  }
+  if (!user || !password) {
+    throw new UsmtStepsError('USM0505', `no directory ${user ? 'password' : 'account'}: set ${user ? 'USMTStepsDirectoryPassword (or --bind-password-file)' : 'USMTStepsDirectoryUser and USMTStepsDirectoryPassword'}`)
+  }
+  const caFile = await ctx.setting('directoryCaFile') as string | undefined
+  let ca: string | undefined
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile, 'utf8')
+    } catch (err) {
+      throw new UsmtStepsError('USM0500', `cannot read the CA file ${caFile}: ${(err as Error).message}`, { cause: err })
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsmtStepsError('USM0500', `${caFile} holds no PEM certificate`)
+  }
+  const endpoints = await directoryEndpoints(ctx, tls)
+  if (endpoints.some((e) => e.transport === 'none')) ctx.warn('directory: --tls none sends the bind password unencrypted')
+  return DirectoryClient.connect({
+    endpoints, credentials: { user, password }, ca,
+    timeoutMs: Number(await ctx.setting('directoryTimeout')) * 1000,
+    retries: Number(await ctx.setting('directoryRetries')),
+    pageSize: Number(await ctx.setting('directoryPageSize')),
+    baseDn: await ctx.setting('directoryBaseDn') as string | undefined,
+    log: (line) => ctx.logger.info(line),
+    sleep: opts.sleep,
+  })
+}
+
+async function buildPolicy(ctx: StepContext, values: Record<string, unknown>, sources: Record<string, string>, dir: DirectoryClient | null): Promise<SelectionPolicy> {
+  const policy: SelectionPolicy = {
+    ...DEFAULT_POLICY,
+    skipDisabled: values.skipDisabled as boolean,
+    skipDeleted: values.skipDeleted as boolean,
+    keepLocal: values.keepLocal as boolean,
+    inactiveDays: values.inactiveDays as number | undefined,
+    orphans: values.orphanPolicy as 'fail' | 'exclude',
+    orphanMap: readOrphanMap(values.orphanMap, sources.orphanMap),
+  }
+  const groupSpecs = { include: listOf(values.includeGroups, sources.includeGroups), exclude: listOf(values.excludeGroups, sources.excludeGroups) }
+  const ouSpecs = { include: listOf(values.includeOus, sources.includeOus), exclude: listOf(values.excludeOus, sources.excludeOus) }
+  const ruleCount = groupSpecs.include.length + groupSpecs.exclude.length + ouSpecs.include.length + ouSpecs.exclude.length
+  if (!dir) {
+    if (ruleCount > 0) ctx.warn(`the group and OU rules (${ruleCount}) need the directory and were not applied`)
+    return policy
+  }
+  const groups = async (specs: string[], which: string): Promise<GroupRule[]> => {
+    const out: GroupRule[] = []
+    for (const spec of specs) {
+      const g = await dir.findGroup(spec)
+      if (!g) throw new UsmtStepsError('USM0508', `${which} group "${spec}" (${sources[which === 'include' ? 'includeGroups' : 'excludeGroups']}) was not found under ${dir.baseDn}`, { data: { group: spec } })
+      out.push({ spec, name: g.name, sid: g.sid })
+    }
+    return out
+  }
+  const ous = async (specs: string[], which: string): Promise<string[]> => {
+    const out: string[] = []
+    for (const spec of specs) {
+      if (!isDn(spec)) throw new UsmtStepsError('USM0508', `${which} OU "${spec}" is not a DN (write it like OU=Sales,OU=Lab)`)
+      const dn = absoluteDn(spec, dir.baseDn)
+      if (!(await dir.containerExists(dn))) throw new UsmtStepsError('USM0508', `${which} OU "${dn}" does not exist in the directory`, { data: { ou: dn } })
+      out.push(dn)
+    }
+    return out
+  }
+  return {
+    ...policy,
+    includeGroups: await groups(groupSpecs.include, 'include'),
+    excludeGroups: await groups(groupSpecs.exclude, 'exclude'),
+    includeOus: await ous(ouSpecs.include, 'include'),
+    excludeOus: await ous(ouSpecs.exclude, 'exclude'),
+  }
+}
+
+const pad = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n))
+
+/** The decision table for the log and the console. */
+export function formatDecisionTable(decisions: readonly ProfileDecision[]): string {
+  const rows = decisions.map((d) => [d.profile, d.account ?? '?', d.status === 'not-checked' ? d.kind : `${d.kind}/${d.status}`, d.decision.toUpperCase(), d.reason])
+  const head = ['PROFILE', 'ACCOUNT', 'KIND/AD', 'DECISION', 'REASON']
+  const widths = [0, 1, 2, 3].map((i) => Math.min(40, Math.max(head[i].length, ...rows.map((r) => r[i].length))))
+  const line = (r: string[]): string => `${r.slice(0, 4).map((c, i) => pad(c, widths[i])).join('  ')}  ${r[4]}`
+  return [line(head), ...rows.map(line)].join('\n')
+}
+
+export async function runUsersStep(ctx: StepContext, opts: UsersStepOptions = {}): Promise<StepOutcome<UsersResult>> {
+  const now = opts.now ?? new Date()
+  const listing = await listProfiles(ctx, opts)
+  for (const w of listing.warnings) ctx.warn(w)
+  ctx.logger.info(`profiles: ${listing.profiles.length} from ${listing.source}`)
+  const computerName = (await ctx.setting('computerName') as string | undefined) ?? listing.computerName
+  const { values, sources } = await resolvePolicySettings(ctx)
+  for (const [k, v] of Object.entries(values)) ctx.logger.verbose(`policy ${k} = ${JSON.stringify(v)} (${sources[k]})`)
+  const mode = await ctx.setting('directoryMode') as 'ldap' | 'none'
+  const onUnavailable = await ctx.setting('directoryUnavailable') as 'fail' | 'keep-all'
+  const directory: UsersResult['directory'] = { mode, state: 'not-used' }
+  let dir: DirectoryClient | null = null
+  if (mode === 'ldap') {
+    try {
+      dir = await connect(ctx, opts)
+      Object.assign(directory, {
+        state: 'connected', dc: endpointUrl(dir.endpoint), transport: dir.endpoint.transport, baseDn: dir.baseDn,
+        domainSid: dir.domainSid, netbiosName: dir.netbiosName,
+      })
+    } catch (err) {
+      const unreachable = err instanceof UsmtStepsError && (err.code === 'USM0501' || err.code === 'USM0506')
+      if (!unreachable || onUnavailable !== 'keep-all') throw err
+      directory.state = 'unavailable'
+      directory.error = `${err.code}: ${err.message}`
+      ctx.warn(`directory unavailable (${err.code}: ${err.message}); keeping every profile (USMTStepsDirectoryUnavailable=keep-all)`)
+    }
+  }
+  try {
+    const policy = await buildPolicy(ctx, values, sources, dir)
+    const needGroups = policy.includeGroups.length + policy.excludeGroups.length > 0
+    const resolved: ResolvedProfile[] = await resolveProfiles(listing.profiles, {
+      computerName, machineSid: listing.machineSid, directory: dir,
+      noDirectoryStatus: directory.state === 'unavailable' ? 'unavailable' : 'not-checked', needGroups,
+    })
+    const selection = selectProfiles(resolved, policy, now)
+    for (const w of selection.warnings) ctx.warn(w)
+    const table = formatDecisionTable(selection.decisions)
+    for (const line of table.split('\n')) ctx.logger.info(`users: ${line}`)
+    const counts = { capture: 0, skip: 0, blocked: 0, always: 0 }
+    for (const d of selection.decisions) counts[d.decision]++
+    const blocked = selection.decisions.filter((d) => d.decision === 'blocked')
+    if (blocked.length > 0) {
+      throw new UsmtStepsError('USM0509', `${blocked.length} orphaned profile(s) would be lost: ${blocked.map((d) => `${d.profile} (${d.account ?? d.sid ?? 'unknown account'}: ${d.status === 'deleted' ? 'deleted in AD' : 'SID not found'})`).join('; ')}; capture must not run`, {
+        data: { blocked: blocked.map((d) => ({ profile: d.profile, account: d.account, sid: d.sid, status: d.status })) },
+      })
+    }
+    const userArgs = buildUserArgs(selection.decisions)
+    const tsEnv = await ctx.tsEnv()
+    const variables: Record<string, string> = {
+      [USER_ARGS_VARIABLE]: userArgs.commandLine,
+      [CAPTURE_OPTIONS_VARIABLE]: mergeCaptureOptions(tsEnv.get(CAPTURE_OPTIONS_VARIABLE), userArgs.args),
+      [UDPROFILES_VARIABLE]: userArgs.udProfiles,
+      [USER_MAP_VARIABLE]: userArgs.mapArgs.join(' '),
+    }
+    const result: UsersResult = {
+      source: listing.source, computerName, directory,
+      policy: {
+        includeGroups: policy.includeGroups.map((g) => g.name), excludeGroups: policy.excludeGroups.map((g) => g.name),
+        includeOus: [...policy.includeOus], excludeOus: [...policy.excludeOus], skipDisabled: policy.skipDisabled, skipDeleted: policy.skipDeleted,
+        inactiveDays: policy.inactiveDays, keepLocal: policy.keepLocal, orphans: policy.orphans, orphanMappings: Object.keys(policy.orphanMap).length,
+      },
+      profiles: selection.decisions, counts, userArgs, variables,
+    }
+    const where = directory.state === 'connected' ? `resolved in AD via ${directory.dc}` : directory.state === 'unavailable' ? 'directory unavailable, all kept' : 'file-based mode, directory not consulted'
+    const text = [
+      `Profiles from ${listing.source} (${where}):`,
+      table,
+      '',
+      `${USER_ARGS_VARIABLE} = ${userArgs.commandLine || '(empty: USMT default, all users)'}`,
+      ...(userArgs.mapArgs.length ? [`${USER_MAP_VARIABLE} = ${variables[USER_MAP_VARIABLE]}`] : []),
+    ].join('\n')
+    return {
+      result, text, variables,
+      summary: `${counts.capture} profile(s) to capture, ${counts.skip} left out (${where})`,
+      status: selection.warnings.length > 0 || directory.state === 'unavailable' ? 'warning' : undefined,
+    }
+  } finally {
+    await dir?.close()
+  }
+}

@@ -25,7 +25,7 @@ function median(xs) {
 }
 
 const results = {}
-for (const [name, args] of cases) spawnSync(process.execPath, args) // warm the file cache
+for (const [, args] of cases) spawnSync(process.execPath, args) // warm the file cache
 for (let i = 0; i < runs; i++) {
   for (const [name, args] of cases) { // interleaved, so drift hits every case alike
     const t = process.hrtime.bigint()

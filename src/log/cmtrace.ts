@@ -24,6 +24,7 @@ export function formatBias(biasMinutes: number): string {
 }
 
 export function sanitizeMessage(message: string): string {
+  // eslint-disable-next-line no-control-regex -- NUL must never reach a log line
   return message.replace(/\]LOG\]!>/g, ']LOG]!&gt;').replace(/\r?\n/g, ' | ').replace(/[\r\x00]/g, ' ')
 }
 

@@ -1,5 +1,8 @@
 import { execa, type Options as ExecaOptions } from 'execa'
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import * as os from 'node:os'
+import * as nodePath from 'node:path'
 import { PassThrough, type Readable } from 'node:stream'
 import { parseWinPath } from '../windows/path.js'
 import { AuthFile, type Credentials } from './credentials.js'
@@ -162,10 +165,10 @@ export class SmbclientTransport implements ShareTransport {
   }
 
   async ensureDir(path: string): Promise<void> {
-    const segs = splitSharePath(path)
+    const segs = [...this.baseDir, ...splitSharePath(path)]
     for (let i = 1; i <= segs.length; i++) {
       try {
-        await this.mkdir(segs.slice(0, i).join('\\'))
+        await this.run([`mkdir ${q(segs.slice(0, i).join('\\'))}`])
       } catch (err) {
         if (!(err instanceof TransportError && err.kind === 'exists')) throw err
       }
@@ -201,8 +204,20 @@ export class SmbclientTransport implements ShareTransport {
 
   async writeText(path: string, text: string): Promise<void> {
     const target = this.remote(path)
-    const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`
-    await this.run([`put - ${q(tmp)}`, `rename ${q(tmp)} ${q(target)} -f`], { input: text })
+    const tmpRel = `${path}.tmp-${randomBytes(6).toString('hex')}`
+    const tmp = this.remote(tmpRel)
+    // `put -` ends smbclient's command list at EOF of stdin, so the text goes through a private local file.
+    const dir = mkdtempSync(nodePath.join(this.opts.tempDir ?? os.tmpdir(), 'usmt-steps-put-'))
+    const local = nodePath.join(dir, 'data')
+    try {
+      writeFileSync(local, text, { mode: 0o600 })
+      await this.run([`put ${q(local)} ${q(tmp)}`, `rename ${q(tmp)} ${q(target)} -f`])
+    } catch (err) {
+      await this.removeFile(tmpRel).catch(() => undefined)
+      throw err
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   }
 
   async putFile(localPath: string, path: string): Promise<void> {

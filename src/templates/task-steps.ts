@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { UsmtStepsError } from '../runtime/errors.js'
-import { joinCommandLine, quoteArg } from '../windows/path.js'
+import { quoteArg } from '../windows/path.js'
 import { checkCondition, type Condition } from './condition.js'
 
 /**
@@ -198,8 +198,12 @@ export function stepArgv(def: TaskStepDef, use: StepUse = {}): string[] {
  * is always quoted.
  */
 export function stepCommandLine(launcher: string, argv: readonly string[]): string {
-  const l = /[%\s]/.test(launcher) ? `"${launcher.replace(/"/g, '')}"` : quoteArg(launcher)
-  return [l, joinCommandLine(argv)].filter((x) => x !== '').join(' ')
+  return [launcher, ...argv].map(quoteTsArg).join(' ')
+}
+
+/** quoteArg, plus quotes around `%VAR%` references: the task sequence may expand them to text with spaces. */
+export function quoteTsArg(arg: string): string {
+  return arg.includes('%') && !/[\s"]/.test(arg) ? `"${arg}"` : quoteArg(arg)
 }
 
 /** True when `program` (argv[0] of a command line) is the usmt-steps launcher or executable. */

@@ -170,6 +170,7 @@ export function isReservedName(segment: string): boolean {
 export function invalidComponentReason(segment: string): string | null {
   if (segment.length === 0) return 'empty name'
   if (segment.length > 255) return 'name longer than 255 characters'
+  // eslint-disable-next-line no-control-regex -- control characters are forbidden in Windows names
   if (/[<>:"|?*\x00-\x1f]/.test(segment)) return 'contains a character Windows forbids (<>:"|?* or a control character)'
   if (/[. ]$/.test(segment) && segment !== '.' && segment !== '..') return 'ends with a dot or a space'
   if (isReservedName(segment)) return `"${segment}" is a reserved device name`

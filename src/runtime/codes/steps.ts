@@ -1,4 +1,76 @@
 import { defineCodes } from './types.js'
 
 /** USM0300–USM0399: The capture and restore steps (driving USMT). */
-export const STEPS_CODES = defineCodes({})
+export const STEPS_CODES = defineCodes({
+  USM0300: {
+    exit: 'usmtNotFound', summary: 'USMT (scanstate.exe, loadstate.exe, usmtutils.exe) was not found.',
+    actions: [
+      'Pass --usmt-dir with the USMT folder (the one holding amd64\\, x86\\, arm64\\ or the binaries themselves), or reference the USMT package in the step (_OSDMigrateUsmtPackageID).',
+      'Or use --engine portable to run the portable USMT-compatible tools shipped with usmt-steps.',
+    ],
+  },
+  USM0301: {
+    exit: 'usmtNotFound', summary: 'The USMT binary has the wrong architecture for this operating system.',
+    actions: ['Use the USMT folder that matches the running OS or Windows PE (amd64, x86 or arm64): a 32-bit WinPE needs x86\\scanstate.exe, a 64-bit one amd64\\scanstate.exe.'],
+  },
+  USM0302: {
+    exit: 'config', summary: 'The capture or restore options cannot be used together.',
+    actions: ['Fix the variable or flag named in the message (OSDMigrateAdditionalCaptureOptions, OSDMigrateAdditionalRestoreOptions, ScanStateArgs, LoadStateArgs); nothing was run.'],
+  },
+  USM0303: {
+    exit: 'config', summary: 'The network store must be encrypted but no encryption key is set.',
+    actions: [
+      'Set the secret task-sequence variable USMTStepsEncryptionKey (or MDT\'s UserDataKey) on the capture and the restore task sequence.',
+      'Or, if the policy allows unencrypted network stores, set USMTStepsEncrypt=false.',
+    ],
+  },
+  USM0304: {
+    exit: 'storeMissing', summary: 'There is no complete state store to restore.',
+    actions: [
+      'Check OSDStateStorePath and that the capture step succeeded (its log is in the store\'s Logs folder and in usmt-steps-capture.json).',
+      'If this computer has no user state on purpose, skip the restore step (condition USMTStepsStoreType not equals none) or set USMTStepsAllowMissingStore=true.',
+    ],
+  },
+  USM0305: {
+    exit: 'usmtFailed', summary: 'USMT returned a failure code.',
+    actions: ['Read the documented meaning and fix in the message; the full scanstate/loadstate log is next to usmt-steps.log.'],
+  },
+  USM0306: {
+    exit: 'usmtPartial', summary: 'USMT skipped errors (/c) and the policy treats that as a failure.',
+    actions: ['Look at the ignored errors listed in usmt-steps.log (from the progress log); set USMTStepsFailOnIgnoredErrors=false to accept them.'],
+  },
+  USM0307: {
+    exit: 'config', summary: 'A hard-link store must be on the same volume as the user profiles.',
+    actions: ['Put the store on the profiles volume (e.g. %SystemDrive%\\_SMSTaskSequence\\UserState), or use a compressed network store (KB 2269650: hard links across volumes fail on restore with code 38).'],
+  },
+  USM0308: {
+    exit: 'profilesAtRisk', summary: 'Some profiles or files were not captured and would be lost when the disk is wiped.',
+    actions: [
+      'Read the list in the message: orphaned profiles (SID not resolvable) and cloud-only OneDrive files are not in the store.',
+      'Resolve them (map the profile, make OneDrive files available offline), or set USMTStepsProfilesAtRisk=warn to continue knowingly.',
+    ],
+  },
+  USM0309: {
+    exit: 'config', summary: 'The offline Windows directory could not be found.',
+    actions: ['Set OSDWinPEWinDir (or --offline-windir) to the Windows folder of the installation to capture, e.g. C:\\Windows, or map its volume with --volume C=DIR.'],
+  },
+  USM0310: {
+    exit: 'io', summary: 'The protected key file could not be written.',
+    actions: ['Check that the temporary folder (TEMP, or USMT_WORKING_DIR in Windows PE) is writable.'],
+  },
+  USM0311: {
+    exit: 'storeIntegrity', summary: 'The state store is damaged or the encryption key does not match.',
+    actions: [
+      'Check that USMTStepsEncryptionKey on this task sequence is the key used at capture.',
+      'Run usmtutils /verify:all on the store to list damaged files; the store was kept.',
+    ],
+  },
+  USM0312: {
+    exit: 'config', summary: 'This step cannot run in this environment.',
+    actions: ['Restore runs in the full OS, not in Windows PE; move the step after the OS is installed.'],
+  },
+  USM0313: {
+    exit: 'usmtNotFound', summary: 'Microsoft\'s USMT cannot run on this operating system.',
+    actions: ['Use --engine portable (or auto) off Windows, or set USMT_STEPS_EXE_HOST to a program that runs Windows executables.'],
+  },
+})

@@ -25,7 +25,7 @@ t=$(date +%s%N)
 if [ -f "$SNAPSHOT" ]; then
   tar xzf "$SNAPSHOT" -C "$BASE"
   old=$(sed -n 's#^\s*private dir = \(.*\)/prov/private$#\1#p' "$BASE/prov/etc/smb.conf")
-  sed -i "s#$old/prov/#$BASE/prov/#g" "$BASE/prov/etc/smb.conf"
+  sed -i "s#$old/prov#$BASE/prov#g" "$BASE/prov/etc/smb.conf"   # every path, including "lock directory = …/prov"
   echo "restored snapshot $SNAPSHOT in $(( ($(date +%s%N)-t)/1000000 )) ms"
 else
   samba-tool domain provision --targetdir="$BASE/prov" --use-rfc2307 --server-role=dc --dns-backend=NONE \

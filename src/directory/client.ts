@@ -1,11 +1,11 @@
-import { Client, Control, InvalidCredentialsError, StrongAuthRequiredError, ConfidentialityRequiredError, type Entry, type SearchOptions } from 'ldapts'
+import { Client, Control, InvalidCredentialsError, StrongAuthRequiredError, ConfidentialityRequiredError, type Entry, type Filter, type SearchOptions } from 'ldapts'
 import { isIP } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { allValues, fileTimeToDate, firstString, firstValue, isDisabled, parseUac, type RawAttribute } from './attributes.js'
 import { endpointUrl, type DcEndpoint } from './discovery.js'
 import { dnKey, parentDn } from './dn.js'
-import { and, eq, or, USER_FILTER } from './filter.js'
+import { and, eq, filterText, fixed, or, USER_FILTER } from './filter.js'
 import { sidFromString, sidToString } from './sid.js'
 
 /**
@@ -187,7 +187,7 @@ export class DirectoryClient {
     if (this.configurationDn) {
       try {
         const xref = await this.search(`CN=Partitions,${this.configurationDn}`, {
-          scope: 'one', filter: and('(objectClass=crossRef)', eq('nCName', this.baseDn)), attributes: ['nETBIOSName'],
+          scope: 'one', filter: and(fixed('(objectClass=crossRef)'), eq('nCName', this.baseDn)), attributes: ['nETBIOSName'],
         })
         this.netbiosName = firstString(xref[0]?.nETBIOSName as RawAttribute)
       } catch (err) {
@@ -206,7 +206,8 @@ export class DirectoryClient {
       }
     } catch (err) {
       if ((err as { code?: number }).code === 32) return out // noSuchObject: the base does not exist → nothing found
-      throw new UsmtStepsError('USM0507', `search under ${base} for ${String(options.filter)} failed: ${classifyError(err).message}`, { cause: err })
+      const filter = typeof options.filter === 'string' || options.filter === undefined ? String(options.filter) : filterText(options.filter)
+      throw new UsmtStepsError('USM0507', `search under ${base} for ${filter} failed: ${classifyError(err).message}`, { cause: err })
     }
     return out
   }
@@ -230,13 +231,13 @@ export class DirectoryClient {
     }
   }
 
-  private async findAccounts(values: readonly string[], term: (v: string) => string, deleted: boolean): Promise<DirectoryAccount[]> {
+  private async findAccounts(values: readonly string[], term: (v: string) => Filter, deleted: boolean): Promise<DirectoryAccount[]> {
     const out: DirectoryAccount[] = []
     for (let i = 0; i < values.length; i += BATCH) {
       const batch = values.slice(i, i + BATCH)
       const filter = deleted
-        ? and('(isDeleted=TRUE)', '(objectClass=user)', or(...batch.map(term)))
-        : and(USER_FILTER, or(...batch.map(term)))
+        ? and(fixed('(&(isDeleted=TRUE)(objectClass=user))'), or(...batch.map(term)))
+        : and(fixed(USER_FILTER), or(...batch.map(term)))
       const entries = await this.search(this.baseDn, { scope: 'sub', filter, attributes: USER_ATTRIBUTES, explicitBufferAttributes: ['objectSid'] },
         deleted ? [new Control(SHOW_DELETED_OID, { critical: true })] : undefined)
       for (const e of entries) {
@@ -280,11 +281,11 @@ export class DirectoryClient {
   /** Resolve a group given by SID, DN or sAMAccountName. Returns undefined when it does not exist. */
   async findGroup(spec: string): Promise<GroupRef | undefined> {
     const text = spec.trim()
-    let term: string
+    let term: Filter
     if (/^S-1-/i.test(text)) term = eq('objectSid', sidFromString(text))
     else if (text.includes('=')) term = eq('distinguishedName', text)
     else term = eq('sAMAccountName', text.replace(/^[^\\]*\\/, ''))
-    const entries = await this.search(this.baseDn, { scope: 'sub', filter: and('(objectClass=group)', term), attributes: ['objectSid', 'sAMAccountName'], explicitBufferAttributes: ['objectSid'] })
+    const entries = await this.search(this.baseDn, { scope: 'sub', filter: and(fixed('(objectClass=group)'), term), attributes: ['objectSid', 'sAMAccountName'], explicitBufferAttributes: ['objectSid'] })
     const e = entries[0]
     const sid = firstValue(e?.objectSid as RawAttribute)
     if (!e || !Buffer.isBuffer(sid)) return undefined

@@ -62,7 +62,9 @@ export function parseDn(dn: string): Rdn[] {
   return parts.map((p) => {
     const eqAt = p.indexOf('=')
     if (eqAt <= 0) throw new Error(`invalid DN ${JSON.stringify(dn)}: "${p.trim()}" is not type=value`)
-    let value = p.slice(eqAt + 1).trim()
+    // Leading spaces and unescaped trailing spaces are not part of the value (RFC 4514 §3)
+    let value = p.slice(eqAt + 1).replace(/^\s+/, '')
+    while (/\s$/.test(value) && (/(\\*)\s$/.exec(value)?.[1].length ?? 0) % 2 === 0) value = value.slice(0, -1)
     if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1)
     return { type: p.slice(0, eqAt).trim().toUpperCase(), value: unescapeValue(value) }
   })
@@ -115,7 +117,8 @@ export function absoluteDn(dn: string, baseDn: string): string {
 
 /** Escape one RDN value (RFC 4514 §2.4), for building DNs from names. */
 export function escapeDnValue(value: string): string {
-  let out = value.replace(/[\\,+"<>;=\u0000]/g, (c) => (c === '\u0000' ? '\\00' : `\\${c}`))
+  let out = ''
+  for (const c of value) out += c === '\u0000' ? '\\00' : '\\,+"<>;='.includes(c) ? `\\${c}` : c
   if (/^[ #]/.test(out)) out = `\\${out}`
   if (/ $/.test(out)) out = `${out.slice(0, -1)}\\ `
   return out

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
-import { caseInsensitiveLookup, expandEnv } from '../windows/path.js'
+import { expandEnv } from '../windows/path.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import type { EngineWarning } from './contract.js'
 import { configState, type ConfigModel } from './loader.js'
@@ -454,6 +454,20 @@ class Compiler {
     return vars
   }
 
+  private readonly detectedCache = new Map<string, boolean>()
+
+  /** A component is present when its own detection holds and its parent component is present. */
+  isDetected(comp: ComponentDef, ctx: EvalContext, vars?: Map<string, string>): boolean {
+    const key = `${ctx.index}:${comp.index}`
+    const hit = this.detectedCache.get(key)
+    if (hit !== undefined) return hit
+    const parent = comp.parent === null ? null : this.input.model.components[comp.parent]
+    let v = parent === null || this.isDetected(parent, ctx)
+    if (v && comp.detection !== null) v = this.evalCondition(comp.detection, ctx, vars ?? this.variablesFor(comp, ctx), comp)
+    this.detectedCache.set(key, v)
+    return v
+  }
+
   compileUnit(id: number, comp: ComponentDef, ctx: EvalContext, enabled: boolean): Unit | null {
     const isUserCtx = ctx.account !== null
     const applies = comp.rules.some((r) => {
@@ -462,7 +476,7 @@ class Compiler {
     })
     if (!applies) return null
     const vars = this.variablesFor(comp, ctx)
-    const detected = comp.detection === null || this.evalCondition(comp.detection, ctx, vars, comp)
+    const detected = this.isDetected(comp, ctx, vars)
     const rules: CompiledRule[] = []
     let docFinder = false
     for (const entry of comp.rules) {
@@ -554,4 +568,3 @@ export function detectLayout(volumes: VolumeMap, computer: string): SystemLayout
   return { systemDrive: sys, profilesFolder, computer, is64Bit: has('Program Files (x86)') || has(nodePath.join('Windows', 'SysWOW64')) }
 }
 
-export { caseInsensitiveLookup }

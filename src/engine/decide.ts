@@ -12,7 +12,7 @@
  *   context, then other users in order; within a context the first component in document order.
  */
 import type { CompiledRule, Unit } from './compile.js'
-import { compareSpecificity, includeWins, type Specificity } from './pattern.js'
+import { compareSpecificity, includeWins } from './pattern.js'
 
 interface TrieNode {
   children: Map<string, TrieNode>
@@ -156,8 +156,6 @@ function best(rules: readonly CompiledRule[], nameLower: string): CompiledRule |
   }
   return b
 }
-
-const HIDDEN_SYSTEM: Specificity = { depth: Number.MAX_SAFE_INTEGER, leafClass: 3 }
 
 /** Decide one file. `hiddenSystem`: the file has both attributes (known only when an attribute map is given). */
 export function decide(plan: DirPlan, nameLower: string, hiddenSystem: boolean, explain = false): Decision {

@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
 import type { EngineWarning } from './contract.js'
-import type { ComponentDef, Condition, Ctx, EnvironmentDef, ObjectSet, ObjectSetItem, RuleEntry, RuleKind, RuleModel, ScriptCall, SourceRef, VariableDef } from './model.js'
+import type { ComponentDef, Condition, Ctx, EnvironmentDef, ObjectSet, ObjectSetItem, RuleKind, RuleModel, ScriptCall, SourceRef, VariableDef } from './model.js'
 import { parsePattern, type PatternType } from './pattern.js'
 import { attr, childrenNamed, DEFAULT_XML_MAX_CHARS, parseXml, type XmlElement, type XmlLimits } from './xml.js'
 

@@ -23,5 +23,35 @@ export function jsonForScript(value: unknown): string {
 /** A relative link target made of one file name (no scheme, no folders): safe for `href`. */
 export function fileHref(name: string): string {
   const leaf = name.split(/[\\/]/).pop() ?? ''
-  return encodeURIComponent(leaf)
+  return encodeURIComponent(leaf).replace(/['()*!]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
+
+/** Markup that is already safe (built by `html` below). */
+export class SafeHtml {
+  constructor(readonly html: string) {}
+  toString(): string {
+    return this.html
+  }
+}
+
+function render(v: unknown): string {
+  if (v instanceof SafeHtml) return v.html
+  if (Array.isArray(v)) return v.map(render).join('')
+  if (v === null || v === undefined || v === false) return ''
+  return escapeHtml(v)
+}
+
+/**
+ * Tagged template for markup: every interpolated value is escaped unless it is SafeHtml (the result of
+ * another `html` template); arrays are joined. So a string can only reach the page escaped.
+ */
+export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
+  let out = strings[0]
+  for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1]
+  return new SafeHtml(out)
+}
+
+/** Trusted constant markup (inline CSS and script written in this code base, never data). */
+export function trusted(markup: string): SafeHtml {
+  return new SafeHtml(markup)
 }

@@ -92,8 +92,9 @@ export function unsafeStorePath(p: string): string | null {
 
 /** The relative store path of a Windows path: `C:\Users\ann\a.txt` → `C/Users/ann/a.txt`. */
 export function storePathOf(winPath: string): string {
+  const bad = unsafeWindowsPath(winPath)
+  if (bad) throw new UsmtStepsError('USM0217', `cannot store ${winPath}: ${bad}`)
   const parsed = parseWinPath(winPath)
-  if (parsed.kind !== 'drive') throw new UsmtStepsError('USM0217', `cannot store ${winPath}: not a drive-absolute Windows path`)
   return [parsed.root[0].toUpperCase(), ...parsed.segments].join('/')
 }
 

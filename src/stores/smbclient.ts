@@ -1,6 +1,7 @@
 import { execa, type Options as ExecaOptions } from 'execa'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
 import { PassThrough, type Readable } from 'node:stream'
@@ -234,6 +235,24 @@ export class SmbclientTransport implements ShareTransport {
 
   getStream(path: string): { stream: Readable; done: Promise<void> } {
     const out = new PassThrough()
+    if (this.remote(path).includes(';')) {
+      // smbclient splits -c at ';' and a stdin script adds its own text to stdout: go through a private temp file.
+      const done = (async () => {
+        const dir = mkdtempSync(nodePath.join(this.opts.tempDir ?? os.tmpdir(), 'usmt-steps-get-'))
+        try {
+          const local = nodePath.join(dir, 'data')
+          await this.getFile(path, local)
+          await pipeline(createReadStream(local), out)
+        } catch (err) {
+          out.destroy(err as Error)
+          throw err
+        } finally {
+          rmSync(dir, { recursive: true, force: true })
+        }
+      })()
+      done.catch(() => undefined)
+      return { stream: out, done }
+    }
     const args = [...this.baseArgs(), '-c', `get ${q(this.remote(path))} -`]
     const child = this.runner(this.binary, args, { reject: false, stdin: 'ignore', stdout: 'pipe', buffer: { stdout: false, stderr: true }, env: { LC_ALL: 'C' } })
     child.stdout?.pipe(out)

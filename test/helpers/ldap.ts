@@ -7,7 +7,7 @@
 import { execa } from 'execa'
 import { Attribute, Change, Client } from 'ldapts'
 import * as dgram from 'node:dgram'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -62,15 +62,15 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   await execa('openssl', args, { cwd, stdin: 'ignore' })
 }
 
-/** A CA and a server certificate for 127.0.0.1 / localhost / dc1.corp.example.com, signed by it. */
-export async function makeTestCa(dir: string, name: string): Promise<{ ca: string; cert: string; key: string }> {
+/** A CA and a server certificate signed by it (default names: 127.0.0.1, localhost, dc1.corp.example.com). */
+export async function makeTestCa(dir: string, name: string, sans = 'IP:127.0.0.1,DNS:localhost,DNS:dc1.corp.example.com'): Promise<{ ca: string; cert: string; key: string }> {
   const ca = path.join(dir, `${name}-ca.pem`)
   const caKey = path.join(dir, `${name}-ca.key`)
   const key = path.join(dir, `${name}-server.key`)
   const csr = path.join(dir, `${name}-server.csr`)
   const cert = path.join(dir, `${name}-server.pem`)
   const ext = path.join(dir, `${name}-ext.cnf`)
-  writeFileSync(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:dc1.corp.example.com\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n')
+  writeFileSync(ext, `subjectAltName=${sans}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`)
   await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', ca, '-days', '2', '-subj', `/CN=usmt-steps ${name} test CA`], dir)
   await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=dc1.corp.example.com'], dir)
   await openssl(['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext], dir)
@@ -99,7 +99,7 @@ export async function startTestDirectory(): Promise<TestDirectory> {
       reject: false, stdin: 'ignore', all: true,
     })
     if (r.exitCode !== 0) throw new Error(`start-samba-ad.sh failed (${r.exitCode}):\n${String(r.all)}`)
-    const caPem = (await import('node:fs')).readFileSync(good.ca, 'utf8')
+    const caPem = readFileSync(good.ca, 'utf8')
     const dir = { ldapsUrl: 'ldaps://127.0.0.1:636' }
     const admin = await adminClient(dir, caPem)
     const users: TestDirectory['users'] = {}

@@ -73,4 +73,12 @@ export const STEPS_CODES = defineCodes({
     exit: 'usmtNotFound', summary: 'Microsoft\'s USMT cannot run on this operating system.',
     actions: ['Use --engine portable (or auto) off Windows, or set USMT_STEPS_EXE_HOST to a program that runs Windows executables.'],
   },
+  USM0314: {
+    exit: 'config', summary: 'No state store path is set.',
+    actions: ['Run usmt-steps plan (or store request, or the native Request State Store step) before this step, or set OSDStateStorePath / --store.'],
+  },
+  USM0315: {
+    exit: 'config', summary: 'A migration XML or Config.xml file was not found.',
+    actions: ['Check the file names in OSDMigrateConfigFiles, USMTMigFiles, USMTConfigFile or --rules against the USMT folder named in the message.'],
+  },
 })

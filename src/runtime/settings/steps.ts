@@ -120,6 +120,10 @@ export const STEPS_SETTINGS: SettingDef[] = [
     key: 'localAccountPassword', area: 'steps', type: 'string', tsVariables: ['OSDMigrateLocalAccountPassword'], secret: true,
     description: 'Restore: password of the created local accounts (secret)',
   },
+  {
+    key: 'lacPasswordOnCommandLine', area: 'steps', type: 'boolean', tsVariables: ['USMTStepsLacPasswordOnCommandLine'], default: 'false',
+    description: 'Microsoft engine: pass OSDMigrateLocalAccountPassword as /lac:password (USMT has no other way; other processes can see it) and enable the accounts with /lae; off: accounts are created disabled',
+  },
   // offline / WinPE
   {
     key: 'inWinPE', area: 'steps', type: 'boolean', tsVariables: ['_SMSTSInWinPE'], default: 'false',

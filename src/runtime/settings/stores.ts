@@ -27,8 +27,12 @@ export const STORES_SETTINGS: SettingDef[] = [
     description: 'fs transport off Windows: local folder where the share root is mounted (e.g. /mnt/migstore)',
   },
   {
-    key: 'storeRequestType', area: 'stores', type: 'enum', flag: 'type', tsVariables: ['OSDStateRequestType', 'USMTStepsStoreRequestType'], choices: ['capture', 'restore'],
-    description: 'Whether the store is requested/released for capture or for restore',
+    key: 'storeRequestType', area: 'stores', type: 'enum', flag: 'type', tsVariables: ['OSDStateRequestType'], choices: ['capture', 'restore'],
+    description: 'Whether store request creates a store for capture or finds one for restore (default capture)',
+  },
+  {
+    key: 'storeReleaseType', area: 'stores', type: 'enum', flag: 'type', tsVariables: ['USMTStepsStoreRequestType', 'OSDStateRequestType'], choices: ['capture', 'restore'],
+    description: 'Whether store release finishes a capture or a restore (store request records USMTStepsStoreRequestType)',
   },
   {
     key: 'storeRetryCount', area: 'stores', type: 'integer', flag: 'retry-count', tsVariables: ['OSDStateSMPRetryCount'], default: '3', min: 0, max: 30,

@@ -1,0 +1,28 @@
+function Get-UsmtStepsCliCommand {
+    <#
+    .SYNOPSIS
+        Finds how to start the usmt-steps CLI.
+    .DESCRIPTION
+        Prefers the package's own node.exe with the single-file bundle usmt-steps.cjs (no cmd.exe in
+        between, so arguments are passed exactly); falls back to usmt-steps on the PATH (npm install).
+    .OUTPUTS
+        System.Management.Automation.PSCustomObject with FilePath and Arguments.
+    .EXAMPLE
+        $cli = Get-UsmtStepsCliCommand
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param()
+
+    $root = Get-UsmtStepsRoot
+    $node = Join-Path -Path $root -ChildPath 'node.exe'
+    $bundle = Join-Path -Path $root -ChildPath 'usmt-steps.cjs'
+    if ((Test-Path -LiteralPath $node) -and (Test-Path -LiteralPath $bundle)) {
+        return [pscustomobject]@{ FilePath = $node; Arguments = @($bundle) }
+    }
+    $onPath = Get-Command -Name 'usmt-steps' -CommandType @('Application', 'ExternalScript') -ErrorAction SilentlyContinue | Select-Object -First 1
+    if ($onPath) {
+        return [pscustomobject]@{ FilePath = $onPath.Source; Arguments = @() }
+    }
+    throw "usmt-steps was not found: neither $node with $bundle nor usmt-steps on the PATH. Set USMT_STEPS_HOME to the package folder."
+}

@@ -1,0 +1,43 @@
+import { Args } from '@oclif/core'
+import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
+import { UsmtStepsError } from '../../runtime/errors.js'
+import { engineInputFromFlags, ruleFlags } from '../../engine/cli-support.js'
+import { explainPaths, prepare, type ExplainResult } from '../../engine/index.js'
+
+export default class RulesExplain extends StepCommand<ExplainResult[]> {
+  static override description = 'Explain why Windows paths are (not) captured: every matching rule per component and context, and which one decided'
+  static override examples = ['<%= config.bin %> rules explain "C:\\Users\\ann\\Documents\\notes.txt" --rules MigUser.xml --volume C=./samples/machine/C']
+  static override strict = false
+  static override args = { path: Args.string({ description: 'Windows path(s) to explain, e.g. C:\\Users\\ann\\Documents\\a.docx', required: true }) }
+  static override flags = ruleFlags
+  static override recordsResult = false
+  static override usesTsEnv = false
+
+  protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<ExplainResult[]>> {
+    const paths = this.argv.filter((a, i, all) => !a.startsWith('-') && !isFlagValue(all, i))
+    if (paths.length === 0) throw new UsmtStepsError('USM0113', 'no path to explain')
+    const p = prepare(await engineInputFromFlags(ctx, flags))
+    const result = explainPaths(p, paths)
+    const text: string[] = []
+    for (const r of result) {
+      text.push(`${r.path}${r.exists ? '' : ' (not on the volume)'}: ${r.captured ? 'CAPTURED' : 'NOT CAPTURED'} — ${r.reason}`)
+      if (r.decidedBy) text.push(`  decided by: ${r.decidedBy}`)
+      for (const m of r.matches) {
+        text.push(`  ${m.kind.padEnd(20)} ${m.component}${m.user ? ` [${m.user}]` : ' [System]'}: ${m.rule} (depth ${m.specificity.depth}, leaf ${m.specificity.leaf})${m.inactive ? ` — ${m.inactive}` : ''}`)
+      }
+      for (const v of r.verdicts) text.push(`  => ${v.component}${v.user ? ` [${v.user}]` : ' [System]'}: ${v.included ? 'include' : 'exclude'}: ${v.why}${v.inactive ? ` (${v.inactive})` : ''}`)
+    }
+    const summary = `${result.filter((r) => r.captured).length} of ${result.length} paths would be captured`
+    return { result, summary, text: `${text.join('\n')}\n${summary}` }
+  }
+}
+
+/** Value flags take the next argv element. */
+function isFlagValue(argv: string[], i: number): boolean {
+  if (i === 0) return false
+  const prev = argv[i - 1]
+  if (!prev.startsWith('--') || prev.includes('=')) return false
+  const name = prev.slice(2)
+  const def = (ruleFlags as Record<string, { type: string }>)[name]
+  return def !== undefined && def.type === 'option'
+}

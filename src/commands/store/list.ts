@@ -1,0 +1,27 @@
+import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
+import { storeFlags } from '../../stores/flags.js'
+import { storeServiceFor } from '../../stores/index.js'
+import type { ShareListing } from '../../stores/service.js'
+
+export default class StoreList extends StepCommand<{ shares: ShareListing[] }> {
+  static override description = 'List the stores and computer associations on the policy\'s shares'
+  static override examples = ['<%= config.bin %> store list --policy policy.yaml --json']
+  static override flags = { ...storeFlags }
+
+  protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<{ shares: ShareListing[] }>> {
+    const { service } = await storeServiceFor(ctx, flags)
+    try {
+      const shares = await service.list()
+      const lines: string[] = []
+      for (const s of shares) {
+        lines.push(`${s.share}: ${s.reachable ? `${s.stores.length} store(s), ${s.slotsUsed ?? 0}/${s.maxClients} clients, ${s.space?.freeBytes ?? '?'} bytes free` : `unreachable (${s.error})`}`)
+        for (const r of s.stores) lines.push(`  ${r.id}  ${r.state.padEnd(9)} ${r.source.computerName}${r.destination ? ` → ${r.destination}` : ''}  created ${r.createdAt}${r.retainUntil ? `  kept until ${r.retainUntil}` : ''}`)
+        for (const a of s.associations) lines.push(`  association ${a.source} → ${a.destination} (${a.behavior}${a.users.length ? `: ${a.users.join(', ')}` : ''})`)
+      }
+      const total = shares.reduce((n, s) => n + s.stores.length, 0)
+      return { result: { shares }, summary: `${total} store(s) on ${shares.length} share(s)`, text: lines.join('\n') }
+    } finally {
+      await service.close()
+    }
+  }
+}

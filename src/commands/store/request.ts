@@ -1,0 +1,60 @@
+import { Flags } from '@oclif/core'
+import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
+import type { StoreRecord } from '../../stores/records.js'
+import { storeFlags } from '../../stores/flags.js'
+import { defaultLocalPath, storeServiceFor } from '../../stores/index.js'
+
+interface RequestResult {
+  type: 'capture' | 'restore'
+  store: StoreRecord
+  storePath: string
+  localPath: string | null
+  association: string | null
+}
+
+export default class StoreRequest extends StepCommand<RequestResult> {
+  static override description = 'Request a state store on a share (capture: create one; restore: find this computer\'s), like Request State Store'
+  static override examples = [
+    '<%= config.bin %> store request --type capture --policy policy.yaml',
+    '<%= config.bin %> store request --type restore --transport smbclient --local-path /tmp/restore',
+  ]
+  static override flags = {
+    ...storeFlags,
+    type: Flags.string({ description: 'capture or restore (default: OSDStateRequestType, else capture)', options: ['capture', 'restore'] }),
+    'local-path': Flags.string({ description: 'Local staging folder (smbclient transport): capture writes here, restore downloads here' }),
+    'estimate-bytes': Flags.string({ description: 'Expected store size in bytes, added to the share\'s free-space minimum' }),
+  }
+
+  protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<RequestResult>> {
+    const type = ((await ctx.setting('storeRequestType')) as 'capture' | 'restore' | undefined) ?? 'capture'
+    const { service, policy, transport } = await storeServiceFor(ctx, flags)
+    const local = (await ctx.setting('storeLocalPath')) as string | undefined
+    try {
+      if (type === 'capture') {
+        const store = await service.requestCapture({ encrypted: policy.encryptNetworkStores })
+        const localPath = transport === 'smbclient' ? local ?? defaultLocalPath(store.id) : null
+        return {
+          result: { type, store, storePath: store.path, localPath, association: store.association },
+          summary: `store ${store.path} requested for capture${store.destination ? ` (destination ${store.destination})` : ''}`,
+          variables: {
+            OSDStateStorePath: store.path, USMTLocal: 'True', USMTStepsStoreType: 'share', USMTStepsStoreId: store.id, USMTStepsStoreRequestType: 'capture',
+            USMTStepsStoreLocalPath: localPath ?? '', USMTStepsEncrypt: String(store.encrypted),
+          },
+        }
+      }
+      const localPath = transport === 'smbclient' ? local ?? defaultLocalPath('restore') : local ?? null
+      const { record, association } = await service.requestRestore({ localPath: localPath ?? undefined })
+      const users = association && association.behavior !== 'CaptureAndRestoreAll' ? association.users : []
+      return {
+        result: { type, store: record, storePath: record.path, localPath, association: association?.id ?? null },
+        summary: `store ${record.path} of ${record.source.computerName} found for restore${localPath ? ` and downloaded to ${localPath}` : ''}`,
+        variables: {
+          OSDStateStorePath: record.path, USMTLocal: 'True', USMTStepsStoreType: 'share', USMTStepsStoreId: record.id, USMTStepsStoreRequestType: 'restore',
+          USMTStepsStoreLocalPath: localPath ?? '', USMTStepsStoreUsers: users.join(','), USMTStepsEncrypt: String(record.encrypted),
+        },
+      }
+    } finally {
+      await service.close()
+    }
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * What the three portable tools share: the run context, mapping internal errors to USMT return codes,
+ * the main-log/progress-log session, and splitting usmt-steps flags from USMT's own arguments.
+ */
+import * as nodePath from 'node:path'
+import { UsmtStepsError } from '../runtime/errors.js'
+import { redactor } from '../runtime/redact.js'
+import { markErrorArg, UsmtMainLog, type ErrorSummaryRow } from '../usmt/main-log.js'
+import { ProgressLogWriter } from '../usmt/progress-log.js'
+import { USMT_MESSAGES, UsmtFailure, type UsmtMessageKey } from '../usmt/return-codes.js'
+import { tokenize } from '../usmt/grammar.js'
+import type { VolumeMap } from '../windows/volume-map.js'
+
+export interface PortableContext {
+  /** USMT arguments (without the program name). */
+  argv: string[]
+  cwd: string
+  volumes: VolumeMap
+  /** --users FILE */
+  usersFile?: string
+  /** --computer NAME */
+  computer?: string
+  /** --attributes FILE (Windows attributes by path; Linux volumes cannot hold them). */
+  attributesFile?: string
+  /** Version written in logs. */
+  version: string
+  /** Console lines (the command prints them). */
+  out: (line: string) => void
+  /** Progress callback for the usmt-steps progress sinks (0–100). */
+  onPercent?: (percent: number, message: string) => void
+  /** CMTrace logger hooks. */
+  logInfo?: (line: string) => void
+  logWarn?: (line: string) => void
+  now?: () => Date
+  /** zlib level for compressed stores. */
+  compressionLevel?: number
+  kdf?: 'scrypt' | 'pbkdf2'
+}
+
+export interface PortableResult {
+  returnCode: number
+  message: string
+}
+
+/** Map an internal error (store, engine, file system) to a USMT return code and documented message. */
+export function toUsmtFailure(err: unknown, phase: 'gather' | 'apply' | 'utils'): UsmtFailure {
+  if (err instanceof UsmtFailure) return err
+  const detail = redactor.redact(err instanceof Error ? err.message : String(err))
+  const f = (key: UsmtMessageKey): UsmtFailure => UsmtFailure.of(key, { detail, cause: err })
+  if (err instanceof UsmtStepsError) {
+    switch (err.code) {
+      case 'USM0210': return f('storeMissing')
+      case 'USM0211': return f('storeNotRecognized')
+      case 'USM0212': return f('corruptedStore')
+      case 'USM0213': return f('wrongKey')
+      case 'USM0214': return f('storeAccess')
+      case 'USM0215': return f('storeExists')
+      case 'USM0216': return f('storeReadOnly')
+      case 'USM0217': return f('corruptedStore')
+      case 'USM0218': return f(phase === 'gather' ? 'storeCreation' : 'storeAccess')
+      case 'USM0219': return f(/empty/.test(err.message) ? 'keyEmpty' : 'keyfileAccess')
+      case 'USM0220': return f('storeRemoval')
+      case 'USM0104': return f('scriptMissing')
+      case 'USM0105': return f('scriptInvalid')
+      case 'USM0106': return f('configRead')
+      case 'USM0100': case 'USM0101': case 'USM0102': case 'USM0103': case 'USM0110': return f('xmlError')
+      case 'USM0108': return f('allConflicts')
+      case 'USM0109': return f('userExclusion')
+      case 'USM0111': case 'USM0112': return f('noWindowsDir')
+      default: return f('malfunction')
+    }
+  }
+  const code = (err as NodeJS.ErrnoException)?.code
+  if (code === 'ENOSPC') return f('storeDiskFull')
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return f(phase === 'apply' ? 'applyError' : 'storeReadOnly')
+  return f(phase === 'gather' ? 'gatherError' : phase === 'apply' ? 'applyError' : 'malfunction')
+}
+
+/** The /l value, read leniently so that a command line that fails to parse is still logged where asked. */
+export function lenientLogPath(argv: readonly string[]): string | undefined {
+  const t = tokenize(argv)
+  for (let i = 0; i < t.length; i++) {
+    if (t[i].name === 'l') return t[i].hasColon ? t[i].value || undefined : (t[i + 1] && t[i + 1].name === undefined ? t[i + 1].raw : undefined)
+  }
+  return undefined
+}
+
+/** Open the main log; a bad /l path is return code 13. */
+export function openMainLog(path: string | undefined, cwd: string, now: () => Date): UsmtMainLog {
+  if (!path) return new UsmtMainLog(null, { clock: now, redact: (s) => redactor.redact(s) })
+  try {
+    return new UsmtMainLog(nodePath.resolve(cwd, path), { clock: now, redact: (s) => redactor.redact(s) })
+  } catch (err) {
+    throw UsmtFailure.of('logPath', { detail: `${path}: ${(err as NodeJS.ErrnoException).code ?? err}`, cause: err })
+  }
+}
+
+export function openProgressLog(path: string | undefined, cwd: string, now: () => Date, started: Date): ProgressLogWriter {
+  if (!path) return new ProgressLogWriter(null)
+  try {
+    return new ProgressLogWriter(nodePath.resolve(cwd, path), { clock: now, started, redact: (s) => redactor.redact(s) })
+  } catch (err) {
+    throw UsmtFailure.of('progressPath', { detail: `${path}: ${(err as NodeJS.ErrnoException).code ?? err}`, cause: err })
+  }
+}
+
+/** Log a failure the way USMT does: `Failed.` with the reason, the marked command line and the message. */
+export function logFailure(log: UsmtMainLog, program: string, argv: readonly string[], f: UsmtFailure, phase: 'command line' | 'run'): void {
+  const details = phase === 'command line'
+    ? ['An error occurred processing the command line.', markErrorArg(program, argv, f.argIndex), f.message]
+    : [f.message, ...(f.detail ? [f.detail] : [])]
+  if (f.detail && phase === 'command line') details.push(f.detail)
+  log.failed(details)
+}
+
+/** Counts ignored errors by code for the USMT ERROR SUMMARY block. */
+export class ErrorTally {
+  private readonly rows = new Map<number, ErrorSummaryRow>()
+  count = 0
+
+  add(code: number, first: string, causedAbort: boolean): void {
+    this.count += causedAbort ? 0 : 1
+    const r = this.rows.get(code)
+    if (r) {
+      r.recurrence++
+      r.causedAbort ||= causedAbort
+    } else {
+      this.rows.set(code, { errorCode: code, causedAbort, recurrence: 1, firstOccurrence: first })
+    }
+  }
+
+  summary(): ErrorSummaryRow[] {
+    return [...this.rows.values()]
+  }
+}
+
+/** Split usmt-steps' own flags (with their values) from the USMT arguments, keeping USMT's order. */
+export function splitToolArgv(argv: readonly string[], valueFlags: readonly string[], boolFlags: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--') continue
+    const m = /^--([a-z][a-z-]*)(?:=.*)?$/.exec(a)
+    if (m && valueFlags.includes(m[1])) {
+      if (!a.includes('=')) i++
+      continue
+    }
+    if (m && boolFlags.includes(m[1])) continue
+    out.push(a)
+  }
+  return out
+}
+
+export const SUCCESS_MESSAGE = USMT_MESSAGES.success

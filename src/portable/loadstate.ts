@@ -1,0 +1,354 @@
+/**
+ * Portable LoadState: restores a usmt-steps store onto mapped volumes with USMT's restore semantics:
+ * every file is verified before the first one is written; `locationModify` (RuleSet.relocate) re-routes;
+ * /mu and /md remap profiles; a destination drive that is not mapped falls back to C:; collisions follow
+ * `<merge>` (SourcePriority / DestinationPriority) or the default rename `name(1).ext`; /lac and /lae are
+ * reported (accounts cannot be created from here); timestamps and the read-only attribute are restored.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import * as nodePath from 'node:path'
+import { loadRuleSet } from '../engine/index.js'
+import type { RuleSet } from '../engine/contract.js'
+import { redactor } from '../runtime/redact.js'
+import type { CatalogEntry, CatalogUser } from '../store/catalog.js'
+import { readStoreKey } from '../store/crypto.js'
+import { openStore, type OpenedStore } from '../store/store.js'
+import type { RestoreItem } from '../store/types.js'
+import { parseLoadStateArgs } from '../usmt/grammar.js'
+import type { LoadStateOptions } from '../usmt/options.js'
+import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
+import { failOnViolation, validateLoadState } from '../usmt/validate.js'
+import { basename, dirname, extname, join as winJoin, joinCommandLine, parseWinPath, relativeTo } from '../windows/path.js'
+import type { VolumeMap } from '../windows/volume-map.js'
+import { lenientLogPath, logFailure, openMainLog, openProgressLog, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+
+export interface AccountPlan {
+  source: string
+  target: string
+  sourceProfile: string
+  targetProfile: string
+  local: boolean
+  migrated: boolean
+  /** For local accounts missing on the destination: what /lac and /lae would do on Windows. */
+  localAccount?: 'exists' | 'create-disabled' | 'create-enabled' | 'skipped-no-lac'
+  reason: string
+}
+
+export interface RestoredFile {
+  source: string
+  destination: string
+  action: 'restored' | 'renamed' | 'overwritten' | 'kept-destination'
+  rule?: string
+}
+
+export interface LoadStateResult extends PortableResult {
+  storePath?: string
+  files: RestoredFile[]
+  accounts: AccountPlan[]
+  notes: string[]
+}
+
+export const LOADSTATE_HELP = `usmt-steps loadstate — portable LoadState (USMT syntax; options start with / or -, case-insensitive)
+
+  usmt-steps loadstate [--volume C=DIR…] [--users FILE] [--computer NAME] StorePath [/i:FILE…] [/config:FILE] [/c]
+    [/hardlink /nocompress | /nocompress] [/decrypt[:AES_256] /key:KeyString | /keyfile:FILE]
+    [/lac[:password] [/lae]] [/md:OldDomain:NewDomain…] [/mu:Old\\user:New\\user…] [/all | /ui:… /ue:…]
+    [/l:FILE] [/v:N] [/progress:FILE]`
+
+const wild = (p: string): RegExp => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i')
+
+function splitAccount(a: string): { domain: string; user: string } {
+  const i = a.indexOf('\\')
+  return i < 0 ? { domain: '', user: a } : { domain: a.slice(0, i), user: a.slice(i + 1) }
+}
+
+/** /ui /ue at restore (documented: /ui wins over /ue). A bare name means a local account. */
+function selected(account: string, o: LoadStateOptions, sourceComputer: string): boolean {
+  const matches = (pat: string): boolean => {
+    const p = pat.includes('\\') ? pat : `${sourceComputer}\\${pat}`
+    return wild(p).test(account)
+  }
+  if (o.ui.some(matches)) return true
+  return !o.ue.some(matches)
+}
+
+/** Apply /mu (exact, first match) or /md (domain, wildcards, first match) to an account. */
+export function mapAccount(account: string, o: Pick<LoadStateOptions, 'md' | 'mu'>): string {
+  const { domain, user } = splitAccount(account)
+  for (const m of o.mu) {
+    const from = m.from.includes('\\') ? m.from : null
+    const hit = from ? from.toLowerCase() === account.toLowerCase() : m.from.toLowerCase() === user.toLowerCase()
+    if (hit) return m.to.includes('\\') ? m.to : `${domain}\\${m.to}`
+  }
+  for (const m of o.md) if (wild(m.from).test(domain)) return `${m.to}\\${user}`
+  return account
+}
+
+/** Existing accounts on the destination: --users FILE, else the profile folders under C:\Users. */
+function destinationAccounts(volumes: VolumeMap, usersFile: string | undefined): Set<string> {
+  const out = new Set<string>()
+  if (usersFile) {
+    try {
+      for (const u of JSON.parse(readFileSync(usersFile, 'utf8')) as Array<{ account: string }>) out.add(u.account.toLowerCase())
+    } catch (err) {
+      throw UsmtFailure.of('malfunction', { detail: `--users ${usersFile}: ${(err as Error).message}` })
+    }
+    return out
+  }
+  const users = volumes.toLocal('C:\\Users')
+  if (users) {
+    try {
+      for (const d of readdirSync(users, { withFileTypes: true })) if (d.isDirectory()) out.add(`*\\${d.name.toLowerCase()}`)
+    } catch {
+      // no profiles folder: no accounts
+    }
+  }
+  return out
+}
+
+/** Case-insensitive resolution of a Windows path on a mapped volume (Windows semantics on a case-sensitive disk). */
+class CaseResolver {
+  private readonly dirs = new Map<string, Map<string, string> | null>()
+  constructor(private readonly volumes: VolumeMap) {}
+
+  private list(dir: string): Map<string, string> | null {
+    if (this.dirs.has(dir)) return this.dirs.get(dir) as Map<string, string> | null
+    let m: Map<string, string> | null = null
+    try {
+      m = new Map(readdirSync(dir).map((n) => [n.toLowerCase(), n]))
+    } catch {
+      m = null
+    }
+    this.dirs.set(dir, m)
+    return m
+  }
+
+  /** The local path for a Windows path: existing segments keep their on-disk case. */
+  local(win: string): string {
+    const parsed = parseWinPath(win)
+    const vol = this.volumes.get(parsed.root)
+    if (!vol) throw new Error(`drive ${parsed.root} is not mapped`)
+    let cur = vol.root
+    let existing = true
+    for (const seg of parsed.segments) {
+      const entries = existing ? this.list(cur) : null
+      const real = entries?.get(seg.toLowerCase())
+      if (real === undefined) existing = false
+      cur = nodePath.join(cur, real ?? seg)
+    }
+    return cur
+  }
+
+  exists(win: string): boolean {
+    return statSync(this.local(win), { throwIfNoEntry: false }) !== undefined
+  }
+
+  /** Record a file created by this restore. */
+  added(local: string): void {
+    const d = this.list(nodePath.dirname(local))
+    if (d) d.set(nodePath.basename(local).toLowerCase(), nodePath.basename(local))
+    else this.dirs.delete(nodePath.dirname(local))
+  }
+}
+
+/** `name(1).ext`, `name(2).ext` … (USMT's default for a file that exists on the destination). */
+export function collisionName(win: string, n: number): string {
+  const ext = extname(win)
+  const base = basename(win)
+  const stem = ext ? base.slice(0, -ext.length) : base
+  return winJoin(dirname(win), `${stem}(${n})${ext}`)
+}
+
+export async function runLoadState(ctx: PortableContext): Promise<LoadStateResult> {
+  const now = ctx.now ?? (() => new Date())
+  const started = now()
+  const program = 'loadstate'
+  const commandLine = redactor.redact(joinCommandLine([program, ...ctx.argv]))
+  const result: LoadStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: [], accounts: [], notes: [] }
+  let log = openMainLog(undefined, ctx.cwd, now)
+  try {
+    log = openMainLog(lenientLogPath(ctx.argv), ctx.cwd, now)
+  } catch (err) {
+    const f = toUsmtFailure(err, 'apply')
+    return { ...result, returnCode: f.returnCode, message: f.message }
+  }
+  log.header('LOADSTATE', ctx.version, commandLine, started)
+  log.status("Activity: 'MIGACTIVITY_COMMAND_LINE_PROCESSING'")
+  let o: LoadStateOptions
+  try {
+    o = parseLoadStateArgs(ctx.argv)
+    if (o.key !== undefined) redactor.add(o.key)
+    if (o.lac?.password !== undefined) redactor.add(o.lac.password)
+    if (o.help) {
+      ctx.out(LOADSTATE_HELP)
+      log.info(USMT_MESSAGES.help)
+      log.close()
+      return { ...result, returnCode: 1, message: USMT_MESSAGES.help }
+    }
+    failOnViolation(validateLoadState(o, { cwd: ctx.cwd }))
+    if (o.decrypt?.algorithm !== undefined && !['AES', 'AES_256'].includes(o.decrypt.algorithm.toUpperCase())) {
+      throw UsmtFailure.of('algorithm', { detail: 'the portable store decrypts AES-256-GCM only' })
+    }
+  } catch (err) {
+    const f = toUsmtFailure(err, 'apply')
+    logFailure(log, program, ctx.argv, f, 'command line')
+    log.close()
+    ctx.out(f.message)
+    return { ...result, returnCode: f.returnCode, message: f.message }
+  }
+  let progress
+  try {
+    progress = openProgressLog(o.progress, ctx.cwd, now, started)
+  } catch (err) {
+    const f = toUsmtFailure(err, 'apply')
+    logFailure(log, program, ctx.argv, f, 'run')
+    log.close()
+    return { ...result, returnCode: f.returnCode, message: f.message }
+  }
+  const computer = ctx.computer ?? 'PC'
+  progress.program('LoadState.exe', ctx.version, computer, commandLine)
+  progress.phase('Initializing')
+  let store: OpenedStore | null = null
+  try {
+    const storeRoot = nodePath.resolve(ctx.cwd, o.storePath as string)
+    result.storePath = storeRoot
+    if (!ctx.volumes.get('C:')) throw UsmtFailure.of('applyError', { detail: 'the destination system drive C: is not mapped (--volume C=DIR)' })
+    const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : nodePath.resolve(ctx.cwd, o.keyFile) }) : undefined
+    store = await openStore(storeRoot, { secret })
+    const expected = o.hardlink ? 'hardlink' : o.noCompress ? 'mirror' : 'compressed'
+    if (store.kind !== expected) {
+      throw UsmtFailure.of('storeNotRecognized', { detail: `${storeRoot} holds a ${store.kind} store; ${store.kind === 'hardlink' ? 'pass /hardlink /nocompress' : store.kind === 'mirror' ? 'pass /nocompress' : 'do not pass /nocompress or /hardlink'}` })
+    }
+    log.info(`Store: ${store.kind}${store.encrypted ? ' (encrypted)' : ''}, ${store.catalog.files.length} files, captured ${store.catalog.meta.created} on ${store.catalog.meta.computer}`)
+
+    // Every file is checked before the first one is written.
+    const bad = (await store.verify()).filter((r) => !r.ok)
+    if (bad.length > 0) {
+      for (const b of bad.slice(0, 50)) log.error(`Corrupted: ${b.entry.path}${b.reason ? ` (${b.reason})` : ''}`)
+      throw UsmtFailure.of('corruptedStore', { detail: `${bad.length} corrupted file(s), e.g. ${bad[0].entry.path}` })
+    }
+
+    const scripts = o.include.map((f) => nodePath.resolve(ctx.cwd, f))
+    const configFile = o.config === undefined ? undefined : nodePath.resolve(ctx.cwd, o.config)
+    const ruleSet: RuleSet | null = scripts.length || configFile ? await loadRuleSet({ ruleFiles: scripts, configFile }) : null
+    const disabled = new Set((ruleSet?.components ?? []).filter((c) => !c.migrate).map((c) => c.name))
+
+    // Accounts.
+    const sourceComputer = store.catalog.meta.computer
+    const existing = destinationAccounts(ctx.volumes, ctx.usersFile)
+    const plans = new Map<string, AccountPlan>()
+    progress.phase('Scanning')
+    for (const u of store.catalog.meta.users as CatalogUser[]) {
+      const target = mapAccount(u.account, o)
+      const { domain, user } = splitAccount(target)
+      const local = splitAccount(u.account).domain.toLowerCase() === sourceComputer.toLowerCase()
+      const targetProfile = user.toLowerCase() === splitAccount(u.account).user.toLowerCase() ? u.profile : winJoin(dirname(u.profile), user)
+      const plan: AccountPlan = { source: u.account, target, sourceProfile: u.profile, targetProfile, local, migrated: true, reason: 'selected' }
+      if (!selected(u.account, o, sourceComputer)) {
+        plan.migrated = false
+        plan.reason = 'excluded by /ue'
+      } else if (local) {
+        const exists = existing.has(target.toLowerCase()) || existing.has(`*\\${user.toLowerCase()}`) || existing.has(`${computer}\\${user}`.toLowerCase())
+        if (exists) plan.localAccount = 'exists'
+        else if (o.lac) {
+          plan.localAccount = o.lae ? 'create-enabled' : 'create-disabled'
+          plan.reason = `local account ${computer}\\${user} would be created${o.lae ? ' and enabled' : ' (disabled; /lae enables it)'}${o.lac.password !== undefined ? ' with the /lac password' : ' with an empty password'} — accounts are not created from this OS`
+          result.notes.push(plan.reason)
+          log.info(plan.reason)
+        } else {
+          plan.localAccount = 'skipped-no-lac'
+          plan.migrated = false
+          plan.reason = `local account ${u.account} does not exist on the destination and /lac was not given`
+          log.warning(plan.reason)
+        }
+      }
+      if (target !== u.account) log.info(`Account ${u.account} → ${target} (${domain ? 'mapped' : 'renamed'}), profile ${u.profile} → ${targetProfile}`)
+      plans.set(u.account.toLowerCase(), plan)
+      progress.detectedUser(u.account, plan.migrated)
+    }
+    result.accounts = [...plans.values()]
+
+    // Destinations.
+    progress.phase('Applying')
+    const resolver = new CaseResolver(ctx.volumes)
+    const claimed = new Set<string>()
+    const items: Array<RestoreItem<CatalogEntry>> = []
+    const entries = store.catalog.files.filter((e) => {
+      if (disabled.has(e.component)) return false
+      if (e.user === null) return true
+      return plans.get(e.user.toLowerCase())?.migrated ?? selected(e.user, o, sourceComputer)
+    })
+    for (const e of entries) {
+      let win = ruleSet?.relocate(e.path, e.user) ?? e.path
+      const rule = win !== e.path ? 'locationModify' : undefined
+      const plan = e.user ? plans.get(e.user.toLowerCase()) : undefined
+      if (plan && plan.targetProfile !== plan.sourceProfile) {
+        const rel = relativeTo(win, plan.sourceProfile)
+        if (rel !== null) win = winJoin(plan.targetProfile, rel)
+      }
+      const drive = parseWinPath(win).root
+      if (!ctx.volumes.get(drive)) {
+        const moved = `C:${win.slice(drive.length)}`
+        log.info(`Drive ${drive} is not present on the destination: ${win} → ${moved}`)
+        win = moved
+      }
+      const policy = ruleSet?.mergePolicy(e.path, e.user) ?? 'default'
+      let action: RestoredFile['action'] = 'restored'
+      let dest = win
+      const taken = (p: string): boolean => claimed.has(p.toLowerCase()) || resolver.exists(p)
+      if (taken(dest)) {
+        if (policy === 'DestinationPriority' && !claimed.has(dest.toLowerCase())) {
+          result.files.push({ source: e.path, destination: dest, action: 'kept-destination', rule: 'merge DestinationPriority' })
+          continue
+        }
+        if (policy === 'SourcePriority' && !claimed.has(dest.toLowerCase())) {
+          action = 'overwritten'
+        } else {
+          let n = 1
+          while (taken(collisionName(win, n))) n++
+          dest = collisionName(win, n)
+          action = 'renamed'
+        }
+      }
+      claimed.add(dest.toLowerCase())
+      const local = resolver.local(dest)
+      items.push({ entry: e, dest: local })
+      result.files.push({ source: e.path, destination: dest, action, ...(rule || policy !== 'default' ? { rule: [rule, policy !== 'default' ? `merge ${policy}` : undefined].filter(Boolean).join(', ') } : {}) })
+    }
+    const total = items.reduce((n, i) => n + i.entry.size, 0)
+    progress.totalSize(total)
+    progress.percent(0)
+    let done = 0
+    const noteSet = new Set<string>()
+    await store.restore(items, (r, e) => {
+      resolver.added(r.dest)
+      for (const n of r.notes) noteSet.add(n)
+      done += e.size
+      const pct = total ? (done / total) * 100 : 100
+      progress.percent(Math.min(99, pct))
+      ctx.onPercent?.(pct, e.path)
+      if ((o.verbosity ?? 0) & 1) log.info(`Applied ${e.path} → ${r.dest} (${r.how})`)
+    })
+    for (const f of result.files) if (f.action !== 'restored') log.info(`${f.source} → ${f.destination}: ${f.action}${f.rule ? ` (${f.rule})` : ''}`)
+    for (const n of noteSet) {
+      result.notes.push(n)
+      log.info(`Note: ${n}`)
+    }
+    progress.percent(100)
+    progress.final(0, 0, USMT_MESSAGES.success)
+    log.success([], 0)
+    const restored = result.files.filter((f) => f.action !== 'kept-destination').length
+    ctx.out(`${restored} files restored from ${storeRoot}${result.notes.length ? `; ${result.notes.length} notes in the log` : ''}`)
+    return result
+  } catch (err) {
+    const f = toUsmtFailure(err, 'apply')
+    progress.final(f.returnCode, 0, f.message)
+    logFailure(log, program, ctx.argv, f, 'run')
+    ctx.out(`${f.message}${f.detail ? ` (${f.detail})` : ''}`)
+    return { ...result, returnCode: f.returnCode, message: f.message }
+  } finally {
+    await store?.close()
+    progress.close()
+    log.close()
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * Portable ScanState: USMT's command line, logs, progress and return codes over the rule engine and the
+ * three store kinds. Works on any OS against mapped volumes (`--volume C=DIR`), e.g. an offline Windows disk.
+ */
+import { readFileSync, statSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import * as nodePath from 'node:path'
+import { evaluateMigration, loadRuleSet } from '../engine/index.js'
+import type { IncludedFile, UserDecision, UserProfile } from '../engine/contract.js'
+import { redactor } from '../runtime/redact.js'
+import type { StoreKind } from '../store/catalog.js'
+import { readStoreKey } from '../store/crypto.js'
+import { deviceOf, StoreSession, storeState } from '../store/store.js'
+import { clusterRound, formatEstimateXml, ListFilesWriter } from '../usmt/estimate.js'
+import { parseScanStateArgs } from '../usmt/grammar.js'
+import type { ScanStateOptions } from '../usmt/options.js'
+import type { ProgressErrorType } from '../usmt/progress-log.js'
+import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
+import { failOnViolation, isInsideStore, validateScanState } from '../usmt/validate.js'
+import { joinCommandLine } from '../windows/path.js'
+import {
+  ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toUsmtFailure, type PortableContext, type PortableResult,
+} from './common.js'
+import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
+
+export interface ScanStateResult extends PortableResult {
+  storePath?: string
+  kind?: StoreKind
+  files: number
+  bytes: number
+  ignoredErrors: number
+  users: UserDecision[]
+  estimate?: { storeBytes: number; path?: string }
+  listFiles?: string
+  genConfig?: string
+}
+
+export const SCANSTATE_HELP = `usmt-steps scanstate — portable ScanState (USMT syntax; options start with / or -, case-insensitive)
+
+  usmt-steps scanstate [--volume C=DIR…] [--removable E=DIR…] [--users FILE] [--computer NAME] [--attributes FILE]
+    StorePath /i:[Path\\]FileName… [/config:FILE] [/o] [/c] [/hardlink /nocompress | /nocompress]
+    [/encrypt[:AES_256] /key:KeyString | /keyfile:FILE] [/l:FILE] [/v:N] [/progress:FILE] [/listfiles:FILE]
+    [/p[:FILE]] [/all | /ui:DOMAIN\\user… /ue:DOMAIN\\user… /uel:N|yyyy/mm/dd] [/localonly] [/efs:MODE]
+    [/offline:FILE | /offlinewindir:DIR | /offlinewinold:DIR] [/r:N] [/w:N] [/genconfig:FILE]
+
+Return codes are USMT's (0 success, 3 errors ignored with /c, 11 invalid command line, 27 store location …).`
+
+function progressErrorType(err: unknown): ProgressErrorType {
+  const code = (err as NodeJS.ErrnoException)?.code
+  if (code === 'ENOSPC') return 'UnableToCopy'
+  if (code === 'EXDEV') return 'UnableToAccessDevice'
+  return 'UnableToOpen'
+}
+
+function readUsers(file: string | undefined): UserProfile[] | undefined {
+  if (!file) return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw UsmtFailure.of('malfunction', { detail: `--users ${file}: ${(err as Error).message}`, cause: err })
+  }
+  if (!Array.isArray(parsed)) throw UsmtFailure.of('malfunction', { detail: `--users ${file}: expected a JSON array` })
+  return parsed as UserProfile[]
+}
+
+function readAttributes(file: string | undefined): Map<string, string> | undefined {
+  if (!file) return undefined
+  try {
+    return new Map(Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>))
+  } catch (err) {
+    throw UsmtFailure.of('malfunction', { detail: `--attributes ${file}: ${(err as Error).message}`, cause: err })
+  }
+}
+
+/** Check /i files exist and are migration XML (a Config.xml passed with /i is return code 28). */
+function checkScripts(o: ScanStateOptions | { include: string[] }, cwd: string): string[] {
+  return o.include.map((f) => {
+    const p = nodePath.resolve(cwd, f)
+    let head: string
+    try {
+      head = readFileSync(p, 'utf8').slice(0, 4096)
+    } catch (err) {
+      throw UsmtFailure.of('scriptMissing', { detail: `${f}: ${(err as NodeJS.ErrnoException).code ?? err}`, cause: err })
+    }
+    if (/<\s*Configuration[\s>]/i.test(head.replace(/<\?xml[^>]*\?>/, '').replace(/<!--[\s\S]*?-->/g, '').trimStart().slice(0, 200))) {
+      throw UsmtFailure.of('scriptInvalid', { detail: `${f} is a Config.xml; pass it with /config:` })
+    }
+    return p
+  })
+}
+
+/** Resolve an offline switch against the mapped volumes; no Windows folder found → 26. */
+function checkOffline(o: ScanStateOptions, ctx: PortableContext): string | undefined {
+  const candidates: string[] = []
+  if (o.offlineWinDir) candidates.push(o.offlineWinDir)
+  if (o.offlineWinOld) candidates.push(o.offlineWinOld)
+  if (o.offline) {
+    let xml: string
+    try {
+      xml = readFileSync(nodePath.resolve(ctx.cwd, o.offline), 'utf8')
+    } catch (err) {
+      throw UsmtFailure.of('offlinePath', { detail: `${o.offline}: ${(err as NodeJS.ErrnoException).code ?? err}` })
+    }
+    const win = /<winDir>([\s\S]*?)<\/winDir>/i.exec(xml)?.[1] ?? ''
+    for (const m of win.matchAll(/<path>([\s\S]*?)<\/path>/gi)) candidates.push(m[1].split(',')[0].trim())
+  }
+  if (candidates.length === 0) return undefined
+  for (const c of candidates) {
+    const local = ctx.volumes.toLocal(c) ?? nodePath.resolve(ctx.cwd, c)
+    try {
+      if (statSync(local).isDirectory()) return c
+    } catch {
+      // try the next one
+    }
+  }
+  throw UsmtFailure.of('noWindowsDir', { detail: `none of ${candidates.join(', ')} is a folder on a mapped volume` })
+}
+
+function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}
+
+export async function runScanState(ctx: PortableContext): Promise<ScanStateResult> {
+  const now = ctx.now ?? (() => new Date())
+  const started = now()
+  const program = 'scanstate'
+  const commandLine = redactor.redact(joinCommandLine([program, ...ctx.argv]))
+  const result: ScanStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: 0, bytes: 0, ignoredErrors: 0, users: [] }
+  let log = openMainLog(undefined, ctx.cwd, now)
+  try {
+    log = openMainLog(lenientLogPath(ctx.argv), ctx.cwd, now)
+  } catch (err) {
+    const f = toUsmtFailure(err, 'gather')
+    return { ...result, returnCode: f.returnCode, message: f.message }
+  }
+  log.header('SCANSTATE', ctx.version, commandLine, started)
+  log.status("Activity: 'MIGACTIVITY_COMMAND_LINE_PROCESSING'")
+  let o: ScanStateOptions
+  try {
+    o = parseScanStateArgs(ctx.argv)
+    if (o.key !== undefined) redactor.add(o.key)
+    if (o.help) {
+      ctx.out(SCANSTATE_HELP)
+      log.info(USMT_MESSAGES.help)
+      log.close()
+      return { ...result, returnCode: 1, message: USMT_MESSAGES.help }
+    }
+    failOnViolation(validateScanState(o, { cwd: ctx.cwd }))
+    if (o.encrypt?.algorithm !== undefined && !['AES', 'AES_256'].includes(o.encrypt.algorithm.toUpperCase())) {
+      throw UsmtFailure.of('algorithm', { detail: 'the portable store encrypts with AES-256-GCM only (/encrypt or /encrypt:AES_256)' })
+    }
+    if (o.genMigXml !== undefined) throw UsmtFailure.of('optionNotValid', { detail: '/genmigxml (the document finder) is not available in the portable tool' })
+  } catch (err) {
+    const f = toUsmtFailure(err, 'gather')
+    logFailure(log, program, ctx.argv, f, 'command line')
+    log.close()
+    ctx.out(`${f.message}${f.detail && f.returnCode !== 11 ? ` (${f.detail})` : ''}`)
+    return { ...result, returnCode: f.returnCode, message: f.message }
+  }
+  const progress = (() => {
+    try {
+      return openProgressLog(o.progress, ctx.cwd, now, started)
+    } catch (err) {
+      return err as UsmtFailure
+    }
+  })()
+  if (progress instanceof UsmtFailure) {
+    logFailure(log, program, ctx.argv, progress, 'run')
+    log.close()
+    return { ...result, returnCode: progress.returnCode, message: progress.message }
+  }
+  const computer = ctx.computer ?? 'PC'
+  progress.program('ScanState.exe', ctx.version, computer, commandLine)
+  progress.phase('Initializing')
+  log.info('Starting the migration process')
+  const tally = new ErrorTally()
+  let session: StoreSession | null = null
+  let listFiles: ListFilesWriter | null = null
+  try {
+    const offlineDir = checkOffline(o, ctx)
+    if (offlineDir) log.info(`Offline Windows directory: ${offlineDir}`)
+    for (const [flag, on] of [['/vsc', o.vsc], ['/apps', o.apps], ['/ppkg', o.ppkg !== undefined], ['/targetwindows7', o.targetWindows7], ['/targetwindows8', o.targetWindows8]] as const) {
+      if (on) log.warning(`${flag} has no effect in the portable tool (no volume shadow copies, app scanning or provisioning packages here)`)
+    }
+    if (o.efs) log.info(`EFS option /efs:${o.efs}: EFS files cannot be recognised on mapped volumes; files are read as they are`)
+    const include = [...o.include]
+    if (o.auto !== undefined) {
+      const dir = o.auto === true ? ctx.cwd : o.auto
+      include.push(nodePath.join(dir, 'MigDocs.xml'), nodePath.join(dir, 'MigApp.xml'))
+    }
+    const scripts = checkScripts({ include }, ctx.cwd)
+    for (const s of scripts) log.info(`Script file specified: ${s}`)
+    const configFile = o.config === undefined ? undefined : nodePath.resolve(ctx.cwd, o.config)
+    const policy = readConfigPolicy(configFile)
+    if (configFile) log.info(`Config file specified: ${configFile}`)
+    for (const r of policy.fileErrors) log.info(`ErrorControl: ${r.kind} errorCode=${r.errorCode} ${r.pattern}`)
+    if (policy.createHardLink.length || policy.errorHardLink.length) log.info('HardLinkStoreControl: files are never locked on mapped volumes; the <fileLocked> rules do not change the result')
+    const ruleSet = await loadRuleSet({ ruleFiles: scripts, configFile })
+    for (const w of ruleSet.warnings) log.warning(`${w.file ? `${w.file}${w.line ? `:${w.line}` : ''}: ` : ''}${w.message}`)
+
+    if (o.genConfig !== undefined) {
+      const file = nodePath.resolve(ctx.cwd, o.genConfig)
+      if (!o.overwrite && statSync(file, { throwIfNoEntry: false }) !== undefined) {
+        throw UsmtFailure.of('cannotOverwrite', { detail: file })
+      }
+      log.info(`Producing the configuration file ${file}`)
+      const comps = ruleSet.components.map((c) => `    <component displayname="${xmlEscape(c.name)}" migrate="${c.migrate ? 'yes' : 'no'}" ID="${xmlEscape(c.urlid)}/${xmlEscape(c.name.toLowerCase())}"/>`)
+      await writeFile(file, ['<?xml version="1.0" encoding="UTF-8"?>', '<Configuration>', '  <Applications>', ...comps, '  </Applications>',
+        '  <Policies>', '    <ErrorControl>', '      <!-- <fileError><nonFatal errorCode="any">C:\\Users\\* [*]</nonFatal></fileError> -->', '    </ErrorControl>',
+        '  </Policies>', '</Configuration>', ''].join('\r\n'))
+      result.genConfig = file
+      progress.final(0, 0, USMT_MESSAGES.success)
+      log.success([], 0)
+      return result
+    }
+
+    const storeRoot = nodePath.resolve(ctx.cwd, o.storePath as string)
+    result.storePath = storeRoot
+    const kind: StoreKind = o.hardlink ? 'hardlink' : o.noCompress ? 'mirror' : 'compressed'
+    result.kind = kind
+    const estimateOnly = o.estimate !== undefined
+    if (!estimateOnly) {
+      const st = await storeState(storeRoot)
+      if (st.exists && !o.overwrite) throw UsmtFailure.of('storeExists', { detail: storeRoot })
+    }
+    const secret = o.encrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : nodePath.resolve(ctx.cwd, o.keyFile) }) : undefined
+
+    // Scanning: users and the files the rules include.
+    progress.phase('Scanning')
+    log.info('Examining the system to discover the migration units')
+    const files: IncludedFile[] = []
+    const excludeLocal = [storeRoot, ...[o.log, o.progress, o.listFiles].filter((x): x is string => x !== undefined).map((p) => nodePath.resolve(ctx.cwd, p))]
+    const inStore = (local: string): boolean => excludeLocal.some((root) => isInsideStore(local, root))
+    for await (const ev of evaluateMigration({
+      ruleFiles: scripts, configFile, ruleSet, volumes: ctx.volumes, users: readUsers(ctx.usersFile), computer,
+      selection: { ui: o.ui, ue: o.ue, uel: o.uel, all: o.all, localOnly: o.localOnly }, now: now(), attributes: readAttributes(ctx.attributesFile),
+    })) {
+      if (ev.kind === 'user') {
+        result.users.push(ev.user)
+        progress.detectedUser(ev.user.account, ev.user.migrated)
+        log.info(`User ${ev.user.account} (${ev.user.profile}): ${ev.user.migrated ? 'migrated' : 'not migrated'}; ${ev.user.reason}`)
+      } else if (ev.kind === 'include') {
+        if (!inStore(ev.file.localPath)) files.push(ev.file)
+      } else if (ev.kind === 'warning') {
+        log.warning(`${ev.warning.message}${ev.warning.path ? ` (${ev.warning.path})` : ''}`)
+      } else if ((o.verbosity ?? 0) & 1) {
+        log.info(`Excluded ${ev.file.path}: ${ev.file.reason}`)
+      }
+    }
+    const components = new Map<string, Set<string>>()
+    for (const f of files) {
+      const key = f.user ?? 'This Computer'
+      if (!components.has(key)) components.set(key, new Set())
+      ;(components.get(key) as Set<string>).add(f.component)
+    }
+    for (const [user, comps] of components) for (const c of comps) progress.component(user, c, true)
+    const totalBytes = files.reduce((n, f) => n + f.bytes, 0)
+    progress.phase('Collecting')
+    progress.totalSize(totalBytes)
+    log.info(`${files.length} files (${totalBytes} bytes) selected for migration`)
+
+    if (estimateOnly) {
+      progress.phase('Estimating')
+      const storeBytes = kind === 'hardlink' ? 0 : files.reduce((n, f) => n + clusterRound(f.bytes), 0)
+      const est = { storeBytes, clusterSize: 4096, temporaryBytes: Math.min(totalBytes, 64 << 20) + files.length * 512 }
+      result.estimate = { storeBytes }
+      if (o.estimate?.path !== undefined) {
+        const file = nodePath.resolve(ctx.cwd, o.estimate.path)
+        try {
+          await writeFile(file, formatEstimateXml(est))
+        } catch (err) {
+          throw UsmtFailure.of('estimatePath', { detail: `${file}: ${(err as NodeJS.ErrnoException).code ?? err}` })
+        }
+        result.estimate.path = file
+        log.info(`Space estimate written to ${file}`)
+      } else {
+        const file = nodePath.join(storeRoot, 'USMTsize.txt')
+        await mkdir(storeRoot, { recursive: true })
+        await writeFile(file, `${storeBytes}\r\n`)
+        result.estimate.path = file
+      }
+      ctx.out(`Estimated store size: ${storeBytes} bytes (${files.length} files)`)
+      progress.final(0, 0, USMT_MESSAGES.success)
+      log.success([], 0)
+      return result
+    }
+
+    // Saving.
+    if (kind === 'hardlink') {
+      const storeDev = deviceOf(storeRoot)
+      const vols = new Set(files.map((f) => ctx.volumes.volumeOf(f.path)?.letter).filter((x): x is string => x !== undefined))
+      for (const letter of vols) {
+        const v = ctx.volumes.get(letter)
+        if (v && statSync(v.root).dev !== storeDev) {
+          throw UsmtFailure.of('storeReadOnly', { detail: `the hard-link store ${storeRoot} is on another device than drive ${letter} (${v.root}); a hard-link store must be on the volume of the data` })
+        }
+      }
+    }
+    if (o.listFiles !== undefined) {
+      try {
+        listFiles = new ListFilesWriter(nodePath.resolve(ctx.cwd, o.listFiles))
+      } catch (err) {
+        throw UsmtFailure.of('listfilesPath', { detail: String(err) })
+      }
+    }
+    progress.phase('Saving')
+    progress.percent(0)
+    session = await StoreSession.create(storeRoot, { kind, overwrite: o.overwrite, secret, kdf: ctx.kdf, level: ctx.compressionLevel })
+    log.info(`Saving to a ${kind} store in ${storeRoot}${secret !== undefined ? ' (encrypted, AES-256-GCM)' : ''}`)
+    let done = 0
+    let lastUser: string | null | undefined
+    for (const f of files) {
+      if (f.user !== lastUser) {
+        lastUser = f.user
+        progress.collectingUser(f.user ?? 'This Computer')
+      }
+      try {
+        await session.addFile(f)
+        result.files++
+        result.bytes += f.bytes
+        listFiles?.add(f.path)
+        if ((o.verbosity ?? 0) & 1) log.info(`Stored ${f.path}`)
+      } catch (err) {
+        if (!(err as NodeJS.ErrnoException)?.code || (err as { name?: string }).name === 'UsmtStepsError') throw err
+        const code = win32Code(err)
+        if (code === 112) throw err
+        const decision = decideFileError(policy, f.path, code, o.continueOnError)
+        progress.error(progressErrorType(err), f.path, decision.ignore ? 'Ignore' : 'Abort', code)
+        const line = `Read error ${code} for ${f.path}${decision.rule ? ` (ErrorControl ${decision.rule.kind} ${decision.rule.pattern})` : ''}`
+        log.error(line)
+        tally.add(code, `Read error ${code} for ${f.path}`, !decision.ignore)
+        if (!decision.ignore) {
+          log.error('USMT is shutting down due to errors. If the error is non-fatal, you can use /c to ignore these errors and continue migration.')
+          throw UsmtFailure.of('ioStopped', { detail: line })
+        }
+      }
+      done += f.bytes
+      const pct = totalBytes > 0 ? (done / totalBytes) * 100 : 100
+      progress.percent(Math.min(99, pct))
+      ctx.onPercent?.(pct, f.path)
+    }
+    await listFiles?.close()
+    listFiles = null
+    const r = await session.commit({
+      kind, encrypted: secret !== undefined, created: started.toISOString(), computer, tool: `usmt-steps scanstate ${ctx.version} on ${hostname()}`,
+      users: result.users.filter((u) => u.migrated).map((u) => ({ account: u.account, profile: u.profile, ...(u.sid ? { sid: u.sid } : {}) })),
+      ruleFiles: scripts.map((s) => nodePath.basename(s)), ignoredErrors: tally.count,
+    })
+    session = null
+    result.ignoredErrors = tally.count
+    if (o.listFiles !== undefined) result.listFiles = nodePath.resolve(ctx.cwd, o.listFiles)
+    progress.percent(100)
+    log.info(`Store complete: ${r.files} files, ${r.bytesIn} bytes${r.bytesStored !== undefined ? `, ${r.bytesStored} bytes stored` : ''}`)
+    if (tally.count > 0) {
+      result.returnCode = 3
+      result.message = USMT_MESSAGES.wouldHaveFailed
+    }
+    progress.final(result.returnCode, tally.count, result.returnCode === 0 ? USMT_MESSAGES.success : result.message)
+    log.success(tally.summary(), tally.count)
+    ctx.out(`${result.files} files captured to ${storeRoot} (${kind}${secret !== undefined ? ', encrypted' : ''})${tally.count ? `, ${tally.count} errors ignored` : ''}`)
+    return result
+  } catch (err) {
+    const f = toUsmtFailure(err, 'gather')
+    await listFiles?.close().catch(() => undefined)
+    if (session) await session.abort().catch(() => undefined)
+    progress.final(f.returnCode, tally.count, f.message)
+    logFailure(log, program, ctx.argv, f, 'run')
+    ctx.out(`${f.message}${f.detail ? ` (${f.detail})` : ''}`)
+    return { ...result, returnCode: f.returnCode, message: f.message, ignoredErrors: tally.count }
+  } finally {
+    progress.close()
+    log.close()
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * `usmt-steps capture`: ScanState into the planned store, with validated options, encryption of network
+ * stores through a key file, offline capture in Windows PE, progress, classified outcome, logs copied next to
+ * usmt-steps.log and into the store, and the safety rules (hard-link volume, profiles at risk).
+ */
+import { existsSync } from 'node:fs'
+import * as nodePath from 'node:path'
+import type { StepContext, StepOutcome } from '../cli/step-command.js'
+import { UsmtStepsError } from '../runtime/errors.js'
+import { buildScanStateArgs } from '../usmt/index.js'
+import { isUnc, normalize } from '../windows/path.js'
+import { captureDefaults, finishCapture, mergeOptions, parseCaptureExtras, type CaptureBuild, type StoreKind } from './command-line.js'
+import { childEnv, copyLogsToStore, portableFlags, profilesFolder, resolveXml, setupStep, storePaths } from './common.js'
+import { classifyRun, ignoredLines, usmtFailure } from './outcome.js'
+import { planOffline, volumeLookup, type OfflinePlan } from './offline.js'
+import { runUsmtTool } from './run-usmt.js'
+import { assertHardLinkVolume, profilesAtRisk, userMatcher } from './safety.js'
+import { withKeyFile } from './secrets.js'
+import { writeStoreMeta } from './store-layout.js'
+
+export interface CaptureResult {
+  skipped: boolean
+  engine?: 'microsoft' | 'portable'
+  usmt?: string
+  storePath?: string
+  storeKind?: StoreKind
+  encrypted?: boolean
+  algorithm?: string
+  offline?: { winDir: string; platformArch: string }
+  usmtReturnCode?: number
+  usmtResult?: string
+  ignoredErrors: number
+  users: string[]
+  atRisk: string[]
+  logs: string[]
+  durationMs?: number
+}
+
+export const CAPTURE_VARIABLES = {
+  returnCode: 'USMTStepsUsmtReturnCode',
+  engine: 'USMTStepsUsmtEngine',
+  storePath: 'USMTStepsCaptureStorePath',
+  storeKind: 'USMTStepsCaptureStoreKind',
+  encrypted: 'USMTStepsCaptureEncrypted',
+  users: 'USMTStepsCapturedUsers',
+  ignored: 'USMTStepsIgnoredErrors',
+} as const
+
+async function recordReturnCode(ctx: StepContext, code: number): Promise<void> {
+  const env = await ctx.tsEnv()
+  if (!env.writable) return
+  env.set(CAPTURE_VARIABLES.returnCode, String(code))
+  await env.commit()
+}
+
+export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureResult>> {
+  const s = await setupStep(ctx, 'capture')
+  const { inputs } = s
+  const lookup = (n: string): string | undefined => s.tsEnv.get(n) ?? ctx.env[n]
+  if (inputs.storeType === 'none') {
+    return { result: { skipped: true, ignoredErrors: 0, users: [], atRisk: [], logs: [] }, summary: 'nothing to capture: the plan chose no store (USMTStepsStoreType=none)' }
+  }
+  if (!inputs.storePath) throw new UsmtStepsError('USM0314', 'OSDStateStorePath is not set and --store was not given')
+  const storePath = /^[A-Za-z]:|^\\\\/.test(inputs.storePath) ? normalize(inputs.storePath) : inputs.storePath
+  const paths = storePaths(storePath, s, ctx.cwd)
+  const network = inputs.storeType === 'share' || inputs.storeType === 'smp' || isUnc(storePath) || inputs.replace
+
+  const base = parseCaptureExtras(inputs.baseOptions, 'ScanStateArgs', lookup)
+  const extra = parseCaptureExtras(inputs.additionalOptions, 'OSDMigrateAdditionalCaptureOptions', lookup)
+  for (const n of [...base.notes, ...extra.notes]) ctx.warn(n)
+  const hardLink = inputs.hardLink ?? (inputs.storeType === 'hardlink' || base.options.hardlink || extra.options.hardlink)
+  if (hardLink && (inputs.replace || isUnc(storePath))) {
+    throw new UsmtStepsError('USM0302', `a hard-link store cannot ${inputs.replace ? 'move to another computer (DeploymentType=REPLACE)' : `be on the network path ${storePath}`}`, {
+      actions: ['Use a compressed store for a replace or a network store; hard-link stores are for refreshes on the same volume.'],
+    })
+  }
+  const key = inputs.key ?? extra.key ?? base.key
+  const explicitEncrypt = base.options.encrypt !== undefined || extra.options.encrypt !== undefined
+  const encrypt = !hardLink && (explicitEncrypt || (network && inputs.encryptNetworkStore))
+  if (encrypt && key === undefined) {
+    throw new UsmtStepsError('USM0303', `the ${network ? `network store ${storePath}` : `store ${storePath}`} must be encrypted (${explicitEncrypt ? '/encrypt in the options' : 'encryption of network stores is on'}) but USMTStepsEncryptionKey and UserDataKey are empty`, {
+      data: { storePath },
+    })
+  }
+  if (network && !encrypt) ctx.warn(`the network store ${storePath} is written unencrypted (USMTStepsEncrypt=false)`)
+
+  // Offline (Windows PE or a mounted volume).
+  let offline: OfflinePlan | undefined
+  if (inputs.offline) {
+    const look = process.platform === 'win32'
+      ? { toLocal: (p: string) => p, drives: 'CDEFGHIJKLMNOPQRSTUVWYZ'.split('').map((l) => `${l}:`).filter((d) => existsSync(`${d}\\`)) }
+      : volumeLookup(s.volumes)
+    offline = planOffline({
+      offlineWinDir: inputs.offlineWinDir, originalArchitecture: inputs.originalArchitecture, toLocal: look.toLocal, drives: look.drives,
+      runningDrive: process.platform === 'win32' ? ctx.env.SystemDrive : undefined, portable: s.location.engine === 'portable',
+    })
+    ctx.logger.notice(`offline capture of ${offline.winDir} (${offline.platformArch}-bit: ${offline.archSource}), USMT_WORKING_DIR=${offline.env.USMT_WORKING_DIR}`)
+  }
+
+  // Safety: a hard-link store on the profiles' volume.
+  if (hardLink) {
+    const mappedSystem = s.volumes.get('C:')?.letter ?? s.volumes.fixed()[0]?.letter
+    const profiles = profilesFolder(offline?.winDir, process.platform === 'win32' || !mappedSystem ? ctx.env : { SystemDrive: mappedSystem })
+    const why = assertHardLinkVolume({
+      storePath, localStore: paths.local, profilesPath: profiles,
+      localProfiles: process.platform === 'win32' ? profiles : s.volumes.toLocal(profiles) ?? undefined,
+    })
+    ctx.logger.info(`hard-link store check: ${why}`)
+  }
+
+  // Migration XML.
+  const xml = resolveXml(inputs.xmlFiles, s, ctx.cwd, inputs.xmlSource, inputs.rules.length > 0 && inputs.xmlSource.startsWith('default'))
+  if (xml.missing.length) ctx.logger.info(`default migration XML not found (${xml.missing.join(', ')}): using --rules only`)
+  const rules = inputs.rules.map((r) => nodePath.resolve(ctx.cwd, r))
+  for (const r of rules) if (!existsSync(r)) throw new UsmtStepsError('USM0315', `--rules file ${r} does not exist`, { data: { file: r } })
+  const config = inputs.configFile ? resolveXml([inputs.configFile], s, ctx.cwd, 'USMTConfigFile', false).found[0] : undefined
+  const logFile = nodePath.join(s.logDir, 'scanstate.log')
+  const progressFile = nodePath.join(s.logDir, 'scanstate-progress.log')
+  const keyFromFile = base.options.keyFile ?? extra.options.keyFile
+
+  return withKeyFile(key, async (keyFile) => {
+    const b: CaptureBuild = {
+      storePath: paths.usmt, xmlFiles: [...xml.found, ...rules], configFile: config, continueOnError: inputs.continueOnError,
+      verbose: inputs.verbose, skipEncryptedFiles: inputs.skipEncryptedFiles, vss: inputs.vss, hardLink,
+      encrypt: encrypt ? { algorithm: inputs.algorithm, keyFile: keyFile ?? keyFromFile ?? '' } : undefined,
+      udProfiles: inputs.udProfiles, logFile, progressFile,
+      offline: offline ? (offline.switch === 'offlineWinOld' ? { winOld: offline.winDir } : { winDir: offline.winDir }) : undefined,
+    }
+    const options = finishCapture(mergeOptions(mergeOptions(captureDefaults(b), base.options), extra.options), b, ctx.cwd)
+    const kind: StoreKind = options.hardlink ? 'hardlink' : options.noCompress ? 'uncompressed' : 'compressed'
+    const argv = [...portableFlags(s, 'scanstate'), ...buildScanStateArgs(options)]
+    const run = await runUsmtTool(ctx, s.location.command('scanstate'), argv, {
+      label: 'Capturing user state', logFile, progressFile, heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(offline?.env), cwd: ctx.cwd,
+    })
+    if (run.spawnError) throw new UsmtStepsError('USM0300', `${s.location.command('scanstate').display} could not be started: ${run.spawnError}`)
+    const c = classifyRun(run)
+    const storeLogs = copyLogsToStore(paths.local, [logFile, progressFile])
+    const logs = [logFile, progressFile].filter((f) => existsSync(f))
+    const users = run.progress.detectedUsers.filter((u) => u.included).map((u) => u.user)
+    if (!c.classification.succeeded) {
+      await recordReturnCode(ctx, c.classification.code)
+      throw usmtFailure('scanstate', c, {
+        restore: false, actions: [`The scanstate log is ${logFile}${storeLogs.length ? ` (copy in ${nodePath.dirname(storeLogs[0])})` : ''}.`],
+        data: { storePath, log: logFile },
+      })
+    }
+    if (c.ignored.length > 0 || c.classification.code === 3) {
+      const lines = ignoredLines(c.ignored)
+      if (inputs.failOnIgnoredErrors) {
+        await recordReturnCode(ctx, c.classification.code)
+        throw new UsmtStepsError('USM0306', `scanstate skipped ${c.ignored.length} error(s) because of /c: ${lines.join('; ')}`, { data: { returnCode: c.classification.code } })
+      }
+      ctx.warn(`scanstate skipped ${c.ignored.length} error(s) because of /c (return code ${c.classification.code}): ${lines.join('; ')}`)
+    }
+    const risky = profilesAtRisk(run.progress, (u) => userMatcher(options.ue)(u) || options.uel !== undefined)
+    const refresh = !inputs.replace && !network
+    if (risky.length > 0 && inputs.profilesAtRisk !== 'ignore') {
+      const text = risky.map((r) => r.what).join('; ')
+      if (inputs.profilesAtRisk === 'fail' && refresh) {
+        await recordReturnCode(ctx, c.classification.code)
+        throw new UsmtStepsError('USM0308', `the capture left out data that the refresh would wipe: ${text}`, { data: { atRisk: risky, storePath } })
+      }
+      ctx.warn(`the capture left out: ${text}`)
+    } else if (risky.length > 0) {
+      ctx.logger.info(`left out (USMTStepsProfilesAtRisk=ignore): ${risky.map((r) => r.what).join('; ')}`)
+    }
+    if (existsSync(paths.local)) {
+      writeStoreMeta(paths.local, {
+        schema: 1, kind, encrypted: options.encrypt !== undefined, algorithm: options.encrypt?.algorithm, engine: s.location.engine,
+        computer: inputs.computer, capturedAt: new Date().toISOString(), usmtReturnCode: c.classification.code, users,
+      })
+    }
+    const result: CaptureResult = {
+      skipped: false, engine: s.location.engine, usmt: s.location.dir ?? s.location.source, storePath, storeKind: kind,
+      encrypted: options.encrypt !== undefined, algorithm: options.encrypt?.algorithm,
+      offline: offline ? { winDir: offline.winDir, platformArch: offline.platformArch } : undefined,
+      usmtReturnCode: c.classification.code, usmtResult: c.classification.name, ignoredErrors: c.ignored.length, users,
+      atRisk: risky.map((r) => r.what), logs: [...logs, ...storeLogs], durationMs: run.durationMs,
+    }
+    const kindText = kind === 'hardlink' ? 'hard-link' : kind === 'compressed' ? (result.encrypted ? `compressed, ${result.algorithm}-encrypted` : 'compressed, unencrypted') : 'uncompressed'
+    return {
+      result,
+      summary: `captured ${users.length} user(s) into the ${kindText} store ${storePath} (scanstate ${c.classification.code} ${c.classification.name}, ${(run.durationMs / 1000).toFixed(1)} s)`,
+      text: [
+        `USMT: ${s.location.engine === 'portable' ? 'portable engine' : `${s.location.dir}`} (${s.location.source})`,
+        `Store: ${storePath} (${kindText})`,
+        `Users: ${users.join(', ') || 'none'}`,
+        ...(offline ? [`Offline Windows: ${offline.winDir}`] : []),
+        `Logs: ${logs.join(', ')}`,
+      ].join('\n'),
+      variables: {
+        [CAPTURE_VARIABLES.returnCode]: String(c.classification.code),
+        [CAPTURE_VARIABLES.engine]: s.location.engine,
+        [CAPTURE_VARIABLES.storePath]: storePath,
+        [CAPTURE_VARIABLES.storeKind]: kind,
+        [CAPTURE_VARIABLES.encrypted]: String(result.encrypted),
+        [CAPTURE_VARIABLES.users]: users.join(',').slice(0, 3900),
+        [CAPTURE_VARIABLES.ignored]: String(c.ignored.length),
+      },
+    }
+  })
+}

@@ -1,0 +1,216 @@
+/**
+ * `usmt-steps restore`: LoadState from the store, refusing a missing or incomplete store (MDT silently
+ * succeeds), verifying a compressed store before a single file is written, removing a hard-link store with
+ * usmtutils /rd after a clean restore, and keeping the store after a failure with the command to restore by hand.
+ */
+import { existsSync } from 'node:fs'
+import * as nodePath from 'node:path'
+import type { StepContext, StepOutcome } from '../cli/step-command.js'
+import { UsmtStepsError } from '../runtime/errors.js'
+import { redactor } from '../runtime/redact.js'
+import { buildLoadStateArgs, buildUsmtUtilsArgs, classifyReturnCode } from '../usmt/index.js'
+import { joinCommandLine, normalize } from '../windows/path.js'
+import { finishRestore, mergeOptions, parseRestoreExtras, restoreDefaults, type RestoreBuild, type StoreKind } from './command-line.js'
+import { childEnv, copyLogsToStore, portableFlags, resolveXml, setupStep, storePaths, type StepSetup } from './common.js'
+import { classifyRun, ignoredLines, usmtFailure } from './outcome.js'
+import { runUsmtTool } from './run-usmt.js'
+import { withKeyFile } from './secrets.js'
+import { inspectStore } from './store-layout.js'
+
+export interface RestoreResult {
+  skipped: boolean
+  engine?: 'microsoft' | 'portable'
+  storePath?: string
+  storeKind?: StoreKind
+  encrypted?: boolean
+  verified?: boolean
+  usmtReturnCode?: number
+  usmtResult?: string
+  ignoredErrors: number
+  users: string[]
+  storeRemoved: boolean
+  storeKept?: string
+  rebootRequired: boolean
+  logs: string[]
+  durationMs?: number
+}
+
+export const RESTORE_VARIABLES = {
+  returnCode: 'USMTStepsUsmtReturnCode',
+  engine: 'USMTStepsUsmtEngine',
+  users: 'USMTStepsRestoredUsers',
+  ignored: 'USMTStepsIgnoredErrors',
+  removed: 'USMTStepsStoreRemoved',
+} as const
+
+async function recordReturnCode(ctx: StepContext, code: number): Promise<void> {
+  const env = await ctx.tsEnv()
+  if (!env.writable) return
+  env.set(RESTORE_VARIABLES.returnCode, String(code))
+  await env.commit()
+}
+
+function skipped(summary: string): StepOutcome<RestoreResult> {
+  return { result: { skipped: true, ignoredErrors: 0, users: [], storeRemoved: false, rebootRequired: false, logs: [] }, summary }
+}
+
+/** The loadstate command an admin can run by hand (the key file is a placeholder). */
+function byHand(s: StepSetup, argv: readonly string[], keyFile: string | undefined): string {
+  const display = s.location.engine === 'portable' ? 'usmt-steps loadstate' : nodePath.join(s.location.dir ?? '', 'loadstate.exe')
+  const shown = argv.map((a) => (keyFile && a.endsWith(keyFile) ? a.replace(keyFile, '<file holding the store key>') : a))
+  return redactor.redact(joinCommandLine([display, ...shown]))
+}
+
+export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreResult>> {
+  const s = await setupStep(ctx, 'restore')
+  const { inputs } = s
+  const lookup = (n: string): string | undefined => s.tsEnv.get(n) ?? ctx.env[n]
+  if (inputs.inWinPE) throw new UsmtStepsError('USM0312', 'restore runs in the full OS; this step is running in Windows PE (_SMSTSInWinPE=true)')
+  if (inputs.storeType === 'none') return skipped('nothing to restore: the plan chose no store (USMTStepsStoreType=none)')
+  if (!inputs.storePath) throw new UsmtStepsError('USM0314', 'OSDStateStorePath is not set and --store was not given')
+  const storePath = /^[A-Za-z]:|^\\\\/.test(inputs.storePath) ? normalize(inputs.storePath) : inputs.storePath
+  const paths = storePaths(storePath, s, ctx.cwd)
+
+  const store = inspectStore(paths.local)
+  if (!store.complete) {
+    if (inputs.allowMissingStore) {
+      ctx.warn(`no complete store to restore (${store.problem}); nothing restored (USMTStepsAllowMissingStore=true)`)
+      return skipped(`nothing restored: ${store.problem}`)
+    }
+    throw new UsmtStepsError('USM0304', `no complete user state store at ${storePath}: ${store.problem}`, { data: { storePath, local: paths.local } })
+  }
+  const base = parseRestoreExtras(inputs.baseOptions, 'LoadStateArgs', lookup)
+  const extra = parseRestoreExtras(inputs.additionalOptions, 'OSDMigrateAdditionalRestoreOptions', lookup)
+  for (const n of [...base.notes, ...extra.notes]) ctx.warn(n)
+  const kind: StoreKind = store.meta?.kind ?? store.kind ?? 'compressed'
+  const key = inputs.key ?? extra.key ?? base.key
+  const encrypted = kind === 'compressed' && (store.meta ? store.meta.encrypted : key !== undefined || base.options.decrypt !== undefined || extra.options.decrypt !== undefined)
+  if (encrypted && key === undefined) {
+    throw new UsmtStepsError('USM0303', `the store ${storePath} is encrypted but USMTStepsEncryptionKey and UserDataKey are empty`, { data: { storePath } })
+  }
+  const algorithm = store.meta?.algorithm ?? inputs.algorithm
+  ctx.logger.info(`store ${storePath}: ${kind}${encrypted ? `, encrypted (${algorithm})` : ''}${store.meta ? `, captured ${store.meta.capturedAt} on ${store.meta.computer ?? 'unknown computer'} by the ${store.meta.engine} engine` : ''}`)
+
+  const xml = resolveXml(inputs.xmlFiles, s, ctx.cwd, inputs.xmlSource, inputs.rules.length > 0 && inputs.xmlSource.startsWith('default'))
+  const rules = inputs.rules.map((r) => nodePath.resolve(ctx.cwd, r))
+  const config = inputs.configFile ? resolveXml([inputs.configFile], s, ctx.cwd, 'USMTConfigFile', false).found[0] : undefined
+  const logFile = nodePath.join(s.logDir, 'loadstate.log')
+  const progressFile = nodePath.join(s.logDir, 'loadstate-progress.log')
+  const verifyLog = nodePath.join(s.logDir, 'usmtutils-verify.log')
+
+  const lacOnCommandLine = s.location.engine === 'microsoft' && inputs.localAccounts && inputs.lacPasswordOnCommandLine
+  if (s.location.engine === 'microsoft' && inputs.localAccounts && !lacOnCommandLine) {
+    ctx.warn('local accounts are created disabled and without a password: USMT takes OSDMigrateLocalAccountPassword only on the loadstate command line, which usmt-steps does not do unless USMTStepsLacPasswordOnCommandLine=true; set their passwords and enable them in a later step')
+  }
+
+  return withKeyFile(encrypted ? key : undefined, async (keyFile) => {
+    // Verify a compressed store before anything is written.
+    let verified = false
+    if (kind === 'compressed' && store.migFile) {
+      const mig = s.location.engine === 'portable' ? store.migFile : nodePath.join(paths.usmt, 'USMT', nodePath.basename(store.migFile))
+      const vargs = buildUsmtUtilsArgs({
+        command: 'verify', report: 'catalog', file: mig, log: verifyLog,
+        decrypt: encrypted ? { algorithm } : undefined, keyFile: encrypted ? keyFile : undefined,
+      })
+      const vrun = await runUsmtTool(ctx, s.location.command('usmtutils'), vargs, { label: 'Verifying the store', logFile: verifyLog, heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(), cwd: ctx.cwd })
+      const vc = classifyReturnCode(vrun.exitCode)
+      if (vrun.exitCode === 42 || vrun.exitCode === 37 || vrun.exitCode === 38 || vrun.exitCode === 27) {
+        throw new UsmtStepsError(vrun.exitCode === 27 ? 'USM0304' : 'USM0311', `usmtutils /verify rejected the store ${storePath}: ${vrun.exitCode} ${vc.name} — ${vc.message}. Nothing was restored; the store was kept.`, {
+          data: { storePath, returnCode: vrun.exitCode, log: verifyLog },
+        })
+      }
+      if (vrun.exitCode !== 0) ctx.warn(`usmtutils /verify returned ${vrun.exitCode} (${vc.name}); restoring anyway, loadstate checks the store itself`)
+      else verified = true
+    }
+
+    const b: RestoreBuild = {
+      storePath: paths.usmt, kind, decrypt: encrypted && keyFile ? { algorithm, keyFile } : undefined, xmlFiles: [...xml.found, ...rules],
+      configFile: config, continueOnError: inputs.continueOnError, verbose: inputs.verbose, udProfiles: inputs.udProfiles,
+      localAccounts: inputs.localAccounts,
+      // Microsoft's loadstate takes the password only on its command line (/lac:password), visible to every
+      // process: only when the admin opts in. Otherwise accounts are created disabled (no /lae) and say so.
+      localAccountPassword: lacOnCommandLine ? inputs.localAccountPassword : undefined,
+      enableLocalAccounts: lacOnCommandLine || s.location.engine === 'portable',
+      logFile, progressFile,
+    }
+    const options = finishRestore(mergeOptions(mergeOptions(restoreDefaults(b), base.options), extra.options), b, ctx.cwd)
+    const argv = [...portableFlags(s, 'loadstate'), ...buildLoadStateArgs(options)]
+    const run = await runUsmtTool(ctx, s.location.command('loadstate'), argv, {
+      label: 'Restoring user state', logFile, progressFile, heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(), cwd: ctx.cwd,
+    })
+    if (run.spawnError) throw new UsmtStepsError('USM0300', `${s.location.command('loadstate').display} could not be started: ${run.spawnError}`)
+    const c = classifyRun(run)
+    const logs = [verifyLog, logFile, progressFile].filter((f) => existsSync(f))
+    const manual = byHand(s, buildLoadStateArgs({ ...options, log: undefined, progress: undefined }).map((a) => a), keyFile)
+    const keep = (why: string): string[] => {
+      const copies = copyLogsToStore(paths.local, logs)
+      return [`The store was kept at ${storePath} (${why}).`, `To restore by hand: ${manual}`, ...(copies.length ? [`Logs: ${logFile} (copies in ${nodePath.dirname(copies[0])})`] : [])]
+    }
+    if (!c.classification.succeeded) {
+      await recordReturnCode(ctx, c.classification.code)
+      throw usmtFailure('loadstate', c, { restore: true, actions: keep('the restore failed'), data: { storePath, log: logFile } })
+    }
+    const users = run.progress.detectedUsers.filter((u) => u.included).map((u) => u.user)
+    let storeRemoved = false
+    let storeKept: string | undefined
+    let rebootRequired = false
+    if (c.ignored.length > 0 || c.classification.code === 3) {
+      const lines = ignoredLines(c.ignored)
+      if (inputs.failOnIgnoredErrors) {
+        await recordReturnCode(ctx, c.classification.code)
+        throw new UsmtStepsError('USM0306', `loadstate skipped ${c.ignored.length} error(s) because of /c: ${lines.join('; ')}`, {
+          data: { returnCode: c.classification.code }, extraActions: keep('errors were skipped'),
+        })
+      }
+      ctx.warn(`loadstate skipped ${c.ignored.length} error(s) because of /c (return code ${c.classification.code}): ${lines.join('; ')}`)
+    }
+    if (kind === 'hardlink') {
+      if (inputs.keepStore) {
+        storeKept = 'USMTStepsKeepStore=true'
+      } else if (c.classification.code !== 0) {
+        storeKept = 'errors were skipped during the restore: check them before deleting the hard-link store'
+        ctx.warn(`the hard-link store ${storePath} is kept because loadstate skipped errors; remove it with usmtutils /rd after checking the files`)
+      } else {
+        const rdArgs = buildUsmtUtilsArgs({ command: 'rd', storeDir: paths.usmt, yes: true })
+        const rd = await runUsmtTool(ctx, s.location.command('usmtutils'), rdArgs, { label: 'Removing the hard-link store', heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(), cwd: ctx.cwd })
+        if (rd.exitCode === 0) {
+          storeRemoved = true
+        } else if (rd.exitCode === 35) {
+          rebootRequired = true
+          storeKept = 'a restart is needed to remove it'
+          ctx.warn(`usmtutils /rd: the hard-link store ${storePath} will be removed after a restart (return code 35)`)
+        } else {
+          storeKept = `usmtutils /rd returned ${rd.exitCode}`
+          ctx.warn(`could not remove the hard-link store ${storePath}: usmtutils /rd returned ${rd.exitCode} (${classifyReturnCode(rd.exitCode).name})`)
+        }
+      }
+    } else {
+      storeKept = 'network and compressed stores are released by store release / retention'
+    }
+    const storeLogs = !storeRemoved ? copyLogsToStore(paths.local, logs) : []
+    const result: RestoreResult = {
+      skipped: false, engine: s.location.engine, storePath, storeKind: kind, encrypted, verified,
+      usmtReturnCode: c.classification.code, usmtResult: c.classification.name, ignoredErrors: c.ignored.length, users,
+      storeRemoved, storeKept, rebootRequired, logs: [...logs, ...storeLogs], durationMs: run.durationMs,
+    }
+    return {
+      result,
+      summary: `restored ${users.length} user(s) from the ${kind} store ${storePath} (loadstate ${c.classification.code} ${c.classification.name}${storeRemoved ? ', store removed' : ''}${rebootRequired ? ', restart needed' : ''})`,
+      text: [
+        `Store: ${storePath} (${kind}${encrypted ? ', encrypted' : ''}${verified ? ', verified' : ''})`,
+        `Users: ${users.join(', ') || 'none'}`,
+        storeRemoved ? 'Hard-link store removed (usmtutils /rd).' : `Store kept: ${storeKept}`,
+        `Logs: ${logs.join(', ')}`,
+      ].join('\n'),
+      exit: rebootRequired ? 'reboot' : 'success',
+      variables: {
+        [RESTORE_VARIABLES.returnCode]: String(c.classification.code),
+        [RESTORE_VARIABLES.engine]: s.location.engine,
+        [RESTORE_VARIABLES.users]: users.join(',').slice(0, 3900),
+        [RESTORE_VARIABLES.ignored]: String(c.ignored.length),
+        [RESTORE_VARIABLES.removed]: String(storeRemoved),
+        ...(rebootRequired ? { SMSTSRebootRequested: 'HD' } : {}),
+      },
+    }
+  })
+}

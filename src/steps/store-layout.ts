@@ -1,0 +1,99 @@
+/**
+ * What a state store folder holds: USMT writes into STORE\USMT\ — USMT.MIG for a compressed store, a File\
+ * tree with a catalog for uncompressed and hard-link stores (Microsoft: catalog.mig, hardlink.main; the
+ * portable tools: Catalog.json). The capture step also leaves usmt-steps-store.json beside USMT\ (kind,
+ * encryption, algorithm, engine, users), so a restore on another computer knows how to read the store.
+ */
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import * as nodePath from 'node:path'
+import type { StoreKind } from './command-line.js'
+
+export const STORE_META_FILE = 'usmt-steps-store.json'
+export const STORE_LOGS_DIR = 'Logs'
+
+export interface StoreMeta {
+  schema: 1
+  kind: StoreKind
+  encrypted: boolean
+  algorithm?: string
+  engine: 'microsoft' | 'portable'
+  computer?: string
+  capturedAt: string
+  usmtReturnCode: number
+  users: string[]
+}
+
+export interface StoreInspection {
+  /** The store folder exists. */
+  exists: boolean
+  /** STORE\USMT exists. */
+  hasUsmtFolder: boolean
+  /** The layout found, when recognisable. */
+  kind?: StoreKind
+  /** A compressed store's file (STORE\USMT\USMT.MIG). */
+  migFile?: string
+  /** The files that mark the store as complete were found. */
+  complete: boolean
+  meta?: StoreMeta
+  /** Why the store is not usable, when it is not. */
+  problem?: string
+}
+
+function ci(dir: string, name: string): string | undefined {
+  try {
+    const hit = readdirSync(dir).find((n) => n.toLowerCase() === name.toLowerCase())
+    return hit === undefined ? undefined : nodePath.join(dir, hit)
+  } catch {
+    return undefined
+  }
+}
+
+export function readStoreMeta(store: string): StoreMeta | undefined {
+  const file = ci(store, STORE_META_FILE)
+  if (!file) return undefined
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as StoreMeta
+    return m && m.schema === 1 && typeof m.kind === 'string' ? m : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export function writeStoreMeta(store: string, meta: StoreMeta): string {
+  const file = nodePath.join(store, STORE_META_FILE)
+  writeFileSync(file, `${JSON.stringify(meta, null, 2)}\n`)
+  return file
+}
+
+/** Inspect a store folder (local path) without reading its content. */
+export function inspectStore(store: string): StoreInspection {
+  let exists = false
+  try {
+    exists = statSync(store).isDirectory()
+  } catch {
+    exists = false
+  }
+  if (!exists) return { exists, hasUsmtFolder: false, complete: false, problem: `the store folder ${store} does not exist` }
+  const meta = readStoreMeta(store)
+  const usmt = ci(store, 'USMT')
+  if (!usmt || !statSync(usmt).isDirectory()) {
+    return { exists, hasUsmtFolder: false, complete: false, meta, problem: `${store} has no USMT folder: no capture was written there` }
+  }
+  const mig = ci(usmt, 'USMT.MIG')
+  if (mig) {
+    const size = statSync(mig).size
+    if (size === 0) return { exists, hasUsmtFolder: true, kind: 'compressed', migFile: mig, complete: false, meta, problem: `${mig} is empty: the capture did not finish` }
+    return { exists, hasUsmtFolder: true, kind: 'compressed', migFile: mig, complete: true, meta }
+  }
+  const catalog = ci(usmt, 'Catalog.json') ?? ci(usmt, 'catalog.mig')
+  const hardlinkMain = ci(usmt, 'hardlink.main')
+  if (catalog || hardlinkMain) {
+    const kind: StoreKind = meta?.kind === 'hardlink' || hardlinkMain ? 'hardlink' : meta?.kind === 'compressed' ? 'uncompressed' : (meta?.kind ?? 'uncompressed')
+    return { exists, hasUsmtFolder: true, kind, complete: true, meta }
+  }
+  return { exists, hasUsmtFolder: true, complete: false, meta, problem: `${usmt} holds no USMT.MIG and no catalog: the capture did not finish (an interrupted capture is never complete)` }
+}
+
+export function storeHasData(store: string): boolean {
+  return existsSync(store) && readdirSync(store).length > 0
+}

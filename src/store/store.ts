@@ -1,0 +1,262 @@
+/**
+ * A migration store on disk: STORE/USMT/ holds either USMT.MIG (compressed, optionally encrypted) or
+ * File/ + Catalog.json (hard-link or mirror). A capture writes into STORE/USMT.partial-<id>/ and the store
+ * becomes complete only when that folder is renamed to USMT/ — after the catalog has been written and
+ * synced. An interrupted capture therefore leaves only a partial folder, which no reader accepts.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, statSync } from 'node:fs'
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises'
+import * as nodePath from 'node:path'
+import { UsmtStepsError } from '../runtime/errors.js'
+import type { Catalog, CatalogEntry, StoreKind, StoreMeta } from './catalog.js'
+import { ContainerReader, ContainerWriter, type MigEntry } from './container.js'
+import type { KdfName } from './crypto.js'
+import { applyMetadata, FileStoreReader, FileStoreWriter, syncDir } from './file-store.js'
+import type { RestoreFileResult, RestoreItem, SourceFile } from './types.js'
+
+export const USMT_DIR = 'USMT'
+export const MIG_FILE = 'USMT.MIG'
+const PARTIAL_PREFIX = 'USMT.partial-'
+const OLD_PREFIX = 'USMT.old-'
+
+export interface StoreState {
+  exists: boolean
+  complete: boolean
+  partials: string[]
+}
+
+/** What is at a store path: a complete store, leftovers of interrupted captures, or nothing. */
+export async function storeState(root: string): Promise<StoreState> {
+  let names: string[]
+  try {
+    names = await readdir(root)
+  } catch {
+    return { exists: false, complete: false, partials: [] }
+  }
+  const partials = names.filter((n) => n.startsWith(PARTIAL_PREFIX) || n.startsWith(OLD_PREFIX))
+  const complete = names.includes(USMT_DIR)
+  return { exists: complete || partials.length > 0, complete, partials }
+}
+
+export interface CreateStoreOptions {
+  kind: StoreKind
+  overwrite: boolean
+  secret?: string
+  kdf?: KdfName
+  level?: number
+}
+
+/** A capture in progress. */
+export class StoreSession {
+  private done = false
+
+  private constructor(
+    readonly root: string,
+    readonly kind: StoreKind,
+    readonly partialDir: string,
+    private readonly overwrite: boolean,
+    private readonly container: ContainerWriter | null,
+    private readonly files: FileStoreWriter | null,
+  ) {}
+
+  static async create(root: string, opts: CreateStoreOptions): Promise<StoreSession> {
+    const state = await storeState(root)
+    if (state.exists && !opts.overwrite) {
+      throw new UsmtStepsError('USM0215', `${root} already holds a store${state.complete ? '' : ' (an interrupted capture)'}`)
+    }
+    await mkdir(root, { recursive: true })
+    const partialDir = nodePath.join(root, `${PARTIAL_PREFIX}${randomBytes(6).toString('hex')}`)
+    await mkdir(partialDir)
+    try {
+      if (opts.kind === 'compressed') {
+        const c = await ContainerWriter.create(nodePath.join(partialDir, MIG_FILE), { secret: opts.secret, kdf: opts.kdf, level: opts.level })
+        return new StoreSession(root, opts.kind, partialDir, opts.overwrite, c, null)
+      }
+      return new StoreSession(root, opts.kind, partialDir, opts.overwrite, null, new FileStoreWriter(partialDir, opts.kind))
+    } catch (err) {
+      await rm(partialDir, { recursive: true, force: true })
+      throw err
+    }
+  }
+
+  get bytesIn(): number {
+    return this.container?.bytesIn ?? this.files?.bytesIn ?? 0
+  }
+
+  addFile(src: SourceFile): Promise<void> {
+    return this.container ? this.container.addFile(src) : (this.files as FileStoreWriter).addFile(src)
+  }
+
+  /**
+   * Finish the catalog, sync it, then mark the store complete: rename the partial folder to USMT/ (an
+   * existing store is moved aside first and removed afterwards, only with overwrite).
+   */
+  async commit(meta: StoreMeta): Promise<{ files: number; bytesIn: number; bytesStored?: number }> {
+    const r = this.container ? await this.container.finish(meta) : await (this.files as FileStoreWriter).finish(meta)
+    await syncDir(this.partialDir)
+    const finalDir = nodePath.join(this.root, USMT_DIR)
+    const state = await storeState(this.root)
+    const old: string[] = []
+    if (state.complete) {
+      if (!this.overwrite) throw new UsmtStepsError('USM0215', `${this.root} received a store while this capture ran`)
+      const aside = nodePath.join(this.root, `${OLD_PREFIX}${randomBytes(6).toString('hex')}`)
+      await rename(finalDir, aside)
+      old.push(aside)
+    }
+    await rename(this.partialDir, finalDir)
+    await syncDir(this.root)
+    this.done = true
+    for (const p of [...old, ...state.partials.map((n) => nodePath.join(this.root, n)).filter((p) => p !== this.partialDir)]) {
+      await rm(p, { recursive: true, force: true })
+    }
+    return r
+  }
+
+  /** Abandon the capture and remove the partial folder. */
+  async abort(): Promise<void> {
+    if (this.done) return
+    await this.container?.abort()
+    await rm(this.partialDir, { recursive: true, force: true })
+  }
+}
+
+export interface StoreVerifyResult {
+  entry: CatalogEntry
+  ok: boolean
+  reason?: string
+}
+
+/** A complete store opened for reading. Call `verify()` before restoring: it checks every file. */
+export interface OpenedStore {
+  root: string
+  kind: StoreKind
+  encrypted: boolean
+  catalog: Catalog
+  /** The USMT.MIG path (compressed stores). */
+  migPath?: string
+  verify(onFile?: (r: StoreVerifyResult) => void): Promise<StoreVerifyResult[]>
+  /** Write files (destinations decided by the caller). */
+  restore(items: ReadonlyArray<RestoreItem<CatalogEntry>>, onFile?: (r: RestoreFileResult, e: CatalogEntry) => void): Promise<RestoreFileResult[]>
+  close(): Promise<void>
+}
+
+/**
+ * Open a complete store at `root` (the folder given to scanstate/loadstate). The USMT.MIG container is
+ * authenticated on open (key check, catalog digest) and catalog paths are checked; file contents are
+ * checked by `verify()`.
+ */
+export async function openStore(root: string, opts: { secret?: string } = {}): Promise<OpenedStore> {
+  const state = await storeState(root)
+  if (!state.complete) {
+    throw new UsmtStepsError('USM0210', state.partials.length
+      ? `${root} holds only an incomplete store (${state.partials.join(', ')}): the capture was interrupted`
+      : `${root} holds no store (no ${USMT_DIR} folder)`)
+  }
+  const usmtDir = nodePath.join(root, USMT_DIR)
+  const migPath = nodePath.join(usmtDir, MIG_FILE)
+  const hasMig = await stat(migPath).then(() => true, () => false)
+  if (hasMig) {
+    const reader = await ContainerReader.open(migPath, opts.secret)
+    return compressedStore(root, reader)
+  }
+  if (opts.secret !== undefined) {
+    const files = await FileStoreReader.open(usmtDir)
+    throw new UsmtStepsError('USM0214', `${root} is a ${files.kind} store: it is not encrypted, but a key was given`)
+  }
+  const files = await FileStoreReader.open(usmtDir)
+  return {
+    root, kind: files.kind, encrypted: false, catalog: files.catalog,
+    verify: (onFile) => files.verify(files.catalog.files, onFile),
+    restore: (items, onFile) => files.restore(items, onFile),
+    close: async () => undefined,
+  }
+}
+
+/** Wrap a ContainerReader as an OpenedStore (also used by usmtutils on a bare USMT.MIG path). */
+export function compressedStore(root: string, reader: ContainerReader): OpenedStore {
+  return {
+    root, kind: 'compressed', encrypted: reader.encrypted, catalog: reader.catalog, migPath: reader.path,
+    verify: async (onFile) => (await reader.verifyStored(reader.entries, onFile ? (r) => onFile(r) : undefined)),
+    restore: (items, onFile) => restoreFromContainer(reader, items as ReadonlyArray<RestoreItem<MigEntry>>, onFile),
+    close: () => reader.close(),
+  }
+}
+
+async function restoreFromContainer(
+  reader: ContainerReader,
+  items: ReadonlyArray<RestoreItem<MigEntry>>,
+  onFile?: (r: RestoreFileResult, e: CatalogEntry) => void,
+): Promise<RestoreFileResult[]> {
+  const byEntry = new Map<MigEntry, string[]>()
+  for (const it of items) byEntry.set(it.entry, [...(byEntry.get(it.entry) ?? []), it.dest])
+  const open_ = new Map<MigEntry, FileHandle[]>()
+  const results: RestoreFileResult[] = []
+  const made = new Set<string>()
+  await reader.decode([...byEntry.keys()], {
+    begin: async (e) => {
+      const handles: FileHandle[] = []
+      for (const dest of byEntry.get(e) ?? []) {
+        const dir = nodePath.dirname(dest)
+        if (!made.has(dir)) {
+          await mkdir(dir, { recursive: true })
+          made.add(dir)
+        }
+        await rm(dest, { force: true })
+        handles.push(await open(dest, 'w'))
+      }
+      open_.set(e, handles)
+    },
+    data: async (e, chunk) => {
+      for (const fh of open_.get(e) ?? []) await fh.write(chunk)
+    },
+    end: async (e) => {
+      for (const fh of open_.get(e) ?? []) await fh.close()
+      open_.delete(e)
+      for (const dest of byEntry.get(e) ?? []) {
+        const r: RestoreFileResult = { dest, how: 'written', notes: await applyMetadata(dest, e) }
+        results.push(r)
+        onFile?.(r, e)
+      }
+    },
+  })
+  return results
+}
+
+/** Device id of a path (the nearest existing ancestor for a path that does not exist yet). */
+export function deviceOf(path: string): number {
+  let p = nodePath.resolve(path)
+  for (;;) {
+    try {
+      return statSync(p).dev
+    } catch {
+      const up = nodePath.dirname(p)
+      if (up === p) throw new UsmtStepsError('USM0218', `cannot stat ${path} or any parent`)
+      p = up
+    }
+  }
+}
+
+/** Create a folder synchronously (store roots). */
+export function ensureDirSync(path: string): void {
+  mkdirSync(path, { recursive: true })
+}
+
+/**
+ * Remove a store folder (usmtutils /rd). Only folders that hold a store (USMT/ or a partial capture) are
+ * removed; symbolic links inside are removed, never followed; hard links only lose one name.
+ */
+export async function removeStore(root: string): Promise<{ removed: boolean }> {
+  const state = await storeState(root)
+  if (!state.exists) {
+    const exists = await stat(root).then(() => true, () => false)
+    if (!exists) return { removed: false }
+    throw new UsmtStepsError('USM0211', `${root} does not hold a migration store; refusing to remove it`)
+  }
+  try {
+    await rm(root, { recursive: true, force: false, maxRetries: 2 })
+  } catch (err) {
+    throw new UsmtStepsError('USM0220', `cannot remove ${root}: ${(err as NodeJS.ErrnoException).code ?? err}`, { cause: err })
+  }
+  return { removed: true }
+}

@@ -1,0 +1,66 @@
+import * as os from 'node:os'
+import * as nodePath from 'node:path'
+import type { StepContext } from '../cli/step-command.js'
+import { loadPolicy } from '../plan/policy.js'
+import type { Policy } from '../plan/types.js'
+import { UsmtStepsError } from '../runtime/errors.js'
+import { isUnc, normalize } from '../windows/path.js'
+import { credentialsFrom } from './credentials.js'
+import { localIdentity } from './records.js'
+import { StoreService, type TransportKind } from './service.js'
+
+export { StoreService } from './service.js'
+export type { StoreRecord, Association } from './records.js'
+
+/** Parse --mount values: `DIR` (the only share) or `\\server\share=DIR`. */
+export function parseMounts(values: readonly string[], policy: Policy): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const v of values) {
+    const m = /^(\\\\[^=]+)=(.+)$/.exec(v)
+    if (m) {
+      out[normalize(m[1]).toLowerCase()] = nodePath.resolve(m[2])
+    } else if (policy.shares.length === 1) {
+      out[policy.shares[0].path.toLowerCase()] = nodePath.resolve(v)
+    } else {
+      throw new UsmtStepsError('USM0417', `--mount ${v}: with ${policy.shares.length} shares, write --mount \\\\server\\share=DIR for each`)
+    }
+  }
+  return out
+}
+
+/** Build the store service from the step's settings and task-sequence variables. */
+export async function storeServiceFor(ctx: StepContext, flags: Record<string, unknown>): Promise<{ service: StoreService; policy: Policy; transport: TransportKind; computer: string }> {
+  const tsEnv = await ctx.tsEnv()
+  const get = (n: string): string | undefined => tsEnv.get(n)
+  const policy = loadPolicy((await ctx.setting('storePolicy')) as string | undefined)
+  const udShare = get('UDShare')
+  if (policy.shares.length === 0 && udShare && isUnc(udShare)) {
+    policy.shares.push({ path: normalize(udShare), maxClients: 99999, minFreeBytes: 0 })
+    ctx.logger.info(`no shares in the policy: using UDShare ${udShare}`)
+  }
+  const setting = String(await ctx.setting('storeTransport'))
+  const transport: TransportKind = setting === 'auto' ? (process.platform === 'win32' ? 'fs' : 'smbclient') : setting as TransportKind
+  const computer = (await ctx.setting('storeComputerName')) as string | undefined ?? os.hostname()
+  const credentials = credentialsFrom(get, { fallbackToNaa: Boolean(await ctx.setting('storeFallbackToNaa')), env: ctx.env })
+  if (credentials) ctx.logger.info(`share credentials: ${credentials.source}`)
+  const mountFlag = (flags.mount as string[] | undefined) ?? []
+  const envMount = ctx.env.USMT_STEPS_SHARE_MOUNT
+  const mounts = parseMounts(mountFlag.length ? mountFlag : envMount ? [envMount] : [], policy)
+  const estimate = await ctx.setting('planEstimateBytes')
+  const service = new StoreService({
+    policy, transport, credentials, mounts,
+    computer: localIdentity(computer, get('USMTStepsSmbiosGuid')),
+    retryCount: Number(await ctx.setting('storeRetryCount')),
+    retrySeconds: Number(await ctx.setting('storeRetryTime')),
+    estimateBytes: typeof estimate === 'number' ? estimate : undefined,
+    log: (line) => ctx.logger.info(line),
+    env: ctx.env,
+  })
+  ctx.logger.info(`stores: transport ${transport}, computer ${computer}, ${policy.shares.length} share(s) from ${policy.source}`)
+  return { service, policy, transport, computer }
+}
+
+/** Where the store is staged locally for transports that cannot open the share as a path. */
+export function defaultLocalPath(id: string): string {
+  return nodePath.join(os.tmpdir(), 'usmt-steps-stores', id)
+}

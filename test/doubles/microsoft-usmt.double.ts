@@ -1,0 +1,191 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * TEST DOUBLE for Microsoft's scanstate.exe, loadstate.exe and usmtutils.exe, which cannot run on Linux. The
+ * steps start it as the "exe host" (USMT_STEPS_EXE_HOST), so it receives [path\to\tool.exe, ...USMT argv] exactly
+ * as Wine would. It is strict like the real tools:
+ *  - the first argument must be a file named scanstate.exe / loadstate.exe / usmtutils.exe with a PE header;
+ *  - the argv is read with USMT's grammar and every documented invalid combination ends with its return code
+ *    and documented message (src/usmt parse…/validate…), before anything else happens;
+ *  - /keyfile must name a readable, non-empty file (33 otherwise); an existing store without /o is 27;
+ *    loadstate refuses a missing or incomplete store (27) and an encrypted store without /decrypt (37);
+ *  - return code 3 is only possible with /c: a scenario error without /c ends with 61, as USMT does;
+ *  - it writes the main log (/l) and the progress log (/progress) in USMT's formats.
+ * What the run does is scripted by USMT_DOUBLE_SCENARIO (a JSON file):
+ *   { "returnCode": 29, "message": "A minimum of 250 MB …", "users": [{"user":"CONTOSO\\ann","included":true}],
+ *     "ignored": [{"objectName":"C:\\Users\\ann\\x.pst","errorCode":32}], "verifyCode": 0, "rdCode": 0, "delayMs": 50 }
+ * Every invocation is appended to USMT_DOUBLE_LOG as JSON: tool, argv, the offline environment, and the key
+ * file's permission bits (never its content).
+ */
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import * as nodePath from 'node:path'
+import { readPeMachine } from '../../src/steps/pe.js'
+import {
+  classifyReturnCode, failOnViolation, markErrorArg, parseLoadStateArgs, parseScanStateArgs, parseUsmtUtilsArgs, ProgressLogWriter,
+  UsmtFailure, UsmtMainLog, validateLoadState, validateScanState, validateUsmtUtils, USMT_MESSAGES,
+} from '../../src/usmt/index.js'
+
+interface Scenario {
+  returnCode?: number
+  message?: string
+  users?: Array<{ user: string; included: boolean }>
+  ignored?: Array<{ objectName: string; errorCode: number; type?: string }>
+  verifyCode?: number
+  rdCode?: number
+  delayMs?: number
+}
+
+const [exe, ...argv] = process.argv.slice(2)
+const scenario: Scenario = process.env.USMT_DOUBLE_SCENARIO ? JSON.parse(readFileSync(process.env.USMT_DOUBLE_SCENARIO, 'utf8')) as Scenario : {}
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const VERSION = '10.0.26100.1'
+
+function die(message: string): never {
+  process.stderr.write(`microsoft-usmt double: ${message}\n`)
+  process.exit(1)
+}
+
+if (!exe) die('no executable given')
+const tool = nodePath.basename(exe.replace(/\\/g, '/')).toLowerCase()
+if (!['scanstate.exe', 'loadstate.exe', 'usmtutils.exe'].includes(tool)) die(`${exe} is not a USMT executable`)
+if (!existsSync(exe) || readPeMachine(exe) === null) die(`${exe} is not a Windows executable`)
+
+function keyFileOf(o: { keyFile?: string }): { mode?: string } {
+  if (o.keyFile === undefined) return {}
+  return { mode: existsSync(o.keyFile) ? (statSync(o.keyFile).mode & 0o777).toString(8) : 'missing' }
+}
+
+function record(extra: Record<string, unknown>): void {
+  const log = process.env.USMT_DOUBLE_LOG
+  if (log) {
+    appendFileSync(log, `${JSON.stringify({
+      tool, argv, env: { USMT_WORKING_DIR: process.env.USMT_WORKING_DIR, MIG_OFFLINE_PLATFORM_ARCH: process.env.MIG_OFFLINE_PLATFORM_ARCH }, ...extra,
+    })}\n`)
+  }
+}
+
+function checkKeyFile(o: { keyFile?: string }): void {
+  if (o.keyFile === undefined) return
+  if (!existsSync(o.keyFile)) throw UsmtFailure.of('keyfileAccess')
+  if (readFileSync(o.keyFile, 'utf8').length === 0) throw UsmtFailure.of('keyEmpty')
+}
+
+function storeState(store: string): { data: boolean; mig?: string; catalog?: string; encrypted: boolean } {
+  const usmt = nodePath.join(store, 'USMT')
+  if (!existsSync(usmt)) return { data: existsSync(store) && readdirSync(store).length > 0, encrypted: false }
+  const mig = nodePath.join(usmt, 'USMT.MIG')
+  const catalog = nodePath.join(usmt, 'catalog.mig')
+  return {
+    data: true, mig: existsSync(mig) ? mig : undefined, catalog: existsSync(catalog) ? catalog : undefined,
+    encrypted: existsSync(mig) && readFileSync(mig, 'utf8').startsWith('DOUBLE-ENCRYPTED'),
+  }
+}
+
+async function migrate(kind: 'scanstate' | 'loadstate', o: { log?: string; progress?: string; continueOnError: boolean }, prepare: () => void, write: () => void): Promise<number> {
+  const upper = kind === 'scanstate' ? 'SCANSTATE' : 'LOADSTATE'
+  const log = new UsmtMainLog(o.log ?? null)
+  const started = new Date()
+  log.header(upper, VERSION, markErrorArg(exe, argv), started)
+  const progress = new ProgressLogWriter(o.progress ?? null)
+  const finish = (code: number, message: string, ignored = 0): number => {
+    progress.final(code, ignored, message)
+    if (code === 0 || code === 3) log.success([], ignored)
+    else log.failed([message])
+    progress.close()
+    log.close()
+    return code
+  }
+  try {
+    prepare()
+  } catch (err) {
+    if (err instanceof UsmtFailure) return finish(err.returnCode, err.message)
+    throw err
+  }
+  progress.program(kind === 'scanstate' ? 'ScanState.exe' : 'LoadState.exe', VERSION, 'PC-DOUBLE', markErrorArg(exe, argv))
+  progress.phase('Initializing')
+  const delay = scenario.delayMs ?? 20
+  await sleep(delay)
+  if (scenario.returnCode !== undefined && ![0, 3].includes(scenario.returnCode)) {
+    const msg = scenario.message ?? classifyReturnCode(scenario.returnCode).message
+    log.error(msg)
+    return finish(scenario.returnCode, msg)
+  }
+  progress.phase(kind === 'scanstate' ? 'Scanning' : 'Applying')
+  for (const u of scenario.users ?? [{ user: 'CONTOSO\\ann', included: true }]) progress.detectedUser(u.user, u.included)
+  progress.totalSize(12 * 1048576)
+  for (let p = 0; p <= 100; p += 25) {
+    progress.percent(p)
+    await sleep(delay)
+  }
+  const ignored = scenario.ignored ?? []
+  if (ignored.length > 0 && !o.continueOnError) {
+    const e = ignored[0]
+    progress.error('UnableToOpen', e.objectName, 'Abort', e.errorCode)
+    log.error(`Unable to process object ${e.objectName} -> ${e.errorCode}, aborting...`)
+    return finish(61, USMT_MESSAGES.ioStopped)
+  }
+  for (const e of ignored) progress.error((e.type ?? 'UnableToOpen') as 'UnableToOpen', e.objectName, 'Ignore', e.errorCode)
+  write()
+  return finish(ignored.length > 0 ? 3 : 0, ignored.length > 0 ? USMT_MESSAGES.wouldHaveFailed : USMT_MESSAGES.success, ignored.length)
+}
+
+async function main(): Promise<number> {
+  try {
+    if (tool === 'scanstate.exe') {
+      const o = parseScanStateArgs(argv)
+      failOnViolation(validateScanState(o))
+      record({ keyFile: keyFileOf(o) })
+      const store = o.storePath as string
+      return await migrate('scanstate', o, () => {
+        checkKeyFile(o)
+        if (storeState(store).data && !o.overwrite) throw UsmtFailure.of('storeExists')
+      }, () => {
+        const usmt = nodePath.join(store, 'USMT')
+        rmSync(usmt, { recursive: true, force: true })
+        mkdirSync(usmt, { recursive: true })
+        if (o.noCompress) {
+          mkdirSync(nodePath.join(usmt, 'File'), { recursive: true })
+          writeFileSync(nodePath.join(usmt, 'catalog.mig'), 'DOUBLE-CATALOG')
+          if (o.hardlink) writeFileSync(nodePath.join(usmt, 'hardlink.main'), '')
+        } else {
+          writeFileSync(nodePath.join(usmt, 'USMT.MIG'), o.encrypt ? `DOUBLE-ENCRYPTED ${o.encrypt.algorithm ?? '3DES'}` : 'DOUBLE-MIG')
+        }
+      })
+    }
+    if (tool === 'loadstate.exe') {
+      const o = parseLoadStateArgs(argv)
+      failOnViolation(validateLoadState(o))
+      record({ keyFile: keyFileOf(o), lac: o.lac !== undefined })
+      const store = o.storePath as string
+      return await migrate('loadstate', o, () => {
+        checkKeyFile(o)
+        const st = storeState(store)
+        if (!st.mig && !st.catalog) throw UsmtFailure.of('storeMissing')
+        if (st.encrypted && !o.decrypt) throw UsmtFailure.of('wrongKey')
+      }, () => undefined)
+    }
+    const o = parseUsmtUtilsArgs(argv)
+    failOnViolation(validateUsmtUtils(o))
+    record({ keyFile: 'keyFile' in o ? keyFileOf(o) : {} })
+    const log = 'log' in o && o.log ? new UsmtMainLog(o.log) : null
+    log?.header('USMTUTILS', VERSION, markErrorArg(exe, argv), new Date())
+    let code = 0
+    if (o.command === 'verify') {
+      if ('keyFile' in o) checkKeyFile(o)
+      code = !existsSync(o.file) ? 27 : scenario.verifyCode ?? 0
+    } else if (o.command === 'rd') {
+      code = scenario.rdCode ?? 0
+      if (code === 0) rmSync(o.storeDir, { recursive: true, force: true })
+    }
+    log?.returnCode(code)
+    log?.close()
+    return code
+  } catch (err) {
+    if (err instanceof UsmtFailure) {
+      process.stderr.write(`${err.message}\n`)
+      return err.returnCode
+    }
+    throw err
+  }
+}
+
+process.exitCode = await main()

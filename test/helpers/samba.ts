@@ -1,0 +1,89 @@
+import { execa } from 'execa'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import * as net from 'node:net'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { PROJECT_ROOT } from './cli.js'
+
+/**
+ * A real Samba smbd for integration tests: 127.0.0.1 on a free non-default port, `server signing = mandatory`,
+ * `server min protocol = SMB3`, all state in a temp folder, a test user. Started by scripts/ci/start-smbd.sh, so
+ * smbd is its own session and process-group leader (never --no-process-group: on SIGTERM smbd signals its whole
+ * group, which would otherwise include mocha).
+ */
+export interface SambaServer {
+  base: string
+  port: number
+  user: string
+  password: string
+  shares: string[]
+  unc(share?: string): string
+  /** Local folder behind a share (to check what the server really stored). */
+  shareDir(share?: string): string
+  pid(): number
+  stop(): Promise<void>
+  /** SIGKILL the whole smbd process group (a crash). */
+  kill(): Promise<void>
+  /** Start again on the same state (after stop/kill). */
+  restart(): Promise<void>
+  dispose(): Promise<void>
+}
+
+export function sambaAvailable(): boolean {
+  return ['/usr/sbin/smbd', '/usr/bin/smbclient'].every((f) => existsSync(f))
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address()
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0))
+    })
+  })
+}
+
+/** Skip the suite loudly when Samba is not installed (CI installs it: apt-get install samba smbclient). */
+export function requireSamba(ctx: Mocha.Context): void {
+  if (!sambaAvailable()) {
+    console.warn('SKIPPED: smbd/smbclient not installed (apt-get install -y --no-install-recommends samba smbclient)')
+    ctx.skip()
+  }
+}
+
+export async function startSamba(opts: { shares?: string[]; signing?: 'mandatory' | 'default'; minProtocol?: string; extra?: string } = {}): Promise<SambaServer> {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'usmt-steps-smb-'))
+  const port = await freePort()
+  const password = 'Sm8-test!pass'
+  const shares = opts.shares ?? ['migstore']
+  const user = process.getuid?.() === 0 ? 'smbtest' : os.userInfo().username
+  const script = (name: string): string => path.join(PROJECT_ROOT, 'scripts', 'ci', name)
+  const env = (keep: boolean): Record<string, string> => ({
+    SMB_BASE: base, SMB_PORT: String(port), SMB_PASS: password, SMB_SHARES: shares.join(' '), SMB_USER: user,
+    SMB_MIN_PROTOCOL: opts.minProtocol ?? 'SMB3', SMB_EXTRA: opts.extra ?? '', SMB_KEEP: keep ? '1' : '0',
+  })
+  const start = async (keep: boolean): Promise<void> => {
+    const r = await execa('bash', [script('start-smbd.sh'), opts.signing ?? 'mandatory'], { env: env(keep), reject: false, stdin: 'ignore' })
+    if (r.exitCode !== 0) throw new Error(`start-smbd.sh failed: ${r.stdout}\n${r.stderr}`)
+  }
+  const stop = async (kill: boolean): Promise<void> => {
+    await execa('bash', [script('stop-smbd.sh'), ...(kill ? ['--kill'] : [])], { env: env(true), reject: false, stdin: 'ignore' })
+  }
+  await start(false)
+  const server: SambaServer = {
+    base, port, user, password, shares,
+    unc: (share = shares[0]) => `\\\\127.0.0.1\\${share}`,
+    shareDir: (share = shares[0]) => path.join(base, 'shares', share),
+    pid: () => Number(readFileSync(path.join(base, 'smbd.pid'), 'utf8').trim()),
+    stop: () => stop(false),
+    kill: () => stop(true),
+    restart: () => start(true),
+    dispose: async () => {
+      await stop(false)
+      rmSync(base, { recursive: true, force: true })
+    },
+  }
+  return server
+}

@@ -1,0 +1,292 @@
+import { expect } from 'chai'
+import { randomBytes, createHash } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { execa } from 'execa'
+import { parseJsonOutput, runCli } from '../../helpers/cli.js'
+import { requireSamba, startSamba, type SambaServer } from '../../helpers/samba.js'
+import { policyFromObject } from '../../../src/plan/policy.js'
+import { StoreService } from '../../../src/stores/service.js'
+import { defaultSmbRunner, type SmbRunner } from '../../../src/stores/smbclient.js'
+import { UsmtStepsError } from '../../../src/runtime/errors.js'
+import type { StoreRecord } from '../../../src/stores/records.js'
+
+describe('share stores over a real Samba (signing mandatory, SMB3 only)', function () {
+  this.timeout(600000)
+  let smb: SambaServer
+  let dir: string
+
+  before(async function () {
+    requireSamba(this)
+    smb = await startSamba({ shares: ['migstore', 'second'] })
+  })
+  after(async () => { await smb?.dispose() })
+  beforeEach(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'usmt-stores-')) })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  const creds = () => ({ username: smb.user, password: smb.password, source: 'test' })
+  const shareDoc = (share: string, extra: Record<string, unknown> = {}) => ({ path: smb.unc(share), port: smb.port, ...extra })
+  const service = (computer: string, doc: Record<string, unknown>, extra: Partial<ConstructorParameters<typeof StoreService>[0]> = {}) =>
+    new StoreService({ policy: policyFromObject(doc, 'test'), transport: 'smbclient', computer: { computerName: computer, smbiosGuid: null, macAddresses: [] }, credentials: creds(), ...extra })
+  const writePolicy = (doc: Record<string, unknown>): string => {
+    const f = path.join(dir, 'policy.json')
+    writeFileSync(f, JSON.stringify(doc))
+    return f
+  }
+  const writeEnv = (vars: Record<string, string>): string => {
+    const f = path.join(dir, `env-${randomBytes(3).toString('hex')}.json`)
+    writeFileSync(f, JSON.stringify({ UserID: smb.user, UserPassword: smb.password, UserDomain: 'WORKGROUP', ...vars }))
+    return f
+  }
+  const stage = (name: string, bytes: number): { dir: string; sha: string } => {
+    const d = path.join(dir, name)
+    mkdirSync(path.join(d, 'USMT'), { recursive: true })
+    const data = randomBytes(bytes)
+    writeFileSync(path.join(d, 'USMT', 'USMT.MIG'), data)
+    writeFileSync(path.join(d, 'USMT', 'mig;info.xml'), '<info/>')
+    return { dir: d, sha: createHash('sha256').update(data).digest('hex') }
+  }
+  const recordOnDisk = (share: string, id: string): StoreRecord => JSON.parse(readFileSync(path.join(smb.shareDir(share), id, 'store.json'), 'utf8')) as StoreRecord
+  const cli = async (argv: string[], env: string): Promise<{ exitCode: number; doc: { status: string; result: Record<string, unknown>; error?: { code: string; message: string } }; stdout: string; stderr: string }> => {
+    const r = await runCli([...argv, '--ts-env', `json:${env}`, '--json', '--log-dir', dir, '--transport', 'smbclient', '--retry-time', '0'])
+    return { exitCode: r.exitCode, doc: parseJsonOutput(r.stdout), stdout: r.stdout, stderr: r.stderr }
+  }
+
+  it('capture → release → associate → restore → release → prune, through the CLI steps', async () => {
+    const policy = writePolicy({ shares: [shareDoc('migstore')], retention: { restoredDays: 0 } })
+    const assoc = await cli(['store', 'associate', '--source', 'OLDPC', '--destination', 'NEWPC', '--users', 'CONTOSO\\ann', '--policy', policy], writeEnv({}))
+    expect(assoc.exitCode, assoc.stdout).to.equal(0)
+    expect(existsSync(path.join(smb.shareDir(), '.usmt-steps', 'associations', 'OLDPC__NEWPC.json'))).to.equal(true)
+
+    const srcEnv = writeEnv({ _SMSTSMachineName: 'OLDPC' })
+    const req = await cli(['store', 'request', '--type', 'capture', '--policy', policy], srcEnv)
+    expect(req.exitCode, req.stdout).to.equal(0)
+    const vars = JSON.parse(readFileSync(srcEnv, 'utf8')) as Record<string, string>
+    const id = vars.USMTStepsStoreId
+    expect(vars.OSDStateStorePath).to.equal(`${smb.unc()}\\${id}`)
+    expect(recordOnDisk('migstore', id)).to.deep.include({ state: 'requested', destination: 'NEWPC', users: ['CONTOSO\\ann'] })
+
+    // restore is refused while the store is not captured
+    const early = await cli(['store', 'request', '--type', 'restore', '--policy', policy, '--local-path', path.join(dir, 'r0')], writeEnv({ _SMSTSMachineName: 'NEWPC' }))
+    expect(early.exitCode).to.equal(10)
+    expect(early.doc.error?.code).to.equal('USM0414')
+
+    const staged = stage('capture', 3 * 1024 * 1024)
+    const rel = await cli(['store', 'release', '--policy', policy, '--local-path', staged.dir], srcEnv)
+    expect(rel.exitCode, rel.stdout).to.equal(0)
+    expect(recordOnDisk('migstore', id)).to.deep.include({ state: 'captured', manifest: { files: 2, bytes: 3 * 1024 * 1024 + 7 } })
+    expect(readFileSync(path.join(smb.shareDir(), id, 'USMT', 'mig;info.xml'), 'utf8')).to.equal('<info/>')
+
+    const ver = await cli(['store', 'verify', '--deep', '--policy', policy], srcEnv)
+    expect(ver.exitCode, ver.stdout).to.equal(0)
+    writeFileSync(path.join(smb.shareDir(), id, 'USMT', 'mig;info.xml'), '<evil/>')
+    const bad = await cli(['store', 'verify', '--deep', '--policy', policy], srcEnv)
+    expect(bad.exitCode).to.equal(11)
+    expect(bad.doc.error?.message).to.match(/mig;info\.xml content differs/)
+    writeFileSync(path.join(smb.shareDir(), id, 'USMT', 'mig;info.xml'), '<info/>')
+
+    const dstEnv = writeEnv({ _SMSTSMachineName: 'NEWPC' })
+    const restoreDir = path.join(dir, 'restore')
+    const rr = await cli(['store', 'request', '--type', 'restore', '--policy', policy, '--local-path', restoreDir], dstEnv)
+    expect(rr.exitCode, rr.stdout).to.equal(0)
+    const dvars = JSON.parse(readFileSync(dstEnv, 'utf8')) as Record<string, string>
+    expect(dvars).to.include({ OSDStateStorePath: `${smb.unc()}\\${id}`, USMTStepsStoreUsers: 'CONTOSO\\ann', USMTStepsStoreRequestType: 'restore' })
+    expect(createHash('sha256').update(readFileSync(path.join(restoreDir, 'USMT', 'USMT.MIG'))).digest('hex')).to.equal(staged.sha)
+
+    const slotsBefore = readdirSync(path.join(smb.shareDir(), '.usmt-steps', 'slots'))
+    const rel2 = await cli(['store', 'release', '--policy', policy], dstEnv)
+    expect(rel2.exitCode, rel2.stdout).to.equal(0)
+    expect(recordOnDisk('migstore', id).state).to.equal('restored')
+    expect(readdirSync(path.join(smb.shareDir(), '.usmt-steps', 'slots')).length).to.equal(slotsBefore.length - 1)
+
+    const list = await cli(['store', 'list', '--policy', policy], writeEnv({}))
+    const shares = list.doc.result.shares as Array<{ stores: Array<{ id: string; state: string }>; associations: unknown[] }>
+    expect(shares[0].stores.find((s) => s.id === id)?.state).to.equal('restored')
+    expect(shares[0].associations).to.have.length(1)
+
+    const dry = await cli(['store', 'prune', '--dry-run', '--policy', policy], writeEnv({}))
+    expect((dry.doc.result.deleted as unknown[]).length).to.be.greaterThan(0)
+    expect(existsSync(path.join(smb.shareDir(), id))).to.equal(true)
+    const pr = await cli(['store', 'prune', '--policy', policy], writeEnv({}))
+    expect(pr.exitCode).to.equal(0)
+    expect((pr.doc.result.deleted as Array<{ store: string }>).map((d) => d.store)).to.include(`${smb.unc()}\\${id}`)
+    expect(existsSync(path.join(smb.shareDir(), id))).to.equal(false)
+  })
+
+  it('no store for this computer → USM0413 (storeMissing)', async () => {
+    const policy = writePolicy({ shares: [shareDoc('migstore')] })
+    const r = await cli(['store', 'request', '--type', 'restore', '--policy', policy, '--local-path', path.join(dir, 'x')], writeEnv({ _SMSTSMachineName: 'NOBODY' }))
+    expect(r.exitCode).to.equal(10)
+    expect(r.doc.error?.code).to.equal('USM0413')
+  })
+
+  it('50 concurrent store requests against one share → 50 distinct stores and records', async () => {
+    const doc = { shares: [shareDoc('second', { maxClients: 200 })] }
+    const services = Array.from({ length: 50 }, (_, i) => service(`PC${i % 5}`, doc))
+    const recs = await Promise.all(services.map((s) => s.requestCapture({ encrypted: false })))
+    await Promise.all(services.map((s) => s.close()))
+    const ids = new Set(recs.map((r) => r.id))
+    expect(ids.size).to.equal(50)
+    expect(new Set(recs.map((r) => r.slot)).size).to.equal(50)
+    const onDisk = readdirSync(smb.shareDir('second')).filter((n) => !n.startsWith('.'))
+    expect(onDisk.filter((n) => ids.has(n))).to.have.length(50)
+    for (const r of recs) expect(recordOnDisk('second', r.id)).to.deep.include({ id: r.id, state: 'requested', slot: r.slot })
+  })
+
+  it('maxClients holds under concurrency; a full share falls through to the next; unreachable shares are skipped', async () => {
+    rmSync(path.join(smb.shareDir('second'), '.usmt-steps'), { recursive: true, force: true })
+    const doc = { shares: [shareDoc('migstore', { port: 1 }), shareDoc('second', { maxClients: 3 })] }
+    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => service(`MAX${i}`, doc, { retryCount: 0 }).requestCapture({ encrypted: false })))
+    const okOnes = results.filter((r): r is PromiseFulfilledResult<StoreRecord> => r.status === 'fulfilled')
+    expect(okOnes).to.have.length(3)
+    expect(okOnes.every((r) => r.value.share === smb.unc('second'))).to.equal(true)
+    for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) {
+      expect((r.reason as UsmtStepsError).code).to.equal('USM0410')
+      expect((r.reason as Error).message).to.match(/CONNECTION_REFUSED|full/)
+    }
+    // min free space: a share that cannot keep 1 PB free is skipped too
+    const full = service('SPACE', { shares: [shareDoc('second', { minFree: '1024TB' })] }, { retryCount: 0 })
+    try {
+      await full.requestCapture({ encrypted: false })
+      expect.fail('expected USM0410')
+    } catch (err) {
+      expect((err as UsmtStepsError).code).to.equal('USM0410')
+      expect((err as Error).message).to.match(/bytes free/)
+    }
+  })
+
+  it('retries OSDStateSMPRetryCount times OSDStateSMPRetryTime apart while the share is down', async () => {
+    await smb.stop()
+    const waits: number[] = []
+    const s = service('RETRY', { shares: [shareDoc('migstore')] }, {
+      retryCount: 3, retrySeconds: 7,
+      sleep: async (ms) => { waits.push(ms); if (waits.length === 2) await smb.restart() },
+    })
+    const rec = await s.requestCapture({ encrypted: false })
+    await s.close()
+    expect(waits).to.deep.equal([7000, 7000])
+    expect(rec.state).to.equal('requested')
+  })
+
+  it('a wrong password fails with USM0411 without retrying', async () => {
+    const waits: number[] = []
+    const s = new StoreService({
+      policy: policyFromObject({ shares: [shareDoc('migstore')] }, 't'), transport: 'smbclient', retryCount: 5, sleep: async (ms) => { waits.push(ms) },
+      computer: { computerName: 'AUTH', smbiosGuid: null, macAddresses: [] }, credentials: { username: smb.user, password: 'wrong-pass', source: 'test' },
+    })
+    try {
+      await s.requestCapture({ encrypted: false })
+      expect.fail('expected USM0411')
+    } catch (err) {
+      expect((err as UsmtStepsError).code).to.equal('USM0411')
+      expect((err as UsmtStepsError).exitCode).to.equal(13)
+    }
+    expect(waits).to.deep.equal([])
+  })
+
+  it('killing smbd mid-upload fails the release with USM0412, leaves the store uncaptured, and a retry after restart completes', async () => {
+    const policy = writePolicy({ shares: [shareDoc('migstore')] })
+    const env = writeEnv({ _SMSTSMachineName: 'KILLPC' })
+    const req = await cli(['store', 'request', '--policy', policy], env)
+    expect(req.exitCode, req.stdout).to.equal(0)
+    const id = (JSON.parse(readFileSync(env, 'utf8')) as Record<string, string>).USMTStepsStoreId
+    const staged = stage('big', 400 * 1024 * 1024)
+    const remote = path.join(smb.shareDir(), id, 'USMT', 'USMT.MIG')
+    let killedAt = -1
+    const watcher = (async () => {
+      for (let i = 0; i < 2000; i++) {
+        const size = existsSync(remote) ? statSync(remote).size : 0
+        if (size > 8 * 1024 * 1024) {
+          killedAt = size
+          await smb.kill()
+          return
+        }
+        await new Promise((r) => setTimeout(r, 5))
+      }
+    })()
+    const rel = await cli(['store', 'release', '--policy', policy, '--local-path', staged.dir], env)
+    await watcher
+    expect(killedAt, 'the upload was seen in progress').to.be.greaterThan(0)
+    expect(killedAt).to.be.lessThan(400 * 1024 * 1024)
+    expect(rel.exitCode, rel.stdout).to.equal(13)
+    expect(rel.doc.error?.code).to.equal('USM0412')
+    expect(recordOnDisk('migstore', id).state).to.equal('requested')
+    expect(existsSync(path.join(smb.shareDir(), id, 'manifest.json'))).to.equal(false)
+
+    await smb.restart()
+    const again = await cli(['store', 'release', '--policy', policy, '--local-path', staged.dir], env)
+    expect(again.exitCode, again.stdout).to.equal(0)
+    const rec = recordOnDisk('migstore', id)
+    expect(rec.state).to.equal('captured')
+    expect(createHash('sha256').update(readFileSync(remote)).digest('hex')).to.equal(staged.sha)
+  })
+
+  it('credentials never reach a child argv, stdout or the log (recorded argv and a live /proc scan)', async () => {
+    const recorded: string[][] = []
+    const runner: SmbRunner = (file, args, options) => {
+      recorded.push([file, ...args])
+      return defaultSmbRunner(file, args, options)
+    }
+    const s = service('ARGV', { shares: [shareDoc('second', { maxClients: 500 })] }, { smbRunner: runner })
+    const rec = await s.requestCapture({ encrypted: false })
+    const staged = stage('argv', 200 * 1024 * 1024)
+    const seen: string[] = []
+    let scanning = true
+    const scan = (async () => {
+      while (scanning) {
+        for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+          try {
+            const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+            if (cmd.includes('smbclient')) seen.push(cmd.replace(/\0/g, ' '))
+          } catch { /* process gone */ }
+        }
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    })()
+    await s.releaseCapture(rec.path, { localPath: staged.dir })
+    scanning = false
+    await scan
+    await s.close()
+    expect(recorded.length).to.be.greaterThan(5)
+    expect(seen.length, 'smbclient children were observed in /proc').to.be.greaterThan(0)
+    for (const argv of [...recorded.map((a) => a.join(' ')), ...seen]) {
+      expect(argv).not.to.contain(smb.password)
+      expect(argv).to.match(/-A \S+auth/)
+      expect(argv).to.contain('--client-protection=sign')
+    }
+    // and through the CLI: stdout and the log are clean
+    const policy = writePolicy({ shares: [shareDoc('second', { maxClients: 500 })] })
+    const r = await cli(['store', 'list', '--policy', policy], writeEnv({}))
+    expect(r.exitCode).to.equal(0)
+    expect(r.stdout + r.stderr).not.to.contain(smb.password)
+    expect(readFileSync(path.join(dir, 'usmt-steps.log'), 'utf8')).not.to.contain(smb.password)
+    // the authentication file the children used is gone after close()
+    const authFile = /-A (\S+)/.exec(recorded[0].join(' '))?.[1] ?? ''
+    expect(authFile).to.match(/usmt-steps-auth-/)
+    expect(existsSync(authFile)).to.equal(false)
+  })
+
+  it('the session really is SMB3 and signed (smbstatus while a download is held open)', async () => {
+    const s = service('PROTO', { shares: [shareDoc('migstore')] })
+    const t = s.transportFor(policyFromObject({ shares: [shareDoc('migstore')] }, 't').shares[0])
+    const big = path.join(dir, 'proto.bin')
+    writeFileSync(big, randomBytes(32 * 1024 * 1024))
+    await t.putFile(big, 'proto.bin')
+    const { stream, done } = t.getStream('proto.bin')
+    stream.pause()
+    let out = ''
+    for (let i = 0; i < 50 && !/SMB3/.test(out); i++) {
+      out = String((await execa('smbstatus', ['-s', path.join(smb.base, 'smb.conf'), '-b'], { reject: false })).stdout)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    stream.resume()
+    let n = 0
+    for await (const c of stream) n += (c as Buffer).length
+    await done
+    await s.close()
+    expect(n).to.equal(32 * 1024 * 1024)
+    expect(out).to.match(/SMB3_\d+/)
+    expect(out).to.match(/(partial|full)\(AES-128-(GMAC|CMAC)\)/)
+  })
+})

@@ -1,0 +1,57 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import * as path from 'node:path'
+import { VolumeMap } from '../../../src/windows/volume-map.js'
+import { evaluateMigration, type EngineEvent, type FullEngineInput } from '../../../src/engine/index.js'
+import { tempDir } from '../../helpers/fixtures.js'
+
+/** Create files (Windows-style relative paths under a drive folder) in a temp machine. */
+export function makeMachine(files: Record<string, readonly string[]>): { root: string; volumes: VolumeMap; cleanup: () => void; xml: (name: string, text: string) => string } {
+  const t = tempDir('usmt-engine-')
+  for (const [drive, list] of Object.entries(files)) {
+    for (const f of list) {
+      const p = path.join(t.dir, drive, ...f.split('\\'))
+      mkdirSync(path.dirname(p), { recursive: true })
+      writeFileSync(p, `content of ${f}`)
+    }
+  }
+  const specs = Object.keys(files).map((d) => ({ letter: `${d}:`, root: path.join(t.dir, d), removable: d === 'E' }))
+  return {
+    root: t.dir,
+    volumes: new VolumeMap(specs),
+    cleanup: t.cleanup,
+    xml: (name, text) => {
+      const p = path.join(t.dir, name)
+      writeFileSync(p, text)
+      return p
+    },
+  }
+}
+
+/** A migration XML document with the given components (each: context + inner rules XML). */
+export function migration(urlid: string, components: Array<{ name: string; context?: string; type?: string; rules: string }>): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<migration urlid="http://www.microsoft.com/migration/1.0/migxmlext/${urlid}">
+${components.map((c) => `  <component type="${c.type ?? 'Documents'}" context="${c.context ?? 'System'}">
+    <displayName>${c.name}</displayName>
+    <role role="Data">
+      <rules>
+${c.rules}
+      </rules>
+    </role>
+  </component>`).join('\n')}
+</migration>
+`
+}
+
+export const inc = (...patterns: string[]): string => `<include><objectSet>${patterns.map((p) => p.startsWith('<') ? p : `<pattern type="File">${p}</pattern>`).join('')}</objectSet></include>`
+export const exc = (...patterns: string[]): string => `<exclude><objectSet>${patterns.map((p) => p.startsWith('<') ? p : `<pattern type="File">${p}</pattern>`).join('')}</objectSet></exclude>`
+export const ux = (...patterns: string[]): string => `<unconditionalExclude><objectSet>${patterns.map((p) => p.startsWith('<') ? p : `<pattern type="File">${p}</pattern>`).join('')}</objectSet></unconditionalExclude>`
+
+export async function collect(input: FullEngineInput): Promise<{ events: EngineEvent[]; included: string[]; excluded: Map<string, string>; byPath: Map<string, Extract<EngineEvent, { kind: 'include' }>['file']> }> {
+  const events: EngineEvent[] = []
+  for await (const e of evaluateMigration(input)) events.push(e)
+  const included = events.filter((e) => e.kind === 'include').map((e) => (e as Extract<EngineEvent, { kind: 'include' }>).file.path).sort()
+  const excluded = new Map(events.filter((e) => e.kind === 'exclude').map((e) => { const f = (e as Extract<EngineEvent, { kind: 'exclude' }>).file; return [f.path, f.reason] }))
+  const byPath = new Map(events.filter((e) => e.kind === 'include').map((e) => { const f = (e as Extract<EngineEvent, { kind: 'include' }>).file; return [f.path, f] }))
+  return { events, included, excluded, byPath }
+}

@@ -1,0 +1,40 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import * as path from 'node:path'
+import type { SourceFile } from '../../../src/store/types.js'
+
+/** A small source tree with text, binary, empty and multi-frame files; returns SourceFiles for it. */
+export function makeTree(root: string, opts: { big?: number } = {}): SourceFile[] {
+  const files: Array<[string, Buffer]> = [
+    ['Users/ann/Documents/report.docx', Buffer.from('quarterly report '.repeat(500))],
+    ['Users/ann/Documents/empty.txt', Buffer.alloc(0)],
+    ['Users/ann/Pictures/photo.jpg', randomBytes(300_000)],
+    ['Users/ann/Desktop/notes with space.txt', Buffer.from('line\r\n'.repeat(100))],
+    ['Users/bob/Documents/big.bin', Buffer.concat([Buffer.from('x'.repeat(opts.big ?? 2_500_000)), randomBytes(1000)])],
+    ['Data/shared.csv', Buffer.from('a,b,c\n1,2,3\n')],
+  ]
+  const out: SourceFile[] = []
+  let t = 1_700_000_000_000
+  for (const [rel, content] of files) {
+    const local = path.join(root, ...rel.split('/'))
+    mkdirSync(path.dirname(local), { recursive: true })
+    writeFileSync(local, content)
+    t += 86_400_123
+    utimesSync(local, (t + 5000) / 1000, t / 1000)
+    const st = statSync(local)
+    out.push({
+      path: `C:\\${rel.split('/').join('\\')}`, localPath: local, user: rel.startsWith('Users/ann') ? 'PC\\ann' : rel.startsWith('Users/bob') ? 'PC\\bob' : null,
+      component: 'Test', bytes: st.size, mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, birthtimeMs: st.birthtimeMs,
+      attributes: { readOnly: rel.endsWith('.csv'), hidden: false, system: false },
+    })
+  }
+  return out
+}
+
+export function sha(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex')
+}
+
+export const META = {
+  kind: 'compressed' as const, encrypted: false, created: '2024-01-01T00:00:00Z', computer: 'PC', tool: 'test', users: [], ruleFiles: [], ignoredErrors: 0,
+}

@@ -26,7 +26,15 @@ export async function portableContext(ctx: StepContext, flags: Record<string, un
     attributesFile: flags.attributes as string | undefined,
     version,
     out: (line) => out.push(line),
-    onPercent: (p, message) => ctx.progress.update?.(p, message),
+    onPercent: (() => {
+      let last = -1
+      return (p: number, detail: string) => {
+        const whole = Math.floor(p)
+        if (whole === last) return
+        last = whole
+        ctx.progress.update({ phase: 'Portable USMT', percent: p, detail })
+      }
+    })(),
     compressionLevel: Number(await ctx.setting('storeCompressionLevel')),
     kdf: (await ctx.setting('storeKdf')) as 'scrypt' | 'pbkdf2',
   }

@@ -1,11 +1,10 @@
 /**
- * Streaming walk of a mapped Windows volume. One directory's entries are held at a time (read through
- * `opendirSync`), files are reported before sub-folders are entered, and the walker never holds the whole
+ * Streaming walk of a mapped Windows volume. One directory's entries are held at a time, files are reported before sub-folders are entered, and the walker never holds the whole
  * tree. Sub-folders the caller says cannot hold anything of interest are skipped. Folder symlinks
  * (Windows junctions on a mounted volume) are not followed unless asked; when followed, a folder reached
  * twice (a loop) is reported once as a warning. Unreadable folders are warnings, never fatal.
  */
-import { opendirSync, realpathSync, statSync, type Dirent } from 'node:fs'
+import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { EngineWarning } from './contract.js'
 
@@ -52,9 +51,9 @@ export function* walkVolume(letter: string, root: string, opts: WalkOptions): Ge
   while (stack.length) {
     const { win, local } = stack.pop() as { win: string; local: string }
     const key = win.toLowerCase()
-    let dir
+    let entries: Dirent[]
     try {
-      dir = opendirSync(local)
+      entries = readdirSync(local, { withFileTypes: true })
     } catch (err) {
       opts.warn({ code: 'unreadable', message: `cannot read folder ${win === letter ? `${letter}\\` : win}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path: win })
       continue
@@ -64,8 +63,7 @@ export function* walkVolume(letter: string, root: string, opts: WalkOptions): Ge
     const dirs: string[] = []
     const linked = new Set<string>()
     try {
-      let ent: Dirent | null
-      while ((ent = dir.readSync()) !== null) {
+      for (const ent of entries) {
         const name = ent.name
         if (ent.isFile()) files.push({ name, symlink: false })
         else if (ent.isDirectory()) dirs.push(name)
@@ -112,8 +110,6 @@ export function* walkVolume(letter: string, root: string, opts: WalkOptions): Ge
       }
     } catch (err) {
       opts.warn({ code: 'unreadable', message: `error while reading folder ${win}: ${(err as Error).message}`, path: win })
-    } finally {
-      dir.closeSync()
     }
     files.sort((a, b) => sortNames(a.name, b.name))
     for (const f of files) yield { winDir: win, dirKey: key, name: f.name, localPath: nodePath.join(local, f.name), symlink: f.symlink }

@@ -128,7 +128,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     }
     const options = finishCapture(mergeOptions(mergeOptions(captureDefaults(b), base.options), extra.options), b, ctx.cwd)
     const kind: StoreKind = options.hardlink ? 'hardlink' : options.noCompress ? 'uncompressed' : 'compressed'
-    const argv = [...portableFlags(s, 'scanstate'), ...buildScanStateArgs(options)]
+    const argv = [...buildScanStateArgs(options), ...portableFlags(s, 'scanstate')]
     const run = await runUsmtTool(ctx, s.location.command('scanstate'), argv, {
       label: 'Capturing user state', logFile, progressFile, heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(offline?.env), cwd: ctx.cwd,
     })

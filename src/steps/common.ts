@@ -148,8 +148,9 @@ export function profilesFolder(offlineWinDir: string | undefined, env: Record<st
 export function portableFlags(s: StepSetup, tool: 'scanstate' | 'loadstate'): string[] {
   if (s.location.engine !== 'portable') return []
   const out: string[] = []
-  for (const v of s.volumes.volumes) out.push(v.removable ? '--removable' : '--volume', `${v.letter[0]}=${v.root}`)
-  if (tool === 'scanstate' && s.inputs.usersFile) out.push('--users', s.inputs.usersFile)
-  if (s.inputs.computer) out.push('--computer', s.inputs.computer)
+  // Placed after the USMT arguments, in `--flag=value` form: a repeatable flag swallows the arguments that follow it.
+  for (const v of s.volumes.volumes) out.push(`--${v.removable ? 'removable' : 'volume'}=${v.letter[0]}=${v.root}`)
+  if (tool === 'scanstate' && s.inputs.usersFile) out.push(`--users=${nodePath.resolve(s.inputs.usersFile)}`)
+  if (s.inputs.computer) out.push(`--computer=${s.inputs.computer}`)
   return out
 }

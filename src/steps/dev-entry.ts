@@ -1,10 +1,25 @@
 /**
- * Runs the usmt-steps CLI from the TypeScript sources (through tsx) as a child process. The steps use it to
- * start the portable scanstate/loadstate/usmtutils when they themselves run from src/ (tests, `--import tsx`);
- * a built install starts bin/run.js instead (see locate.ts).
+ * Runs one portable USMT tool (scanstate, loadstate, usmtutils) from the TypeScript sources (through tsx) as a
+ * child process. The steps use it when they themselves run from src/ (tests); a built install starts
+ * bin/run.js instead (see locate.ts). The command class is loaded directly, so no command discovery (and no
+ * manifest built earlier) is involved.
  */
-import { execute } from '@oclif/core'
+import { Config, flush, handle } from '@oclif/core'
+import * as nodePath from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { installStreamGuards } from '../runtime/redact.js'
 
+const TOOLS = ['scanstate', 'loadstate', 'usmtutils']
+
 installStreamGuards()
-await execute({ args: process.argv.slice(2), development: true, dir: import.meta.url })
+const [tool, ...argv] = process.argv.slice(2)
+try {
+  if (!TOOLS.includes(tool)) throw new Error(`dev-entry runs only ${TOOLS.join(', ')} (got ${tool})`)
+  const root = nodePath.resolve(nodePath.dirname(fileURLToPath(import.meta.url)), '..', '..')
+  const config = await Config.load({ root, isRoot: true } as Parameters<typeof Config.load>[0])
+  const mod = (await import(new URL(`../commands/${tool}.ts`, import.meta.url).href)) as { default: { run(argv: string[], config: Config): Promise<unknown> } }
+  await mod.default.run(argv, config)
+  await flush()
+} catch (err) {
+  await handle(err as Error)
+}

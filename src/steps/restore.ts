@@ -58,7 +58,7 @@ function skipped(summary: string): StepOutcome<RestoreResult> {
 function byHand(s: StepSetup, argv: readonly string[], keyFile: string | undefined): string {
   const display = s.location.engine === 'portable' ? 'usmt-steps loadstate' : nodePath.join(s.location.dir ?? '', 'loadstate.exe')
   const shown = argv.map((a) => (keyFile && a.endsWith(keyFile) ? a.replace(keyFile, '<file holding the store key>') : a))
-  return redactor.redact(joinCommandLine([display, ...shown]))
+  return redactor.redact(`${display.includes(' ') && s.location.engine === 'microsoft' ? joinCommandLine([display]) : display} ${joinCommandLine(shown)}`)
 }
 
 export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreResult>> {
@@ -134,7 +134,7 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
       logFile, progressFile,
     }
     const options = finishRestore(mergeOptions(mergeOptions(restoreDefaults(b), base.options), extra.options), b, ctx.cwd)
-    const argv = [...portableFlags(s, 'loadstate'), ...buildLoadStateArgs(options)]
+    const argv = [...buildLoadStateArgs(options), ...portableFlags(s, 'loadstate')]
     const run = await runUsmtTool(ctx, s.location.command('loadstate'), argv, {
       label: 'Restoring user state', logFile, progressFile, heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(), cwd: ctx.cwd,
     })

@@ -71,7 +71,7 @@ function minutes(ms: number): string {
 }
 
 export async function runUsmtTool(ctx: StepContext, cmd: ToolCommand, args: readonly string[], opts: RunOptions): Promise<UsmtRun> {
-  const commandLine = redactor.redact(joinCommandLine([cmd.display, ...args]))
+  const commandLine = redactor.redact(`${cmd.display} ${joinCommandLine(args)}`)
   ctx.logger.notice(`running ${commandLine}`)
   const started = Date.now()
   const tail = new ProgressLogTail()

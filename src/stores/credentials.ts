@@ -50,11 +50,20 @@ export function credentialsFrom(get: (name: string) => string | undefined, opts:
  * A private authentication file for smbclient (`-A FILE`): `username`, `password`, `domain` lines, mode 0600
  * in a 0700 folder, deleted by `dispose()` (and at process exit).
  */
+const liveAuthDirs = new Set<string>()
+let exitHookInstalled = false
+function installExitHook(): void {
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.once('exit', () => {
+    for (const d of liveAuthDirs) rmSync(d, { recursive: true, force: true })
+  })
+}
+
 export class AuthFile {
   readonly path: string
   private readonly dir: string
   private disposed = false
-  private readonly onExit = (): void => this.dispose()
 
   constructor(creds: Credentials, tempDir = os.tmpdir()) {
     if (/[\r\n]/.test(creds.password) || /[\r\n]/.test(creds.username) || /[\r\n]/.test(creds.domain ?? '')) {
@@ -67,13 +76,14 @@ export class AuthFile {
     if (creds.domain) lines.push(`domain = ${creds.domain}`)
     writeFileSync(this.path, `${lines.join('\n')}\n`, { mode: 0o600 })
     chmodSync(this.path, 0o600)
-    process.once('exit', this.onExit)
+    liveAuthDirs.add(this.dir)
+    installExitHook()
   }
 
   dispose(): void {
     if (this.disposed) return
     this.disposed = true
-    process.removeListener('exit', this.onExit)
+    liveAuthDirs.delete(this.dir)
     rmSync(this.dir, { recursive: true, force: true })
   }
 }

@@ -120,6 +120,9 @@ export function checkTaskStep(raw: unknown, id: string): string[] {
   return p
 }
 
+/** Task-sequence order, used for listings and docs (definitions not listed come last, by id). */
+export const STEP_ORDER = ['users', 'plan', 'store-request', 'capture', 'restore', 'store-release', 'report']
+
 const cache = new Map<string, TaskStepDef[]>()
 
 /** Load and validate every definition in `dir` (default: the package's task-steps folder). */
@@ -152,6 +155,8 @@ export function loadTaskSteps(dir?: string): TaskStepDef[] {
     throw new UsmtStepsError('USM0601', `invalid task-step definitions in ${folder}: ${problems.join('; ')}`, { data: { folder, problems } })
   }
   if (defs.length === 0) throw new UsmtStepsError('USM0600', `the task-steps folder ${folder} holds no definitions`)
+  const rank = (id: string): number => (STEP_ORDER.includes(id) ? STEP_ORDER.indexOf(id) : STEP_ORDER.length)
+  defs.sort((a, b) => rank(a.id) - rank(b.id) || a.id.localeCompare(b.id))
   cache.set(folder, defs)
   return defs
 }

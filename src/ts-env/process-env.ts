@@ -23,7 +23,7 @@ export class ProcessTsEnvironment implements TsEnvironment {
     return this.vars.list()
   }
 
-  set(name: string): void {
+  set(name: string, _value?: string): void {
     throw new UsmtStepsError('USM0017', `cannot set ${name}: the process environment is read-only`)
   }
 

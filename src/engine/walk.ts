@@ -1,6 +1,6 @@
 /**
- * Streaming walk of a mapped Windows volume. One directory's entries are held at a time, files are reported before sub-folders are entered, and the walker never holds the whole
- * tree. Sub-folders the caller says cannot hold anything of interest are skipped. Folder symlinks
+ * Streaming walk of a mapped Windows volume. One directory's entries are held at a time, files are
+ * reported before sub-folders are entered, and the walker never holds the whole tree. Sub-folders the caller says cannot hold anything of interest are skipped. Folder symlinks
  * (Windows junctions on a mounted volume) are not followed unless asked; when followed, a folder reached
  * twice (a loop) is reported once as a warning. Unreadable folders are warnings, never fatal.
  */

@@ -11,7 +11,7 @@ export const DEFAULT_POLICY: Omit<Policy, 'source'> = {
   allowedStores: ['hardlink', 'share', 'smp'],
   fallbackToNetwork: true,
   shares: [],
-  encryptNetworkStores: false,
+  encryptNetworkStores: true, // issue 5: network stores are encrypted unless the policy turns it off
   hardLink: { minFreeBytes: 400 * 1024 ** 2, overheadRatio: 0.01 },
   unresolvableProfiles: 'fail',
   retention: { restoredDays: 7, abandonedDays: 14 },

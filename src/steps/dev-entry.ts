@@ -16,7 +16,7 @@ const [tool, ...argv] = process.argv.slice(2)
 try {
   if (!TOOLS.includes(tool)) throw new Error(`dev-entry runs only ${TOOLS.join(', ')} (got ${tool})`)
   const root = nodePath.resolve(nodePath.dirname(fileURLToPath(import.meta.url)), '..', '..')
-  const config = await Config.load({ root, isRoot: true } as Parameters<typeof Config.load>[0])
+  const config = await Config.load(root)
   const mod = (await import(new URL(`../commands/${tool}.ts`, import.meta.url).href)) as { default: { run(argv: string[], config: Config): Promise<unknown> } }
   await mod.default.run(argv, config)
   await flush()

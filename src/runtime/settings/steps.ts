@@ -22,8 +22,8 @@ export const STEPS_SETTINGS: SettingDef[] = [
   },
   // the store
   {
-    key: 'stepStorePath', area: 'steps', type: 'path', flag: 'store', tsVariables: ['OSDStateStorePath'],
-    description: 'State store folder (written by usmt-steps plan or store request, or the native Request State Store step)',
+    key: 'stepStorePath', area: 'steps', type: 'path', flag: 'store', tsVariables: ['USMTStepsStoreLocalPath', 'OSDStateStorePath'],
+    description: 'State store folder USMT reads or writes: the local staging folder of a share store reached through smbclient (USMTStepsStoreLocalPath, set by store request), else OSDStateStorePath (written by usmt-steps plan, store request, or the native Request State Store step)',
   },
   {
     key: 'stepStoreType', area: 'steps', type: 'enum', tsVariables: ['USMTStepsStoreType'], choices: ['hardlink', 'share', 'smp', 'none'],

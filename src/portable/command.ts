@@ -5,8 +5,8 @@ import { VolumeMap } from '../windows/volume-map.js'
 import { splitToolArgv, type PortableContext } from './common.js'
 
 export const PORTABLE_FLAGS = {
-  volume: Flags.string({ description: 'Map a fixed drive to a local folder: C=DIR (repeatable)', multiple: true }),
-  removable: Flags.string({ description: 'Map a removable drive to a local folder: E=DIR (repeatable)', multiple: true }),
+  volume: Flags.string({ description: 'Map a fixed drive to a local folder: C=DIR (repeatable)', multiple: true, multipleNonGreedy: true }),
+  removable: Flags.string({ description: 'Map a removable drive to a local folder: E=DIR (repeatable)', multiple: true, multipleNonGreedy: true }),
   users: Flags.string({ description: 'JSON file of user profiles [{account, profile, sid, lastUse}] (default: discovered under C:\\Users)' }),
   computer: Flags.string({ description: 'Computer name (local accounts, %COMPUTERNAME%); default PC' }),
   attributes: Flags.string({ description: 'JSON file of Windows attributes by path ({"C:\\\\x": "RHS"}); Linux volumes cannot hold them' }),

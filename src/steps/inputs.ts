@@ -52,6 +52,8 @@ export interface StepInputs {
   originalArchitecture?: string
   profilesAtRisk: 'fail' | 'warn' | 'ignore'
   failOnIgnoredErrors: boolean
+  /** fail or warn when users in the store were not restored without a user selection asking for it. */
+  usersLeftBehind: 'fail' | 'warn'
   keepStore: boolean
   allowMissingStore: boolean
   heartbeatSeconds: number
@@ -234,6 +236,7 @@ export async function resolveInputs(step: StepKind, src: InputSources): Promise<
     originalArchitecture: str(await s('originalArchitecture')),
     profilesAtRisk: String(await s('profilesAtRisk')) as StepInputs['profilesAtRisk'],
     failOnIgnoredErrors: await bool('failOnIgnoredErrors'),
+    usersLeftBehind: String(await s('usersLeftBehind')) === 'warn' ? 'warn' : 'fail',
     keepStore: await bool('keepStore'),
     allowMissingStore: await bool('allowMissingStore'),
     heartbeatSeconds: Number(await s('heartbeatSeconds')),

@@ -150,10 +150,25 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
       await recordReturnCode(ctx, c.classification.code)
       throw usmtFailure('loadstate', c, { restore: true, actions: keep('the restore failed'), data: { storePath, log: logFile } })
     }
-    const users = run.progress.detectedUsers.filter((u) => u.included).map((u) => u.user)
+    // The last line about a user decides (a progress log may mention a user more than once).
+    const finalUsers = new Map(run.progress.detectedUsers.map((u) => [u.user.toLowerCase(), u] as const))
+    const users = [...finalUsers.values()].filter((u) => u.included).map((u) => u.user)
     let storeRemoved = false
     let storeKept: string | undefined
     let rebootRequired = false
+    // Users in the store that loadstate did not restore. Unless a user selection at restore asked for that,
+    // this is data about to be lost (a refresh would then delete the store): keep the store and say so.
+    const leftBehind = [...finalUsers.values()].filter((u) => !u.included).map((u) => u.user)
+    const selectionAtRestore = options.ui.length > 0 || options.ue.length > 0
+    if (leftBehind.length > 0 && !selectionAtRestore) {
+      const message = `loadstate did not restore ${leftBehind.length} user(s) captured in the store: ${leftBehind.join(', ')}${options.lac === undefined ? ' (local accounts that do not exist here are skipped without /lac)' : ''}`
+      if (inputs.usersLeftBehind === 'fail') {
+        await recordReturnCode(ctx, c.classification.code)
+        throw new UsmtStepsError('USM0316', message, { data: { storePath, users: leftBehind, restored: users }, extraActions: keep('users were left behind') })
+      }
+      ctx.warn(`${message}; the store is kept`)
+      storeKept = `users were left behind: ${leftBehind.join(', ')}`
+    }
     if (c.ignored.length > 0 || c.classification.code === 3) {
       const lines = ignoredLines(c.ignored)
       if (inputs.failOnIgnoredErrors) {
@@ -167,6 +182,8 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
     if (kind === 'hardlink') {
       if (inputs.keepStore) {
         storeKept = 'USMTStepsKeepStore=true'
+      } else if (storeKept) {
+        // already kept (users left behind)
       } else if (c.classification.code !== 0) {
         storeKept = 'errors were skipped during the restore: check them before deleting the hard-link store'
         ctx.warn(`the hard-link store ${storePath} is kept because loadstate skipped errors; remove it with usmtutils /rd after checking the files`)
@@ -185,7 +202,7 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
         }
       }
     } else {
-      storeKept = 'network and compressed stores are released by store release / retention'
+      storeKept ??= 'network and compressed stores are released by store release / retention'
     }
     const storeLogs = !storeRemoved ? copyLogsToStore(paths.local, logs) : []
     const result: RestoreResult = {

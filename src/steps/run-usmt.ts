@@ -3,7 +3,7 @@
  * /progress file into the progress interface with a heartbeat, records the (redacted) command for the run
  * record, and reads the main log and the progress log back when it ends.
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs'
 import { execa } from 'execa'
 import type { StepContext } from '../cli/step-command.js'
 import { redactor } from '../runtime/redact.js'
@@ -75,6 +75,11 @@ export async function runUsmtTool(ctx: StepContext, cmd: ToolCommand, args: read
   ctx.logger.notice(`running ${commandLine}`)
   const started = Date.now()
   const tail = new ProgressLogTail()
+  // A retried step writes its progress log to the same place: keep the previous one as *.previous.log and start
+  // clean, so nothing from the earlier run is read as this run's progress or outcome.
+  if (opts.progressFile && existsSync(opts.progressFile)) {
+    renameSync(opts.progressFile, opts.progressFile.replace(/(\.log)?$/i, '.previous.log'))
+  }
   const fileTail = opts.progressFile ? new FileTail(opts.progressFile) : undefined
   let lastPhase = ''
   const pump = (): void => {

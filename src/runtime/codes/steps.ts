@@ -77,6 +77,13 @@ export const STEPS_CODES = defineCodes({
     exit: 'config', summary: 'No state store path is set.',
     actions: ['Run usmt-steps plan (or store request, or the native Request State Store step) before this step, or set OSDStateStorePath / --store.'],
   },
+  USM0316: {
+    exit: 'profilesAtRisk', summary: 'Users captured in the store were not restored.',
+    actions: [
+      'Local accounts that do not exist on this computer are skipped unless /lac is given: set OSDMigrateLocalAccounts=true (and OSDMigrateLocalAccountPassword), then run the restore again.',
+      'The store was kept; nothing was deleted. To leave these users behind on purpose, select users at restore (UDProfiles, /ui, /ue) or set USMTStepsUsersLeftBehind=warn.',
+    ],
+  },
   USM0315: {
     exit: 'config', summary: 'A migration XML or Config.xml file was not found.',
     actions: ['Check the file names in OSDMigrateConfigFiles, USMTMigFiles, USMTConfigFile or --rules against the USMT folder named in the message.'],

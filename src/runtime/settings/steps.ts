@@ -152,6 +152,10 @@ export const STEPS_SETTINGS: SettingDef[] = [
     description: 'Treat USMT return code 3 (errors skipped because of /c) as a failure (exit 22) instead of a warning',
   },
   {
+    key: 'usersLeftBehind', area: 'steps', type: 'enum', tsVariables: ['USMTStepsUsersLeftBehind'], choices: ['fail', 'warn'], default: 'fail',
+    description: 'What restore does when users in the store were not restored (e.g. local accounts without /lac) and no user selection asked for it: fail (exit 23, store kept) or warn (store kept)',
+  },
+  {
     key: 'keepStore', area: 'steps', type: 'boolean', flag: 'keep-store', tsVariables: ['USMTStepsKeepStore'], default: 'false',
     description: 'Keep a hard-link store after a successful restore (default: removed with usmtutils /rd)',
   },

@@ -1,13 +1,11 @@
 import { expect } from 'chai'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
-import { parseJsonOutput, PROJECT_ROOT, runCli } from '../../helpers/cli.js'
+import { parseJsonOutput, runCli } from '../../helpers/cli.js'
 import { requireSharedFixtures, sharedFixture, tempDir } from '../../helpers/fixtures.js'
 import { copySampleMachine, listFiles, readEnv, writeEnv } from './helpers.js'
 
 interface Out { status: string; result: Record<string, unknown>; warnings: string[]; error?: { code: string; message: string; actions: string[] } }
-
-const PORTABLE_READY = ['scanstate', 'loadstate', 'usmtutils'].every((c) => existsSync(path.join(PROJECT_ROOT, 'src', 'commands', `${c}.ts`)))
 
 function profileFiles(c: string): string[] {
   return listFiles(path.join(c, 'Users')).filter((f) => !/^(Default|Default User|All Users|Public)[\\/]/.test(f))
@@ -17,10 +15,6 @@ describe('capture/restore with the portable tools (sample machine, JSON task-seq
   let t: ReturnType<typeof tempDir>
   let xml: string
   before(function () {
-    if (!PORTABLE_READY) {
-      console.log('  [portable] SKIPPED: usmt-steps scanstate/loadstate/usmtutils are not in src/commands yet (issue 4)')
-      this.skip()
-    }
     requireSharedFixtures(this, 'usmt-xml', 'MigDocs.xml')
     xml = sharedFixture('usmt-xml')
   })
@@ -32,7 +26,7 @@ describe('capture/restore with the portable tools (sample machine, JSON task-seq
     const c = path.join(machine, 'C')
     const before = profileFiles(c)
     const logs = path.join(t.dir, 'logs')
-    const envFile = writeEnv(path.join(t.dir, 'env.json'), { _SMSTSLogPath: logs, _SMSTSMachineName: 'PC', _SMSTSUserStatePath: 'C:\\_SMSTaskSequence\\UserState', DeploymentType: 'REFRESH' })
+    const envFile = writeEnv(path.join(t.dir, 'env.json'), { _SMSTSLogPath: logs, _SMSTSMachineName: 'PC', _SMSTSUserStatePath: 'C:\\_SMSTaskSequence\\UserState', DeploymentType: 'REFRESH', OSDMigrateLocalAccounts: 'true' })
     const facts = path.join(t.dir, 'facts.json')
     writeFileSync(facts, JSON.stringify({ inWinPE: false, systemDrive: 'C:', profilesVolume: 'C:', volumes: [{ letter: 'C:', fileSystem: 'NTFS', totalBytes: 2 ** 38, freeBytes: 2 ** 36, bitLocker: 'off' }] }))
     const plan = await runCli(['plan', '--ts-env', `json:${envFile}`, '--facts', facts, '--json'])
@@ -58,8 +52,13 @@ describe('capture/restore with the portable tools (sample machine, JSON task-seq
     expect(existsSync(store)).to.equal(false)
     const after = new Set(profileFiles(c))
     const restored = captured.filter((f) => after.has(f))
-    expect(restored.length).to.be.greaterThan(0)
     expect(before.length).to.be.greaterThan(0)
+    expect(ro.result.users).to.have.members(['PC\\ann', 'CONTOSO\\jdoe', 'PC\\olduser'])
+    // Every user file the capture linked into the store is back (the store held them as hard links).
+    const userDocs = captured.filter((f) => /^(ann|jdoe|olduser)[\\/](Documents|Desktop|Pictures)[\\/]/.test(f))
+    expect(userDocs.length).to.be.greaterThan(5)
+    for (const f of userDocs) expect(after.has(f), f).to.equal(true)
+    expect(restored.length).to.be.greaterThan(0)
     expect(readEnv(envFile)).to.include({ USMTStepsStoreRemoved: 'true', USMTStepsLastResult: ro.status === 'warning' ? 'Warning' : 'Success' })
     const record = JSON.parse(readFileSync(path.join(logs, 'usmt-steps-restore.json'), 'utf8')) as { commands: Array<{ commandLine: string }> }
     expect(record.commands.map((x) => x.commandLine).join('\n')).to.match(/usmt-steps loadstate .*\/hardlink \/nocompress/)
@@ -74,7 +73,7 @@ describe('capture/restore with the portable tools (sample machine, JSON task-seq
     const KEY = 'replace-key-5519-unique'
     const vars = { OSDStateStorePath: share, USMTStepsStoreType: 'share', DeploymentType: 'REPLACE', USMTStepsEncryptionKey: KEY }
     const envOld = writeEnv(path.join(t.dir, 'old.json'), { ...vars, _SMSTSLogPath: path.join(t.dir, 'old-logs') })
-    const envNew = writeEnv(path.join(t.dir, 'new.json'), { ...vars, _SMSTSLogPath: path.join(t.dir, 'new-logs') })
+    const envNew = writeEnv(path.join(t.dir, 'new.json'), { ...vars, _SMSTSLogPath: path.join(t.dir, 'new-logs'), OSDMigrateLocalAccounts: 'true' })
     const cap = await runCli(['capture', '--ts-env', `json:${envOld}`, '--volume', `C=${path.join(oldPc, 'C')}`, '--engine', 'portable', '--usmt-dir', xml, '--users', path.join(oldPc, 'users.json'), '--json'])
     expect(cap.exitCode, cap.stdout + cap.stderr).to.equal(0)
     expect(parseJsonOutput<Out>(cap.stdout).result).to.include({ storeKind: 'compressed', encrypted: true })
@@ -83,7 +82,10 @@ describe('capture/restore with the portable tools (sample machine, JSON task-seq
     const res = await runCli(['restore', '--ts-env', `json:${envNew}`, '--volume', `C=${newC}`, '--engine', 'portable', '--usmt-dir', xml, '--json'])
     expect(res.exitCode, res.stdout + res.stderr).to.equal(0)
     expect(parseJsonOutput<Out>(res.stdout).result).to.include({ storeKind: 'compressed', encrypted: true, verified: true })
-    expect(profileFiles(newC).length).to.be.greaterThan(0)
+    expect(parseJsonOutput<Out>(res.stdout).result.users).to.have.members(['PC\\ann', 'CONTOSO\\jdoe', 'PC\\olduser'])
+    for (const f of ['ann/Documents/Report.docx', 'jdoe/Documents/Contract.docx', 'olduser/Documents/old letter.doc']) {
+      expect(readFileSync(path.join(newC, 'Users', f))).to.deep.equal(readFileSync(path.join(oldPc, 'C', 'Users', f)))
+    }
     for (const dir of [path.join(t.dir, 'old-logs'), path.join(t.dir, 'new-logs'), path.join(share, 'Logs')]) {
       for (const f of readdirSync(dir)) expect(readFileSync(path.join(dir, f), 'utf8'), f).to.not.contain(KEY)
     }
@@ -113,5 +115,46 @@ describe('capture/restore with the portable tools (sample machine, JSON task-seq
     expect(res.exitCode).to.equal(11)
     expect(listFiles(target)).to.deep.equal([])
     expect(statSync(mig).size).to.equal(buf.length)
+  })
+
+  it('refresh without /lac: local accounts left behind fail the restore (exit 23) and the hard-link store is kept', async () => {
+    const machine = copySampleMachine(path.join(t.dir, 'machine'))
+    const c = path.join(machine, 'C')
+    const envFile = writeEnv(path.join(t.dir, 'env.json'), { _SMSTSLogPath: path.join(t.dir, 'logs'), _SMSTSMachineName: 'PC', OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState', USMTStepsStoreType: 'hardlink', DeploymentType: 'REFRESH' })
+    const cap = await runCli(['capture', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', xml, '--users', path.join(machine, 'users.json'), '--at-risk', 'warn', '--json'])
+    expect(cap.exitCode, cap.stdout + cap.stderr).to.equal(0)
+    const store = path.join(c, '_SMSTaskSequence', 'UserState')
+    const annDoc = readFileSync(path.join(c, 'Users', 'ann', 'Documents', 'Report.docx'))
+    for (const n of readdirSync(c)) if (n !== '_SMSTaskSequence') rmSync(path.join(c, n), { recursive: true, force: true })
+    const res = await runCli(['restore', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', xml, '--json'])
+    expect(res.exitCode, res.stdout).to.equal(23)
+    const out = parseJsonOutput<Out>(res.stdout)
+    expect(out.error?.code).to.equal('USM0316')
+    expect(out.error?.message).to.match(/PC\\ann/).and.match(/PC\\olduser/).and.match(/\/lac/)
+    expect(out.error?.actions.join(' ')).to.match(/OSDMigrateLocalAccounts=true/)
+    expect(readEnv(envFile)).to.include({ USMTStepsLastResult: 'Failed', USMTStepsLastErrorCode: 'USM0316' })
+    // Nothing was deleted: the store still holds ann's files, and a second restore with /lac brings them back.
+    expect(existsSync(path.join(store, 'USMT'))).to.equal(true)
+    writeEnv(envFile, { ...readEnv(envFile), OSDMigrateLocalAccounts: 'true' })
+    const again = await runCli(['restore', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', xml, '--json'])
+    expect(again.exitCode, again.stdout).to.equal(0)
+    expect(readFileSync(path.join(c, 'Users', 'ann', 'Documents', 'Report.docx'))).to.deep.equal(annDoc)
+  })
+
+  it('with USMTStepsUsersLeftBehind=warn, users left behind give a warning and the store is kept', async () => {
+    const oldPc = copySampleMachine(path.join(t.dir, 'old'))
+    const newC = path.join(t.dir, 'new', 'C')
+    mkdirSync(path.join(newC, 'Users'), { recursive: true })
+    const share = path.join(t.dir, 'share', 'OLDPC')
+    const vars = { OSDStateStorePath: share, USMTStepsStoreType: 'share', USMTStepsEncrypt: 'false', _SMSTSLogPath: path.join(t.dir, 'logs') }
+    const envFile = writeEnv(path.join(t.dir, 'env.json'), vars)
+    expect((await runCli(['capture', '--ts-env', `json:${envFile}`, '--volume', `C=${path.join(oldPc, 'C')}`, '--engine', 'portable', '--usmt-dir', xml, '--users', path.join(oldPc, 'users.json'), '--json'])).exitCode).to.equal(0)
+    writeEnv(envFile, { ...readEnv(envFile), USMTStepsUsersLeftBehind: 'warn' })
+    const res = await runCli(['restore', '--ts-env', `json:${envFile}`, '--volume', `C=${newC}`, '--engine', 'portable', '--usmt-dir', xml, '--json'])
+    expect(res.exitCode, res.stdout).to.equal(0)
+    const out = parseJsonOutput<Out>(res.stdout)
+    expect(out.status).to.equal('warning')
+    expect(out.warnings.join(' ')).to.match(/did not restore 2 user\(s\).*store is kept/)
+    expect(existsSync(path.join(share, 'USMT', 'USMT.MIG'))).to.equal(true)
   })
 })

@@ -28,6 +28,8 @@ export interface StepOutcome<R> {
   exit?: Extract<ExitName, 'success' | 'reboot'>
   /** Override the exit code entirely (the portable USMT tools return USMT's own codes). */
   exitCode?: number
+  /** Other folders that get a copy of the run record (capture puts one in the store for the restore side's report). */
+  recordAlsoIn?: string[]
 }
 
 export interface StepContext {
@@ -123,6 +125,7 @@ export abstract class StepCommand<R = unknown> extends Command {
       logDir: () => (logger.path ? nodePath.dirname(logger.path) : undefined),
     }
     let record: Pick<RunRecord, 'status' | 'exitCode' | 'summary' | 'result' | 'error'> | undefined
+    let recordAlsoIn: string[] = []
     let progressRef = progress
     let status: StepStatus = 'error'
     let exitCode = 1
@@ -153,6 +156,7 @@ export abstract class StepCommand<R = unknown> extends Command {
       await this.writeVariables(ctx, tsEnvOpened, vars, Boolean(outcome.variables && Object.keys(outcome.variables).length > 0))
       logger.info(`${this.stepName()} finished: ${outcome.summary} (exit ${exitCode})`)
       record = { result: outcome.result, summary: outcome.summary, status, exitCode }
+      recordAlsoIn = outcome.recordAlsoIn ?? []
       if (json) {
         process.stdout.write(`${JSON.stringify(redactor.redactDeep({ status, result: outcome.result, warnings }), null, 2)}\n`)
       } else {
@@ -188,11 +192,19 @@ export abstract class StepCommand<R = unknown> extends Command {
       const dir = ctx.logDir()
       if (ctor.recordsResult && dir && record) {
         try {
-          writeRunRecord(dir, {
+          const full: RunRecord = {
             schema: 1, step: this.stepName(), computer: (tsEnvOpened?.get('_SMSTSMachineName') ?? tsEnvOpened?.get('OSDComputerName') ?? os.hostname()),
             version: this.config.version, startedAt: new Date(started).toISOString(), finishedAt: new Date().toISOString(), durationMs: Date.now() - started,
             warnings, phases: clock.phases, commands, ...record,
-          })
+          }
+          writeRunRecord(dir, full)
+          for (const other of recordAlsoIn) {
+            try {
+              writeRunRecord(other, full)
+            } catch (e) {
+              logger.warn(`could not copy the run record to ${other}: ${(e as Error).message}`)
+            }
+          }
         } catch (e) {
           logger.error(`could not write the run record: ${(e as Error).message}`)
         }

@@ -124,7 +124,7 @@ export function sniffLogKind(text: string): LogKind {
 
 function storeRecords(storeLocal: string | null): RunRecord[] {
   if (!storeLocal) return []
-  const dirs = [storeLocal, nodePath.join(storeLocal, 'logs'), nodePath.join(storeLocal, 'usmt-steps')]
+  const dirs = [storeLocal, nodePath.join(storeLocal, 'Logs'), nodePath.join(storeLocal, 'logs'), nodePath.join(storeLocal, 'usmt-steps')]
   return dirs.flatMap((d) => readRunRecords(d))
 }
 
@@ -204,7 +204,7 @@ export function gatherRun(opts: GatherOptions): GatheredRun {
   }
   records.sort((a, b) => a.startedAt.localeCompare(b.startedAt))
 
-  const searchDirs = [opts.logDir, ...(storeLocal ? [storeLocal, nodePath.join(storeLocal, 'logs'), nodePath.join(storeLocal, 'usmt-steps')] : [])]
+  const searchDirs = [opts.logDir, ...(storeLocal ? [storeLocal, nodePath.join(storeLocal, 'Logs'), nodePath.join(storeLocal, 'logs'), nodePath.join(storeLocal, 'usmt-steps')] : [])]
   const logs: GatheredLog[] = []
   const seen = new Set<string>()
   const add = (step: string, recorded: string, kindHint: LogKind | undefined, tool: UsmtTool | undefined): void => {

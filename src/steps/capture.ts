@@ -3,6 +3,7 @@
  * stores through a key file, offline capture in Windows PE, progress, classified outcome, logs copied next to
  * usmt-steps.log and into the store, and the safety rules (hard-link volume, profiles at risk).
  */
+import { STORE_LOGS_DIR } from './store-layout.js'
 import { existsSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
@@ -116,6 +117,8 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
   const config = inputs.configFile ? resolveXml([inputs.configFile], s, ctx.cwd, 'USMTConfigFile', false).found[0] : undefined
   const logFile = nodePath.join(s.logDir, 'scanstate.log')
   const progressFile = nodePath.join(s.logDir, 'scanstate-progress.log')
+  // /listfiles: every captured file, for the report's per-user breakdown (an admin's own /listfiles wins).
+  const defaultListFile = nodePath.join(s.logDir, 'scanstate-listfiles.txt')
   const keyFromFile = base.options.keyFile ?? extra.options.keyFile
 
   return withKeyFile(key, async (keyFile) => {
@@ -127,15 +130,17 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       offline: offline ? (offline.switch === 'offlineWinOld' ? { winOld: offline.winDir } : { winDir: offline.winDir }) : undefined,
     }
     const options = finishCapture(mergeOptions(mergeOptions(captureDefaults(b), base.options), extra.options), b, ctx.cwd)
+    options.listFiles ??= defaultListFile
+    const listFile = nodePath.resolve(ctx.cwd, options.listFiles)
     const kind: StoreKind = options.hardlink ? 'hardlink' : options.noCompress ? 'uncompressed' : 'compressed'
     const argv = [...buildScanStateArgs(options), ...portableFlags(s, 'scanstate')]
     const run = await runUsmtTool(ctx, s.location.command('scanstate'), argv, {
-      label: 'Capturing user state', logFile, progressFile, heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(offline?.env), cwd: ctx.cwd,
+      label: 'Capturing user state', logFile, progressFile, extraArtifacts: [listFile], heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(offline?.env), cwd: ctx.cwd,
     })
     if (run.spawnError) throw new UsmtStepsError('USM0300', `${s.location.command('scanstate').display} could not be started: ${run.spawnError}`)
     const c = classifyRun(run)
-    const storeLogs = copyLogsToStore(paths.local, [logFile, progressFile])
-    const logs = [logFile, progressFile].filter((f) => existsSync(f))
+    const storeLogs = copyLogsToStore(paths.local, [logFile, progressFile, listFile])
+    const logs = [logFile, progressFile, listFile].filter((f) => existsSync(f))
     const users = run.progress.detectedUsers.filter((u) => u.included).map((u) => u.user)
     if (!c.classification.succeeded) {
       await recordReturnCode(ctx, c.classification.code)
@@ -180,6 +185,8 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     const kindText = kind === 'hardlink' ? 'hard-link' : kind === 'compressed' ? (result.encrypted ? `compressed, ${result.algorithm}-encrypted` : 'compressed, unencrypted') : 'uncompressed'
     return {
       result,
+      // The restore side's report reads the capture's run record from the store (a replace has no shared log folder).
+      recordAlsoIn: existsSync(paths.local) ? [nodePath.join(paths.local, STORE_LOGS_DIR)] : [],
       summary: `captured ${users.length} user(s) into the ${kindText} store ${storePath} (scanstate ${c.classification.code} ${c.classification.name}, ${(run.durationMs / 1000).toFixed(1)} s)`,
       text: [
         `USMT: ${s.location.engine === 'portable' ? 'portable engine' : `${s.location.dir}`} (${s.location.source})`,

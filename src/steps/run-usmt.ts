@@ -25,6 +25,8 @@ export interface UsmtRun {
 
 export interface RunOptions {
   progressFile?: string
+  /** Other files the tool writes (e.g. /listfiles), recorded as artifacts for the report. */
+  extraArtifacts?: string[]
   logFile?: string
   env?: Record<string, string>
   cwd?: string
@@ -126,7 +128,7 @@ export async function runUsmtTool(ctx: StepContext, cmd: ToolCommand, args: read
   }
   ctx.recordCommand({
     commandLine, exitCode: result.exitCode ?? null, startedAt: new Date(started).toISOString(), durationMs,
-    artifacts: [opts.logFile, opts.progressFile].filter((x): x is string => x !== undefined && existsSync(x)),
+    artifacts: [opts.logFile, opts.progressFile, ...(opts.extraArtifacts ?? [])].filter((x): x is string => x !== undefined && existsSync(x)),
   })
   const spawnError = result.exitCode === undefined ? redactor.redact(String(result.message ?? 'not started')) : undefined
   if (spawnError) ctx.logger.error(`${cmd.display} could not be started: ${spawnError}`)

@@ -8,6 +8,8 @@ import { ERROR_CATALOG } from '../src/runtime/errors.js'
 import { EXIT_CODES, exitTable } from '../src/runtime/exit-codes.js'
 import { settingsMarkdown } from '../src/runtime/settings.js'
 import { ALL_SETTINGS } from '../src/runtime/settings/index.js'
+import { stepsMarkdown } from '../src/templates/docs.js'
+import { loadTaskSteps } from '../src/templates/task-steps.js'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const dir = path.join(root, 'docs', 'readme')
@@ -15,6 +17,7 @@ const dir = path.join(root, 'docs', 'readme')
 const generated: Record<string, string> = {
   'EXIT-CODES': ['| code | name | meaning |', '|---|---|---|', ...exitTable().map((r) => `| ${r.code} | \`${r.name}\` | ${r.meaning} |`)].join('\n'),
   SETTINGS: settingsMarkdown(ALL_SETTINGS),
+  STEPS: stepsMarkdown(loadTaskSteps(path.join(root, 'task-steps'))),
   'ERROR-CODES': ['| code | exit | summary | try this |', '|---|---|---|---|',
     ...Object.entries(ERROR_CATALOG).sort(([a], [b]) => a.localeCompare(b))
       .map(([code, s]) => `| ${code} | ${EXIT_CODES[s.exit].code} | ${s.summary} | ${s.actions.join(' ').replace(/\|/g, '\\|')} |`)].join('\n'),

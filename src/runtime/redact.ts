@@ -26,14 +26,19 @@ const INLINE_PATTERNS: Array<[RegExp, string]> = [
   [/(-U\s*\S+?%)(\S+)/g, `$1${MASK}`],
 ]
 
+/** Values that are never secret however their variable is named (e.g. USMTStepsLacPasswordOnCommandLine=true). */
+const NOT_SECRET_VALUE = /^(true|false|yes|no|on|off|none|null|0|1)$/i
+/** Below this length a secret is masked only as a whole token, so it cannot shred ordinary text or JSON. */
+const SUBSTRING_MIN = 6
+
 export class Redactor {
   private readonly secrets = new Set<string>()
 
-  /** Register a secret value; empty values are ignored. Short values are masked as whole tokens only. */
+  /** Register a secret value; empty and boolean-like values are ignored. Short values are masked as whole tokens only. */
   add(value: string | undefined | null): void {
     if (value === undefined || value === null) return
     const v = String(value)
-    if (v.length === 0) return
+    if (v.length === 0 || NOT_SECRET_VALUE.test(v.trim())) return
     this.secrets.add(v)
     // Also mask the forms a value takes when it is quoted or encoded on the way to a log.
     if (v.includes('\\')) this.secrets.add(v.replace(/\\/g, '\\\\'))
@@ -55,7 +60,7 @@ export class Redactor {
     // Longest first, so a secret containing another secret is masked whole.
     const values = [...this.secrets].sort((a, b) => b.length - a.length)
     for (const v of values) {
-      if (v.length >= 3) {
+      if (v.length >= SUBSTRING_MIN) {
         out = out.split(v).join(MASK)
       } else {
         const escaped = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

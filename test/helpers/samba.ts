@@ -48,6 +48,7 @@ export async function freePort(): Promise<number> {
 /** Skip the suite loudly when Samba is not installed (CI installs it: apt-get install samba smbclient). */
 export function requireSamba(ctx: Mocha.Context): void {
   if (!sambaAvailable()) {
+    if (process.env.CI) throw new Error('SMB integration tests need Samba: apt-get install -y --no-install-recommends samba smbclient')
     console.warn('SKIPPED: smbd/smbclient not installed (apt-get install -y --no-install-recommends samba smbclient)')
     ctx.skip()
   }

@@ -21,10 +21,17 @@ describe('runtime/redact', () => {
     expect(out).to.not.include(b64)
   })
 
+  it('never treats boolean-like values as secrets, so JSON and flags stay intact', () => {
+    const r = new Redactor()
+    r.addFromVariables({ USMTStepsLacPasswordOnCommandLine: 'true', OSDMigrateLocalAccountPassword: 'Real-Pass-1' })
+    expect(r.redact('{"hidden": true, "x": "Real-Pass-1"}')).to.equal(`{"hidden": true, "x": "${MASK}"}`)
+  })
+
   it('masks short secrets only as whole tokens', () => {
     const r = new Redactor()
     r.add('ab')
-    expect(r.redact('ab cab ab.')).to.equal(`${MASK} cab ${MASK}.`)
+    r.add('pw123')
+    expect(r.redact('ab cab ab. pw123 xpw1234')).to.equal(`${MASK} cab ${MASK}. ${MASK} xpw1234`)
   })
 
   it('masks USMT and smbclient command-line forms even for unknown values', () => {

@@ -63,11 +63,12 @@ describe('template commands', () => {
     expect(bad.exitCode).to.equal(2)
   })
 
-  it('template steps --markdown is the table in docs/readme/60-deploy.md', async () => {
+  it('template steps --markdown is the steps table generated into the README', async () => {
     const r = await runCli(['template', 'steps', '--markdown'])
     expect(r.exitCode).to.equal(0)
     const table = stepsMarkdown(loadTaskSteps())
     expect(r.stdout.trim()).to.equal(table)
-    expect(readFileSync(path.join(PROJECT_ROOT, 'docs', 'readme', '60-deploy.md'), 'utf8')).to.include(table)
+    expect(readFileSync(path.join(PROJECT_ROOT, 'docs', 'readme', '60-deploy.md'), 'utf8')).to.include('<!-- GENERATED:STEPS -->')
+    expect(readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8')).to.include(table)
   })
 })

@@ -31,8 +31,13 @@ const NOT_SECRET_VALUE = /^(true|false|yes|no|on|off|none|null|0|1)$/i
 /** Below this length a secret is masked only as a whole token, so it cannot shred ordinary text or JSON. */
 const SUBSTRING_MIN = 6
 
+/** Cheap pre-check: text without any of these cannot match an inline pattern. */
+const INLINE_HINT = /key|lac|pass|pwd|secret|-U/i
+
 export class Redactor {
   private readonly secrets = new Set<string>()
+  /** Secrets longest first (so a secret containing another is masked whole), rebuilt on add. */
+  private ordered: Array<{ value: string; token?: RegExp }> = []
 
   /** Register a secret value; empty and boolean-like values are ignored. Short values are masked as whole tokens only. */
   add(value: string | undefined | null): void {
@@ -43,6 +48,9 @@ export class Redactor {
     // Also mask the forms a value takes when it is quoted or encoded on the way to a log.
     if (v.includes('\\')) this.secrets.add(v.replace(/\\/g, '\\\\'))
     this.secrets.add(Buffer.from(v, 'utf8').toString('base64'))
+    this.ordered = [...this.secrets].sort((a, b) => b.length - a.length).map((value) => value.length >= SUBSTRING_MIN
+      ? { value }
+      : { value, token: new RegExp(`(?<![\\w])${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w])`, 'g') })
   }
 
   /** Register every secret-looking variable of an environment snapshot. */
@@ -57,17 +65,11 @@ export class Redactor {
   redact(text: string): string {
     if (!text) return text
     let out = text
-    // Longest first, so a secret containing another secret is masked whole.
-    const values = [...this.secrets].sort((a, b) => b.length - a.length)
-    for (const v of values) {
-      if (v.length >= SUBSTRING_MIN) {
-        out = out.split(v).join(MASK)
-      } else {
-        const escaped = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-        out = out.replace(new RegExp(`(?<![\\w])${escaped}(?![\\w])`, 'g'), MASK)
-      }
+    for (const { value, token } of this.ordered) {
+      if (token) out = out.replace(token, MASK)
+      else if (out.includes(value)) out = out.split(value).join(MASK)
     }
-    for (const [re, replacement] of INLINE_PATTERNS) out = out.replace(re, replacement)
+    if (INLINE_HINT.test(out)) for (const [re, replacement] of INLINE_PATTERNS) out = out.replace(re, replacement)
     return out
   }
 

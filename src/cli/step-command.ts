@@ -1,5 +1,7 @@
 import { Command, Flags } from '@oclif/core'
+import { createReadStream, rmSync } from 'node:fs'
 import * as nodePath from 'node:path'
+import { createInterface } from 'node:readline'
 import { Logger } from '../log/logger.js'
 import { BarSink, LineSink, ProgressReporter, type ProgressSink } from '../progress/progress.js'
 import { shouldShowTsProgress, TsDialogSink } from '../progress/ts-dialog.js'
@@ -12,6 +14,26 @@ import { PhaseClock, writeRunRecord, type CommandRecord, type RunRecord } from '
 import { resultVariables, summaryLine, type StepStatus } from '../runtime/step-result.js'
 import * as os from 'node:os'
 import { openTsEnvironment, type TsEnvironment } from '../ts-env/index.js'
+
+/** Print `{status, result, warnings}` where result is the JSON text in `file`, without holding it in memory. */
+async function streamJsonDocument(status: StepStatus, file: string, warnings: string[]): Promise<void> {
+  const write = (text: string): Promise<void> => new Promise((resolve, reject) => {
+    if (process.stdout.write(text)) resolve()
+    else process.stdout.once('drain', resolve).once('error', reject)
+  })
+  try {
+    await write(`{\n  "status": ${JSON.stringify(status)},\n  "result": `)
+    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity })
+    let first = true
+    for await (const line of lines) {
+      await write(`${first ? '' : '\n'}${redactor.redact(line)}`)
+      first = false
+    }
+    await write(`,\n  "warnings": ${JSON.stringify(redactor.redactDeep(warnings))}\n}\n`)
+  } finally {
+    rmSync(file, { force: true })
+  }
+}
 
 /** What a command's `execute` returns. */
 export interface StepOutcome<R> {
@@ -30,6 +52,13 @@ export interface StepOutcome<R> {
   exitCode?: number
   /** Other folders that get a copy of the run record (capture puts one in the store for the restore side's report). */
   recordAlsoIn?: string[]
+  /**
+   * For results too large to hold in memory (rules preview of a whole disk): a file holding the JSON value of
+   * the result, written by the command. Under --json the base streams it to stdout line by line through the
+   * redactor, between the status and the warnings, then deletes it; `result` is then only a small summary
+   * (used for the run record).
+   */
+  resultJsonFile?: string
 }
 
 export interface StepContext {
@@ -157,7 +186,9 @@ export abstract class StepCommand<R = unknown> extends Command {
       logger.info(`${this.stepName()} finished: ${outcome.summary} (exit ${exitCode})`)
       record = { result: outcome.result, summary: outcome.summary, status, exitCode }
       recordAlsoIn = outcome.recordAlsoIn ?? []
-      if (json) {
+      if (json && outcome.resultJsonFile) {
+        await streamJsonDocument(status, outcome.resultJsonFile, warnings)
+      } else if (json) {
         process.stdout.write(`${JSON.stringify(redactor.redactDeep({ status, result: outcome.result, warnings }), null, 2)}\n`)
       } else {
         if (outcome.text) process.stdout.write(`${redactor.redact(outcome.text.replace(/\n?$/, '\n'))}`)

@@ -68,7 +68,7 @@ describe('template commands', () => {
     expect(r.exitCode).to.equal(0)
     const table = stepsMarkdown(loadTaskSteps())
     expect(r.stdout.trim()).to.equal(table)
-    expect(readFileSync(path.join(PROJECT_ROOT, 'docs', 'readme', '60-deploy.md'), 'utf8')).to.include('<!-- GENERATED:STEPS -->')
+    expect(readFileSync(path.join(PROJECT_ROOT, 'docs', 'readme', '05-steps.md'), 'utf8')).to.include('<!-- GENERATED:STEPS -->')
     expect(readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8')).to.include(table)
   })
 })

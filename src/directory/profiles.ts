@@ -4,7 +4,7 @@ import * as nodePath from 'node:path'
 import type { UserProfile } from '../engine/contract.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { basename, equalsPath, join as winJoin } from '../windows/path.js'
-import type { VolumeMap } from '../windows/volume-map.js'
+import { findChildCaseInsensitive, type VolumeMap } from '../windows/volume-map.js'
 import { isSid, normalizeSid } from './sid.js'
 
 /**
@@ -67,14 +67,6 @@ export function parseUsersFile(text: string, file: string): UserProfile[] {
   })
 }
 
-function findChildCaseInsensitive(dir: string, name: string): string | undefined {
-  try {
-    const hit = readdirSync(dir).find((n) => n.toLowerCase() === name.toLowerCase())
-    return hit === undefined ? undefined : nodePath.join(dir, hit)
-  } catch {
-    return undefined
-  }
-}
 
 /** Profiles of a Windows volume mapped with --volume C=DIR (and the users file, when given). */
 export function listVolumeProfiles(volumes: VolumeMap, usersFile?: string, systemDrive = 'C:'): ProfileListing {

@@ -3,7 +3,7 @@
  * USMT gets and a local path this process can read, finding migration XML files, the child environment
  * (without secrets), and copying USMT's logs next to usmt-steps.log and into the store.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -11,7 +11,7 @@ import type { StepContext } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import type { TsEnvironment } from '../ts-env/index.js'
 import { isAbsolute as isWinAbsolute, isUnc, join as winJoin } from '../windows/path.js'
-import { VolumeMap } from '../windows/volume-map.js'
+import { VolumeMap, findChildCaseInsensitive } from '../windows/volume-map.js'
 import { resolveInputs, type StepInputs, type StepKind } from './inputs.js'
 import { locateUsmt, toLocalPath, type UsmtLocation } from './locate.js'
 import { runningArch } from './pe.js'
@@ -72,14 +72,6 @@ function bundledXmlDirs(): string[] {
   return [nodePath.join(root, 'templates', 'usmt-xml')]
 }
 
-function findCi(dir: string, name: string): string | undefined {
-  try {
-    const hit = readdirSync(dir).find((n) => n.toLowerCase() === name.toLowerCase())
-    return hit === undefined ? undefined : nodePath.join(dir, hit)
-  } catch {
-    return undefined
-  }
-}
 
 /**
  * Resolve migration XML names: absolute paths stay; names are looked up in the USMT folder (Microsoft), or
@@ -102,7 +94,7 @@ export function resolveXml(names: readonly string[], s: StepSetup, cwd: string, 
       else missing.push(name)
       continue
     }
-    const hit = dirs.map((d) => findCi(d, name)).find((x) => x !== undefined)
+    const hit = dirs.map((d) => findChildCaseInsensitive(d, name)).find((x) => x !== undefined)
     if (hit) found.push(hit)
     else missing.push(name)
   }

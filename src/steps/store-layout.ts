@@ -4,6 +4,7 @@
  * portable tools: Catalog.json). The capture step also leaves usmt-steps-store.json beside USMT\ (kind,
  * encryption, algorithm, engine, users), so a restore on another computer knows how to read the store.
  */
+import { findChildCaseInsensitive } from '../windows/volume-map.js'
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { StoreKind } from './command-line.js'
@@ -39,17 +40,9 @@ export interface StoreInspection {
   problem?: string
 }
 
-function ci(dir: string, name: string): string | undefined {
-  try {
-    const hit = readdirSync(dir).find((n) => n.toLowerCase() === name.toLowerCase())
-    return hit === undefined ? undefined : nodePath.join(dir, hit)
-  } catch {
-    return undefined
-  }
-}
 
 export function readStoreMeta(store: string): StoreMeta | undefined {
-  const file = ci(store, STORE_META_FILE)
+  const file = findChildCaseInsensitive(store, STORE_META_FILE)
   if (!file) return undefined
   try {
     const m = JSON.parse(readFileSync(file, 'utf8')) as StoreMeta
@@ -75,18 +68,18 @@ export function inspectStore(store: string): StoreInspection {
   }
   if (!exists) return { exists, hasUsmtFolder: false, complete: false, problem: `the store folder ${store} does not exist` }
   const meta = readStoreMeta(store)
-  const usmt = ci(store, 'USMT')
+  const usmt = findChildCaseInsensitive(store, 'USMT')
   if (!usmt || !statSync(usmt).isDirectory()) {
     return { exists, hasUsmtFolder: false, complete: false, meta, problem: `${store} has no USMT folder: no capture was written there` }
   }
-  const mig = ci(usmt, 'USMT.MIG')
+  const mig = findChildCaseInsensitive(usmt, 'USMT.MIG')
   if (mig) {
     const size = statSync(mig).size
     if (size === 0) return { exists, hasUsmtFolder: true, kind: 'compressed', migFile: mig, complete: false, meta, problem: `${mig} is empty: the capture did not finish` }
     return { exists, hasUsmtFolder: true, kind: 'compressed', migFile: mig, complete: true, meta }
   }
-  const catalog = ci(usmt, 'Catalog.json') ?? ci(usmt, 'catalog.mig')
-  const hardlinkMain = ci(usmt, 'hardlink.main')
+  const catalog = findChildCaseInsensitive(usmt, 'Catalog.json') ?? findChildCaseInsensitive(usmt, 'catalog.mig')
+  const hardlinkMain = findChildCaseInsensitive(usmt, 'hardlink.main')
   if (catalog || hardlinkMain) {
     const kind: StoreKind = meta?.kind === 'hardlink' || hardlinkMain ? 'hardlink' : meta?.kind === 'compressed' ? 'uncompressed' : (meta?.kind ?? 'uncompressed')
     return { exists, hasUsmtFolder: true, kind, complete: true, meta }

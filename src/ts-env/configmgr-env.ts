@@ -1,18 +1,18 @@
 import { UsmtStepsError } from '../runtime/errors.js'
 import { BridgeError, callBridge, chunkPairs, findBridgeHost, type BridgeEnvironment, type BridgeHost } from '../windows/com-bridge.js'
 import { VariableMap } from './rules.js'
-import type { TsEnvironment } from './types.js'
+import { SnapshotTsEnvironment } from './snapshot-env.js'
 
 /**
  * `configmgr` — the running task sequence's Microsoft.SMS.TSEnvironment COM object, read once through
  * the bridge (GetVariables + Value) and written back in one batch at commit.
  */
-export class ConfigMgrTsEnvironment implements TsEnvironment {
+export class ConfigMgrTsEnvironment extends SnapshotTsEnvironment {
   readonly kind = 'configmgr' as const
-  readonly writable = true
   readonly description: string
 
-  private constructor(private readonly host: BridgeHost, private readonly vars: VariableMap) {
+  private constructor(private readonly host: BridgeHost, vars: VariableMap) {
+    super(vars)
     this.description = `configmgr (via ${host.kind})`
   }
 
@@ -33,22 +33,6 @@ export class ConfigMgrTsEnvironment implements TsEnvironment {
     const pairs: Array<[string, string]> = []
     for (let i = 0; i + 1 < fields.length; i += 2) pairs.push([fields[i], fields[i + 1]])
     return new ConfigMgrTsEnvironment(host, new VariableMap(pairs))
-  }
-
-  get(name: string): string | undefined {
-    return this.vars.get(name)
-  }
-
-  list(): Record<string, string> {
-    return this.vars.list()
-  }
-
-  set(name: string, value: string): void {
-    this.vars.set(name, value)
-  }
-
-  pending(): string[] {
-    return this.vars.pending()
   }
 
   async commit(): Promise<void> {

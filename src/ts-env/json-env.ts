@@ -2,21 +2,19 @@ import { existsSync, readFileSync } from 'node:fs'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { writeFileAtomic } from './atomic-file.js'
 import { VariableMap } from './rules.js'
-import type { TsEnvironment } from './types.js'
+import { SnapshotTsEnvironment } from './snapshot-env.js'
 
 /**
  * `json:FILE` — a JSON object of name → string. A missing file is an empty environment (created on
  * first commit); a malformed one is an error and is never overwritten. Writes are atomic.
  */
-export class JsonTsEnvironment implements TsEnvironment {
+export class JsonTsEnvironment extends SnapshotTsEnvironment {
   readonly kind = 'json' as const
-  readonly writable = true
   readonly description: string
-  private readonly vars: VariableMap
 
   constructor(readonly file: string) {
+    super(new VariableMap(JsonTsEnvironment.read(file)))
     this.description = `json:${file}`
-    this.vars = new VariableMap(JsonTsEnvironment.read(file))
   }
 
   static read(file: string): Record<string, string> {
@@ -44,22 +42,6 @@ export class JsonTsEnvironment implements TsEnvironment {
       out[k] = v
     }
     return out
-  }
-
-  get(name: string): string | undefined {
-    return this.vars.get(name)
-  }
-
-  list(): Record<string, string> {
-    return this.vars.list()
-  }
-
-  set(name: string, value: string): void {
-    this.vars.set(name, value)
-  }
-
-  pending(): string[] {
-    return this.vars.pending()
   }
 
   async commit(): Promise<void> {

@@ -2,7 +2,7 @@ import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync } f
 import { UsmtStepsError } from '../runtime/errors.js'
 import { writeFileAtomic } from './atomic-file.js'
 import { VariableMap } from './rules.js'
-import type { TsEnvironment } from './types.js'
+import { SnapshotTsEnvironment } from './snapshot-env.js'
 import { EMPTY_VARIABLES_DAT, parseVariablesDat, serializeVariablesDat, variablesOf } from './variables-dat.js'
 
 /** Windows locations MDT uses for VARIABLES.DAT (full OS first, then the WinPE RAM drive). */
@@ -50,49 +50,31 @@ export function withVariablesLock<T>(datFile: string, fn: () => T, opts: LockOpt
 }
 
 /** `mdt:FILE` — MDT's VARIABLES.DAT with ZTIUtility's lock semantics. */
-export class MdtTsEnvironment implements TsEnvironment {
+function readVariablesDoc(file: string): ReturnType<typeof parseVariablesDat> {
+  if (!existsSync(file)) return parseVariablesDat(Buffer.from(EMPTY_VARIABLES_DAT), file)
+  let buf: Buffer
+  try {
+    buf = readFileSync(file)
+  } catch (err) {
+    throw new UsmtStepsError('USM0018', `cannot read ${file}: ${(err as Error).message}`, { cause: err })
+  }
+  return parseVariablesDat(buf, file)
+}
+
+export class MdtTsEnvironment extends SnapshotTsEnvironment {
   readonly kind = 'mdt' as const
-  readonly writable = true
   readonly description: string
-  private readonly vars: VariableMap
 
   constructor(readonly file: string, private readonly lockOptions: LockOptions = {}) {
+    super(new VariableMap(withVariablesLock(file, () => variablesOf(readVariablesDoc(file)), lockOptions)))
     this.description = `mdt:${file}`
-    this.vars = new VariableMap(withVariablesLock(file, () => variablesOf(this.readDoc()), lockOptions))
-  }
-
-  private readDoc(): ReturnType<typeof parseVariablesDat> {
-    if (!existsSync(this.file)) return parseVariablesDat(Buffer.from(EMPTY_VARIABLES_DAT), this.file)
-    let buf: Buffer
-    try {
-      buf = readFileSync(this.file)
-    } catch (err) {
-      throw new UsmtStepsError('USM0018', `cannot read ${this.file}: ${(err as Error).message}`, { cause: err })
-    }
-    return parseVariablesDat(buf, this.file)
-  }
-
-  get(name: string): string | undefined {
-    return this.vars.get(name)
-  }
-
-  list(): Record<string, string> {
-    return this.vars.list()
-  }
-
-  set(name: string, value: string): void {
-    this.vars.set(name, value)
-  }
-
-  pending(): string[] {
-    return this.vars.pending()
   }
 
   async commit(): Promise<void> {
     const changes = this.vars.changes()
     if (changes.length === 0) return
     withVariablesLock(this.file, () => {
-      const doc = this.readDoc() // re-read under the lock: keep what other steps wrote meanwhile
+      const doc = readVariablesDoc(this.file) // re-read under the lock: keep what other steps wrote meanwhile
       const out = serializeVariablesDat(doc, changes)
       try {
         writeFileAtomic(this.file, out)

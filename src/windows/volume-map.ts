@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { driveOf, normalize, parseWinPath, resolveDots } from './path.js'
@@ -80,5 +81,19 @@ export class VolumeMap {
   volumeOf(winPath: string): VolumeSpec | undefined {
     const d = driveOf(winPath)
     return d ? this.get(d) : undefined
+  }
+}
+
+/**
+ * The entry of a local folder whose name equals `name` the way Windows compares names (case-insensitively),
+ * or undefined. Windows volumes copied to or mounted on Linux keep their case, and Windows paths in
+ * variables and catalogs rarely match it exactly.
+ */
+export function findChildCaseInsensitive(dir: string, name: string): string | undefined {
+  try {
+    const hit = readdirSync(dir).find((n) => n.toLowerCase() === name.toLowerCase())
+    return hit === undefined ? undefined : nodePath.join(dir, hit)
+  } catch {
+    return undefined
   }
 }

@@ -72,6 +72,7 @@ export function decide(input: PlanInput): PlanResult {
   const fail = (code: PlanFailure['code'], message: string): PlanResult => ({ ok: false, failure: { code, message, scenario, reasons, rejected, inputs } })
 
   reasons.push(`scenario ${scenario} (${input.scenario ? '--scenario' : v('DeploymentType') ? `DeploymentType=${v('DeploymentType')}` : 'default for an in-place deployment'})`)
+  if (estimate !== null) reasons.push(`size estimate ${formatBytes(estimate)} (${inputs.estimateSource})`)
 
   // Rule 1
   if (udlUpper === 'NONE') {
@@ -271,6 +272,8 @@ export function decide(input: PlanInput): PlanResult {
       USMTStepsStoreRequest: String(c.storeType === 'share' && c.storePath === null),
       USMTStepsPlanRule: c.rule,
       USMTStepsUnresolvableProfiles: policy.unresolvableProfiles,
+      // store request adds it to the share's free-space minimum (an admin's USMTStepsEstimateBytes wins).
+      USMTStepsPlanEstimateBytes: estimate === null ? '' : String(estimate),
       OSDMigrateAdditionalCaptureOptions: hard ? withSwitches(capture, HARDLINK_CAPTURE) : withoutHardLink(capture),
       OSDMigrateAdditionalRestoreOptions: hard ? withSwitches(restore, HARDLINK_RESTORE) : withoutHardLink(restore),
     }
@@ -300,7 +303,9 @@ function summarizeInputs(input: PlanInput, estimate: number | null): PlanInputsS
     const value = get(name)
     if (value !== undefined && value !== '') variables[name] = value
   }
-  return { variables, policy: input.policy.source, facts: input.facts.source ?? 'given', estimateBytes: estimate }
+  const estimateSource = estimate === null ? null
+    : input.estimateBytes !== undefined && input.estimateBytes !== null ? input.estimateSource ?? 'given' : 'facts'
+  return { variables, policy: input.policy.source, facts: input.facts.source ?? 'given', estimateBytes: estimate, estimateSource }
 }
 
 /** Volume helper for callers that show the facts. */

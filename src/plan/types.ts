@@ -114,6 +114,8 @@ export interface PlanInputsSummary {
   policy: string
   facts: string
   estimateBytes: number | null
+  /** Where the estimate came from: `--estimate-bytes`, `facts`, `engine: …`; null when there is none. */
+  estimateSource: string | null
 }
 
 export interface PlanFailure {
@@ -136,4 +138,6 @@ export interface PlanInput {
   scenario?: Scenario
   /** Overrides facts.estimateBytes. */
   estimateBytes?: number | null
+  /** Where estimateBytes came from (recorded in the decision's inputs); default `given`. */
+  estimateSource?: string
 }

@@ -33,15 +33,28 @@ export function credentialsFrom(get: (name: string) => string | undefined, opts:
     const acct = splitAccount(user)
     return { username: acct.username, domain: get('UserDomain') || acct.domain, password: pass, source: 'MDT UserID/UserDomain/UserPassword' }
   }
-  const naaUser = get('_SMSTSReserved1')
-  const naaPass = get('_SMSTSReserved2')
-  if (opts.fallbackToNaa && naaUser && naaPass !== undefined) {
-    redactor.add(naaPass)
-    return { ...splitAccount(naaUser), password: naaPass, source: 'network access account (_SMSTSReserved1/2, OSDStateFallbackToNAA=true)' }
+  const naa = networkAccessAccount(get)
+  if (opts.fallbackToNaa && naa) {
+    redactor.add(naa.password)
+    return { ...splitAccount(naa.user), password: naa.password, source: `network access account (${naa.names}, OSDStateFallbackToNAA=true)` }
   }
   if (env.USMT_STEPS_SMB_USER && env.USMT_STEPS_SMB_PASSWORD !== undefined) {
     redactor.add(env.USMT_STEPS_SMB_PASSWORD)
     return { ...splitAccount(env.USMT_STEPS_SMB_USER), password: env.USMT_STEPS_SMB_PASSWORD, source: 'USMT_STEPS_SMB_USER/USMT_STEPS_SMB_PASSWORD' }
+  }
+  return undefined
+}
+
+/**
+ * The ConfigMgr network access account. Current ConfigMgr versions can hold several accounts and set
+ * `_SMSTSReserved1-000`/`_SMSTSReserved2-000`, `-001`, …; older ones set `_SMSTSReserved1`/`_SMSTSReserved2`.
+ * The first complete pair wins.
+ */
+export function networkAccessAccount(get: (name: string) => string | undefined): { user: string; password: string; names: string } | undefined {
+  for (const suffix of ['', ...Array.from({ length: 10 }, (_, i) => `-${String(i).padStart(3, '0')}`)]) {
+    const user = get(`_SMSTSReserved1${suffix}`)
+    const password = get(`_SMSTSReserved2${suffix}`)
+    if (user && password !== undefined && password !== '') return { user, password, names: `_SMSTSReserved1${suffix}/_SMSTSReserved2${suffix}` }
   }
   return undefined
 }

@@ -5,7 +5,7 @@ import { loadPolicy } from '../plan/policy.js'
 import type { Policy } from '../plan/types.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { isUnc, normalize } from '../windows/path.js'
-import { credentialsFrom } from './credentials.js'
+import { credentialsFrom, networkAccessAccount } from './credentials.js'
 import { localIdentity } from './records.js'
 import { StoreService, type TransportKind } from './service.js'
 
@@ -43,10 +43,12 @@ export async function storeServiceFor(ctx: StepContext, flags: Record<string, un
   const computer = (await ctx.setting('storeComputerName')) as string | undefined ?? os.hostname()
   const credentials = credentialsFrom(get, { fallbackToNaa: Boolean(await ctx.setting('storeFallbackToNaa')), env: ctx.env })
   if (credentials) ctx.logger.info(`share credentials: ${credentials.source}`)
+  else if (networkAccessAccount(get)) ctx.logger.info('share credentials: none (the network access account is set but OSDStateFallbackToNAA is not true); smbclient uses Kerberos')
+  else ctx.logger.info('share credentials: none (no UserID/UserPassword, network access account or USMT_STEPS_SMB_USER); smbclient uses Kerberos')
   const mountFlag = (flags.mount as string[] | undefined) ?? []
   const envMount = ctx.env.USMT_STEPS_SHARE_MOUNT
   const mounts = parseMounts(mountFlag.length ? mountFlag : envMount ? [envMount] : [], policy)
-  const estimate = await ctx.setting('planEstimateBytes')
+  const estimate = await ctx.setting('storeEstimateBytes')
   const service = new StoreService({
     policy, transport, credentials, mounts,
     computer: localIdentity(computer, get('USMTStepsSmbiosGuid')),

@@ -51,6 +51,10 @@ export const STORES_SETTINGS: SettingDef[] = [
     description: 'This computer\'s name, as recorded in store records and matched against computer associations',
   },
   {
+    key: 'storeEstimateBytes', area: 'stores', type: 'integer', flag: 'estimate-bytes', tsVariables: ['USMTStepsEstimateBytes', 'USMTStepsPlanEstimateBytes'], min: 0,
+    description: 'Expected store size in bytes, added to the share\'s free-space minimum by store request (default: the estimate usmt-steps plan wrote)',
+  },
+  {
     key: 'storeLocalPath', area: 'stores', type: 'path', flag: 'local-path', tsVariables: ['USMTStepsStoreLocalPath'],
     description: 'Local staging folder that scanstate writes to / loadstate reads from when the transport cannot open the share as a path (smbclient)',
   },

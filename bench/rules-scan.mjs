@@ -3,14 +3,18 @@
 //   - `find TREE -type f -printf '%s\n'`                      (the goal's yardstick)
 //   - a bare Node walk, readdir + stat of every file            (bench/rules-scan-walk.mjs: the floor for Node)
 //   - the same walk without stat, and `node -e 0`               (where the floor's time goes)
-//   - `usmt-steps rules preview --json` with MigUser.xml        (output to a file, checked afterwards)
+//   - `usmt-steps rules preview --json` with MigUser.xml        (output checked afterwards)
+//   - the same from the single-file bundle that ships (--bundle: built by scripts/package.mjs --no-node into
+//     the temporary folder; oclif then loads one command instead of every command file)
 // interleaved, `--runs` times each (median wall time, largest peak RSS from GNU time), and report the ratios
 // preview/find and preview/bare walk. The CLI is compiled from src/ into a temporary folder, so the bench
 // does not touch dist/.
-//   node bench/rules-scan.mjs [--files N] [--runs N] [--tree DIR] [--cli DIR] [--keep]
-//   --tree DIR  use (or generate once into) DIR instead of a temporary tree
-//   --cli DIR   use (or compile once into) DIR instead of a temporary build
-import { execFileSync, spawnSync } from 'node:child_process'
+//   node bench/rules-scan.mjs [--files N] [--runs N] [--tree DIR] [--cli DIR] [--bundle [FILE]] [--keep]
+//   --tree DIR     use (or generate once into) DIR instead of a temporary tree
+//   --cli DIR      use (or compile once into) DIR instead of a temporary build
+//   --bundle FILE  measure an already built usmt-steps.cjs (without FILE: build one into the temporary folder)
+// Build first (--cli, --bundle FILE) and wait for a quiet machine: the builds themselves raise the load average.
+import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -79,6 +83,18 @@ if (!cliArg || !existsSync(path.join(cli, 'dist', 'commands', 'rules', 'preview.
   if (!existsSync(path.join(cli, 'dist', 'commands', 'rules', 'preview.js'))) throw new Error('compiling the CLI failed')
 }
 
+let bundle = null
+const bundleArg = arg('--bundle')
+if (bundleArg && !bundleArg.startsWith('--')) {
+  bundle = path.resolve(bundleArg)
+  if (!existsSync(bundle)) throw new Error(`--bundle ${bundle} does not exist`)
+} else if (process.argv.includes('--bundle')) {
+  const out = path.join(work, 'pkg')
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'package.mjs'), '--no-node', '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] })
+  if (r.status !== 0 || !existsSync(path.join(out, 'usmt-steps.cjs'))) throw new Error('building the bundle failed')
+  bundle = path.join(out, 'usmt-steps.cjs')
+}
+
 // ---------------------------------------------------------------- measure
 const timeFile = path.join(work, 'time.txt')
 function timed(cmd, args, outFile) {
@@ -98,34 +114,40 @@ const cases = {
   'node walk (readdir+stat)': [process.execPath, [walker, tree]],
   'rules preview --json': [process.execPath, [path.join(cli, 'bin', 'run.js'), 'rules', 'preview', '--json', '--rules', migUser, '--volume', `C=${tree}`, '--progress', 'none']],
 }
-const previewOut = path.join(work, 'preview.json')
+if (bundle) cases['rules preview --json (bundle)'] = [process.execPath, [bundle, 'rules', 'preview', '--json', '--rules', migUser, '--volume', `C=${tree}`, '--progress', 'none']]
+const previewOut = (name) => path.join(work, `${name.includes('bundle') ? 'bundle' : 'preview'}.json`)
 const loadBefore = readFileSync('/proc/loadavg', 'utf8').trim()
 // Warm the page cache once, then measure every case in turn, `runs` times (drift hits all alike).
 spawnSync('find', [tree, '-type', 'f', '-printf', '%s\n'], { stdio: 'ignore', maxBuffer: 1 << 30 })
 const samples = {}
 for (let i = 0; i < runs; i++) {
   for (const [name, [cmd, args]] of Object.entries(cases)) {
-    (samples[name] ??= []).push(timed(cmd, args, name.startsWith('rules') ? previewOut : undefined))
+    (samples[name] ??= []).push(timed(cmd, args, name.startsWith('rules') ? previewOut(name) : undefined))
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const summary = Object.fromEntries(Object.entries(samples).map(([name, s]) => [name, {
   seconds: median(s.map((x) => x.seconds)), all: s.map((x) => x.seconds), peakMiB: Number(Math.max(...s.map((x) => x.peakMiB)).toFixed(1)), bytesOut: s[0].bytesOut,
 }]))
-const doc = JSON.parse(readFileSync(previewOut, 'utf8'))
+const text = readFileSync(previewOut('preview'), 'utf8')
+const doc = JSON.parse(text)
 const expectKeys = ['included', 'excluded', 'users', 'warnings', 'notEvaluated', 'totals']
 if (JSON.stringify(Object.keys(doc.result)) !== JSON.stringify(expectKeys)) throw new Error(`preview result keys are ${Object.keys(doc.result)}, expected ${expectKeys}`)
 if (doc.result.included.length !== doc.result.totals.files || doc.result.excluded.length !== doc.result.totals.excluded) throw new Error('preview lists and totals disagree')
+if (bundle && readFileSync(previewOut('bundle'), 'utf8') !== text) throw new Error('the bundle printed another document than the compiled CLI')
 const p = summary['rules preview --json'].seconds
+const walk = summary['node walk (readdir+stat)'].seconds
+const pb = bundle ? summary['rules preview --json (bundle)'].seconds : null
 const result = {
   files: made + users,
   loadavg: { before: loadBefore, after: readFileSync('/proc/loadavg', 'utf8').trim() },
   runs,
   cases: summary,
-  preview: { included: doc.result.totals.files, excluded: doc.result.totals.excluded, jsonBytes: statSync(previewOut).size },
+  preview: { included: doc.result.totals.files, excluded: doc.result.totals.excluded, jsonBytes: statSync(previewOut('preview')).size },
   ratioFind: Number((p / summary.find.seconds).toFixed(2)),
-  ratioNodeWalk: Number((p / summary['node walk (readdir+stat)'].seconds).toFixed(2)),
-  nodeWalkOverFind: Number((summary['node walk (readdir+stat)'].seconds / summary.find.seconds).toFixed(2)),
+  ratioNodeWalk: Number((p / walk).toFixed(2)),
+  ...(pb === null ? {} : { bundleRatioFind: Number((pb / summary.find.seconds).toFixed(2)), bundleRatioNodeWalk: Number((pb / walk).toFixed(2)) }),
+  nodeWalkOverFind: Number((walk / summary.find.seconds).toFixed(2)),
   node: process.version,
   cpus: os.cpus().length,
 }

@@ -18,21 +18,19 @@ import { openTsEnvironment, type TsEnvironment } from '../ts-env/index.js'
 /** Print `{status, result, warnings}` where result is the JSON text in `file`, without holding it in memory. */
 async function streamJsonDocument(status: StepStatus, file: string, warnings: string[]): Promise<void> {
   const write = (text: string): Promise<void> => new Promise((resolve, reject) => {
-    if (process.stdout.write(text)) resolve()
-    else process.stdout.once('drain', resolve).once('error', reject)
+    if (process.stdout.write(text)) return resolve()
+    const onDrain = (): void => { process.stdout.off('error', onError); resolve() }
+    const onError = (err: Error): void => { process.stdout.off('drain', onDrain); reject(err) }
+    process.stdout.once('drain', onDrain).once('error', onError)
   })
-  try {
-    await write(`{\n  "status": ${JSON.stringify(status)},\n  "result": `)
-    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity })
-    let first = true
-    for await (const line of lines) {
-      await write(`${first ? '' : '\n'}${redactor.redact(line)}`)
-      first = false
-    }
-    await write(`,\n  "warnings": ${JSON.stringify(redactor.redactDeep(warnings))}\n}\n`)
-  } finally {
-    rmSync(file, { force: true })
+  await write(`{\n  "status": ${JSON.stringify(status)},\n  "result": `)
+  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity })
+  let first = true
+  for await (const line of lines) {
+    await write(`${first ? '' : '\n'}${redactor.redact(line)}`)
+    first = false
   }
+  await write(`,\n  "warnings": ${JSON.stringify(redactor.redactDeep(warnings))}\n}\n`)
 }
 
 /** What a command's `execute` returns. */
@@ -155,6 +153,7 @@ export abstract class StepCommand<R = unknown> extends Command {
     }
     let record: Pick<RunRecord, 'status' | 'exitCode' | 'summary' | 'result' | 'error'> | undefined
     let recordAlsoIn: string[] = []
+    let resultFile: string | undefined
     let progressRef = progress
     let status: StepStatus = 'error'
     let exitCode = 1
@@ -177,6 +176,7 @@ export abstract class StepCommand<R = unknown> extends Command {
       logger.setMaxBytes(Number(await ctx.setting('logMaxBytes')))
       progressRef = new ProgressReporter(await this.progressSinks(ctx, String(await ctx.setting('progress')), json), (u) => clock.mark(u.phase))
       const outcome = await this.execute(ctx, flags, parsed.args as Record<string, unknown>)
+      resultFile = outcome.resultJsonFile
       await progressRef.end()
       status = outcome.status ?? (warnings.length > 0 ? 'warning' : 'success')
       exitCode = outcome.exitCode ?? exitCodeOf(outcome.exit ?? 'success')
@@ -219,6 +219,7 @@ export abstract class StepCommand<R = unknown> extends Command {
         if (ctor.recordsResult) process.stdout.write(`${redactor.redact(summaryLine(this.stepName(), 'error', err.message, err.code))}\n`)
       }
     } finally {
+      if (resultFile) rmSync(resultFile, { force: true }) // streamed, or never printed: either way it goes
       clock.close()
       const dir = ctx.logDir()
       if (ctor.recordsResult && dir && record) {

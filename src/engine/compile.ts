@@ -32,6 +32,8 @@ export interface CompiledRule {
   /** `MigUser.xml:120 include %CSIDL_PERSONAL%\* [*]` (with the expansion when a helper generated it). */
   rule: string
   entry: RuleEntry
+  /** includeAttributes / excludeAttributes: the parameters the rule names. */
+  parameters?: { security: boolean; timeFields: boolean }
 }
 
 /** One component evaluated in one context. */
@@ -430,6 +432,8 @@ class Compiler {
 
   // ------------------------------------------------------------------ components
   variablesFor(comp: ComponentDef, ctx: EvalContext): Map<string, string> {
+    // Read-only below; a copy only when an environment adds or removes variables.
+    if (comp.environments.length === 0) return ctx.vars
     const vars = new Map(ctx.vars)
     for (const env of comp.environments) {
       if (env.context === 'User' && ctx.account === null) continue
@@ -468,6 +472,20 @@ class Compiler {
     return v
   }
 
+  /** The parameters an includeAttributes/excludeAttributes names; a rule naming none is a warning and ignored. */
+  private attributeParameters(entry: RuleEntry): { security: boolean; timeFields: boolean } | undefined {
+    const { security, timeFields, unknown } = parseAttributeList(entry.attributes)
+    const where = `<${entry.kind} attributes="${entry.attributes ?? ''}">`
+    if (unknown.length) {
+      this.warnOnce(`attrs:${entry.at.file}:${entry.at.line}:${entry.kind}:${entry.attributes}`, {
+        code: 'bad-attribute', message: `${where}: ${unknown.map((u) => `"${u}"`).join(', ')} is not Security or TimeFields${security || timeFields ? '; ignored' : '; the rule is ignored'}`, file: entry.at.file, line: entry.at.line,
+      })
+    } else if (!security && !timeFields) {
+      this.warnOnce(`attrs:${entry.at.file}:${entry.at.line}:${entry.kind}:${entry.attributes}`, { code: 'bad-attribute', message: `${where} names no parameter (Security, TimeFields); the rule is ignored`, file: entry.at.file, line: entry.at.line })
+    }
+    return security || timeFields ? { security, timeFields } : undefined
+  }
+
   compileUnit(id: number, comp: ComponentDef, ctx: EvalContext, enabled: boolean): Unit | null {
     const isUserCtx = ctx.account !== null
     const applies = comp.rules.some((r) => {
@@ -483,10 +501,15 @@ class Compiler {
       const e = effectiveContext(comp.context, entry.rulesContexts)
       if (!(isUserCtx ? e.user : e.system)) continue
       if (entry.kind === 'contentModify' || entry.kind === 'destinationCleanup') continue
+      let parameters: CompiledRule['parameters']
+      if (entry.kind === 'includeAttributes' || entry.kind === 'excludeAttributes') {
+        parameters = this.attributeParameters(entry)
+        if (!parameters) continue
+      }
       if (!entry.conditions.every((c) => this.evalCondition(c, ctx, vars, comp))) continue
       if ((entry.kind === 'include' || entry.kind === 'exclude') && entry.sets.some((s) => s.items.some((i) => i.kind === 'script' && /generatedocpatterns/i.test(i.call.name)))) docFinder = true
       for (const set of entry.sets) {
-        for (const p of this.expandSet(set, ctx, vars, comp, entry.kind)) rules.push({ kind: entry.kind, pattern: p.pattern, rule: p.rule, entry })
+        for (const p of this.expandSet(set, ctx, vars, comp, entry.kind)) rules.push({ kind: entry.kind, pattern: p.pattern, rule: p.rule, entry, parameters })
       }
     }
     const inactiveReason = !enabled ? 'component disabled in Config.xml' : !detected ? 'component not detected' : !ctx.active ? `user not migrated (${ctx.account})` : null
@@ -511,6 +534,22 @@ export function compileRuleSet(input: CompileInput): CompiledRuleSet {
 export function evaluateConditionForTest(input: CompileInput, c: Condition, ctx: EvalContext, comp: ComponentDef): boolean {
   const compiler = new Compiler(input)
   return compiler.evalCondition(c, ctx, compiler.variablesFor(comp, ctx), comp)
+}
+
+/**
+ * The `attributes` value of includeAttributes/excludeAttributes: `Security`, `TimeFields` or both,
+ * separated by commas; the quoted form of Microsoft's example (`"Security","TimeFields"`) is accepted.
+ */
+export function parseAttributeList(text: string | null): { security: boolean; timeFields: boolean; unknown: string[] } {
+  const out = { security: false, timeFields: false, unknown: [] as string[] }
+  for (const raw of (text ?? '').split(',')) {
+    const t = raw.trim().replace(/^["']|["']$/g, '').trim()
+    if (!t) continue
+    if (t.toLowerCase() === 'security') out.security = true
+    else if (t.toLowerCase() === 'timefields') out.timeFields = true
+    else out.unknown.push(t)
+  }
+  return out
 }
 
 function shortCall(call: ScriptCall): string {

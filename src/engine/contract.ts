@@ -77,6 +77,19 @@ export interface FileAttributes {
   system: boolean
 }
 
+/**
+ * What `<includeAttributes>`/`<excludeAttributes>` decide for a captured file: whether its security
+ * descriptor (owner, group, DACL, SACL) and its time stamps (creation, last access, last write) migrate
+ * with it. The per-parameter most specific matching rule decides; a tie goes to the exclude.
+ */
+export interface FileParameters {
+  security: boolean
+  timeFields: boolean
+  /** The deciding rule per parameter, null when no rule names the parameter (the default: it migrates). */
+  securityRule: string | null
+  timeFieldsRule: string | null
+}
+
 export interface IncludedFile {
   /** Windows path as it exists on the volume (case preserved), e.g. C:\Users\ann\Documents\a.docx */
   path: string
@@ -93,6 +106,12 @@ export interface IncludedFile {
   atimeMs: number
   birthtimeMs: number
   attributes: FileAttributes
+  /**
+   * Set when an includeAttributes/excludeAttributes rule matches the file; absent means every parameter
+   * migrates. A store or restore honours `timeFields: false` by not carrying (or not applying) the time
+   * stamps, and `security: false` by not applying the security descriptor.
+   */
+  parameters?: FileParameters
 }
 
 export interface ExcludedFile {

@@ -10,30 +10,48 @@
  * - components are independent: the file is captured when any active component includes it;
  * - attribution: the owning user's context first (the file is in that user's profile), then the system
  *   context, then other users in order; within a context the first component in document order.
+ *
+ * `includeAttributes`/`excludeAttributes` decide, for a captured file, whether its security descriptor and
+ * its time stamps migrate with it: per parameter the most specific matching rule of any active component
+ * decides (usmt.md: "the most specific pattern determines"), a tie goes to the exclude, and without any
+ * matching rule everything migrates.
  */
+import type { FileParameters } from './contract.js'
 import type { CompiledRule, Unit } from './compile.js'
 import { compareSpecificity, includeWins } from './pattern.js'
 
-interface TrieNode {
+export interface IndexedRule {
+  unit: Unit
+  rule: CompiledRule
+  /** Depth of the trie node (literal folder prefix) and insertion order: the order rules are weighed in. */
+  depth: number
+  seq: number
+}
+
+export interface TrieNode {
   children: Map<string, TrieNode>
-  /** Rules whose literal prefix ends exactly here. */
-  rules: Array<{ unit: Unit; rule: CompiledRule; star: boolean }>
-  /** Include rules with a wildcard at or below this node (for subtree pruning). */
-  starIncludes: CompiledRule[]
+  depth: number
+  /** Rules whose literal folder prefix ends here, by how their node matches folders (see CompiledPattern.dirMatch). */
+  exact: IndexedRule[]
+  recursive: IndexedRule[]
+  general: IndexedRule[]
+  /** Some include rule sits at or below this node (subtree pruning). */
   includesBelow: boolean
 }
 
-function newNode(): TrieNode {
-  return { children: new Map(), rules: [], starIncludes: [], includesBelow: false }
+function newNode(depth: number): TrieNode {
+  return { children: new Map(), depth, exact: [], recursive: [], general: [], includesBelow: false }
 }
 
-function litSegments(nodeLower: string): { segs: string[]; star: boolean } {
+function litSegments(nodeLower: string): string[] {
   const starAt = nodeLower.indexOf('*')
-  if (starAt < 0) return { segs: nodeLower.split('\\'), star: false }
+  if (starAt < 0) return nodeLower.split('\\')
   const segs = nodeLower.slice(0, starAt).split('\\')
   segs.pop() // the partial (or empty) segment before the wildcard
-  return { segs, star: true }
+  return segs
 }
+
+const INDEXED = new Set(['include', 'exclude', 'unconditionalExclude', 'includeAttributes', 'excludeAttributes'])
 
 export interface UnitGroup {
   unit: Unit
@@ -41,16 +59,44 @@ export interface UnitGroup {
   excl: CompiledRule[]
 }
 
+/** The rules that apply to the files of one folder, grouped per unit in attribution order. */
 export interface DirPlan {
-  dirKey: string
   groups: UnitGroup[]
+  /** unconditionalExclude rules of active units. */
   ux: RuleMatch[]
+  /** includeAttributes / excludeAttributes rules of active units. */
+  attrs: RuleMatch[]
 }
 
 export interface RuleMatch {
   unit: Unit
   rule: CompiledRule
 }
+
+/**
+ * The per-folder rule pre-selection, derived from the parent folder's while walking: the recursive rules
+ * (`X\*`) that matched an ancestor match every folder below it and are inherited without a test; exact
+ * rules only match the trie node of their folder; only the remaining wildcard rules are tested, and only
+ * while they can still match below. A folder whose selection equals its parent's shares its plan.
+ */
+export interface Scope {
+  key: string
+  /** Trie node of this folder, or null once the walk has left the literal prefixes of every rule. */
+  node: TrieNode | null
+  inherited: IndexedRule[]
+  /** How many of `inherited` are includes. */
+  inheritedIncludes: number
+  general: IndexedRule[]
+  /** The plan was extended by exact or wildcard rules of this very folder (children cannot share it). */
+  own: boolean
+  /** Context index of the migrated user owning the folder (attribution), if any. */
+  owner: number | undefined
+  /** First context (in order) whose profile holds the folder: the `user` of excluded files. */
+  profileCtx: number | undefined
+  plan: DirPlan
+}
+
+const EMPTY: IndexedRule[] = []
 
 export interface Decision {
   included: boolean
@@ -69,67 +115,119 @@ export interface Decision {
 }
 
 export class RuleIndex {
-  private readonly root = newNode()
-  /** Profiles of migrated users (lower-case key → context index), longest first. */
-  private readonly owners: Array<{ key: string; ctx: number }>
+  private readonly root = newNode(0)
+  /** Profile folder (lower-case key) → context index of its migrated user. */
+  private readonly owners = new Map<string, number>()
+  /** Profile folder → first context (any user, migrated or not) with that profile. */
+  private readonly profiles = new Map<string, number>()
+  private readonly emptyPlan: DirPlan = { groups: [], ux: [], attrs: [] }
 
-  constructor(private readonly units: readonly Unit[], owners: Array<{ key: string; ctx: number }>) {
-    this.owners = [...owners].sort((a, b) => b.key.length - a.key.length)
+  /**
+   * @param owners profiles of migrated users (attribution of captured files)
+   * @param profiles profiles of every user context, in context order (the `user` of excluded files)
+   */
+  constructor(units: readonly Unit[], owners: ReadonlyArray<{ key: string; ctx: number }>, profiles: ReadonlyArray<{ key: string; ctx: number }> = owners) {
+    for (const o of owners) if (!this.owners.has(o.key)) this.owners.set(o.key, o.ctx)
+    for (const o of profiles) if (!this.profiles.has(o.key)) this.profiles.set(o.key, o.ctx)
+    let seq = 0
     for (const unit of units) {
       for (const rule of unit.rules) {
-        if (rule.kind !== 'include' && rule.kind !== 'exclude' && rule.kind !== 'unconditionalExclude') continue
+        if (!INDEXED.has(rule.kind)) continue
         if (rule.pattern.leaf === null) continue
-        const lower = rule.pattern.node.toLowerCase()
-        const { segs, star } = litSegments(lower)
+        const segs = litSegments(rule.pattern.node.toLowerCase())
+        const include = rule.kind === 'include'
         let n = this.root
         for (const s of segs) {
-          if (rule.kind === 'include') n.includesBelow = true
+          if (include) n.includesBelow = true
           let c = n.children.get(s)
           if (!c) {
-            c = newNode()
+            c = newNode(n.depth + 1)
             n.children.set(s, c)
           }
           n = c
         }
-        n.rules.push({ unit, rule, star })
-        if (rule.kind === 'include') {
-          n.includesBelow = true
-          if (star) n.starIncludes.push(rule)
-        }
+        if (include) n.includesBelow = true
+        const entry: IndexedRule = { unit, rule, depth: n.depth, seq: seq++ }
+        const dm = rule.pattern.dirMatch
+        ;(dm === 'exact' ? n.exact : dm === 'recursive' ? n.recursive : n.general).push(entry)
       }
     }
   }
 
-  /** Can a folder (lower-case key) or anything below it be included by some rule? */
-  canHoldIncludes(dirKey: string): boolean {
-    let n: TrieNode | undefined = this.root
-    for (const r of this.root.starIncludes) if (r.pattern.canMatchUnder(dirKey)) return true
-    for (const s of dirKey.split('\\')) {
-      n = n.children.get(s)
-      if (!n) return false
-      for (const r of n.starIncludes) if (r.pattern.canMatchUnder(dirKey)) return true
+  /** The scope of a drive root (`c:`). */
+  rootScope(driveKey: string): Scope {
+    const top: Scope = {
+      key: '', node: this.root, inherited: this.root.recursive, inheritedIncludes: countIncludes(this.root.recursive), general: this.root.general,
+      own: true, owner: undefined, profileCtx: undefined, plan: this.emptyPlan,
     }
-    return n.includesBelow
+    return this.child(top, driveKey, driveKey)
+  }
+
+  /** The scope of a sub-folder (`nameLower` is its lower-case name, `key` its lower-case key). */
+  child(parent: Scope, nameLower: string, key: string): Scope {
+    const node = parent.node?.children.get(nameLower) ?? null
+    let inherited = parent.inherited
+    let inheritedIncludes = parent.inheritedIncludes
+    if (node && node.recursive.length) {
+      inherited = inherited.concat(node.recursive)
+      inheritedIncludes += countIncludes(node.recursive)
+    }
+    let general = EMPTY
+    if (parent.general.length || (node && node.general.length)) {
+      general = []
+      for (const g of parent.general) if (g.rule.pattern.canMatchUnder(key)) general.push(g)
+      if (node) for (const g of node.general) if (g.rule.pattern.canMatchUnder(key)) general.push(g)
+    }
+    const exact = node ? node.exact : EMPTY
+    let matchedGeneral: IndexedRule[] | null = null
+    for (const g of general) {
+      if (g.rule.pattern.matchesDir(key)) (matchedGeneral ??= []).push(g)
+    }
+    const owner = this.owners.get(key) ?? parent.owner
+    const ownProfile = this.profiles.get(key)
+    const profileCtx = parent.profileCtx === undefined ? ownProfile : ownProfile === undefined ? parent.profileCtx : Math.min(parent.profileCtx, ownProfile)
+    const own = exact.length > 0 || matchedGeneral !== null
+    const scope: Scope = { key, node, inherited, inheritedIncludes, general, own, owner, profileCtx, plan: parent.plan }
+    if (parent.own || own || inherited !== parent.inherited || owner !== parent.owner) {
+      scope.plan = this.buildPlan(matchedGeneral || exact.length ? [...inherited, ...exact, ...(matchedGeneral ?? EMPTY)] : inherited, owner)
+    }
+    return scope
+  }
+
+  /** Can the folder of this scope, or anything below it, be included by some rule (active or not)? */
+  canHoldIncludes(scope: Scope): boolean {
+    if (scope.inheritedIncludes > 0 || (scope.node?.includesBelow ?? false)) return true
+    for (const g of scope.general) if (g.rule.kind === 'include') return true
+    return false
+  }
+
+  /** The scope of any folder (lower-case key), derived from its drive root. */
+  scope(dirKey: string): Scope {
+    const segs = dirKey.split('\\')
+    let s = this.rootScope(segs[0])
+    let key = segs[0]
+    for (const seg of segs.slice(1)) {
+      key = `${key}\\${seg}`
+      s = this.child(s, seg, key)
+    }
+    return s
   }
 
   /** Rules whose node matches this folder, grouped per unit in attribution order. */
   plan(dirKey: string): DirPlan {
-    const found: Array<{ unit: Unit; rule: CompiledRule }> = []
-    const take = (node: TrieNode): void => {
-      for (const e of node.rules) if (e.rule.pattern.matchesDir(dirKey)) found.push(e)
-    }
-    let n: TrieNode | undefined = this.root
-    take(n)
-    for (const s of dirKey.split('\\')) {
-      n = n.children.get(s)
-      if (!n) break
-      take(n)
-    }
+    return this.scope(dirKey).plan
+  }
+
+  private buildPlan(matched: readonly IndexedRule[], owner: number | undefined): DirPlan {
+    if (matched.length === 0) return this.emptyPlan
+    // Weigh rules in trie order (shallower literal prefix first, then authoring order), as ties keep the first.
+    const found = [...matched].sort((a, b) => a.depth - b.depth || a.seq - b.seq)
     const ux: RuleMatch[] = []
+    const attrs: RuleMatch[] = []
     const byUnit = new Map<number, UnitGroup>()
     for (const { unit, rule } of found) {
-      if (rule.kind === 'unconditionalExclude') {
-        if (unit.inactiveReason === null) ux.push({ unit, rule })
+      if (rule.kind === 'unconditionalExclude' || rule.kind === 'includeAttributes' || rule.kind === 'excludeAttributes') {
+        if (unit.inactiveReason === null) (rule.kind === 'unconditionalExclude' ? ux : attrs).push({ unit, rule })
         continue
       }
       let g = byUnit.get(unit.id)
@@ -140,12 +238,17 @@ export class RuleIndex {
       if (rule.kind === 'include') g.incl.push(rule)
       else g.excl.push(rule)
     }
-    const owner = this.owners.find((o) => dirKey === o.key || dirKey.startsWith(`${o.key}\\`))?.ctx
     const rank = (u: Unit): number => (u.context.index === owner ? 0 : u.context.account === null ? 1 : 2)
     const groups = [...byUnit.values()].filter((g) => g.incl.length > 0)
       .sort((a, b) => rank(a.unit) - rank(b.unit) || a.unit.id - b.unit.id)
-    return { dirKey, groups, ux }
+    return { groups, ux, attrs }
   }
+}
+
+function countIncludes(rules: readonly IndexedRule[]): number {
+  let n = 0
+  for (const r of rules) if (r.rule.kind === 'include') n++
+  return n
 }
 
 function best(rules: readonly CompiledRule[], nameLower: string): CompiledRule | null {
@@ -217,4 +320,32 @@ export function decide(plan: DirPlan, nameLower: string, hiddenSystem: boolean, 
     }
   }
   return d
+}
+
+/**
+ * Which parameters (Security, TimeFields) migrate with a captured file, or undefined when no
+ * includeAttributes/excludeAttributes rule of an active component matches it (everything migrates).
+ */
+export function decideParameters(plan: DirPlan, nameLower: string): FileParameters | undefined {
+  if (plan.attrs.length === 0) return undefined
+  let sec: CompiledRule | null = null
+  let time: CompiledRule | null = null
+  const stronger = (r: CompiledRule, b: CompiledRule | null): boolean => {
+    if (b === null) return true
+    const c = compareSpecificity(r.pattern.spec, b.pattern.spec)
+    return c > 0 || (c === 0 && r.kind === 'excludeAttributes' && b.kind === 'includeAttributes')
+  }
+  for (const { rule } of plan.attrs) {
+    const which = rule.parameters
+    if (!which || !rule.pattern.matchesLeaf(nameLower)) continue
+    if (which.security && stronger(rule, sec)) sec = rule
+    if (which.timeFields && stronger(rule, time)) time = rule
+  }
+  if (sec === null && time === null) return undefined
+  return {
+    security: sec === null || sec.kind === 'includeAttributes',
+    timeFields: time === null || time.kind === 'includeAttributes',
+    securityRule: sec?.rule ?? null,
+    timeFieldsRule: time?.rule ?? null,
+  }
 }

@@ -1,16 +1,17 @@
 /**
  * Evaluate a rule set over mapped Windows volumes: user selection, per-context compilation, then one
  * streaming walk of every volume that decides each file once (USMT "ensures that each file migrates only
- * once") and yields include/exclude events.
+ * once"). `scan` hands the decisions to a synchronous sink (preview, estimate); `evaluatePrepared` turns
+ * them into include/exclude events (the contract's evaluateMigration, used by scanstate).
  */
-import { statSync, type Stats } from 'node:fs'
+import { lstatSync, statSync, type Stats } from 'node:fs'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { basename, dirname, parseWinPath } from '../windows/path.js'
 import type { VolumeMap } from '../windows/volume-map.js'
-import type { EngineEvent, EngineInput, EngineWarning, EstimateResult, FileAttributes, UserDecision } from './contract.js'
+import type { EngineEvent, EngineInput, EngineWarning, EstimateResult, FileAttributes, FileParameters, IncludedFile, UserDecision } from './contract.js'
 import { compileRuleSet, detectLayout, type CompiledRule, type EvalContext, type Unit } from './compile.js'
-import { decide, RuleIndex, type Decision } from './decide.js'
-import { dirKey } from './pattern.js'
+import { decide, decideParameters, RuleIndex, type Decision, type Scope } from './decide.js'
+import { canonicalNode, dirKey } from './pattern.js'
 import { loadRuleSetSync, type LoadedRuleSet } from './ruleset.js'
 import { completeProfiles, discoverProfiles, selectUsers, type DiscoveredProfile } from './users.js'
 import { systemVariables, userVariables, type SystemLayout } from './variables.js'
@@ -43,6 +44,8 @@ export interface Prepared {
   warnings: EngineWarning[]
   notEvaluated: ReturnType<typeof compileRuleSet>['notEvaluated']
   attributes: ReadonlyMap<string, string> | undefined
+  /** Lower-case folder keys that hold a path of the attribute map (only their files are looked up). */
+  attributeDirs: ReadonlySet<string>
   followSymlinks: boolean
   localOnly: boolean
 }
@@ -73,12 +76,24 @@ export function prepare(input: FullEngineInput): Prepared {
     model: ruleSet.model, config: ruleSet.config, volumes: input.volumes, layout, systemVars, contexts,
     profiles: profiles.filter((p) => p.used), registryDefault: input.registryDefault ?? false, osVersion: input.osVersion ?? '10.0',
   })
-  const owners = contexts.filter((c) => c.account !== null && c.active).map((c) => ({ key: dirKey(c.profile as string), ctx: c.index }))
-  const index = new RuleIndex(compiled.units, owners)
+  const userContexts = contexts.filter((c) => c.account !== null && c.profile !== null)
+  const owners = userContexts.filter((c) => c.active).map((c) => ({ key: dirKey(c.profile as string), ctx: c.index }))
+  const index = new RuleIndex(compiled.units, owners, userContexts.map((c) => ({ key: dirKey(c.profile as string), ctx: c.index })))
+  // Keys are matched case-insensitively (callers may pass the paths as written, e.g. the portable scanstate).
+  let attributes: Map<string, string> | undefined
+  const attributeDirs = new Set<string>()
+  if (input.attributes) {
+    attributes = new Map()
+    for (const [k, v] of input.attributes) {
+      const key = canonicalNode(k).toLowerCase()
+      attributes.set(key, String(v).toUpperCase())
+      attributeDirs.add(dirKey(dirname(key)))
+    }
+  }
   return {
     ruleSet, layout, volumes: input.volumes, users, contexts, units: compiled.units, index,
     warnings: [...ruleSet.warnings, ...compiled.warnings], notEvaluated: compiled.notEvaluated,
-    attributes: input.attributes, followSymlinks: input.followSymlinks ?? false, localOnly: input.selection?.localOnly ?? false,
+    attributes, attributeDirs, followSymlinks: input.followSymlinks ?? false, localOnly: input.selection?.localOnly ?? false,
   }
 }
 
@@ -111,63 +126,116 @@ export function userOf(unit: Unit): string | null {
   return unit.context.account
 }
 
-/** The streaming evaluation behind evaluateMigration. */
-export async function* evaluatePrepared(p: Prepared): AsyncGenerator<EngineEvent> {
-  for (const w of p.warnings) yield { kind: 'warning', warning: w }
-  for (const u of p.users) yield { kind: 'user', user: u }
-  const pending: EngineWarning[] = []
-  const warn = (w: EngineWarning): void => { pending.push(w) }
+// ---------------------------------------------------------------- the scan
+
+/** A folder being scanned, as handed to a ScanSink (the same object for every file of the folder). */
+export interface ScanFolder {
+  /** Windows path of the folder (`C:` for a drive root). */
+  winDir: string
+  dirKey: string
+  /** Local path with a trailing separator: a file's local path is `localPrefix + name`. */
+  localPrefix: string
+}
+
+/**
+ * Receives the decisions of a scan as they are made; nothing is retained by the scan itself. Paths are
+ * given as folder + name so a sink builds only the strings it needs.
+ */
+export interface ScanSink {
+  /** A captured file: the deciding unit and rule, its stat, and the parameters decision (when a rule matched). */
+  include(folder: ScanFolder, name: string, unit: Unit, rule: CompiledRule, st: Stats, parameters: FileParameters | undefined): void
+  /** A file some include matched that is not captured; `user` is the profile owner (or the deciding unit's user). */
+  exclude(folder: ScanFolder, name: string, user: string | null, reason: string, rule: CompiledRule | null): void
+  warning(w: EngineWarning): void
+}
+
+/**
+ * Walk every volume once and decide each file once (USMT "ensures that each file migrates only once"),
+ * calling the sink synchronously. Yields (nothing) after every folder, so a caller can interleave the scan
+ * with its own work; `for (const _ of scan(p, sink));` runs it to the end.
+ */
+export function* scan(p: Prepared, sink: ScanSink): Generator<void, void, undefined> {
   const volumes = [...p.volumes.volumes].filter((v) => !(p.localOnly && v.removable)).sort((a, b) => Number(a.removable) - Number(b.removable) || a.letter.localeCompare(b.letter))
+  const warn = (w: EngineWarning): void => sink.warning(w)
+  const index = p.index
+  const contexts = p.contexts
+  const enter = (parent: Scope, nameLower: string, key: string): Scope | undefined => {
+    const s = index.child(parent, nameLower, key)
+    return index.canHoldIncludes(s) ? s : undefined
+  }
   for (const vol of volumes) {
-    const rootKey = vol.letter.toLowerCase()
-    if (!p.index.canHoldIncludes(rootKey)) continue
-    let plan = p.index.plan(rootKey)
-    let batch: EngineEvent[] = []
-    for (const f of walkVolume(vol.letter, vol.root, {
-      followSymlinks: p.followSymlinks, warn,
-      descend: (k) => p.index.canHoldIncludes(k),
-      enterDir: (k) => { plan = p.index.plan(k) },
-    })) {
-      if (plan.groups.length === 0) continue
-      const winPath = `${f.winDir}\\${f.name}`
-      const d = decide(plan, f.name.toLowerCase(), isHiddenSystem(p, winPath))
-      if (!d.considered) continue
-      if (d.included && d.unit && d.rule) {
-        let st: Stats
-        try {
-          st = statSync(f.localPath)
-        } catch (err) {
-          warn({ code: 'unreadable', message: `${winPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path: winPath })
-          continue
+    const rootScope = index.rootScope(vol.letter.toLowerCase())
+    if (!index.canHoldIncludes(rootScope)) continue
+    for (const f of walkVolume(vol.letter, vol.root, rootScope, { followSymlinks: p.followSymlinks, warn, enter })) {
+      const plan = f.state.plan
+      if (plan.groups.length === 0 || f.files.length === 0) {
+        yield
+        continue
+      }
+      const folder: ScanFolder = { winDir: f.winDir, dirKey: f.dirKey, localPrefix: f.localPrefix }
+      const attributed = p.attributeDirs.has(f.dirKey)
+      const profileUser = f.state.profileCtx === undefined ? null : contexts[f.state.profileCtx].account
+      for (const name of f.files) {
+        const nameLower = name.toLowerCase()
+        const d = decide(plan, nameLower, attributed && isHiddenSystem(p, `${f.winDir}\\${name}`))
+        if (!d.considered) continue
+        if (d.included && d.unit && d.rule) {
+          const local = f.localPrefix + name
+          let st: Stats
+          try {
+            // A regular file (known from the folder listing) is its own lstat; a link to a file is followed.
+            st = f.links?.has(name) ? statSync(local) : lstatSync(local)
+          } catch (err) {
+            warn({ code: 'unreadable', message: `${f.winDir}\\${name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path: `${f.winDir}\\${name}` })
+            continue
+          }
+          const parameters = plan.attrs.length ? decideParameters(plan, nameLower) : undefined
+          sink.include(folder, name, d.unit, d.rule, st, parameters)
+          if (!readable(st)) warn({ code: 'unreadable', message: `${f.winDir}\\${name}: permission denied (the file cannot be captured)`, path: `${f.winDir}\\${name}` })
+        } else {
+          sink.exclude(folder, name, d.unit ? userOf(d.unit) : profileUser, d.reason ?? 'excluded by rule', d.reasonRule ?? null)
         }
-        if (!readable(st)) warn({ code: 'unreadable', message: `${winPath}: permission denied (the file cannot be captured)`, path: winPath })
-        batch.push({
-          kind: 'include', file: {
-            path: winPath, localPath: f.localPath, user: userOf(d.unit), component: d.unit.name, rule: d.rule.rule, bytes: st.size,
-            mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, birthtimeMs: st.birthtimeMs, attributes: attributesOf(p, winPath, st),
-          },
-        })
-      } else {
-        batch.push({ kind: 'exclude', file: { path: winPath, user: d.unit ? userOf(d.unit) : ownerOf(p, f.dirKey), reason: d.reason ?? 'excluded by rule', rule: d.reasonRule?.rule ?? null } })
       }
-      if (pending.length) for (const w of pending.splice(0)) batch.push({ kind: 'warning', warning: w })
-      if (batch.length >= 256) {
-        yield* batch
-        batch = []
-      }
+      yield
     }
-    for (const w of pending.splice(0)) batch.push({ kind: 'warning', warning: w })
-    yield* batch
   }
 }
 
-function ownerOf(p: Prepared, key: string): string | null {
-  for (const c of p.contexts) {
-    if (c.account === null || c.profile === null) continue
-    const k = dirKey(c.profile)
-    if (key === k || key.startsWith(`${k}\\`)) return c.account
+/** Run a scan to its end. */
+export function scanAll(p: Prepared, sink: ScanSink): void {
+  const it = scan(p, sink)
+  while (!it.next().done) { /* the sink does the work */ }
+}
+
+/** The streaming evaluation behind evaluateMigration: events in batches of at most 256 files. */
+export async function* evaluatePrepared(p: Prepared): AsyncGenerator<EngineEvent> {
+  for (const w of p.warnings) yield { kind: 'warning', warning: w }
+  for (const u of p.users) yield { kind: 'user', user: u }
+  let batch: EngineEvent[] = []
+  const sink: ScanSink = {
+    include(folder, name, unit, rule, st, parameters) {
+      const winPath = `${folder.winDir}\\${name}`
+      const file: IncludedFile = {
+        path: winPath, localPath: folder.localPrefix + name, user: userOf(unit), component: unit.name, rule: rule.rule, bytes: st.size,
+        mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, birthtimeMs: st.birthtimeMs, attributes: attributesOf(p, winPath, st),
+      }
+      if (parameters) file.parameters = parameters
+      batch.push({ kind: 'include', file })
+    },
+    exclude(folder, name, user, reason, rule) {
+      batch.push({ kind: 'exclude', file: { path: `${folder.winDir}\\${name}`, user, reason, rule: rule?.rule ?? null } })
+    },
+    warning(warning) {
+      batch.push({ kind: 'warning', warning })
+    },
   }
-  return null
+  for (const _ of scan(p, sink)) {
+    if (batch.length < 256) continue
+    const out = batch
+    batch = []
+    for (const e of out) yield e
+  }
+  for (const e of batch) yield e
 }
 
 export async function* evaluateMigration(input: FullEngineInput): AsyncGenerator<EngineEvent> {
@@ -176,21 +244,24 @@ export async function* evaluateMigration(input: FullEngineInput): AsyncGenerator
 
 export async function estimateMigration(input: FullEngineInput): Promise<EstimateResult> {
   const p = prepare(input)
-  const result: EstimateResult = { totals: { files: 0, bytes: 0 }, byUser: {}, byComponent: {}, users: p.users, warnings: [] }
-  for await (const e of evaluatePrepared(p)) {
-    if (e.kind === 'warning') result.warnings.push(e.warning)
-    if (e.kind !== 'include') continue
-    const f = e.file
-    const u = f.user ?? 'System'
-    result.totals.files++
-    result.totals.bytes += f.bytes
-    const bu = (result.byUser[u] ??= { files: 0, bytes: 0 })
-    bu.files++
-    bu.bytes += f.bytes
-    const bc = (result.byComponent[f.component] ??= { files: 0, bytes: 0 })
-    bc.files++
-    bc.bytes += f.bytes
-  }
+  const result: EstimateResult = { totals: { files: 0, bytes: 0 }, byUser: {}, byComponent: {}, users: p.users, warnings: [...p.warnings] }
+  scanAll(p, {
+    include(_folder, _name, unit, _rule, st) {
+      const u = unit.context.account ?? 'System'
+      result.totals.files++
+      result.totals.bytes += st.size
+      const bu = (result.byUser[u] ??= { files: 0, bytes: 0 })
+      bu.files++
+      bu.bytes += st.size
+      const bc = (result.byComponent[unit.name] ??= { files: 0, bytes: 0 })
+      bc.files++
+      bc.bytes += st.size
+    },
+    exclude() { /* not counted */ },
+    warning(w) {
+      result.warnings.push(w)
+    },
+  })
   return result
 }
 
@@ -227,6 +298,11 @@ export interface ExplainResult {
   reason: string
   matches: ExplainRow[]
   verdicts: ExplainVerdict[]
+  /**
+   * For a captured file that an includeAttributes/excludeAttributes rule matches: whether its security
+   * descriptor and time stamps migrate with it, and the deciding rules (null otherwise: everything migrates).
+   */
+  parameters: FileParameters | null
 }
 
 function leafName(c: 1 | 2 | 3): ExplainRow['specificity']['leaf'] {
@@ -258,7 +334,9 @@ export function explainPaths(p: Prepared, paths: readonly string[]): ExplainResu
     const vol = p.volumes.get(parsed.root)
     const dKey = dirKey(dirname(path))
     const plan = p.index.plan(dKey)
-    const d: Decision = decide(plan, basename(path).toLowerCase(), isHiddenSystem(p, path), true)
+    const nameLower = basename(path).toLowerCase()
+    const d: Decision = decide(plan, nameLower, isHiddenSystem(p, path), true)
+    const attrMatches = plan.attrs.filter((m) => m.rule.pattern.matchesLeaf(nameLower))
     const removableSkipped = p.localOnly && vol?.removable
     const captured = d.included && !removableSkipped
     const verdicts: ExplainVerdict[] = (d.verdicts ?? []).map((v) => ({
@@ -276,7 +354,8 @@ export function explainPaths(p: Prepared, paths: readonly string[]): ExplainResu
     return {
       path, exists, captured, user: captured && d.unit ? d.unit.context.account : null, component: captured && d.unit ? d.unit.name : null,
       decidedBy: captured ? d.rule?.rule ?? null : d.reasonRule?.rule ?? null, reason,
-      matches: (d.matches ?? []).map((m) => row(m.unit, m.rule)), verdicts,
+      matches: [...(d.matches ?? []), ...attrMatches].map((m) => row(m.unit, m.rule)), verdicts,
+      parameters: captured ? decideParameters(plan, nameLower) ?? null : null,
     }
   })
 }

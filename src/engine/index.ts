@@ -4,13 +4,16 @@
  *   loadRuleSet(input)        parse migration XML + Config.xml (restore rules: relocate, mergePolicy)
  *   evaluateMigration(input)  stream include/exclude/user/warning events for mapped volumes
  *   estimateMigration(input)  totals per user and component
+ *   scan(prepared, sink)      the same walk with a synchronous sink (no per-file events; used by preview/estimate)
+ *   writePreviewJson / previewText / previewResult   the `rules preview` result, streamed, as text, in memory
  */
 import type { EngineEvent, EstimateResult, RuleSet } from './contract.js'
 import { estimateMigration as estimate, evaluateMigration as evaluate, type FullEngineInput } from './evaluate.js'
 import { loadRuleSetSync, type RuleSetOptions } from './ruleset.js'
 
 export type * from './contract.js'
-export { explainPaths, prepare, evaluatePrepared, type EngineOptions, type ExplainResult, type FullEngineInput, type Prepared } from './evaluate.js'
+export { explainPaths, prepare, evaluatePrepared, scan, type EngineOptions, type ExplainResult, type FullEngineInput, type Prepared, type ScanFolder, type ScanSink } from './evaluate.js'
+export { previewResult, previewTempPath, previewText, writePreviewJson, type PreviewResult, type PreviewSummary, type PreviewTotals } from './preview.js'
 export { lintRuleFiles, type LintItem, type LintResult } from './lint.js'
 export type { RuleSetOptions } from './ruleset.js'
 

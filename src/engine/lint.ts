@@ -5,6 +5,7 @@
  */
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
+import { parseAttributeList } from './compile.js'
 import { parseScriptCall, readTextFile } from './loader.js'
 import { parsePattern } from './pattern.js'
 import { knownVariableNames } from './variables.js'
@@ -177,6 +178,15 @@ export function lintRuleFiles(paths: readonly string[], maxBytes?: number): Lint
           const t = attr(el, 'type')
           if (!t || !['file', 'registry', 'ini'].includes(t.toLowerCase())) err(el.line, 'bad-attribute', `<pattern type="${t ?? ''}"> must be File, Registry or Ini`)
           else checkPattern(el.text, t.charAt(0).toUpperCase() + t.slice(1).toLowerCase(), el.line)
+          break
+        }
+        case 'includeAttributes':
+        case 'excludeAttributes': {
+          const a = attr(el, 'attributes')
+          const parsed = parseAttributeList(a ?? null)
+          if (a === undefined) err(el.line, 'missing-attribute', `<${el.name}> needs attributes="Security", "TimeFields" or "Security,TimeFields"`)
+          else if (parsed.unknown.length) err(el.line, 'bad-attribute', `<${el.name} attributes="${a}">: ${parsed.unknown.map((u) => `"${u}"`).join(', ')} is not Security or TimeFields`)
+          else if (!parsed.security && !parsed.timeFields) err(el.line, 'bad-attribute', `<${el.name} attributes="${a}"> names no parameter (Security, TimeFields)`)
           break
         }
         case 'script': checkCall(el.text, el.line, '<script>'); break

@@ -81,6 +81,14 @@ export interface CompiledPattern {
   leaf: string | null
   spec: Specificity
   matchesDir(dirLower: string): boolean
+  /**
+   * How the node matches folders, for the per-folder rule pre-selection of the walk: 'exact' matches one
+   * folder (`C:\Dir`), 'recursive' a folder and everything below it (`C:\Dir\*`, no other wildcard),
+   * 'general' anything else (a regular expression). `prefix` is the lower-case literal folder of an exact or
+   * recursive node (`c:\dir`).
+   */
+  dirMatch: 'exact' | 'recursive' | 'general'
+  prefix: string
   matchesLeaf: LeafMatcher
   /** Could this node match `dirLower` or any folder below it? (used to skip whole subtrees) */
   canMatchUnder(dirLower: string): boolean
@@ -115,6 +123,14 @@ export function compileLeaf(leaf: string): LeafMatcher {
     const head = l.slice(0, -1)
     return (n) => n.startsWith(head)
   }
+  if (stars === 1) {
+    const [head, tail] = l.split('*')
+    return (n) => n.length >= head.length + tail.length && n.startsWith(head) && n.endsWith(tail)
+  }
+  if (stars === 2 && l.startsWith('*') && l.endsWith('*')) {
+    const mid = l.slice(1, -1)
+    return (n) => n.includes(mid)
+  }
   const re = wildcardRegex(l, false)
   return (n) => re.test(n)
 }
@@ -134,8 +150,10 @@ export function compilePattern(parsed: ParsedPattern, expandedNode: string = par
   const trailingRecursive = lower.endsWith('\\*') && lower.length > 2
   const core = trailingRecursive ? lower.slice(0, -2) : lower
   const hasStar = lower.includes('*')
-  const re = hasStar ? wildcardRegex(core, trailingRecursive) : null
-  const matchesDir = re ? (d: string) => re.test(d) : (d: string) => d === lower
+  const dirMatch = !hasStar ? 'exact' : trailingRecursive && !core.includes('*') ? 'recursive' : 'general'
+  const re = dirMatch === 'general' ? wildcardRegex(core, trailingRecursive) : null
+  const under = `${core}\\`
+  const matchesDir = re ? (d: string) => re.test(d) : dirMatch === 'recursive' ? (d: string) => d === core || d.startsWith(under) : (d: string) => d === lower
   const starAt = lower.indexOf('*')
   let lit = starAt < 0 ? lower : lower.slice(0, starAt)
   if (lit.endsWith('\\')) lit = lit.slice(0, -1)
@@ -151,6 +169,8 @@ export function compilePattern(parsed: ParsedPattern, expandedNode: string = par
     leaf,
     spec: { depth: nodeDepth(node), leafClass: leaf === null ? 3 : leafClassOf(leaf) },
     matchesDir,
+    dirMatch,
+    prefix: dirMatch === 'general' ? lit : core,
     matchesLeaf: leaf === null ? () => false : compileLeaf(leaf),
     canMatchUnder,
     display: leaf === null ? node : `${node} [${leaf}]`,

@@ -1,39 +1,53 @@
 /**
- * Streaming walk of a mapped Windows volume. One directory's entries are held at a time, files are
- * reported before sub-folders are entered, and the walker never holds the whole tree. Sub-folders the caller says cannot hold anything of interest are skipped. Folder symlinks
+ * Streaming walk of a mapped Windows volume, one folder at a time: the walker holds the entries of the
+ * folder it reports and a stack of folders still to visit, never the whole tree. Each folder carries a
+ * caller-defined state derived from its parent's (the rule engine keeps its per-folder rule pre-selection
+ * there), and a sub-folder whose state the caller refuses (`enter` returns undefined) is not read at all.
+ * Folders are reported depth first, sub-folders in name order, files sorted by name. Folder symlinks
  * (Windows junctions on a mounted volume) are not followed unless asked; when followed, a folder reached
  * twice (a loop) is reported once as a warning. Unreadable folders are warnings, never fatal.
  */
-import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs'
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { EngineWarning } from './contract.js'
 
-export interface WalkFile {
-  /** Windows path of the containing folder as on the volume, e.g. `C:\Users\ann` (`C:` for the root). */
+export interface WalkFolder<S> {
+  /** Windows path of the folder as on the volume, e.g. `C:\Users\ann` (`C:` for the root). */
   winDir: string
-  /** Lower-case folder key (`c:\users\ann`). */
+  /** Lower-case folder key (`c:\users\ann`, `c:`). */
   dirKey: string
-  name: string
-  localPath: string
-  /** The entry is a symlink to a file (its target is reported). */
-  symlink: boolean
+  /** Local path of the folder. */
+  local: string
+  /** `local` with a trailing separator: the local path of an entry is `localPrefix + name`. */
+  localPrefix: string
+  /** File names (regular files and symlinks to files), sorted by code unit. */
+  files: string[]
+  /** The names in `files` that are symlinks to files (null when there are none); the others are regular files. */
+  links: Set<string> | null
+  state: S
 }
 
-export interface WalkOptions {
+export interface WalkOptions<S> {
   followSymlinks?: boolean
-  /** Return false to skip a sub-folder (lower-case key) entirely. */
-  descend?: (dirKey: string) => boolean
-  /** Called once for each folder before its files (lower-case key and Windows path). */
-  enterDir?: (dirKey: string, winDir: string) => void
+  /**
+   * State of a sub-folder (`nameLower` is its lower-case name, `dirKey` its key), or undefined to skip it
+   * entirely. Called when the parent folder has been reported, in name order.
+   */
+  enter: (parent: S, nameLower: string, dirKey: string) => S | undefined
   warn: (w: EngineWarning) => void
   onSkippedLink?: (winPath: string) => void
 }
 
-function sortNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
+interface Pending<S> {
+  win: string
+  key: string
+  local: string
+  state: S
 }
 
-export function* walkVolume(letter: string, root: string, opts: WalkOptions): Generator<WalkFile> {
+const SEP = nodePath.sep
+
+export function* walkVolume<S>(letter: string, root: string, rootState: S, opts: WalkOptions<S>): Generator<WalkFolder<S>> {
   const visited = new Set<string>()
   const idOf = (local: string): string | null => {
     try {
@@ -47,10 +61,9 @@ export function* walkVolume(letter: string, root: string, opts: WalkOptions): Ge
     const id = idOf(root)
     if (id) visited.add(id)
   }
-  const stack: Array<{ win: string; local: string }> = [{ win: letter, local: root }]
+  const stack: Array<Pending<S>> = [{ win: letter, key: letter.toLowerCase(), local: root, state: rootState }]
   while (stack.length) {
-    const { win, local } = stack.pop() as { win: string; local: string }
-    const key = win.toLowerCase()
+    const { win, key, local, state } = stack.pop() as Pending<S>
     let entries: Dirent[]
     try {
       entries = readdirSync(local, { withFileTypes: true })
@@ -58,17 +71,33 @@ export function* walkVolume(letter: string, root: string, opts: WalkOptions): Ge
       opts.warn({ code: 'unreadable', message: `cannot read folder ${win === letter ? `${letter}\\` : win}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path: win })
       continue
     }
-    opts.enterDir?.(key, win)
-    const files: Array<{ name: string; symlink: boolean }> = []
+    const prefix = local.endsWith(SEP) ? local : local + SEP
+    const files: string[] = []
     const dirs: string[] = []
-    const linked = new Set<string>()
+    let links: Set<string> | null = null
+    let linkedDirs: Set<string> | null = null
     try {
       for (const ent of entries) {
         const name = ent.name
-        if (ent.isFile()) files.push({ name, symlink: false })
-        else if (ent.isDirectory()) dirs.push(name)
-        else if (ent.isSymbolicLink()) {
-          const target = nodePath.join(local, name)
+        let file = ent.isFile()
+        let dir = !file && ent.isDirectory()
+        let link = !file && !dir && ent.isSymbolicLink()
+        if (!file && !dir && !link && !ent.isFIFO() && !ent.isSocket() && !ent.isBlockDevice() && !ent.isCharacterDevice()) {
+          // DT_UNKNOWN on some file systems: ask lstat.
+          try {
+            const st = lstatSync(prefix + name)
+            file = st.isFile()
+            dir = st.isDirectory()
+            link = st.isSymbolicLink()
+          } catch (err) {
+            opts.warn({ code: 'unreadable', message: `${win}\\${name}: ${(err as Error).message}`, path: `${win}\\${name}` })
+            continue
+          }
+        }
+        if (file) files.push(name)
+        else if (dir) dirs.push(name)
+        else if (link) {
+          const target = prefix + name
           let st
           try {
             st = statSync(target)
@@ -76,8 +105,10 @@ export function* walkVolume(letter: string, root: string, opts: WalkOptions): Ge
             opts.warn({ code: 'unreadable', message: `${win}\\${name}: broken or unreadable link (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, path: `${win}\\${name}` })
             continue
           }
-          if (st.isFile()) files.push({ name, symlink: true })
-          else if (st.isDirectory()) {
+          if (st.isFile()) {
+            files.push(name)
+            ;(links ??= new Set()).add(name)
+          } else if (st.isDirectory()) {
             if (!opts.followSymlinks) {
               opts.onSkippedLink?.(`${win}\\${name}`)
               continue
@@ -94,36 +125,35 @@ export function* walkVolume(letter: string, root: string, opts: WalkOptions): Ge
               continue
             }
             visited.add(id)
-            linked.add(name)
+            ;(linkedDirs ??= new Set()).add(name)
             dirs.push(name)
-          }
-        } else if (!ent.isFIFO() && !ent.isSocket() && !ent.isBlockDevice() && !ent.isCharacterDevice()) {
-          // DT_UNKNOWN on some file systems: ask stat.
-          try {
-            const st = statSync(nodePath.join(local, name))
-            if (st.isFile()) files.push({ name, symlink: false })
-            else if (st.isDirectory()) dirs.push(name)
-          } catch (err) {
-            opts.warn({ code: 'unreadable', message: `${win}\\${name}: ${(err as Error).message}`, path: `${win}\\${name}` })
           }
         }
       }
     } catch (err) {
       opts.warn({ code: 'unreadable', message: `error while reading folder ${win}: ${(err as Error).message}`, path: win })
     }
-    files.sort((a, b) => sortNames(a.name, b.name))
-    for (const f of files) yield { winDir: win, dirKey: key, name: f.name, localPath: nodePath.join(local, f.name), symlink: f.symlink }
-    dirs.sort(sortNames)
-    for (let i = dirs.length - 1; i >= 0; i--) {
-      const childWin = `${win}\\${dirs[i]}`
-      const childKey = `${key}\\${dirs[i].toLowerCase()}`
-      if (opts.descend && !opts.descend(childKey)) continue
-      if (opts.followSymlinks && !linked.has(dirs[i])) {
-        const id = idOf(nodePath.join(local, dirs[i]))
+    entries = []
+    // The default sort compares UTF-16 code units: a stable, locale-independent order.
+    files.sort()
+    yield { winDir: win, dirKey: key, local, localPrefix: prefix, files, links, state }
+    dirs.sort()
+    // Children are entered in name order (so their states are derived in order) and pushed in reverse, so
+    // they are popped, and reported, in name order.
+    const children: Array<Pending<S>> = []
+    for (const name of dirs) {
+      const lower = name.toLowerCase()
+      const childKey = `${key}\\${lower}`
+      const childState = opts.enter(state, lower, childKey)
+      if (childState === undefined) continue
+      const childLocal = prefix + name
+      if (opts.followSymlinks && !linkedDirs?.has(name)) {
+        const id = idOf(childLocal)
         if (id && visited.has(id)) continue // already walked through a link to it
         if (id) visited.add(id)
       }
-      stack.push({ win: childWin, local: nodePath.join(local, dirs[i]) })
+      children.push({ win: `${win}\\${name}`, key: childKey, local: childLocal, state: childState })
     }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i])
   }
 }

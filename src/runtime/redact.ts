@@ -17,13 +17,16 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name)
 }
 
+// Values stop at whitespace, quotes, backslashes and separators, and a quoted value may be JSON-escaped
+// (\"…\"), so masking never runs into the quotes of a JSON document it is applied to.
+const VALUE = '(\\\\?"[^"]*?\\\\?"|[^\\s"\\\\;,&]+)'
 const INLINE_PATTERNS: Array<[RegExp, string]> = [
   // USMT: /key:"…" /key:… (scanstate, loadstate, usmtutils) and /lac:password
-  [/([/-](?:key|decryptkey|encryptkey|lac)\s*:\s*)("[^"]*"|\S+)/gi, `$1${MASK}`],
+  [new RegExp(`([/-](?:key|decryptkey|encryptkey|lac)\\s*:\\s*)${VALUE}`, 'gi'), `$1${MASK}`],
   // key=value forms in command lines and connection strings
-  [/((?:password|passwd|pwd|secret)\s*[=:]\s*)("[^"]*"|[^\s;,&]+)/gi, `$1${MASK}`],
+  [new RegExp(`((?:password|passwd|pwd|secret)\\s*[=:]\\s*)${VALUE}`, 'gi'), `$1${MASK}`],
   // smbclient -U user%password
-  [/(-U\s*\S+?%)(\S+)/g, `$1${MASK}`],
+  [/(-U\s*[^\s"%]+%)([^\s"\\]+)/g, `$1${MASK}`],
 ]
 
 /** Values that are never secret however their variable is named (e.g. USMTStepsLacPasswordOnCommandLine=true). */

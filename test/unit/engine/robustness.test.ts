@@ -10,7 +10,7 @@ import { selectUsers, userPatternMatches, parseUel, type DiscoveredProfile } fro
 import { parseVersionInfo, buildVersionedExe } from '../../../src/engine/pe.js'
 import { runCli, parseJsonOutput, PROJECT_ROOT } from '../../helpers/cli.js'
 import { requireSharedFixtures, sharedFixture, tempDir } from '../../helpers/fixtures.js'
-import { collect, inc, makeMachine, migration } from './helpers.js'
+import { collect, exc, inc, makeMachine, migration } from './helpers.js'
 
 function code(fn: () => unknown): string {
   try {
@@ -83,6 +83,20 @@ describe('engine patterns', () => {
     expect(compilePattern(parsePattern('C:\\* [*.doc]')).matchesLeaf('x.docx')).to.equal(false)
     expect(compilePattern(parsePattern('C:\\*\\EngineeringDrafts\\* [*]')).matchesDir('c:\\engineeringdrafts')).to.equal(false)
   })
+  it('leaf and folder fast paths agree with the wildcard regular expression', () => {
+    const re = (w: string, recursive = false): RegExp => new RegExp(`^${w.toLowerCase().split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}${recursive ? '(?:\\\\.*)?' : ''}$`, 's')
+    const names = ['a.txt', 'aa.txt', 'ab.doc', 'x.docx', '.doc', 'doc', 'a.ppt', 'b.pptx', 'c.pps.bak', 'ntuser.dat', 'ntuser.dat.log1', 'a', '', 'a.b.c', 'ab', 'ba']
+    for (const leaf of ['*', '*.doc', 'a*', 'a*.txt', '*.ppt*', '*.pps*', 'ntuser.dat*', 'a*b', '*a*b*', 'a.txt', 'ab*ab', '*.*']) {
+      const p = compilePattern(parsePattern(`C:\\ [${leaf}]`))
+      for (const n of names) expect(p.matchesLeaf(n), `[${leaf}] vs ${n}`).to.equal(re(leaf).test(n))
+    }
+    const dirs = ['c:', 'c:\\dir', 'c:\\dir\\sub', 'c:\\dir2', 'c:\\dirx\\sub', 'c:\\other\\dir', 'd:\\dir']
+    for (const node of ['C:\\Dir', 'C:\\Dir\\*', 'C:\\*', 'C:\\Dir*', 'C:\\*\\Dir', '*\\Dir\\*']) {
+      const p = compilePattern(parsePattern(`${node} [*]`))
+      const recursive = /\\\*$/.test(node) && node.length > 2
+      for (const d of dirs) expect(p.matchesDir(d), `${node} vs ${d} (${p.dirMatch})`).to.equal(re(recursive ? node.slice(0, -2) : node, recursive).test(d))
+    }
+  })
   it('specificity: deeper node first, then named > *.ext > *', () => {
     const s = (t: string): ReturnType<typeof compilePattern>['spec'] => compilePattern(parsePattern(t)).spec
     expect(compareSpecificity(s('C:\\Dir1\\* [*]'), s('C:\\* [*.txt]'))).to.be.greaterThan(0)
@@ -141,6 +155,35 @@ describe('engine walk and file data', () => {
       expect(warnings.find((w) => w.code === 'unreadable')?.path).to.equal('C:\\Data\\broken.doc')
       const plain = await collect({ ruleFiles: [xml], volumes: m.volumes, users: [] })
       expect(plain.included).to.deep.equal(['C:\\Data\\a.doc'])
+    } finally {
+      m.cleanup()
+    }
+  })
+  it('attribute maps match paths case-insensitively, as written by the caller (the portable scanstate passes them unchanged)', async () => {
+    const m = makeMachine({ C: ['Users\\ann\\NTUSER.DAT', 'Users\\ann\\Documents\\desktop.ini', 'Users\\ann\\Documents\\Budget.xlsx', 'Users\\ann\\Documents\\notes.txt'] })
+    try {
+      const xml = m.xml('docs.xml', `<migration urlid="http://www.microsoft.com/migration/1.0/migxmlext/docs"><component type="Documents" context="User"><displayName>MigDocUser</displayName><role role="Data"><rules>
+        ${inc('<script>MigXmlHelper.GenerateDocPatterns ("FALSE","TRUE","FALSE")</script>')}${exc('<script>MigXmlHelper.GenerateDocPatterns ("FALSE","FALSE","FALSE")</script>')}</rules></role></component></migration>`)
+      const attributes = new Map([['C:\\Users\\ann\\Documents\\DESKTOP.INI', 'hs'], ['c:/users/ann/documents/budget.xlsx', 'R']])
+      const r = await collect({ ruleFiles: [xml], volumes: m.volumes, attributes })
+      expect(r.included).to.deep.equal(['C:\\Users\\ann\\Documents\\Budget.xlsx', 'C:\\Users\\ann\\Documents\\notes.txt'])
+      expect(r.excluded.get('C:\\Users\\ann\\Documents\\desktop.ini')).to.match(/^hidden and system attributes/)
+      expect(r.byPath.get('C:\\Users\\ann\\Documents\\Budget.xlsx')?.attributes).to.deep.equal({ readOnly: true, hidden: false, system: false })
+      expect(r.byPath.get('C:\\Users\\ann\\Documents\\notes.txt')?.attributes.readOnly).to.equal(false)
+    } finally {
+      m.cleanup()
+    }
+  })
+  it('a symlink to a file is captured with its target\'s size and times; regular files with their own', async () => {
+    const m = makeMachine({ C: ['Data\\a.doc', 'Other\\big.doc'] })
+    try {
+      writeFileSync(path.join(m.root, 'C', 'Other', 'big.doc'), 'x'.repeat(5000))
+      symlinkSync(path.join(m.root, 'C', 'Other', 'big.doc'), path.join(m.root, 'C', 'Data', 'alias.doc'))
+      const xml = m.xml('r.xml', migration('l', [{ name: 'Data', rules: inc('C:\\Data\\* [*]') }]))
+      const r = await collect({ ruleFiles: [xml], volumes: m.volumes, users: [] })
+      expect(r.included).to.deep.equal(['C:\\Data\\a.doc', 'C:\\Data\\alias.doc'])
+      expect(r.byPath.get('C:\\Data\\alias.doc')?.bytes).to.equal(5000)
+      expect(r.byPath.get('C:\\Data\\a.doc')?.bytes).to.equal('content of Data\\a.doc'.length)
     } finally {
       m.cleanup()
     }

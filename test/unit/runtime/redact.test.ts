@@ -41,6 +41,16 @@ describe('runtime/redact', () => {
     expect(r.redact('password=abc;x')).to.equal(`password=${MASK};x`)
   })
 
+  it('keeps a JSON document valid when an inline pattern appears inside it', () => {
+    const r = new Redactor()
+    const doc = JSON.stringify({ path: 'C:\\Data\\pwd=1.txt', cmd: 'scanstate /key:"my secret" /v:5', u: 'smbclient -U bob%pw1 //h' })
+    const out = r.redact(doc)
+    const parsed = JSON.parse(out) as Record<string, string>
+    expect(parsed.path).to.equal(`C:\\Data\\pwd=${MASK}`)
+    expect(parsed.cmd).to.equal(`scanstate /key:${MASK} /v:5`)
+    expect(parsed.u).to.equal(`smbclient -U bob%${MASK} //h`)
+  })
+
   it('redacts deep structures and masks secret-named keys', () => {
     const r = new Redactor()
     r.add('s3cret!')

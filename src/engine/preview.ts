@@ -1,0 +1,388 @@
+/**
+ * The `rules preview` result: what the rules capture and exclude on the mapped volumes, the users, the
+ * warnings and the totals. Three ways to get it, all from the same scan:
+ *
+ *   writePreviewJson(p, file)  streams the result's JSON into a file while walking (constant memory per file:
+ *                              included items go straight into the file, excluded items and warnings into
+ *                              side files appended at the end); the command hands the file to the base,
+ *                              which prints it under `--json` without reading it into memory.
+ *   previewText(p)             the readable tree, bounded: at most FILES_PER_GROUP files per user and
+ *                              component, EXCLUDED_SHOWN exclusions and WARNINGS_SHOWN warnings are listed,
+ *                              the rest counted.
+ *   previewResult(p)           the whole result in memory, built from the engine's event stream
+ *                              (evaluatePrepared) — for programmatic use on small trees; `--json` prints the
+ *                              same document.
+ */
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import * as os from 'node:os'
+import * as nodePath from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { formatBytes } from './cli-support.js'
+import type { EngineWarning, FileParameters, UserDecision } from './contract.js'
+import type { CompiledRule, NotEvaluated, Unit } from './compile.js'
+import { evaluatePrepared, scan, type Prepared, type ScanFolder, type ScanSink } from './evaluate.js'
+
+export interface Totals { files: number; bytes: number }
+
+export interface PreviewIncluded { path: string; type: 'file'; user: string | null; component: string; rule: string; bytes: number }
+export interface PreviewExcluded { path: string; user: string | null; reason: string; rule: string | null }
+export interface PreviewUser { account: string; profile: string; migrated: boolean; reason: string }
+
+/** The documented `rules preview --json` result (docs/readme/30-rules-engine.md). Keep the keys and their order. */
+export interface PreviewResult {
+  included: PreviewIncluded[]
+  excluded: PreviewExcluded[]
+  users: PreviewUser[]
+  warnings: EngineWarning[]
+  notEvaluated: NotEvaluated[]
+  totals: PreviewTotals
+}
+
+export interface PreviewTotals {
+  files: number
+  bytes: number
+  excluded: number
+  users: { total: number; migrated: number }
+  byUser: Record<string, Totals>
+  byComponent: Record<string, Totals>
+}
+
+/** What a streamed preview keeps in memory: everything but the file lists. */
+export interface PreviewSummary {
+  totals: PreviewTotals
+  users: PreviewUser[]
+  warnings: number
+}
+
+function usersOf(p: Prepared): PreviewUser[] {
+  return p.users.map((u: UserDecision) => ({ account: u.account, profile: u.profile, migrated: u.migrated, reason: u.reason }))
+}
+
+function newTotals(users: readonly PreviewUser[]): PreviewTotals {
+  return { files: 0, bytes: 0, excluded: 0, users: { total: users.length, migrated: users.filter((u) => u.migrated).length }, byUser: {}, byComponent: {} }
+}
+
+function count(t: PreviewTotals, user: string | null, component: string, bytes: number): void {
+  t.files++
+  t.bytes += bytes
+  const u = (t.byUser[user ?? 'System'] ??= { files: 0, bytes: 0 })
+  u.files++
+  u.bytes += bytes
+  const c = (t.byComponent[component] ??= { files: 0, bytes: 0 })
+  c.files++
+  c.bytes += bytes
+}
+
+// ---------------------------------------------------------------- in memory
+
+/** The whole preview result in memory, from the engine's event stream. */
+export async function previewResult(p: Prepared): Promise<PreviewResult> {
+  const users = usersOf(p)
+  const r: PreviewResult = { included: [], excluded: [], users, warnings: [], notEvaluated: p.notEvaluated, totals: newTotals(users) }
+  for await (const e of evaluatePrepared(p)) {
+    if (e.kind === 'warning') r.warnings.push(e.warning)
+    else if (e.kind === 'include') {
+      const f = e.file
+      r.included.push({ path: f.path, type: 'file', user: f.user, component: f.component, rule: f.rule, bytes: f.bytes })
+      count(r.totals, f.user, f.component, f.bytes)
+    } else if (e.kind === 'exclude') {
+      r.excluded.push({ path: e.file.path, user: e.file.user, reason: e.file.reason, rule: e.file.rule })
+      r.totals.excluded++
+    }
+  }
+  return r
+}
+
+// ---------------------------------------------------------------- streamed JSON
+
+/** Lines of the streamed document stay below this many characters (the base prints it line by line). */
+const LINE_CHARS = 32 * 1024
+/** Buffered text is written out beyond this many characters. */
+const FLUSH_CHARS = 256 * 1024
+
+// Quote, backslash, control characters (JSON must escape them) and surrogates (lone ones are escaped by
+// JSON.stringify): names with any of these go through JSON.stringify, the rest are copied as they are.
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/
+
+/** JSON string body (no quotes) of a name; names rarely need escaping, so test before stringifying. */
+function jsonBody(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s).slice(1, -1) : s
+}
+
+/** A JSON text file written in large chunks: arrays of items, a newline between items every LINE_CHARS. */
+class JsonFile {
+  private fd: number | null
+  private buf = ''
+  private line = 0
+  private items = 0
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'wx', 0o600)
+  }
+
+  raw(text: string): void {
+    this.buf += text
+    const nl = text.lastIndexOf('\n')
+    this.line = nl < 0 ? this.line + text.length : text.length - nl - 1
+    if (this.buf.length >= FLUSH_CHARS) this.flush()
+  }
+
+  /** `text` ends with the `[` of an array whose items follow. */
+  openArray(text: string): void {
+    this.raw(text)
+    this.items = 0
+  }
+
+  /** The next item of the open array: the first on a new line, then a new line every LINE_CHARS. */
+  item(json: string): void {
+    if (this.items++ === 0) {
+      this.buf += '\n'
+      this.line = 0
+    } else if (this.line + json.length >= LINE_CHARS) {
+      this.buf += ',\n'
+      this.line = 0
+    } else {
+      this.buf += ','
+      this.line++
+    }
+    this.buf += json
+    this.line += json.length
+    if (this.buf.length >= FLUSH_CHARS) this.flush()
+  }
+
+  /** Close the open array (`]` on its own line when it has items), followed by `text`. */
+  closeArray(text: string): void {
+    this.raw(this.items > 0 ? `\n]${text}` : `]${text}`)
+  }
+
+  /** Copy the items `part` wrote (with item()) into the open array. */
+  append(part: JsonFile): void {
+    part.close()
+    if (part.items === 0) return
+    if (this.items > 0) this.buf += ','
+    this.flush()
+    const fd = openSync(part.path, 'r')
+    try {
+      const chunk = Buffer.allocUnsafe(1 << 20)
+      for (;;) {
+        const n = readSync(fd, chunk, 0, chunk.length, null)
+        if (n === 0) break
+        writeSync(this.fd as number, chunk, 0, n)
+      }
+    } finally {
+      closeSync(fd)
+    }
+    this.items += part.items
+    this.line = LINE_CHARS // the next item starts a new line
+  }
+
+  get count(): number {
+    return this.items
+  }
+
+  flush(): void {
+    if (this.buf && this.fd !== null) writeSync(this.fd, this.buf)
+    this.buf = ''
+  }
+
+  close(): void {
+    if (this.fd === null) return
+    try {
+      this.flush()
+    } finally {
+      closeSync(this.fd)
+      this.fd = null
+    }
+  }
+
+  /** Close and delete (error path). */
+  discard(): void {
+    try {
+      if (this.fd !== null) closeSync(this.fd)
+    } catch {
+      // already closed
+    }
+    this.fd = null
+    rmSync(this.path, { force: true })
+  }
+}
+
+/** A fresh temp-file path for a streamed preview (created exclusively, mode 0600, by writePreviewJson). */
+export function previewTempPath(tag = 'preview'): string {
+  return nodePath.join(os.tmpdir(), `usmt-steps-${tag}-${process.pid}-${randomBytes(6).toString('hex')}.json`)
+}
+
+function writeArray(f: JsonFile, key: string, items: readonly unknown[]): void {
+  f.openArray(`${JSON.stringify(key)}:[`)
+  for (const it of items) f.item(JSON.stringify(it))
+  f.closeArray(',\n')
+}
+
+/**
+ * Scan and write the preview result's JSON value into `file` (created; it must not exist), holding only the
+ * totals in memory. `onWarning` sees every warning as it is found (the command logs them). On error every
+ * file written so far is deleted.
+ */
+export function writePreviewJson(p: Prepared, file: string, onWarning?: (w: EngineWarning) => void): PreviewSummary {
+  const users = usersOf(p)
+  const totals = newTotals(users)
+  const out = new JsonFile(file)
+  let excluded: JsonFile | undefined
+  let warnings: JsonFile | undefined
+  try {
+    excluded = new JsonFile(`${file}.excluded`)
+    warnings = new JsonFile(`${file}.warnings`)
+    const w = warnings
+    const x = excluded
+    const addWarning = (warning: EngineWarning): void => {
+      w.item(JSON.stringify(warning))
+      onWarning?.(warning)
+    }
+    for (const warning of p.warnings) addWarning(warning)
+    out.openArray('{"included":[')
+    // Per folder: `{"path":"C:\\Dir\\` once; per unit and rule: the constant tail of an item, once.
+    let lastFolder: ScanFolder | null = null
+    let pathHead = ''
+    const includeTail = new Map<CompiledRule, string>()
+    const unitJson = new Map<Unit, string>()
+    const userJson = new Map<string | null, string>()
+    const ruleJson = new Map<CompiledRule | null, string>()
+    const reasonJson = new Map<string, string>()
+    const headOf = (folder: ScanFolder): string => {
+      if (folder !== lastFolder) {
+        lastFolder = folder
+        pathHead = `{"path":"${jsonBody(folder.winDir)}\\\\`
+      }
+      return pathHead
+    }
+    const sink: ScanSink = {
+      include(folder: ScanFolder, name: string, unit: Unit, rule: CompiledRule, st, _parameters: FileParameters | undefined) {
+        let tail = includeTail.get(rule)
+        if (tail === undefined) {
+          let u = unitJson.get(unit)
+          if (u === undefined) {
+            u = `","type":"file","user":${JSON.stringify(unit.context.account)},"component":${JSON.stringify(unit.name)}`
+            unitJson.set(unit, u)
+          }
+          tail = `${u},"rule":${JSON.stringify(rule.rule)},"bytes":`
+          includeTail.set(rule, tail)
+        }
+        out.item(`${headOf(folder)}${jsonBody(name)}${tail}${st.size}}`)
+        count(totals, unit.context.account, unit.name, st.size)
+      },
+      exclude(folder: ScanFolder, name: string, user: string | null, reason: string, rule: CompiledRule | null) {
+        let u = userJson.get(user)
+        if (u === undefined) userJson.set(user, (u = `","user":${JSON.stringify(user)}`))
+        let why = reasonJson.get(reason)
+        if (why === undefined) reasonJson.set(reason, (why = `,"reason":${JSON.stringify(reason)}`))
+        let r = ruleJson.get(rule)
+        if (r === undefined) ruleJson.set(rule, (r = `,"rule":${JSON.stringify(rule?.rule ?? null)}}`))
+        x.item(`${headOf(folder)}${jsonBody(name)}${u}${why}${r}`)
+        totals.excluded++
+      },
+      warning: addWarning,
+    }
+    const it = scan(p, sink)
+    while (!it.next().done) { /* the sink writes */ }
+    out.closeArray(',\n')
+    out.openArray('"excluded":[')
+    out.append(excluded)
+    out.closeArray(',\n')
+    writeArray(out, 'users', users)
+    out.openArray('"warnings":[')
+    out.append(warnings)
+    out.closeArray(',\n')
+    writeArray(out, 'notEvaluated', p.notEvaluated)
+    out.raw(`"totals":${JSON.stringify(totals)}\n}\n`)
+    out.close()
+    const summary: PreviewSummary = { totals, users, warnings: warnings.count }
+    excluded.discard()
+    warnings.discard()
+    return summary
+  } catch (err) {
+    out.discard()
+    excluded?.discard()
+    warnings?.discard()
+    throw err
+  }
+}
+
+// ---------------------------------------------------------------- readable text (bounded)
+
+export const FILES_PER_GROUP = 100
+export const EXCLUDED_SHOWN = 500
+export const WARNINGS_SHOWN = 500
+
+interface Group { files: number; bytes: number; shown: Array<{ path: string; bytes: number; note: string }> }
+
+/** Words for a parameters decision in the text tree, e.g. "without TimeFields". */
+export function parametersNote(pm: FileParameters | undefined | null): string {
+  if (!pm) return ''
+  const off = [pm.security ? null : 'Security', pm.timeFields ? null : 'TimeFields'].filter((x): x is string => x !== null)
+  return off.length ? `without ${off.join(' and ')}` : ''
+}
+
+/**
+ * The readable tree (users, captured files per user → component with sizes, exclusions, warnings), built
+ * while scanning with bounded memory: the lists are cut at FILES_PER_GROUP / EXCLUDED_SHOWN / WARNINGS_SHOWN
+ * entries, with a count of the rest. Returns the text (without the summary line) and the summary.
+ */
+export function previewText(p: Prepared, onWarning?: (w: EngineWarning) => void): { text: string; summary: PreviewSummary } {
+  const users = usersOf(p)
+  const totals = newTotals(users)
+  const groups = new Map<string, Map<string, Group>>()
+  const excluded: string[] = []
+  const warnings: EngineWarning[] = []
+  let warningCount = 0
+  const addWarning = (w: EngineWarning): void => {
+    warningCount++
+    if (warnings.length < WARNINGS_SHOWN) warnings.push(w)
+    onWarning?.(w)
+  }
+  for (const w of p.warnings) addWarning(w)
+  const sink: ScanSink = {
+    include(folder, name, unit, _rule, st, parameters) {
+      const user = unit.context.account ?? 'System'
+      let byComp = groups.get(user)
+      if (!byComp) groups.set(user, (byComp = new Map()))
+      let g = byComp.get(unit.name)
+      if (!g) byComp.set(unit.name, (g = { files: 0, bytes: 0, shown: [] }))
+      g.files++
+      g.bytes += st.size
+      if (g.shown.length < FILES_PER_GROUP) g.shown.push({ path: `${folder.winDir}\\${name}`, bytes: st.size, note: parametersNote(parameters) })
+      count(totals, unit.context.account, unit.name, st.size)
+    },
+    exclude(folder, name, _user, reason, rule) {
+      totals.excluded++
+      if (excluded.length < EXCLUDED_SHOWN) excluded.push(`  ${folder.winDir}\\${name}: ${reason}${rule ? ` (${rule.rule})` : ''}`)
+    },
+    warning: addWarning,
+  }
+  const it = scan(p, sink)
+  while (!it.next().done) { /* the sink collects */ }
+
+  const lines: string[] = ['Users:']
+  for (const u of users) lines.push(`  ${u.migrated ? '+' : '-'} ${u.account} (${u.profile}): ${u.reason}`)
+  lines.push('', 'Captured:')
+  for (const [user, byComp] of groups) {
+    const tu = totals.byUser[user]
+    lines.push(`  ${user}  ${tu.files} files, ${formatBytes(tu.bytes)}`)
+    for (const [comp, g] of byComp) {
+      lines.push(`    ${comp}  ${g.files} files, ${formatBytes(g.bytes)}`)
+      for (const f of g.shown) lines.push(`      ${f.path}  ${formatBytes(f.bytes)}${f.note ? `  (${f.note})` : ''}`)
+      if (g.files > g.shown.length) lines.push(`      … ${g.files - g.shown.length} more files (--json lists every file)`)
+    }
+  }
+  if (totals.excluded) {
+    lines.push('', 'Excluded:', ...excluded)
+    if (totals.excluded > excluded.length) lines.push(`  … ${totals.excluded - excluded.length} more excluded files (--json lists every file)`)
+  }
+  if (p.notEvaluated.length) lines.push('', `Not evaluated: ${p.notEvaluated.length} registry/Ini/content patterns (listed under notEvaluated in --json)`)
+  if (warningCount) {
+    lines.push('', 'Warnings:')
+    for (const w of warnings) lines.push(`  ${w.code}: ${w.message}${w.file ? ` [${w.file}${w.line ? `:${w.line}` : ''}]` : ''}`)
+    if (warningCount > warnings.length) lines.push(`  … ${warningCount - warnings.length} more warnings (--json lists them all; the log has them)`)
+  }
+  return { text: lines.join('\n'), summary: { totals, users, warnings: warningCount } }
+}

@@ -105,12 +105,12 @@ export function openProgressLog(path: string | undefined, cwd: string, now: () =
 }
 
 /** Log a failure the way USMT does: `Failed.` with the reason, the marked command line and the message. */
-export function logFailure(log: UsmtMainLog, program: string, argv: readonly string[], f: UsmtFailure, phase: 'command line' | 'run'): void {
+export function logFailure(log: UsmtMainLog, program: string, argv: readonly string[], f: UsmtFailure, phase: 'command line' | 'run', summary: ErrorSummaryRow[] = []): void {
   const details = phase === 'command line'
     ? ['An error occurred processing the command line.', markErrorArg(program, argv, f.argIndex), f.message]
     : [f.message, ...(f.detail ? [f.detail] : [])]
   if (f.detail && phase === 'command line') details.push(f.detail)
-  log.failed(details)
+  log.failed(details, summary)
 }
 
 /** Counts ignored errors by code for the USMT ERROR SUMMARY block. */

@@ -20,7 +20,9 @@ import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateLoadState } from '../usmt/validate.js'
 import { basename, dirname, extname, join as winJoin, joinCommandLine, parseWinPath, relativeTo } from '../windows/path.js'
 import type { VolumeMap } from '../windows/volume-map.js'
-import { lenientLogPath, logFailure, openMainLog, openProgressLog, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import { parseUel, userPatternMatches } from '../engine/users.js'
+import { ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
 
 export interface AccountPlan {
   source: string
@@ -37,13 +39,18 @@ export interface AccountPlan {
 export interface RestoredFile {
   source: string
   destination: string
-  action: 'restored' | 'renamed' | 'overwritten' | 'kept-destination'
+  /** skipped-error: the file could not be written and /c or a <nonFatal> rule skipped it. */
+  action: 'restored' | 'renamed' | 'overwritten' | 'kept-destination' | 'skipped-error'
   rule?: string
+  /** Win32 error code of a skipped file. */
+  error?: number
 }
 
 export interface LoadStateResult extends PortableResult {
   storePath?: string
   files: RestoredFile[]
+  /** Errors skipped because of /c or a <nonFatal> rule (return code 3). */
+  ignoredErrors: number
   accounts: AccountPlan[]
   notes: string[]
 }
@@ -52,7 +59,7 @@ export const LOADSTATE_HELP = `usmt-steps loadstate — portable LoadState (USMT
 
   usmt-steps loadstate [--volume C=DIR…] [--users FILE] [--computer NAME] StorePath [/i:FILE…] [/config:FILE] [/c]
     [/hardlink /nocompress | /nocompress] [/decrypt[:AES_256] /key:KeyString | /keyfile:FILE]
-    [/lac[:password] [/lae]] [/md:OldDomain:NewDomain…] [/mu:Old\\user:New\\user…] [/all | /ui:… /ue:…]
+    [/lac[:password] [/lae]] [/md:OldDomain:NewDomain…] [/mu:Old\\user:New\\user…] [/all | /ui:… /ue:… /uel:N|yyyy/mm/dd]
     [/l:FILE] [/v:N] [/progress:FILE]`
 
 const wild = (p: string): RegExp => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i')
@@ -62,14 +69,33 @@ function splitAccount(a: string): { domain: string; user: string } {
   return i < 0 ? { domain: '', user: a } : { domain: a.slice(0, i), user: a.slice(i + 1) }
 }
 
-/** /ui /ue at restore (documented: /ui wins over /ue). A bare name means a local account. */
-function selected(account: string, o: LoadStateOptions, sourceComputer: string): boolean {
-  const matches = (pat: string): boolean => {
-    const p = pat.includes('\\') ? pat : `${sourceComputer}\\${pat}`
-    return wild(p).test(account)
+/**
+ * User selection at restore (usmt.md §10, the same decision as at capture): `/ui` wins over `/ue` and
+ * `/uel`; with `/uel` a user is restored when the last use recorded at capture (NTUSER.DAT modification
+ * time) lies inside the window counted back from now, and `/ue` no longer applies; otherwise `/ue` excludes.
+ * `/uel:0` means "logged on when ScanState ran": the portable ScanState reads volumes offline, where nobody
+ * is logged on, so no user qualifies through `/uel:0`. A bare name means a local account of the source computer.
+ */
+export function selectAtRestore(
+  u: Pick<CatalogUser, 'account' | 'sid' | 'lastUse'>,
+  o: Pick<LoadStateOptions, 'ui' | 'ue' | 'uel'>,
+  sourceComputer: string,
+  now: Date,
+): { migrated: boolean; reason: string } {
+  const profile = { account: u.account, profile: '', sid: u.sid }
+  const ui = o.ui.find((p) => userPatternMatches(p, profile, sourceComputer))
+  if (ui !== undefined) return { migrated: true, reason: `included by /ui:${ui}` }
+  if (o.uel !== undefined) {
+    const uel = parseUel(o.uel, now)
+    if (uel.since === null) return { migrated: false, reason: `${uel.text}: nobody was logged on when the portable ScanState read the volume` }
+    const last = u.lastUse === undefined ? Number.NaN : Date.parse(u.lastUse)
+    if (Number.isNaN(last)) return { migrated: false, reason: `${uel.text}: the store records no last use for ${u.account}` }
+    const within = last >= uel.since.getTime()
+    return { migrated: within, reason: `last used ${u.lastUse}, ${within ? 'within' : 'outside'} ${uel.text}` }
   }
-  if (o.ui.some(matches)) return true
-  return !o.ue.some(matches)
+  const ue = o.ue.find((p) => userPatternMatches(p, profile, sourceComputer))
+  if (ue !== undefined) return { migrated: false, reason: `excluded by /ue:${ue}` }
+  return { migrated: true, reason: 'selected' }
 }
 
 /** Apply /mu (exact, first match) or /md (domain, wildcards, first match) to an account. */
@@ -139,8 +165,14 @@ class CaseResolver {
     return cur
   }
 
+  /** Whether something exists at a Windows path (a file where a folder of the path should be counts as "no": writing there fails and is reported per file). */
   exists(win: string): boolean {
-    return statSync(this.local(win), { throwIfNoEntry: false }) !== undefined
+    try {
+      return statSync(this.local(win), { throwIfNoEntry: false }) !== undefined
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return false
+      throw err
+    }
   }
 
   /** Record a file created by this restore. */
@@ -164,7 +196,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
   const started = now()
   const program = 'loadstate'
   const commandLine = redactor.redact(joinCommandLine([program, ...ctx.argv]))
-  const result: LoadStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: [], accounts: [], notes: [] }
+  const result: LoadStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: [], accounts: [], notes: [], ignoredErrors: 0 }
   let log = openMainLog(undefined, ctx.cwd, now)
   try {
     log = openMainLog(lenientLogPath(ctx.argv), ctx.cwd, now)
@@ -209,6 +241,8 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
   progress.program('LoadState.exe', ctx.version, computer, commandLine)
   progress.phase('Initializing')
   let store: OpenedStore | null = null
+  const tally = new ErrorTally()
+  let stopLine: string | null = null
   try {
     const storeRoot = nodePath.resolve(ctx.cwd, o.storePath as string)
     result.storePath = storeRoot
@@ -232,11 +266,14 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     const configFile = o.config === undefined ? undefined : nodePath.resolve(ctx.cwd, o.config)
     const ruleSet: RuleSet | null = scripts.length || configFile ? await loadRuleSet({ ruleFiles: scripts, configFile }) : null
     const disabled = new Set((ruleSet?.components ?? []).filter((c) => !c.migrate).map((c) => c.name))
+    const errorPolicy = readConfigPolicy(configFile)
+    for (const r of errorPolicy.fileErrors) log.info(`ErrorControl: ${r.kind} errorCode=${r.errorCode} ${r.pattern}`)
 
     // Accounts.
     const sourceComputer = store.catalog.meta.computer
     const existing = destinationAccounts(ctx.volumes, ctx.usersFile)
     const plans = new Map<string, AccountPlan>()
+    const restoreNow = now()
     progress.phase('Scanning')
     for (const u of store.catalog.meta.users as CatalogUser[]) {
       const target = mapAccount(u.account, o)
@@ -244,9 +281,11 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
       const local = splitAccount(u.account).domain.toLowerCase() === sourceComputer.toLowerCase()
       const targetProfile = user.toLowerCase() === splitAccount(u.account).user.toLowerCase() ? u.profile : winJoin(dirname(u.profile), user)
       const plan: AccountPlan = { source: u.account, target, sourceProfile: u.profile, targetProfile, local, migrated: true, reason: 'selected' }
-      if (!selected(u.account, o, sourceComputer)) {
+      const pick = selectAtRestore(u, o, sourceComputer, restoreNow)
+      if (!pick.migrated) {
         plan.migrated = false
-        plan.reason = 'excluded by /ue'
+        plan.reason = pick.reason
+        log.info(`User ${u.account} is not restored: ${pick.reason}`)
       } else if (local) {
         const exists = existing.has(target.toLowerCase()) || existing.has(`*\\${user.toLowerCase()}`) || existing.has(`${computer}\\${user}`.toLowerCase())
         if (exists) plan.localAccount = 'exists'
@@ -273,10 +312,12 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     const resolver = new CaseResolver(ctx.volumes)
     const claimed = new Set<string>()
     const items: Array<RestoreItem<CatalogEntry>> = []
+    /** Per local destination: the restored-file record (its Windows path, for errors and the result). */
+    const byLocal = new Map<string, RestoredFile>()
     const entries = store.catalog.files.filter((e) => {
       if (disabled.has(e.component)) return false
       if (e.user === null) return true
-      return plans.get(e.user.toLowerCase())?.migrated ?? selected(e.user, o, sourceComputer)
+      return plans.get(e.user.toLowerCase())?.migrated ?? selectAtRestore({ account: e.user }, o, sourceComputer, restoreNow).migrated
     })
     for (const e of entries) {
       let win = ruleSet?.relocate(e.path, e.user) ?? e.path
@@ -313,7 +354,9 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
       claimed.add(dest.toLowerCase())
       const local = resolver.local(dest)
       items.push({ entry: e, dest: local })
-      result.files.push({ source: e.path, destination: dest, action, ...(rule || policy !== 'default' ? { rule: [rule, policy !== 'default' ? `merge ${policy}` : undefined].filter(Boolean).join(', ') } : {}) })
+      const record: RestoredFile = { source: e.path, destination: dest, action, ...(rule || policy !== 'default' ? { rule: [rule, policy !== 'default' ? `merge ${policy}` : undefined].filter(Boolean).join(', ') } : {}) }
+      result.files.push(record)
+      byLocal.set(local, record)
     }
     const total = items.reduce((n, i) => n + i.entry.size, 0)
     progress.totalSize(total)
@@ -328,24 +371,54 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
       progress.percent(Math.min(99, pct))
       ctx.onPercent?.(pct, e.path)
       if ((o.verbosity ?? 0) & 1) log.info(`Applied ${e.path} → ${r.dest} (${r.how})`)
+    }, (err, e, local) => {
+      // A destination file that cannot be written: /c or a <nonFatal> rule skips it (return code 3);
+      // otherwise the restore stops (61), as ScanState does for a file it cannot read.
+      const record = byLocal.get(local)
+      const win = record?.destination ?? e.path
+      const code = win32Code(err)
+      const decision = decideFileError(errorPolicy, win, code, o.continueOnError)
+      progress.error('UnableToApply', win, decision.ignore ? 'Ignore' : 'Abort', code)
+      const line = `Apply error ${code} (${err.code ?? 'unknown'}) for ${win}${decision.rule ? ` (ErrorControl ${decision.rule.kind} ${decision.rule.pattern})` : ''}`
+      log.error(line)
+      tally.add(code, `Apply error ${code} for ${win}`, !decision.ignore)
+      if (!decision.ignore) {
+        log.error('USMT is shutting down due to errors. If the error is non-fatal, you can use /c to ignore these errors and continue migration.')
+        stopLine = line
+        return 'abort'
+      }
+      if (record) {
+        record.action = 'skipped-error'
+        record.error = code
+      }
+      done += e.size
+      return 'ignore'
+    }).catch((err: unknown) => {
+      if (stopLine !== null) throw UsmtFailure.of('ioStopped', { detail: stopLine, cause: err })
+      throw err
     })
     for (const f of result.files) if (f.action !== 'restored') log.info(`${f.source} → ${f.destination}: ${f.action}${f.rule ? ` (${f.rule})` : ''}`)
     for (const n of noteSet) {
       result.notes.push(n)
       log.info(`Note: ${n}`)
     }
+    result.ignoredErrors = tally.count
+    if (tally.count > 0) {
+      result.returnCode = 3
+      result.message = USMT_MESSAGES.wouldHaveFailed
+    }
     progress.percent(100)
-    progress.final(0, 0, USMT_MESSAGES.success)
-    log.success([], 0)
-    const restored = result.files.filter((f) => f.action !== 'kept-destination').length
-    ctx.out(`${restored} files restored from ${storeRoot}${result.notes.length ? `; ${result.notes.length} notes in the log` : ''}`)
+    progress.final(result.returnCode, tally.count, result.returnCode === 0 ? USMT_MESSAGES.success : result.message)
+    log.success(tally.summary(), tally.count)
+    const restored = result.files.filter((f) => f.action !== 'kept-destination' && f.action !== 'skipped-error').length
+    ctx.out(`${restored} files restored from ${storeRoot}${tally.count ? `, ${tally.count} errors ignored` : ''}${result.notes.length ? `; ${result.notes.length} notes in the log` : ''}`)
     return result
   } catch (err) {
     const f = toUsmtFailure(err, 'apply')
-    progress.final(f.returnCode, 0, f.message)
-    logFailure(log, program, ctx.argv, f, 'run')
+    progress.final(f.returnCode, tally.count, f.message)
+    logFailure(log, program, ctx.argv, f, 'run', tally.summary())
     ctx.out(`${f.message}${f.detail ? ` (${f.detail})` : ''}`)
-    return { ...result, returnCode: f.returnCode, message: f.message }
+    return { ...result, returnCode: f.returnCode, message: f.message, ignoredErrors: tally.count }
   } finally {
     await store?.close()
     progress.close()

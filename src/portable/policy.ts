@@ -127,6 +127,8 @@ export function win32Code(err: unknown): number {
     case 'EIO': return 1117
     case 'ENAMETOOLONG': return 206
     case 'EISDIR': return 5
+    case 'EEXIST': return 183
+    case 'EROFS': return 19
     default: return 1
   }
 }

@@ -6,22 +6,28 @@ import { readFileSync, statSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import * as nodePath from 'node:path'
-import { evaluateMigration, loadRuleSet } from '../engine/index.js'
+import { evaluateMigration, loadRuleSet, prepare } from '../engine/index.js'
+import type { ComponentDef } from '../engine/model.js'
+import type { LoadedRuleSet } from '../engine/ruleset.js'
 import type { IncludedFile, UserDecision, UserProfile } from '../engine/contract.js'
 import { redactor } from '../runtime/redact.js'
-import type { StoreKind } from '../store/catalog.js'
+import { completeProfiles } from '../engine/users.js'
+import type { CatalogUser, StoreKind } from '../store/catalog.js'
+import type { VolumeMap } from '../windows/volume-map.js'
 import { readStoreKey } from '../store/crypto.js'
 import { deviceOf, StoreSession, storeState } from '../store/store.js'
+import { formatConfigXml } from '../usmt/config-xml.js'
 import { clusterRound, formatEstimateXml, ListFilesWriter } from '../usmt/estimate.js'
 import { parseScanStateArgs } from '../usmt/grammar.js'
 import type { ScanStateOptions } from '../usmt/options.js'
 import type { ProgressErrorType } from '../usmt/progress-log.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
-import { failOnViolation, isInsideStore, validateScanState } from '../usmt/validate.js'
+import { failOnViolation, validateScanState } from '../usmt/validate.js'
 import { joinCommandLine } from '../windows/path.js'
 import {
   ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toUsmtFailure, type PortableContext, type PortableResult,
 } from './common.js'
+import { configSections } from './genconfig.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
 
 export interface ScanStateResult extends PortableResult {
@@ -63,6 +69,20 @@ function readUsers(file: string | undefined): UserProfile[] | undefined {
   }
   if (!Array.isArray(parsed)) throw UsmtFailure.of('malfunction', { detail: `--users ${file}: expected a JSON array` })
   return parsed as UserProfile[]
+}
+
+/**
+ * The users a store records: every migrated user with its last use on the source (from --users
+ * `lastUse`, else the NTUSER.DAT modification time, as the engine decides /uel), so that LoadState can
+ * honour /uel against the capture.
+ */
+export function catalogUsers(volumes: VolumeMap, users: readonly UserDecision[], given: readonly UserProfile[] | undefined): CatalogUser[] {
+  const byAccount = new Map((given ?? []).map((u) => [u.account.toLowerCase(), u] as const))
+  const migrated = users.filter((u) => u.migrated)
+  const completed = completeProfiles(volumes, migrated.map((u) => ({
+    account: u.account, profile: u.profile, sid: u.sid, lastUse: byAccount.get(u.account.toLowerCase())?.lastUse,
+  })))
+  return completed.map((u) => ({ account: u.account, profile: u.profile, ...(u.sid ? { sid: u.sid } : {}), ...(u.lastUse ? { lastUse: u.lastUse } : {}) }))
 }
 
 function readAttributes(file: string | undefined): Map<string, string> | undefined {
@@ -118,8 +138,41 @@ function checkOffline(o: ScanStateOptions, ctx: PortableContext): string | undef
   throw UsmtFailure.of('noWindowsDir', { detail: `none of ${candidates.join(', ')} is a folder on a mapped volume` })
 }
 
-function xmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+/**
+ * For a hard-link store: a check, per drive (once), that the drive's folder is on the store's device;
+ * otherwise 27 "The store save location is read-only or does not support a requested storage option".
+ */
+function hardLinkDeviceCheck(kind: StoreKind, storeRoot: string, volumes: VolumeMap): (winPath: string) => void {
+  if (kind !== 'hardlink') return () => undefined
+  let storeDev: number | undefined
+  const checked = new Set<string>()
+  return (winPath) => {
+    const letter = winPath.slice(0, 2).toUpperCase()
+    if (checked.has(letter)) return
+    checked.add(letter)
+    const v = volumes.get(letter)
+    if (!v) return
+    storeDev ??= deviceOf(storeRoot)
+    if (statSync(v.root).dev !== storeDev) {
+      throw UsmtFailure.of('storeReadOnly', { detail: `the hard-link store ${storeRoot} is on another device than drive ${letter} (${v.root}); a hard-link store must be on the volume of the data` })
+    }
+  }
+}
+
+/**
+ * A test for "is this local path one of these files or folders, or inside one" (the store, the logs),
+ * asked once per scanned file: the roots are resolved once, the test is a prefix comparison
+ * (case-insensitive where the OS is).
+ */
+export function insideAny(roots: readonly string[]): (local: string) => boolean {
+  const fold = process.platform === 'win32' || process.platform === 'darwin' ? (s: string): string => s.toLowerCase() : (s: string): string => s
+  const exact = roots.map((r) => fold(nodePath.resolve(r)))
+  const prefixes = exact.map((r) => (r.endsWith(nodePath.sep) ? r : r + nodePath.sep))
+  return (local) => {
+    const l = fold(local)
+    for (let i = 0; i < exact.length; i++) if (l === exact[i] || l.startsWith(prefixes[i])) return true
+    return false
+  }
 }
 
 export async function runScanState(ctx: PortableContext): Promise<ScanStateResult> {
@@ -198,6 +251,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     for (const r of policy.fileErrors) log.info(`ErrorControl: ${r.kind} errorCode=${r.errorCode} ${r.pattern}`)
     if (policy.createHardLink.length || policy.errorHardLink.length) log.info('HardLinkStoreControl: files are never locked on mapped volumes; the <fileLocked> rules do not change the result')
     const ruleSet = await loadRuleSet({ ruleFiles: scripts, configFile })
+    const profiles = readUsers(ctx.usersFile)
     for (const w of ruleSet.warnings) log.warning(`${w.file ? `${w.file}${w.line ? `:${w.line}` : ''}: ` : ''}${w.message}`)
 
     if (o.genConfig !== undefined) {
@@ -206,10 +260,25 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
         throw UsmtFailure.of('cannotOverwrite', { detail: file })
       }
       log.info(`Producing the configuration file ${file}`)
-      const comps = ruleSet.components.map((c) => `    <component displayname="${xmlEscape(c.name)}" migrate="${c.migrate ? 'yes' : 'no'}" ID="${xmlEscape(c.urlid)}/${xmlEscape(c.name.toLowerCase())}"/>`)
-      await writeFile(file, ['<?xml version="1.0" encoding="UTF-8"?>', '<Configuration>', '  <Applications>', ...comps, '  </Applications>',
-        '  <Policies>', '    <ErrorControl>', '      <!-- <fileError><nonFatal errorCode="any">C:\\Users\\* [*]</nonFatal></fileError> -->', '    </ErrorControl>',
-        '  </Policies>', '</Configuration>', ''].join('\r\n'))
+      const model = (ruleSet as LoadedRuleSet).model
+      let present: ((c: ComponentDef) => boolean) | undefined
+      if (ctx.volumes.volumes.length > 0) {
+        // Like ScanState, list the components present on this machine (the engine's detection).
+        const prepared = prepare({ ruleFiles: scripts, ruleSet, volumes: ctx.volumes, users: profiles, computer, now: now() })
+        const detected = new Set(prepared.units.filter((u) => u.detected).map((u) => u.component.index))
+        present = (c) => detected.has(c.index)
+      } else {
+        log.info('No volume is mapped (--volume): every component of the /i files is listed, detected or not')
+      }
+      const gen = configSections(model, present)
+      for (const name of gen.notDetected) log.info(`Component not detected on this machine, not listed: ${name}`)
+      try {
+        await writeFile(file, formatConfigXml(gen.sections))
+      } catch (err) {
+        throw UsmtFailure.of('genconfigFile', { detail: `${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, cause: err })
+      }
+      log.info(`Configuration file written: ${gen.listed} components (${gen.sections.applications.length} application, ${gen.sections.documents.length} document and ${gen.sections.windowsComponents.length} Windows component entries at the top level)`)
+      ctx.out(`${gen.listed} components written to ${file}`)
       result.genConfig = file
       progress.final(0, 0, USMT_MESSAGES.success)
       log.success([], 0)
@@ -231,10 +300,17 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     progress.phase('Scanning')
     log.info('Examining the system to discover the migration units')
     const files: IncludedFile[] = []
-    const excludeLocal = [storeRoot, ...[o.log, o.progress, o.listFiles].filter((x): x is string => x !== undefined).map((p) => nodePath.resolve(ctx.cwd, p))]
-    const inStore = (local: string): boolean => excludeLocal.some((root) => isInsideStore(local, root))
+    const inStore = insideAny([storeRoot, ...[o.log, o.progress, o.listFiles].filter((x): x is string => x !== undefined).map((p) => nodePath.resolve(ctx.cwd, p))])
+    // A hard-link store is made while the scan runs: the links are made on a background thread as the
+    // engine finds the files (the catalog and the logs still follow the scan, file by file, in order).
+    let pipeline: StoreSession['linkPipeline'] = null
+    const sameDevice = hardLinkDeviceCheck(kind, storeRoot, ctx.volumes)
+    if (kind === 'hardlink' && !estimateOnly) {
+      session = await StoreSession.create(storeRoot, { kind, overwrite: o.overwrite })
+      pipeline = session.linkPipeline
+    }
     for await (const ev of evaluateMigration({
-      ruleFiles: scripts, configFile, ruleSet, volumes: ctx.volumes, users: readUsers(ctx.usersFile), computer,
+      ruleFiles: scripts, configFile, ruleSet, volumes: ctx.volumes, users: profiles, computer,
       selection: { ui: o.ui, ue: o.ue, uel: o.uel, all: o.all, localOnly: o.localOnly }, now: now(), attributes: readAttributes(ctx.attributesFile),
     })) {
       if (ev.kind === 'user') {
@@ -242,7 +318,13 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
         progress.detectedUser(ev.user.account, ev.user.migrated)
         log.info(`User ${ev.user.account} (${ev.user.profile}): ${ev.user.migrated ? 'migrated' : 'not migrated'}; ${ev.user.reason}`)
       } else if (ev.kind === 'include') {
-        if (!inStore(ev.file.localPath)) files.push(ev.file)
+        if (inStore(ev.file.localPath)) continue
+        files.push(ev.file)
+        if (pipeline) {
+          sameDevice(ev.file.path)
+          pipeline.queue(ev.file)
+          if (pipeline.backlog() > 64) await pipeline.drain(32)
+        }
       } else if (ev.kind === 'warning') {
         log.warning(`${ev.warning.message}${ev.warning.path ? ` (${ev.warning.path})` : ''}`)
       } else if ((o.verbosity ?? 0) & 1) {
@@ -288,16 +370,6 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     }
 
     // Saving.
-    if (kind === 'hardlink') {
-      const storeDev = deviceOf(storeRoot)
-      const vols = new Set(files.map((f) => ctx.volumes.volumeOf(f.path)?.letter).filter((x): x is string => x !== undefined))
-      for (const letter of vols) {
-        const v = ctx.volumes.get(letter)
-        if (v && statSync(v.root).dev !== storeDev) {
-          throw UsmtFailure.of('storeReadOnly', { detail: `the hard-link store ${storeRoot} is on another device than drive ${letter} (${v.root}); a hard-link store must be on the volume of the data` })
-        }
-      }
-    }
     if (o.listFiles !== undefined) {
       try {
         listFiles = new ListFilesWriter(nodePath.resolve(ctx.cwd, o.listFiles))
@@ -307,22 +379,22 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     }
     progress.phase('Saving')
     progress.percent(0)
-    session = await StoreSession.create(storeRoot, { kind, overwrite: o.overwrite, secret, kdf: ctx.kdf, level: ctx.compressionLevel })
-    log.info(`Saving to a ${kind} store in ${storeRoot}${secret !== undefined ? ' (encrypted, AES-256-GCM)' : ''}`)
+    session ??= await StoreSession.create(storeRoot, { kind, overwrite: o.overwrite, secret, kdf: ctx.kdf, level: ctx.compressionLevel })
+    log.info(`Saving to a ${kind} store in ${storeRoot}${secret !== undefined ? ' (encrypted, AES-256-GCM)' : ''}${pipeline ? ' (linked while scanning)' : ''}`)
     let done = 0
     let lastUser: string | null | undefined
-    for (const f of files) {
+    /** Account for one file: stored, or its error decided by /c and ErrorControl (ignored, or the run stops). */
+    const settle = (f: IncludedFile, err: unknown): void => {
       if (f.user !== lastUser) {
         lastUser = f.user
         progress.collectingUser(f.user ?? 'This Computer')
       }
-      try {
-        await session.addFile(f)
+      if (err === null) {
         result.files++
         result.bytes += f.bytes
         listFiles?.add(f.path)
         if ((o.verbosity ?? 0) & 1) log.info(`Stored ${f.path}`)
-      } catch (err) {
+      } else {
         if (!(err as NodeJS.ErrnoException)?.code || (err as { name?: string }).name === 'UsmtStepsError') throw err
         const code = win32Code(err)
         if (code === 112) throw err
@@ -341,11 +413,24 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       progress.percent(Math.min(99, pct))
       ctx.onPercent?.(pct, f.path)
     }
+    if (pipeline) {
+      for await (const { file, error } of pipeline.outcomes()) settle(file as IncludedFile, error)
+    } else {
+      for (const f of files) {
+        let error: unknown = null
+        try {
+          await session.addFile(f)
+        } catch (err) {
+          error = err
+        }
+        settle(f, error)
+      }
+    }
     await listFiles?.close()
     listFiles = null
     const r = await session.commit({
       kind, encrypted: secret !== undefined, created: started.toISOString(), computer, tool: `usmt-steps scanstate ${ctx.version} on ${hostname()}`,
-      users: result.users.filter((u) => u.migrated).map((u) => ({ account: u.account, profile: u.profile, ...(u.sid ? { sid: u.sid } : {}) })),
+      users: catalogUsers(ctx.volumes, result.users, profiles),
       ruleFiles: scripts.map((s) => nodePath.basename(s)), ignoredErrors: tally.count,
     })
     session = null
@@ -366,7 +451,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     await listFiles?.close().catch(() => undefined)
     if (session) await session.abort().catch(() => undefined)
     progress.final(f.returnCode, tally.count, f.message)
-    logFailure(log, program, ctx.argv, f, 'run')
+    logFailure(log, program, ctx.argv, f, 'run', tally.summary())
     ctx.out(`${f.message}${f.detail ? ` (${f.detail})` : ''}`)
     return { ...result, returnCode: f.returnCode, message: f.message, ignoredErrors: tally.count }
   } finally {

@@ -159,7 +159,7 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
     // Users in the store that loadstate did not restore. Unless a user selection at restore asked for that,
     // this is data about to be lost (a refresh would then delete the store): keep the store and say so.
     const leftBehind = [...finalUsers.values()].filter((u) => !u.included).map((u) => u.user)
-    const selectionAtRestore = options.ui.length > 0 || options.ue.length > 0
+    const selectionAtRestore = options.ui.length > 0 || options.ue.length > 0 || options.uel !== undefined
     if (leftBehind.length > 0 && !selectionAtRestore) {
       const message = `loadstate did not restore ${leftBehind.length} user(s) captured in the store: ${leftBehind.join(', ')}${options.lac === undefined ? ' (local accounts that do not exist here are skipped without /lac)' : ''}`
       if (inputs.usersLeftBehind === 'fail') {

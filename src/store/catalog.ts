@@ -4,8 +4,22 @@
  * store kinds; where it lives differs (inside USMT.MIG for compressed stores, USMT/Catalog.json for the
  * hard-link and mirror stores). Every path read from a catalog is checked before use: a path that escapes
  * its root (`..`, an absolute store path, a device name, a character Windows forbids) rejects the store.
+ *
+ * File stores write their catalog as it goes (version 2, `FileCatalogWriter`): JSON Lines, one compact
+ * array per file, so a capture of many files never holds the catalog in memory:
+ *
+ *   {"format":"usmt-steps-catalog","version":2,"kind":"hardlink"}
+ *   ["C:\\Data\\a.txt",-1,0,14,1700000000000.5,1700000000000.5,1700000000000,0]      ← one line per file
+ *   {"end":true,"count":1,"strings":["Shared Data"],"meta":{…}}
+ *   sha256:<hex SHA-256 of every byte above, without the line break before "sha256:">
+ *
+ * A file line is [Windows path, user, component, size, mtimeMs, atimeMs, birthtimeMs, attributes, sha256?]:
+ * user and component are indexes into `strings` (user -1: system context), attributes a bit set (1 read-only,
+ * 2 hidden, 4 system), sha256 only in mirror stores. The store path (below USMT/File) is derived from the
+ * Windows path (`storePathOf`). Version 1 (one JSON document, still written inside USMT.MIG) is read too.
  */
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import { invalidComponentReason, parseWinPath } from '../windows/path.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 
@@ -43,6 +57,8 @@ export interface CatalogUser {
   account: string
   profile: string
   sid?: string
+  /** Last use of the profile on the source (ISO time: NTUSER.DAT modification time, or --users lastUse); for /uel at restore. */
+  lastUse?: string
 }
 
 export interface StoreMeta {
@@ -58,7 +74,8 @@ export interface StoreMeta {
 
 export interface Catalog {
   format: 'usmt-steps-catalog'
-  version: 1
+  /** 1: one JSON document (USMT.MIG, older file stores); 2: the streamed file-store catalog. */
+  version: 1 | 2
   meta: StoreMeta
   files: CatalogEntry[]
 }
@@ -102,11 +119,26 @@ function num(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v)
 }
 
+/**
+ * The store folder (`C/Users/ann`) of a Windows folder path (`C:\\Users\\ann`), checked like a file path.
+ * File stores resolve each folder once and then only check the file names in it.
+ */
+export function storeDirOf(winDir: string): string {
+  return storePathOf(winDir)
+}
+
+/** Why a single file name cannot be stored, or null. */
+export function unsafeFileName(name: string): string | null {
+  if (name === '.' || name === '..') return `is "${name}"`
+  if (name.includes('/') || name.includes('\\') || name.includes('\0')) return 'contains a path separator or NUL'
+  return invalidComponentReason(name)
+}
+
 /** Check a catalog read from a store: shape and every path. Throws USM0211 (shape) or USM0217 (escape). */
 export function checkCatalog(c: unknown, where: string): Catalog {
   const cat = c as Catalog
-  if (!cat || cat.format !== 'usmt-steps-catalog' || cat.version !== 1 || !cat.meta || !Array.isArray(cat.files)) {
-    throw new UsmtStepsError('USM0211', `${where}: the catalog is not a usmt-steps catalog (version 1)`)
+  if (!cat || cat.format !== 'usmt-steps-catalog' || (cat.version !== 1 && cat.version !== 2) || !cat.meta || !Array.isArray(cat.files)) {
+    throw new UsmtStepsError('USM0211', `${where}: the catalog is not a usmt-steps catalog (version 1 or 2)`)
   }
   for (const f of cat.files) {
     const bad = unsafeWindowsPath(f.path)
@@ -122,24 +154,212 @@ export function checkCatalog(c: unknown, where: string): Catalog {
   return cat
 }
 
-/** Serialise a file-store catalog: the JSON body, a line break, and `sha256:<hex of the body>`. */
-export function encodeFileCatalog(c: Catalog): Buffer {
-  const body = JSON.stringify(c)
-  const digest = createHash('sha256').update(body).digest('hex')
-  return Buffer.from(`${body}\nsha256:${digest}\n`, 'utf8')
+/**
+ * Serialise a whole file-store catalog at once (tests, tools): version 1 is the JSON document plus
+ * `sha256:<hex>`; version 2 is the streamed form `FileCatalogWriter` writes.
+ */
+export function encodeFileCatalog(c: Catalog, version: 1 | 2 = 1): Buffer {
+  if (version === 1) {
+    const body = JSON.stringify({ ...c, version: 1 })
+    const digest = createHash('sha256').update(body).digest('hex')
+    return Buffer.from(`${body}\nsha256:${digest}\n`, 'utf8')
+  }
+  const lines = new CatalogLines(c.meta.kind as 'hardlink' | 'mirror')
+  for (const e of c.files) lines.entry(e)
+  const body = lines.head + lines.rows.join('') + lines.end(c.meta)
+  return Buffer.from(`${body}\nsha256:${createHash('sha256').update(body).digest('hex')}\n`, 'utf8')
 }
 
+/** Decode a file-store catalog (version 2 streamed lines, or a version 1 document) and check it. */
 export function decodeFileCatalog(buf: Buffer, where: string): Catalog {
-  const text = buf.toString('utf8')
-  const m = /\nsha256:([0-9a-f]{64})\n?$/.exec(text)
+  const marker = buf.lastIndexOf('\nsha256:')
+  const tail = marker < 0 ? '' : buf.subarray(marker).toString('latin1')
+  const m = /^\nsha256:([0-9a-f]{64})\n?$/.exec(tail)
   if (!m) throw new UsmtStepsError('USM0212', `${where}: the catalog is truncated (no digest line)`)
-  const body = text.slice(0, m.index)
+  const body = buf.subarray(0, marker)
   if (createHash('sha256').update(body).digest('hex') !== m[1]) throw new UsmtStepsError('USM0212', `${where}: the catalog digest does not match its content`)
-  let parsed: unknown
+  const firstBreak = body.indexOf(0x0a)
+  const first = firstBreak < 0 ? body : body.subarray(0, firstBreak)
+  let head: unknown
   try {
-    parsed = JSON.parse(body)
+    head = JSON.parse(first.toString('utf8'))
   } catch {
     throw new UsmtStepsError('USM0212', `${where}: the catalog is not valid JSON`)
   }
-  return checkCatalog(parsed, where)
+  if ((head as { version?: unknown })?.version === 2) return checkCatalog(decodeV2(body, head as CatalogHeaderV2, where), where)
+  if (firstBreak >= 0) throw new UsmtStepsError('USM0212', `${where}: the catalog is not valid JSON`)
+  return checkCatalog(head, where)
+}
+
+interface CatalogHeaderV2 {
+  format: string
+  version: 2
+  kind: StoreKind
+}
+
+const ATTR_READONLY = 1
+const ATTR_HIDDEN = 2
+const ATTR_SYSTEM = 4
+
+function decodeV2(body: Buffer, head: CatalogHeaderV2, where: string): Catalog {
+  const bad = (why: string): never => { throw new UsmtStepsError('USM0211', `${where}: ${why}`) }
+  if (head.format !== 'usmt-steps-catalog') bad('the catalog is not a usmt-steps catalog')
+  const rows: unknown[][] = []
+  type EndRecord = { end?: unknown; count?: unknown; strings?: unknown; meta?: unknown }
+  let end = null as EndRecord | null
+  let pos = body.indexOf(0x0a) + 1
+  while (pos > 0 && pos <= body.length) {
+    const next = body.indexOf(0x0a, pos)
+    const stop = next < 0 ? body.length : next
+    if (end !== null) bad('the catalog has lines after its end record')
+    let v: unknown
+    try {
+      v = JSON.parse(body.toString('utf8', pos, stop))
+    } catch {
+      throw new UsmtStepsError('USM0212', `${where}: catalog line ${rows.length + 2} is not valid JSON`)
+    }
+    if (Array.isArray(v)) rows.push(v)
+    else end = v as EndRecord
+    pos = stop + 1
+  }
+  if (!end || end.end !== true) throw new UsmtStepsError('USM0212', `${where}: the catalog has no end record (truncated)`)
+  if (end.count !== rows.length) throw new UsmtStepsError('USM0212', `${where}: the catalog lists ${rows.length} files, its end record says ${String(end.count)}`)
+  const strings = end.strings
+  if (!Array.isArray(strings) || strings.some((x) => typeof x !== 'string')) bad('the catalog string table is malformed')
+  const table = strings as string[]
+  const str = (i: unknown, what: string, row: number): string => {
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= table.length) bad(`catalog line ${row + 2}: ${what} index ${String(i)} is out of range`)
+    return table[i as number]
+  }
+  const files: CatalogEntry[] = rows.map((r, n) => {
+    const [path, user, component, size, mtimeMs, atimeMs, birthtimeMs, attrs, sha256] = r
+    if (typeof path !== 'string' || typeof attrs !== 'number' || (sha256 !== undefined && typeof sha256 !== 'string')) bad(`catalog line ${n + 2} is malformed`)
+    const e: CatalogEntry = {
+      path: path as string,
+      user: user === -1 ? null : str(user, 'user', n),
+      component: str(component, 'component', n),
+      size: size as number, mtimeMs: mtimeMs as number, atimeMs: atimeMs as number, birthtimeMs: birthtimeMs as number,
+      attributes: { readOnly: ((attrs as number) & ATTR_READONLY) !== 0, hidden: ((attrs as number) & ATTR_HIDDEN) !== 0, system: ((attrs as number) & ATTR_SYSTEM) !== 0 },
+    }
+    const unsafe = unsafeWindowsPath(e.path)
+    if (unsafe) throw new UsmtStepsError('USM0217', `${where}: catalog path ${JSON.stringify(e.path)} is rejected (${unsafe})`, { data: { path: e.path } })
+    e.storePath = storePathOf(e.path)
+    if (sha256 !== undefined) e.sha256 = sha256 as string
+    return e
+  })
+  return { format: 'usmt-steps-catalog', version: 2, meta: { ...(end.meta as StoreMeta), kind: head.kind }, files }
+}
+
+/** The fields of a catalog entry a file store records (its store path is derived from `path`). */
+export type FileCatalogEntry = Pick<CatalogEntry, 'path' | 'user' | 'component' | 'size' | 'mtimeMs' | 'atimeMs' | 'birthtimeMs' | 'attributes' | 'sha256'>
+
+/** The text of a version 2 catalog, line by line (user and component names interned in `strings`). */
+class CatalogLines {
+  readonly head: string
+  readonly rows: string[] = []
+  private readonly refs = new Map<string, string>()
+  private readonly table: string[] = []
+  count = 0
+
+  constructor(kind: 'hardlink' | 'mirror') {
+    this.head = JSON.stringify({ format: 'usmt-steps-catalog', version: 2, kind })
+  }
+
+  private ref(s: string): string {
+    let r = this.refs.get(s)
+    if (r === undefined) {
+      r = String(this.table.length)
+      this.table.push(s)
+      this.refs.set(s, r)
+    }
+    return r
+  }
+
+  /** One file line, with its leading line break. */
+  line(e: FileCatalogEntry): string {
+    const a = e.attributes
+    const attrs = (a.readOnly ? ATTR_READONLY : 0) | (a.hidden ? ATTR_HIDDEN : 0) | (a.system ? ATTR_SYSTEM : 0)
+    const user = e.user === null ? '-1' : this.ref(e.user)
+    this.count++
+    return `\n[${JSON.stringify(e.path)},${user},${this.ref(e.component)},${num(e.size) ? e.size : 0},${num(e.mtimeMs) ? e.mtimeMs : 0},${num(e.atimeMs) ? e.atimeMs : 0},${num(e.birthtimeMs) ? e.birthtimeMs : 0},${attrs}${e.sha256 === undefined ? '' : `,${JSON.stringify(e.sha256)}`}]`
+  }
+
+  entry(e: FileCatalogEntry): void {
+    this.rows.push(this.line(e))
+  }
+
+  /** The end record, with its leading line break. */
+  end(meta: StoreMeta): string {
+    return `\n${JSON.stringify({ end: true, count: this.count, strings: this.table, meta })}`
+  }
+}
+
+/**
+ * Streams a version 2 catalog to a new file (see the top of this module): entries are serialised as they
+ * come and written in blocks of about 1 MiB with a running SHA-256, so memory does not grow with the number
+ * of files. `finish()` writes the end record and the digest line and fsyncs the file.
+ */
+export class FileCatalogWriter {
+  private fd: number | null
+  private readonly hash: Hash = createHash('sha256')
+  private readonly lines: CatalogLines
+  /** Lines are encoded straight into this block (no per-file strings are kept). */
+  private readonly block = Buffer.allocUnsafe(1 << 20)
+  private used = 0
+
+  constructor(readonly file: string, readonly kind: 'hardlink' | 'mirror') {
+    this.fd = openSync(file, 'wx')
+    this.lines = new CatalogLines(kind)
+    this.push(this.lines.head)
+  }
+
+  get count(): number {
+    return this.lines.count
+  }
+
+  private push(text: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+    if (this.used + text.length * 3 > this.block.length) {
+      this.flush()
+      if (text.length * 3 > this.block.length) {
+        this.writeOut(Buffer.from(text, 'utf8'))
+        return
+      }
+    }
+    this.used += this.block.write(text, this.used, 'utf8')
+  }
+
+  private writeOut(chunk: Buffer): void {
+    if (this.fd === null) return
+    this.hash.update(chunk)
+    let off = 0
+    while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off)
+  }
+
+  private flush(): void {
+    if (this.used === 0) return
+    this.writeOut(this.block.subarray(0, this.used))
+    this.used = 0
+  }
+
+  add(e: FileCatalogEntry): void {
+    this.push(this.lines.line(e))
+  }
+
+  /** Write the end record and the digest, fsync and close. */
+  finish(meta: StoreMeta): void {
+    this.push(this.lines.end(meta))
+    this.flush()
+    const fd = this.fd as number
+    writeSync(fd, Buffer.from(`\nsha256:${this.hash.digest('hex')}\n`, 'latin1'))
+    fsyncSync(fd)
+    closeSync(fd)
+    this.fd = null
+  }
+
+  /** Close without finishing (an aborted capture; the partial folder is removed by the caller). */
+  abort(): void {
+    if (this.fd !== null) closeSync(this.fd)
+    this.fd = null
+  }
 }

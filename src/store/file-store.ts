@@ -5,25 +5,17 @@
  *    so the store needs almost no space and must be on the data's volume (same device id);
  *  - mirror store (`/nocompress`): every entry is a copy, with its SHA-256 in the catalog.
  */
-import { createHash } from 'node:crypto'
-import { linkSync, mkdirSync } from 'node:fs'
-import { chmod, copyFile, link, mkdir, open, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { createHash, randomBytes } from 'node:crypto'
+import { constants as fsConstants, linkSync, mkdirSync } from 'node:fs'
+import { chmod, copyFile, link, mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
-import { decodeFileCatalog, encodeFileCatalog, storePathOf, type Catalog, type CatalogEntry, type StoreMeta } from './catalog.js'
-import type { RestoreFileResult, RestoreItem, SourceFile } from './types.js'
+import { decodeFileCatalog, FileCatalogWriter, storeDirOf, unsafeFileName, type Catalog, type CatalogEntry, type StoreMeta } from './catalog.js'
+import { LinkPipeline, type LinkOutcome } from './link-pipeline.js'
+import { isFileError, type RestoreErrorHandler, type RestoreFileResult, type RestoreItem, type SourceFile } from './types.js'
 
 export const FILE_DIR = 'File'
 export const CATALOG_FILE = 'Catalog.json'
-
-async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r')
-  try {
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-}
 
 /** fsync a directory (makes a rename or a new entry in it durable). */
 export async function syncDir(path: string): Promise<void> {
@@ -80,60 +72,179 @@ export async function applyMetadata(dest: string, e: CatalogEntry): Promise<stri
   return notes
 }
 
+/**
+ * Writes a hard-link or mirror store below USMT/File and streams its catalog to USMT/Catalog.json.
+ * Each source folder is resolved, checked and created once (files arrive folder by folder from the
+ * engine's walk); only the file name is checked per file. Nothing per file is kept in memory.
+ */
 export class FileStoreWriter {
-  private readonly dirs = new Set<string>()
-  private readonly entries: CatalogEntry[] = []
+  private readonly fileRoot: string
+  private readonly catalog: FileCatalogWriter
+  private readonly made = new Set<string>()
+  private lastWinDir: string | null = null
+  private lastLocalDir = ''
+  private pipe: LinkPipeline | null = null
+  files = 0
   bytesIn = 0
 
   constructor(readonly usmtDir: string, readonly kind: 'hardlink' | 'mirror') {
-    mkdirSync(nodePath.join(usmtDir, FILE_DIR), { recursive: true })
+    this.fileRoot = nodePath.join(usmtDir, FILE_DIR)
+    mkdirSync(this.fileRoot, { recursive: true })
+    this.made.add(this.fileRoot)
+    this.catalog = new FileCatalogWriter(nodePath.join(usmtDir, CATALOG_FILE), kind)
   }
 
-  private ensureDir(dir: string): void {
-    if (this.dirs.has(dir)) return
-    mkdirSync(dir, { recursive: true })
-    this.dirs.add(dir)
+  /** Create a store folder once: its parent normally exists already, so one mkdir(2) suffices. */
+  private makeDir(dir: string): void {
+    if (this.made.has(dir)) return
+    try {
+      mkdirSync(dir)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') mkdirSync(dir, { recursive: true })
+      else if (code !== 'EEXIST') throw err
+    }
+    this.made.add(dir)
   }
 
   /**
-   * Hard-link stores link synchronously (one link(2) per file, no copy, no read); a link across devices
-   * fails with USM0216. Mirror stores copy and hash. Source errors (ENOENT, EACCES…) are thrown as they are.
+   * The local folder in the store for a source file's Windows folder, checked once. `create` receives a
+   * folder the first time it is needed (made here, or by the link thread when pipelined).
    */
-  async addFile(src: SourceFile): Promise<void> {
-    const rel = storePathOf(src.path)
-    const dest = nodePath.join(this.usmtDir, FILE_DIR, ...rel.split('/'))
-    this.ensureDir(nodePath.dirname(dest))
-    const entry: CatalogEntry = {
-      path: src.path, user: src.user, component: src.component, size: src.bytes, mtimeMs: src.mtimeMs, atimeMs: src.atimeMs,
-      birthtimeMs: src.birthtimeMs, attributes: src.attributes, storePath: rel,
+  private localDirOf(winDir: string, create: (dir: string) => void): string {
+    if (winDir === this.lastWinDir) return this.lastLocalDir
+    const local = nodePath.join(this.fileRoot, ...storeDirOf(winDir).split('/'))
+    if (!this.made.has(local)) {
+      create(local)
+      this.made.add(local)
     }
-    if (this.kind === 'hardlink') {
-      try {
-        linkSync(src.localPath, dest)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EXDEV') {
-          throw new UsmtStepsError('USM0216', `cannot hard-link ${src.localPath} into the store ${this.usmtDir}: they are on different devices`, { cause: err })
-        }
-        throw err
-      }
-    } else {
-      const { sha256, size } = await copyHashing(src.localPath, dest, 'wx')
-      entry.sha256 = sha256
-      entry.size = size
-      await utimes(dest, src.atimeMs / 1000, src.mtimeMs / 1000)
-    }
-    this.bytesIn += entry.size
-    this.entries.push(entry)
+    this.lastWinDir = winDir
+    this.lastLocalDir = local
+    return local
   }
 
-  /** Write and sync the catalog (the caller then marks the store complete by renaming its folder). */
+  /** Where a source file goes in the store; throws USM0217 for a path that cannot be stored. */
+  private destOf(winPath: string, create: (dir: string) => void = (d) => this.makeDir(d)): string {
+    const cut = winPath.lastIndexOf('\\')
+    const name = cut < 0 ? '' : winPath.slice(cut + 1)
+    const bad = cut < 0 ? 'not a drive-absolute Windows path' : unsafeFileName(name)
+    if (bad) throw new UsmtStepsError('USM0217', `cannot store ${winPath}: ${bad}`)
+    return this.localDirOf(winPath.slice(0, cut), create) + nodePath.sep + name
+  }
+
+  private crossDevice(src: SourceFile, err: unknown): UsmtStepsError {
+    return new UsmtStepsError('USM0216', `cannot hard-link ${src.localPath} into the store ${this.usmtDir}: they are on different devices`, { cause: err })
+  }
+
+  private catalogLinked(src: SourceFile): void {
+    this.catalog.add({
+      path: src.path, user: src.user, component: src.component, size: src.bytes, mtimeMs: src.mtimeMs, atimeMs: src.atimeMs,
+      birthtimeMs: src.birthtimeMs, attributes: src.attributes,
+    })
+    this.files++
+    this.bytesIn += src.bytes
+  }
+
+  /**
+   * Hard-link stores: queue a file to be linked on the background thread (see link-pipeline.ts) while the
+   * scan goes on; read the results with `linkOutcomes()`, in the same order. Nothing is catalogued before
+   * its link is made.
+   */
+  queueLink(src: SourceFile): void {
+    if (this.kind !== 'hardlink') throw new Error('queueLink is for hard-link stores')
+    const pipe = (this.pipe ??= new LinkPipeline())
+    let dir = ''
+    let dest: string
+    try {
+      dest = this.destOf(src.path, (d) => { dir = d })
+    } catch (err) {
+      pipe.pushFailed(src, err)
+      return
+    }
+    pipe.push(src, dir, dest)
+  }
+
+  /** Batches of queued links not answered yet. */
+  get linkBacklog(): number {
+    return this.pipe?.backlog ?? 0
+  }
+
+  /** Wait until at most `max` batches of links are outstanding. */
+  async drainLinks(max: number): Promise<void> {
+    await this.pipe?.drain(max)
+  }
+
+  /**
+   * Every queued file in order with null (linked and catalogued) or its error: the file-system error as it
+   * is, USM0216 for a link across devices, USM0217 for a path that cannot be stored.
+   */
+  async *linkOutcomes(): AsyncGenerator<LinkOutcome> {
+    if (!this.pipe) return
+    for await (const o of this.pipe.outcomes()) {
+      if (o.error === null) {
+        this.catalogLinked(o.file)
+        yield o
+      } else {
+        yield { file: o.file, error: (o.error as NodeJS.ErrnoException).code === 'EXDEV' ? this.crossDevice(o.file, o.error) : o.error }
+      }
+    }
+  }
+
+  /**
+   * Hard-link stores link synchronously (one link(2) per file, no copy, no read, no stat: size and times
+   * come from the engine's walk); a link across devices fails with USM0216. Mirror stores copy and hash.
+   * Source errors (ENOENT, EACCES…) are thrown as they are, before anything is catalogued.
+   */
+  addFileSync(src: SourceFile): void {
+    if (this.kind !== 'hardlink') throw new Error('addFileSync is for hard-link stores')
+    const dest = this.destOf(src.path)
+    try {
+      linkSync(src.localPath, dest)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EXDEV') throw this.crossDevice(src, err)
+      throw err
+    }
+    this.catalogLinked(src)
+  }
+
+  async addFile(src: SourceFile): Promise<void> {
+    if (this.kind === 'hardlink') return this.addFileSync(src)
+    const dest = this.destOf(src.path)
+    let sha256: string
+    let size: number
+    try {
+      ({ sha256, size } = await copyHashing(src.localPath, dest, 'wx'))
+      await utimes(dest, src.atimeMs / 1000, src.mtimeMs / 1000)
+    } catch (err) {
+      // A file that could not be read completely is not left half-copied in the store.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await rm(dest, { force: true }).catch(() => undefined)
+      throw err
+    }
+    this.catalog.add({
+      path: src.path, user: src.user, component: src.component, size, mtimeMs: src.mtimeMs, atimeMs: src.atimeMs,
+      birthtimeMs: src.birthtimeMs, attributes: src.attributes, sha256,
+    })
+    this.files++
+    this.bytesIn += size
+  }
+
+  /** Finish and sync the catalog (the caller then marks the store complete by renaming its folder). */
   async finish(meta: StoreMeta): Promise<{ files: number; bytesIn: number }> {
-    const catalog: Catalog = { format: 'usmt-steps-catalog', version: 1, meta, files: this.entries }
-    const file = nodePath.join(this.usmtDir, CATALOG_FILE)
-    await writeFile(file, encodeFileCatalog(catalog), { flag: 'wx' })
-    await syncFile(file)
+    if (this.pipe) {
+      if (this.pipe.backlog > 0 || this.pipe.pending) throw new Error('finish() before every queued link was read from linkOutcomes()')
+      await this.pipe.close()
+      this.pipe = null
+    }
+    this.catalog.finish(meta)
     await syncDir(this.usmtDir)
-    return { files: this.entries.length, bytesIn: this.bytesIn }
+    return { files: this.files, bytesIn: this.bytesIn }
+  }
+
+  /** Abandon: stop the link thread (before the caller removes the folder) and close the catalog. */
+  async abort(): Promise<void> {
+    await this.pipe?.close()
+    this.pipe = null
+    this.catalog.abort()
   }
 }
 
@@ -212,35 +323,90 @@ export class FileStoreReader {
    * destination is replaced). Hard-link stores link when the destination is on the same device and copy
    * otherwise; mirror stores copy and check the SHA-256 again.
    */
-  async restore(items: ReadonlyArray<RestoreItem<CatalogEntry>>, onFile?: (r: RestoreFileResult, e: CatalogEntry) => void): Promise<RestoreFileResult[]> {
+  async restore(
+    items: ReadonlyArray<RestoreItem<CatalogEntry>>,
+    onFile?: (r: RestoreFileResult, e: CatalogEntry) => void,
+    onError?: RestoreErrorHandler<CatalogEntry>,
+  ): Promise<RestoreFileResult[]> {
     const out: RestoreFileResult[] = []
     const made = new Set<string>()
     for (const { entry, dest } of items) {
-      const dir = nodePath.dirname(dest)
-      if (!made.has(dir)) {
-        await mkdir(dir, { recursive: true })
-        made.add(dir)
-      }
       const src = this.localOf(entry)
-      await rm(dest, { force: true })
       let r: RestoreFileResult
-      if (this.kind === 'hardlink') {
-        try {
-          await link(src, dest)
-          r = { dest, how: 'linked', notes: [] }
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
-          await copyFile(src, dest)
+      try {
+        const dir = nodePath.dirname(dest)
+        if (!made.has(dir)) {
+          await mkdir(dir, { recursive: true })
+          made.add(dir)
+        }
+        if (this.kind === 'hardlink') {
+          r = await placeFile(dest, async (target) => {
+            try {
+              await link(src, target)
+              return { dest, how: 'linked', notes: [] }
+            } catch (err) {
+              if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
+              await copyFile(src, target, fsConstants.COPYFILE_EXCL)
+              return { dest, how: 'written', notes: [] }
+            }
+          })
+          if (r.how === 'written') r.notes = await applyMetadata(dest, entry)
+        } else {
+          await placeFile(dest, async (target) => {
+            const { sha256 } = await copyHashing(src, target, 'wx')
+            if (sha256 !== entry.sha256) throw new UsmtStepsError('USM0212', `${src}: content does not match its catalog digest`)
+          })
           r = { dest, how: 'written', notes: await applyMetadata(dest, entry) }
         }
-      } else {
-        const { sha256 } = await copyHashing(src, dest, 'w')
-        if (sha256 !== entry.sha256) throw new UsmtStepsError('USM0212', `${src}: content does not match its catalog digest`)
-        r = { dest, how: 'written', notes: await applyMetadata(dest, entry) }
+      } catch (err) {
+        if (!isFileError(err) || !onError || onError(err, entry, dest) !== 'ignore') throw err
+        continue
       }
       out.push(r)
       onFile?.(r, entry)
     }
     return out
   }
+}
+
+/** A temporary name beside `dest` (replacing an existing file happens by rename, never by deleting it first). */
+export function tempBeside(dest: string): string {
+  return nodePath.join(nodePath.dirname(dest), `.usmt-steps-${randomBytes(6).toString('hex')}.tmp`)
+}
+
+/**
+ * Write a file at `dest` through `write(target)`, which must create `target` exclusively. A new file is
+ * written in place; an existing one is replaced only once the new content is complete (written beside it,
+ * then renamed over it), so a failed write never destroys the destination's file. A partly written file is
+ * removed before the error is passed on.
+ */
+export async function placeFile<R>(dest: string, write: (target: string) => Promise<R>): Promise<R> {
+  try {
+    return await write(dest)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      await rmIfFile(dest, err)
+      throw err
+    }
+  }
+  const tmp = tempBeside(dest)
+  try {
+    const r = await write(tmp)
+    await rename(tmp, dest)
+    // rename(2) does nothing when both names already link the same file (a hard-link restore over the
+    // file itself): the temporary name must not stay behind.
+    await rm(tmp, { force: true })
+    return r
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined)
+    throw err
+  }
+}
+
+/** After a failed exclusive create: remove what the failed write left at `path` (never an older file: EEXIST is excluded by the caller). */
+async function rmIfFile(path: string, err: unknown): Promise<void> {
+  const code = (err as NodeJS.ErrnoException).code
+  // These fail before anything is created at `path`.
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST') return
+  await rm(path, { force: true }).catch(() => undefined)
 }

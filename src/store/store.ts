@@ -12,8 +12,9 @@ import { UsmtStepsError } from '../runtime/errors.js'
 import type { Catalog, CatalogEntry, StoreKind, StoreMeta } from './catalog.js'
 import { ContainerReader, ContainerWriter, type MigEntry } from './container.js'
 import type { KdfName } from './crypto.js'
-import { applyMetadata, FileStoreReader, FileStoreWriter, syncDir } from './file-store.js'
-import type { RestoreFileResult, RestoreItem, SourceFile } from './types.js'
+import { applyMetadata, FileStoreReader, FileStoreWriter, syncDir, tempBeside } from './file-store.js'
+import type { LinkOutcome } from './link-pipeline.js'
+import { isFileError, type RestoreErrorHandler, type RestoreFileResult, type RestoreItem, type SourceFile } from './types.js'
 
 export const USMT_DIR = 'USMT'
 export const MIG_FILE = 'USMT.MIG'
@@ -88,6 +89,27 @@ export class StoreSession {
     return this.container ? this.container.addFile(src) : (this.files as FileStoreWriter).addFile(src)
   }
 
+  /** Hard-link stores add files synchronously (no promise per file); null for the other kinds. */
+  get addFileSync(): ((src: SourceFile) => void) | null {
+    const files = this.files
+    return files && files.kind === 'hardlink' ? (src) => files.addFileSync(src) : null
+  }
+
+  /**
+   * Hard-link stores only: link files on a background thread while the scan goes on (`queue`), then
+   * read every file's outcome in order (`outcomes`); the catalog gets a file once its link is made.
+   */
+  get linkPipeline(): { queue(src: SourceFile): void; backlog(): number; drain(max: number): Promise<void>; outcomes(): AsyncGenerator<LinkOutcome> } | null {
+    const files = this.files
+    if (!files || files.kind !== 'hardlink') return null
+    return {
+      queue: (src) => files.queueLink(src),
+      backlog: () => files.linkBacklog,
+      drain: (max) => files.drainLinks(max),
+      outcomes: () => files.linkOutcomes(),
+    }
+  }
+
   /**
    * Finish the catalog, sync it, then mark the store complete: rename the partial folder to USMT/ (an
    * existing store is moved aside first and removed afterwards, only with overwrite).
@@ -117,6 +139,7 @@ export class StoreSession {
   async abort(): Promise<void> {
     if (this.done) return
     await this.container?.abort()
+    await this.files?.abort()
     await rm(this.partialDir, { recursive: true, force: true })
   }
 }
@@ -136,8 +159,15 @@ export interface OpenedStore {
   /** The USMT.MIG path (compressed stores). */
   migPath?: string
   verify(onFile?: (r: StoreVerifyResult) => void): Promise<StoreVerifyResult[]>
-  /** Write files (destinations decided by the caller). */
-  restore(items: ReadonlyArray<RestoreItem<CatalogEntry>>, onFile?: (r: RestoreFileResult, e: CatalogEntry) => void): Promise<RestoreFileResult[]>
+  /**
+   * Write files (destinations decided by the caller). A destination that cannot be written goes to
+   * `onError`: skipped when it answers 'ignore' (nothing half-written stays), else the error ends the restore.
+   */
+  restore(
+    items: ReadonlyArray<RestoreItem<CatalogEntry>>,
+    onFile?: (r: RestoreFileResult, e: CatalogEntry) => void,
+    onError?: RestoreErrorHandler<CatalogEntry>,
+  ): Promise<RestoreFileResult[]>
   close(): Promise<void>
 }
 
@@ -168,7 +198,7 @@ export async function openStore(root: string, opts: { secret?: string } = {}): P
   return {
     root, kind: files.kind, encrypted: false, catalog: files.catalog,
     verify: (onFile) => files.verify(files.catalog.files, onFile),
-    restore: (items, onFile) => files.restore(items, onFile),
+    restore: (items, onFile, onError) => files.restore(items, onFile, onError),
     close: async () => undefined,
   }
 }
@@ -178,7 +208,7 @@ export function compressedStore(root: string, reader: ContainerReader): OpenedSt
   return {
     root, kind: 'compressed', encrypted: reader.encrypted, catalog: reader.catalog, migPath: reader.path,
     verify: async (onFile) => (await reader.verifyStored(reader.entries, onFile ? (r) => onFile(r) : undefined)),
-    restore: (items, onFile) => restoreFromContainer(reader, items as ReadonlyArray<RestoreItem<MigEntry>>, onFile),
+    restore: (items, onFile, onError) => restoreFromContainer(reader, items as ReadonlyArray<RestoreItem<MigEntry>>, onFile, onError),
     close: () => reader.close(),
   }
 }
@@ -187,39 +217,90 @@ async function restoreFromContainer(
   reader: ContainerReader,
   items: ReadonlyArray<RestoreItem<MigEntry>>,
   onFile?: (r: RestoreFileResult, e: CatalogEntry) => void,
+  onError?: RestoreErrorHandler<CatalogEntry>,
 ): Promise<RestoreFileResult[]> {
   const byEntry = new Map<MigEntry, string[]>()
   for (const it of items) byEntry.set(it.entry, [...(byEntry.get(it.entry) ?? []), it.dest])
-  const open_ = new Map<MigEntry, FileHandle[]>()
+  /** One destination being written: its handle, the temporary name when it replaces an existing file. */
+  interface Out { dest: string; fh: FileHandle | null; tmp: string | null; written: boolean }
+  const open_ = new Map<MigEntry, Out[]>()
   const results: RestoreFileResult[] = []
   const made = new Set<string>()
-  await reader.decode([...byEntry.keys()], {
-    begin: async (e) => {
-      const handles: FileHandle[] = []
-      for (const dest of byEntry.get(e) ?? []) {
-        const dir = nodePath.dirname(dest)
-        if (!made.has(dir)) {
-          await mkdir(dir, { recursive: true })
-          made.add(dir)
+  /** A failed destination: skipped when the handler says so (the partial file is removed), else rethrown. */
+  const failed = async (e: MigEntry, out: Out, err: unknown): Promise<void> => {
+    await out.fh?.close().catch(() => undefined)
+    out.fh = null
+    if (out.tmp !== null) await rm(out.tmp, { force: true }).catch(() => undefined)
+    else if (out.written) await rm(out.dest, { force: true }).catch(() => undefined)
+    if (!isFileError(err) || !onError || onError(err, e, out.dest) !== 'ignore') throw err
+  }
+  try {
+    await reader.decode([...byEntry.keys()], {
+      begin: async (e) => {
+        const outs: Out[] = []
+        open_.set(e, outs)
+        for (const dest of byEntry.get(e) ?? []) {
+          const out: Out = { dest, fh: null, tmp: null, written: false }
+          outs.push(out)
+          try {
+            const dir = nodePath.dirname(dest)
+            if (!made.has(dir)) {
+              await mkdir(dir, { recursive: true })
+              made.add(dir)
+            }
+            try {
+              out.fh = await open(dest, 'wx')
+              out.written = true
+            } catch (err) {
+              if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+              // Replace an existing file only once the new one is complete.
+              out.tmp = tempBeside(dest)
+              out.fh = await open(out.tmp, 'wx')
+            }
+          } catch (err) {
+            await failed(e, out, err)
+          }
         }
-        await rm(dest, { force: true })
-        handles.push(await open(dest, 'w'))
+      },
+      data: async (e, chunk) => {
+        for (const out of open_.get(e) ?? []) {
+          if (!out.fh) continue
+          try {
+            await out.fh.write(chunk)
+          } catch (err) {
+            await failed(e, out, err)
+          }
+        }
+      },
+      end: async (e) => {
+        for (const out of open_.get(e) ?? []) {
+          if (!out.fh) continue
+          try {
+            await out.fh.close()
+            out.fh = null
+            if (out.tmp !== null) {
+              await rename(out.tmp, out.dest)
+              out.tmp = null
+            }
+            const r: RestoreFileResult = { dest: out.dest, how: 'written', notes: await applyMetadata(out.dest, e) }
+            results.push(r)
+            onFile?.(r, e)
+          } catch (err) {
+            await failed(e, out, err)
+          }
+        }
+        open_.delete(e)
+      },
+    })
+  } finally {
+    // A run that stops half-way (an aborting error, a corrupted frame) leaves no open handle and no temporary file.
+    for (const outs of open_.values()) {
+      for (const out of outs) {
+        await out.fh?.close().catch(() => undefined)
+        if (out.tmp !== null) await rm(out.tmp, { force: true }).catch(() => undefined)
       }
-      open_.set(e, handles)
-    },
-    data: async (e, chunk) => {
-      for (const fh of open_.get(e) ?? []) await fh.write(chunk)
-    },
-    end: async (e) => {
-      for (const fh of open_.get(e) ?? []) await fh.close()
-      open_.delete(e)
-      for (const dest of byEntry.get(e) ?? []) {
-        const r: RestoreFileResult = { dest, how: 'written', notes: await applyMetadata(dest, e) }
-        results.push(r)
-        onFile?.(r, e)
-      }
-    },
-  })
+    }
+  }
   return results
 }
 

@@ -1,3 +1,4 @@
+import { UsmtStepsError } from '../runtime/errors.js'
 import type { CatalogAttributes } from './catalog.js'
 
 /** A file to capture: where it is on the source (Windows path) and where its bytes are here. */
@@ -25,4 +26,16 @@ export interface RestoreFileResult {
   how: 'linked' | 'written'
   /** What could not be restored as on the source (on Linux: birth time, hidden/system attributes). */
   notes: string[]
+}
+
+/**
+ * Decides what happens when one file cannot be written on restore (an errno error from the destination:
+ * EACCES, ENOSPC, EISDIR…): 'ignore' skips that file (a partly written file is removed) and the restore
+ * goes on; 'abort' rethrows the error. Store integrity errors (UsmtStepsError) never reach the handler.
+ */
+export type RestoreErrorHandler<E> = (err: NodeJS.ErrnoException, entry: E, dest: string) => 'ignore' | 'abort'
+
+/** An errno error (from the file system), as opposed to a store integrity or programming error. */
+export function isFileError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && !(err instanceof UsmtStepsError) && typeof (err as NodeJS.ErrnoException).code === 'string'
 }

@@ -1,7 +1,7 @@
 /**
  * The `/p:FILE` space estimate (usmt.md §4) and the `/listfiles:FILE` list.
  */
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { closeSync, openSync, writeSync } from 'node:fs'
 
 export interface SpaceEstimate {
   /** Bytes needed to host the store (rounded up to whole clusters per file). */
@@ -40,24 +40,37 @@ export function clusterRound(bytes: number, clusterSize = 4096): number {
   return Math.ceil(bytes / clusterSize) * clusterSize
 }
 
-/** `/listfiles`: one Windows path per line (CRLF), written as the capture goes. */
+/** `/listfiles`: one Windows path per line (CRLF), written as the capture goes in blocks of about 64 KiB. */
 export class ListFilesWriter {
-  private readonly stream: WriteStream
+  private fd: number | null
+  private pending = ''
   count = 0
 
   constructor(path: string) {
-    this.stream = createWriteStream(path, { flags: 'w' })
+    this.fd = openSync(path, 'w')
   }
 
   add(winPath: string): void {
     this.count++
-    this.stream.write(`${winPath}\r\n`)
+    this.pending += `${winPath}\r\n`
+    if (this.pending.length >= 1 << 16) this.flush()
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.stream.once('error', reject)
-      this.stream.end(() => resolve())
-    })
+  private flush(): void {
+    if (this.fd === null || this.pending === '') return
+    const buf = Buffer.from(this.pending, 'utf8')
+    this.pending = ''
+    let off = 0
+    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off)
+  }
+
+  async close(): Promise<void> {
+    if (this.fd === null) return
+    try {
+      this.flush()
+    } finally {
+      closeSync(this.fd)
+      this.fd = null
+    }
   }
 }

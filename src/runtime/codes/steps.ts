@@ -81,7 +81,7 @@ export const STEPS_CODES = defineCodes({
     exit: 'profilesAtRisk', summary: 'Users captured in the store were not restored.',
     actions: [
       'Local accounts that do not exist on this computer are skipped unless /lac is given: set OSDMigrateLocalAccounts=true (and OSDMigrateLocalAccountPassword), then run the restore again.',
-      'The store was kept; nothing was deleted. To leave these users behind on purpose, select users at restore (UDProfiles, /ui, /ue) or set USMTStepsUsersLeftBehind=warn.',
+      'The store was kept; nothing was deleted. To leave these users behind on purpose, select users at restore (UDProfiles, /ui, /ue, /uel) or set USMTStepsUsersLeftBehind=warn.',
     ],
   },
   USM0315: {

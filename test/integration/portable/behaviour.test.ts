@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { parseUsmtLog } from '../../../src/usmt/main-log.js'
 import { summarizeProgress } from '../../../src/usmt/progress-log.js'
@@ -195,6 +195,23 @@ describe('portable tools: return codes, errors, restore semantics', function () 
     if (annFile) expect(annFile.destination.startsWith('C:\\Users\\anna\\')).to.equal(true)
     expect(load.result.notes.some((x) => /would be created/.test(x))).to.equal(true)
     expect(readFileSync(path.join(dir, 'load.log'), 'utf8')).not.to.include('S3cret!')
+  })
+
+  it('a hard-link store on another device than the data is refused (27) and leaves nothing behind', async function () {
+    const other = '/dev/shm'
+    if (!existsSync(other) || statSync(other).dev === statSync(tmp.dir).dev) this.skip()
+    const { dir, m, flags } = fresh()
+    const elsewhere = mkdtempSync(path.join(other, 'usmt-hl-'))
+    try {
+      const store = path.join(elsewhere, 'store')
+      const r = await tool<ScanResult>(['scanstate', ...flags, store, `/i:${m.rules}`, '/hardlink', '/nocompress', `/l:${path.join(dir, 'hl.log')}`])
+      expect(r.exitCode).to.equal(27)
+      expect(r.result.message).to.equal('The store save location is read-only or does not support a requested storage option')
+      expect(readFileSync(path.join(dir, 'hl.log'), 'utf8')).to.match(/is on another device than drive C:/)
+      expect(existsSync(store) ? readdirSync(store) : []).to.deep.equal([])
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true })
+    }
   })
 
   it('usmtutils /extract with /i and /e, /o, and /rd of a hard-link store', async () => {

@@ -1,0 +1,158 @@
+/**
+ * Hard links made on a background thread while the capture's scan goes on. Linking 200,000 files is almost
+ * all kernel time in link(2); the rule engine's walk is almost all CPU on the main thread. Run one after the
+ * other they add up; with the links on a worker thread they overlap (bench/capture: `scanstate /hardlink`).
+ *
+ * One worker, synchronous link(2) calls in order, batches of about 1,000 files: libuv's thread pool
+ * (`fs.link` with several calls in flight) measured two to three times slower on ext4 than one thread
+ * calling link(2) in a loop, so the pool is not used. Outcomes come back per batch, in order; a file's
+ * failure carries its errno error (ENOENT, EACCES, EXDEV…) for the caller's /c and ErrorControl decision.
+ * The worker is started from inline code (no separate file, so a bundled build needs nothing extra).
+ */
+import { Worker } from 'node:worker_threads'
+import type { SourceFile } from './types.js'
+
+/** The worker: for each [folder to create or '', source, destination] make the folder, then link. */
+const WORKER_CODE = `
+const { parentPort } = require('node:worker_threads')
+const { linkSync, mkdirSync } = require('node:fs')
+parentPort.on('message', (ops) => {
+  const failures = []
+  for (let i = 0, k = 0; i < ops.length; i += 3, k++) {
+    try {
+      const dir = ops[i]
+      if (dir !== '') {
+        try { mkdirSync(dir) } catch (e) {
+          if (e.code === 'ENOENT') mkdirSync(dir, { recursive: true })
+          else if (e.code !== 'EEXIST') throw e
+        }
+      }
+      linkSync(ops[i + 1], ops[i + 2])
+    } catch (e) {
+      failures.push([k, String(e.code || ''), String(e.message), String(e.syscall || ''), String(e.path || '')])
+    }
+  }
+  parentPort.postMessage(failures)
+})
+`
+
+type Failure = [index: number, code: string, message: string, syscall: string, path: string]
+
+interface Batch {
+  files: SourceFile[]
+  /** Errors known before linking (a path that cannot be stored), by index in `files`. */
+  early: Map<number, unknown>
+  /** Flat [folder, source, destination] triples, and the index in `files` of each triple. */
+  ops: string[]
+  opFile: number[]
+  result?: Promise<Failure[]>
+  done: boolean
+}
+
+export interface LinkOutcome {
+  file: SourceFile
+  /** null when the link was made. */
+  error: unknown
+}
+
+const newBatch = (): Batch => ({ files: [], early: new Map(), ops: [], opFile: [], done: false })
+
+export class LinkPipeline {
+  private readonly worker: Worker
+  private current: Batch = newBatch()
+  private readonly sent: Batch[] = []
+  private readonly waiting: Array<{ resolve: (f: Failure[]) => void; reject: (e: unknown) => void }> = []
+  private crashed: unknown = null
+  private unsettled = 0
+
+  constructor(private readonly batchSize = 1024) {
+    this.worker = new Worker(WORKER_CODE, { eval: true })
+    this.worker.unref()
+    this.worker.on('message', (failures: Failure[]) => this.waiting.shift()?.resolve(failures))
+    const stop = (err: unknown): void => {
+      this.crashed ??= err
+      for (const w of this.waiting.splice(0)) w.reject(this.crashed)
+    }
+    this.worker.on('error', stop)
+    // A worker that ends with links outstanding (killed, out of memory) must not leave the capture waiting.
+    this.worker.on('exit', (code) => stop(new Error(`the hard-link thread stopped (exit code ${code})`)))
+  }
+
+  /** Queue a link; `dir` is a store folder to create first ('' when it exists already). */
+  push(file: SourceFile, dir: string, dest: string): void {
+    const b = this.current
+    b.opFile.push(b.files.length)
+    b.files.push(file)
+    b.ops.push(dir, file.localPath, dest)
+    if (b.files.length >= this.batchSize) this.flush()
+  }
+
+  /** Queue a file that already failed (its outcome keeps its place in the order). */
+  pushFailed(file: SourceFile, error: unknown): void {
+    this.current.early.set(this.current.files.length, error)
+    this.current.files.push(file)
+    if (this.current.files.length >= this.batchSize) this.flush()
+  }
+
+  /** Send the current batch to the worker. */
+  flush(): void {
+    const b = this.current
+    if (b.files.length === 0) return
+    this.current = newBatch()
+    if (this.crashed !== null) {
+      b.result = Promise.reject(this.crashed)
+    } else if (b.ops.length === 0) {
+      b.result = Promise.resolve([])
+    } else {
+      b.result = new Promise<Failure[]>((resolve, reject) => this.waiting.push({ resolve, reject }))
+      this.worker.postMessage(b.ops)
+    }
+    b.result.catch(() => undefined)
+    this.unsettled++
+    void b.result.then(() => undefined, () => undefined).then(() => {
+      b.done = true
+      this.unsettled--
+    })
+    b.ops = []
+    this.sent.push(b)
+  }
+
+  /** Files queued and not sent, or batches sent and not read by outcomes(). */
+  get pending(): boolean {
+    return this.current.files.length > 0 || this.sent.length > 0
+  }
+
+  /** Batches sent and not answered yet. */
+  get backlog(): number {
+    return this.unsettled
+  }
+
+  /** Wait until at most `max` batches are unanswered (bounds the memory of a scan that runs ahead). */
+  async drain(max: number): Promise<void> {
+    while (this.unsettled > max) {
+      const oldest = this.sent.find((b) => !b.done)
+      if (!oldest) return
+      await oldest.result?.catch(() => undefined)
+      await Promise.resolve()
+    }
+  }
+
+  /** Every queued file with its outcome, in the order queued. Sends what is still queued first. */
+  async *outcomes(): AsyncGenerator<LinkOutcome> {
+    this.flush()
+    while (this.sent.length > 0) {
+      const b = this.sent.shift() as Batch
+      const failures = await (b.result as Promise<Failure[]>)
+      const byFile = new Map<number, unknown>(b.early)
+      for (const [k, code, message, syscall, path] of failures) {
+        byFile.set(b.opFile[k], Object.assign(new Error(message), { code, syscall, path }))
+      }
+      for (let i = 0; i < b.files.length; i++) yield { file: b.files[i], error: byFile.get(i) ?? null }
+    }
+  }
+
+  /** Stop the worker (after the outcomes were read, or to abandon the capture). */
+  async close(): Promise<void> {
+    await this.worker.terminate()
+  }
+}

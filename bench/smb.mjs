@@ -1,22 +1,34 @@
 #!/usr/bin/env node
-// bench/smb.mjs — upload and download a 1 GB store file through our smbclient transport and through a bare
-// `smbclient -c put/get` of the same file, against the same Samba (signing mandatory, SMB3), in one run.
-// Reports MB/s and the ratio ours/bare (goal ≥ 0.9×). Run: node --import tsx bench/smb.mjs [--mb 1024] [--rounds 3]
-// Needs the Debian packages samba and smbclient. Starts its own smbd (scripts/ci/start-smbd.sh) and stops it.
+// bench/smb.mjs — upload and download a 1 GiB store file against one Samba (signing mandatory, SMB3), in one run:
+//   bare   `smbclient -U user -c put/get` (password in PASSWD), the protocol alone
+//   flags  the same smbclient with exactly the options our transport adds (-A auth file, -t 60, LC_ALL=C, …)
+//   ours   SmbclientTransport.putFile/getFile (what the store steps call per file)
+//   step   the whole store step: StoreService.releaseCapture (upload, sha256 manifest, size check, record) and
+//          requestRestore with a local path (download, sha256 check against the manifest, record)
+// Reports MB/s per contestant (median and best of the rounds), the ratio to bare (goal ≥ 0.9×), and the CPU time the
+// client side used (this process + its smbclient children), which other load on the machine hardly changes.
+// Fairness: contestants rotate their position every round (use a multiple of 4 rounds), `sync` runs before each
+// timed operation so no transfer pays for the previous one's dirty pages, and one untimed warm-up round comes first.
+// Run: node --import tsx bench/smb.mjs [--mb 1024] [--rounds 8]. Needs the Debian packages samba and smbclient.
+// Starts its own smbd (scripts/ci/start-smbd.sh) and stops it. Prints the load average before and after.
 import { execa } from 'execa'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, mkdtempSync, openSync, rmSync, statSync, writeSync, closeSync } from 'node:fs'
+import { chmodSync, closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
 import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { policyFromObject } from '../src/plan/policy.ts'
+import { StoreService } from '../src/stores/service.ts'
 import { SmbclientTransport } from '../src/stores/smbclient.ts'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : def }
 const MB = arg('mb', 1024)
-const ROUNDS = arg('rounds', 3)
+const ROUNDS = arg('rounds', 8)
+const load = () => readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' ')
+const loadBefore = load()
 const base = mkdtempSync(path.join(os.tmpdir(), 'usmt-bench-smb-'))
 chmodSync(base, 0o755) // the share's unix user must be able to reach the share folder
 const port = await new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) }) })
@@ -35,36 +47,107 @@ for (let i = 0; i < MB / 8; i++) writeSync(fd, chunk)
 closeSync(fd)
 const size = statSync(src).size
 const unc = '\\\\127.0.0.1\\migstore'
-const transport = new SmbclientTransport({ unc, port, credentials: { username: user, password, source: 'bench' } })
+const credentials = { username: user, password, source: 'bench' }
+const transport = new SmbclientTransport({ unc, port, credentials })
+const policy = policyFromObject({ shares: [{ path: unc, port, maxClients: 1000 }] }, 'bench')
+const service = new StoreService({ policy, transport: 'smbclient', credentials, computer: { computerName: 'BENCH', smbiosGuid: null, macAddresses: [] } })
 const bareArgs = ['//127.0.0.1/migstore', '-p', String(port), '--configfile=/dev/null', '--max-protocol=SMB3', '--option=client min protocol=SMB3', '--client-protection=sign', '-U', user]
-const bare = async (cmd) => {
-  const r = await execa('smbclient', [...bareArgs, '-c', cmd], { env: { PASSWD: password }, reject: false, stdin: 'ignore' })
-  if (r.exitCode !== 0 || /NT_STATUS/.test(r.stdout + r.stderr)) throw new Error(`bare smbclient failed: ${r.stdout}${r.stderr}`)
+const smbclient = async (args, cmd, extraEnv) => {
+  const r = await execa('smbclient', [...args, '-c', cmd], { env: extraEnv, reject: false, stdin: 'ignore' })
+  if (r.exitCode !== 0 || /NT_STATUS/.test(r.stdout + r.stderr)) throw new Error(`smbclient failed: ${r.stdout}${r.stderr}`)
 }
-const time = async (fn) => { const t = process.hrtime.bigint(); await fn(); return Number(process.hrtime.bigint() - t) / 1e9 }
-const results = { bareUp: [], oursUp: [], bareDown: [], oursDown: [] }
 const dl = path.join(base, 'down.mig')
-for (let r = 0; r < ROUNDS; r++) {
-  const order = r % 2 === 0 ? ['bare', 'ours'] : ['ours', 'bare']
+const stageRoot = path.join(base, 'stage')
+const restoreRoot = path.join(base, 'restore')
+let stepStore = null
+
+const contestants = {
+  bare: { up: (remote) => smbclient(bareArgs, `put "${src}" "${remote}"`, { PASSWD: password }), down: (remote) => smbclient(bareArgs, `get "${remote}" "${dl}"`, { PASSWD: password }) },
+  flags: { up: (remote) => smbclient(transport.baseArgs(), `put "${src}" "${remote}"`, { LC_ALL: 'C' }), down: (remote) => smbclient(transport.baseArgs(), `get "${remote}" "${dl}"`, { LC_ALL: 'C' }) },
+  ours: { up: (remote) => transport.putFile(src, remote), down: (remote) => transport.getFile(remote, dl) },
+  step: {
+    // The staged store is the same bytes (a hard link to the source), so no contestant reads a colder file.
+    prepareUp: async () => {
+      const rec = await service.requestCapture({ encrypted: false })
+      const stage = path.join(stageRoot, rec.id)
+      mkdirSync(path.join(stage, 'USMT'), { recursive: true })
+      linkSync(src, path.join(stage, 'USMT', 'USMT.MIG'))
+      stepStore = { rec, stage }
+    },
+    up: () => service.releaseCapture(stepStore.rec.path, { localPath: stepStore.stage }),
+    down: () => service.requestRestore({ localPath: path.join(restoreRoot, stepStore.rec.id) }),
+    verify: () => statSync(path.join(restoreRoot, stepStore.rec.id, 'USMT', 'USMT.MIG')).size,
+    cleanup: async () => {
+      await service.releaseRestore(stepStore.rec.path)
+      await transport.removeTree(stepStore.rec.id)
+      rmSync(stepStore.stage, { recursive: true, force: true })
+      rmSync(path.join(restoreRoot, stepStore.rec.id), { recursive: true, force: true })
+    },
+  },
+}
+const names = Object.keys(contestants)
+const results = Object.fromEntries(names.flatMap((n) => [[`${n}Up`, []], [`${n}Down`, []]]))
+// CPU seconds used by this process and its reaped children (smbclient): /proc/self/stat utime+stime+cutime+cstime.
+// Unlike wall time it hardly moves with other load on the machine, so it shows what the client side really costs.
+const cpuSeconds = () => readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ').slice(11, 15).reduce((a, x) => a + Number(x), 0) / 100
+const cpu = Object.fromEntries(names.flatMap((n) => [[`${n}Up`, []], [`${n}Down`, []]]))
+let lastCpu = 0
+const time = async (fn) => {
+  execFileSync('sync')
+  const c = cpuSeconds()
+  const t = process.hrtime.bigint()
+  await fn()
+  const wall = Number(process.hrtime.bigint() - t) / 1e9
+  lastCpu = cpuSeconds() - c
+  return wall
+}
+
+for (let r = -1; r < ROUNDS; r++) {
+  const order = names.map((_, i) => names[(i + Math.max(r, 0)) % names.length])
   for (const who of order) {
-    const remote = `${who}-${r}.mig`
-    const up = who === 'bare' ? await time(() => bare(`put "${src}" "${remote}"`)) : await time(() => transport.putFile(src, remote))
+    const c = contestants[who]
+    const remote = `${who}-${r + 1}.mig`
+    await c.prepareUp?.()
+    const up = await time(() => c.up(remote))
+    const upCpu = lastCpu
     rmSync(dl, { force: true })
-    const down = who === 'bare' ? await time(() => bare(`get "${remote}" "${dl}"`)) : await time(() => transport.getFile(remote, dl))
-    if (statSync(dl).size !== size) throw new Error(`${who}: downloaded ${statSync(dl).size} bytes, expected ${size}`)
-    await transport.removeFile(remote)
-    results[`${who}Up`].push(up)
-    results[`${who}Down`].push(down)
+    const down = await time(() => c.down(remote))
+    const downCpu = lastCpu
+    const got = c.verify ? c.verify() : statSync(dl).size
+    if (got !== size) throw new Error(`${who}: downloaded ${got} bytes, expected ${size}`)
+    if (c.cleanup) await c.cleanup()
+    else await transport.removeFile(remote)
+    if (r >= 0) {
+      results[`${who}Up`].push(up)
+      results[`${who}Down`].push(down)
+      cpu[`${who}Up`].push(upCpu)
+      cpu[`${who}Down`].push(downCpu)
+    }
   }
 }
+await service.close()
 await transport.close()
 await execa('bash', [path.join(root, 'scripts/ci/stop-smbd.sh')], { env, reject: false })
 stopped = true
 rmSync(base, { recursive: true, force: true })
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]
-const mbps = (s) => size / 1024 / 1024 / s
-const row = (label, b, o) => ({ label, bareMBps: +mbps(median(b)).toFixed(1), oursMBps: +mbps(median(o)).toFixed(1), ratio: +(median(b) / median(o)).toFixed(3) })
-const report = { file: `${MB} MiB`, rounds: ROUNDS, server: 'smbd 127.0.0.1, signing mandatory, SMB3', node: process.version, cpus: os.cpus().length,
-  upload: row('upload', results.bareUp, results.oursUp), download: row('download', results.bareDown, results.oursDown), raw: results }
+
+const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2 }
+const best = (a) => Math.min(...a)
+const mbps = (s) => +(size / 1024 / 1024 / s).toFixed(1)
+const row = (dir) => Object.fromEntries(names.map((n) => {
+  const a = results[`${n}${dir}`]
+  const b = results[`bare${dir}`]
+  return [n, {
+    medianMBps: mbps(median(a)), bestMBps: mbps(best(a)), ratioMedian: +(median(b) / median(a)).toFixed(3), ratioBest: +(best(b) / best(a)).toFixed(3),
+    clientCpuSeconds: +median(cpu[`${n}${dir}`]).toFixed(2),
+  }]
+}))
+const report = {
+  file: `${MB} MiB`, rounds: ROUNDS, server: 'smbd 127.0.0.1, signing mandatory, SMB3', node: process.version, cpus: os.cpus().length,
+  loadBefore, loadAfter: load(), upload: row('Up'), download: row('Down'), rawSeconds: results, rawClientCpuSeconds: cpu,
+}
 console.log(JSON.stringify(report, null, 2))
-console.log(`upload: ours ${report.upload.oursMBps} MB/s vs bare ${report.upload.bareMBps} MB/s → ${report.upload.ratio}×; download: ours ${report.download.oursMBps} MB/s vs bare ${report.download.bareMBps} MB/s → ${report.download.ratio}× (goal ≥ 0.9×)`)
+for (const dir of ['upload', 'download']) {
+  console.log(`${dir}: ${names.map((n) => `${n} ${report[dir][n].medianMBps} MB/s (${report[dir][n].ratioMedian}×, best ${report[dir][n].ratioBest}×, client CPU ${report[dir][n].clientCpuSeconds} s)`).join('; ')}`)
+}
+console.log(`load average before ${loadBefore}, after ${report.loadAfter} (goal: ours and step ≥ 0.9× bare)`)

@@ -15,6 +15,7 @@ const GIB = 1024 ** 3
 
 export function formatBytes(n: number): string {
   if (n >= GIB) return `${(n / GIB).toFixed(1)} GB`
+  if (n < 1024 ** 2) return `${n} bytes`
   return `${Math.ceil(n / 1024 ** 2)} MB`
 }
 

@@ -65,6 +65,12 @@ export class Redactor {
     return this.secrets.size
   }
 
+  /** Forget every registered secret (tests that run several task-sequence steps in one process). */
+  reset(): void {
+    this.secrets.clear()
+    this.ordered = []
+  }
+
   redact(text: string): string {
     if (!text) return text
     let out = text

@@ -142,6 +142,9 @@ export function captureDefaults(b: CaptureBuild): ScanStateOptions {
   o.verbosity = b.verbose ? 13 : 5
   o.continueOnError = b.continueOnError
   o.ui = [...b.udProfiles]
+  // Naming users means "only these": /ui alone does not narrow (everyone is migrated by default), so exclude
+  // everyone else; /ui wins over /ue in USMT's precedence.
+  if (b.udProfiles.length > 0) o.ue = ['*\\*']
   o.log = b.logFile
   o.progress = b.progressFile
   if (b.offline?.xml) o.offline = b.offline.xml
@@ -215,6 +218,9 @@ export function restoreDefaults(b: RestoreBuild): LoadStateOptions {
   o.verbosity = b.verbose ? 13 : 5
   o.continueOnError = b.continueOnError
   o.ui = [...b.udProfiles]
+  // Naming users means "only these": /ui alone does not narrow (everyone is migrated by default), so exclude
+  // everyone else; /ui wins over /ue in USMT's precedence.
+  if (b.udProfiles.length > 0) o.ue = ['*\\*']
   o.log = b.logFile
   o.progress = b.progressFile
   if (b.localAccounts) {

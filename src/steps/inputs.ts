@@ -226,7 +226,8 @@ export async function resolveInputs(step: StepKind, src: InputSources): Promise<
     verbose: await bool('migrateVerbose'),
     skipEncryptedFiles: await bool('skipEncryptedFiles'),
     vss: String(await s('fileAccess')) === 'VSS',
-    udProfiles: list(str(await s('udProfiles'))),
+    // Restore: the users a computer association names (store request --type restore) when UDProfiles is empty.
+    udProfiles: list(str(await s('udProfiles'))).length > 0 || step !== 'restore' ? list(str(await s('udProfiles'))) : list(src.variable('USMTStepsStoreUsers')),
     localAccounts: await bool('migrateLocalAccounts'),
     localAccountPassword: password,
     lacPasswordOnCommandLine: await bool('lacPasswordOnCommandLine'),

@@ -3,6 +3,7 @@
  * succeeds), verifying a compressed store before a single file is written, removing a hard-link store with
  * usmtutils /rd after a clean restore, and keeping the store after a failure with the command to restore by hand.
  */
+import { STORE_LOGS_DIR } from './store-layout.js'
 import { existsSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
@@ -212,6 +213,8 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
     }
     return {
       result,
+      // Beside the capture's record in the store: the share then holds both sides' records for the report.
+      recordAlsoIn: existsSync(paths.local) ? [nodePath.join(paths.local, STORE_LOGS_DIR)] : [],
       summary: `restored ${users.length} user(s) from the ${kind} store ${storePath} (loadstate ${c.classification.code} ${c.classification.name}${storeRemoved ? ', store removed' : ''}${rebootRequired ? ', restart needed' : ''})`,
       text: [
         `Store: ${storePath} (${kind}${encrypted ? ', encrypted' : ''}${verified ? ', verified' : ''})`,

@@ -150,6 +150,27 @@ export class FsTransport implements ShareTransport {
     return { stream: out, done }
   }
 
+  async putFiles(items: ReadonlyArray<{ localPath: string; path: string }>, dirs: readonly string[] = []): Promise<void> {
+    for (const d of dirs) await this.ensureDir(d)
+    for (const i of items) await this.putFile(i.localPath, i.path)
+  }
+
+  async getFiles(items: ReadonlyArray<{ path: string; localPath: string }>): Promise<void> {
+    for (const i of items) await this.getFile(i.path, i.localPath)
+  }
+
+  async listTree(path: string): Promise<Array<{ path: string; size: number }>> {
+    const out: Array<{ path: string; size: number }> = []
+    const walk = async (rel: string[]): Promise<void> => {
+      for (const e of await this.list([path, ...rel].join('/'))) {
+        if (e.isDirectory) await walk([...rel, e.name])
+        else out.push({ path: [...rel, e.name].join('/'), size: e.size })
+      }
+    }
+    await walk([])
+    return out
+  }
+
   async rename(from: string, to: string, overwrite = false): Promise<void> {
     await this.wrap('rename', from, async () => {
       if (!overwrite && (await this.stat(to))) throw Object.assign(new Error(`${to} exists`), { code: 'EEXIST' })

@@ -4,6 +4,7 @@ import * as fsp from 'node:fs/promises'
 import * as nodePath from 'node:path'
 import type { Policy, SharePolicy } from '../plan/types.js'
 import { UsmtStepsError } from '../runtime/errors.js'
+import { STORE_LOGS_DIR } from '../steps/store-layout.js'
 import { isUnder, join as winJoin, normalize, parseWinPath } from '../windows/path.js'
 import type { Credentials } from './credentials.js'
 import { connectWithCredentials, FsTransport } from './fs.js'
@@ -12,6 +13,7 @@ import {
   STORE_SCHEMA, type Association, type ComputerIdentity, type Manifest, type ManifestEntry, type MigrationBehavior, type StoreEvent, type StoreRecord,
 } from './records.js'
 import { SmbclientTransport, type SmbRunner } from './smbclient.js'
+import { prepareStaging } from './staging.js'
 import { TransportError, type ShareTransport } from './transport.js'
 
 /**
@@ -152,6 +154,9 @@ export class StoreService {
 
   private async open(share: SharePolicy): Promise<ShareTransport> {
     const t = this.transportFor(share)
+    // smbclient connects for every operation and classifies failures the same way, so a separate probe would
+    // only cost one more connection: the first real operation is the probe.
+    if (t.kind === 'smbclient') return t
     try {
       await t.probe()
     } catch (err) {
@@ -395,14 +400,15 @@ export class StoreService {
           const parts = f.rel.split('/').slice(0, -1)
           for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join('/'))
         }
-        for (const d of [...dirs].sort()) await t.ensureDir(`${id}/${d}`)
-        let sent = 0
-        for (const f of files) {
-          await t.putFile(f.abs, `${id}/${f.rel}`)
-          sent += f.size
-          this.log(`uploaded ${f.rel} (${f.size} bytes, ${sent} so far)`)
-        }
-        entries = await mapLimit(files, 2, async (f) => ({ path: f.rel, size: f.size, sha256: await sha256File(f.abs) }))
+        // The manifest's hashes are computed while the upload runs (the staged files are read from the page
+        // cache a second time), so integrity costs next to nothing on top of the transfer.
+        const hashing = mapLimit(files, 1, async (f) => ({ path: f.rel, size: f.size, sha256: await sha256File(f.abs) }))
+        hashing.catch(() => undefined)
+        const started = Date.now()
+        await t.putFiles(files.map((f) => ({ localPath: f.abs, path: `${id}/${f.rel}` })), [...dirs].sort().map((d) => `${id}/${d}`))
+        const bytes = files.reduce((a, f) => a + f.size, 0)
+        this.log(`uploaded ${files.length} file(s), ${bytes} bytes, to ${rec.path} in ${Date.now() - started} ms: ${files.map((f) => f.rel).join(', ')}`)
+        entries = await hashing
         const remote = await this.remoteFiles(t, id)
         const problems = this.compare(entries, remote)
         if (problems.length) throw new UsmtStepsError('USM0412', `the upload to ${rec.path} is incomplete: ${problems.slice(0, 5).join('; ')}`)
@@ -436,15 +442,7 @@ export class StoreService {
   }
 
   private async remoteFiles(t: ShareTransport, id: string): Promise<Array<{ path: string; size: number }>> {
-    const out: Array<{ path: string; size: number }> = []
-    const walk = async (rel: string[]): Promise<void> => {
-      for (const e of await t.list([id, ...rel].join('/'))) {
-        if (e.isDirectory) await walk([...rel, e.name])
-        else out.push({ path: [...rel, e.name].join('/'), size: e.size })
-      }
-    }
-    await walk([])
-    return out
+    return t.listTree(id)
   }
 
   private async remoteHash(t: ShareTransport, path: string): Promise<string> {
@@ -466,7 +464,7 @@ export class StoreService {
   }
 
   /** Request (restore): the store this computer should restore (association, or its own in a refresh). */
-  async requestRestore(opts: { localPath?: string } = {}): Promise<{ record: StoreRecord; association: Association | null }> {
+  async requestRestore(opts: { localPath?: string | ((storeId: string) => string) } = {}): Promise<{ record: StoreRecord; association: Association | null; localPath: string | null }> {
     const me = this.opts.computer.computerName
     const found: Array<{ t: ShareTransport; rec: StoreRecord }> = []
     const assocs: Association[] = []
@@ -497,29 +495,38 @@ export class StoreService {
       })
     }
     const { t, rec } = captured
+    const localPath = typeof opts.localPath === 'function' ? opts.localPath(rec.id) : opts.localPath ?? null
     try {
-      if (opts.localPath) {
+      if (localPath) {
         const manifest = await this.manifestOf(t, rec)
-        await fsp.mkdir(opts.localPath, { recursive: true })
-        for (const f of manifest.files) {
-          const local = nodePath.join(opts.localPath, ...f.path.split('/'))
-          await fsp.mkdir(nodePath.dirname(local), { recursive: true })
-          await t.getFile(`${rec.id}/${f.path}`, local)
-          const sum = await sha256File(local)
+        const { removed } = await prepareStaging(localPath)
+        if (removed.length) this.log(`${localPath}: removed what an earlier attempt left (${removed.join(', ')})`)
+        const files = manifest.files.map((f) => ({ ...f, local: nodePath.join(localPath, ...f.path.split('/')) }))
+        for (const dir of new Set(files.map((f) => nodePath.dirname(f.local)))) await fsp.mkdir(dir, { recursive: true })
+        const started = Date.now()
+        await t.getFiles(files.map((f) => ({ path: `${rec.id}/${f.path}`, localPath: f.local })))
+        const downloaded = Date.now() - started
+        const sums = await mapLimit(files, 2, async (f) => ({ f, sum: await sha256File(f.local) }))
+        for (const { f, sum } of sums) {
           if (sum !== f.sha256) throw new UsmtStepsError('USM0415', `${f.path} of ${rec.path} differs from the manifest after download (sha256 ${sum}, expected ${f.sha256})`)
         }
-        this.log(`store ${rec.path} downloaded to ${opts.localPath} (${manifest.files.length} files, verified)`)
+        this.log(`store ${rec.path} downloaded to ${localPath} (${manifest.files.length} files, ${files.reduce((a, f) => a + f.size, 0)} bytes in ${downloaded} ms; sha256 verified)`)
       }
       const updated: StoreRecord = { ...rec, history: [...rec.history, this.event('restore-requested')] }
       await this.writeRecord(t, updated)
-      return { record: updated, association }
+      return { record: updated, association, localPath }
     } catch (err) {
       return this.fail(err, rec.share, `restore request for ${rec.path}`)
     }
   }
 
-  /** Release (restore): mark restored, free the client slot, start retention. */
-  async releaseRestore(storePath: string): Promise<StoreRecord> {
+  /**
+   * Release (restore): mark restored, free the client slot, start retention. With the local copy the restore
+   * read (smbclient), the logs the restore step added to its `Logs` folder (loadstate, progress, verify) are
+   * uploaded into the store as well, so the store on the share holds both sides' logs. Best effort: a log
+   * that cannot be uploaded is logged, not fatal (the restore itself is done).
+   */
+  async releaseRestore(storePath: string, opts: { localPath?: string } = {}): Promise<StoreRecord> {
     const { share, id } = this.shareOfStore(storePath)
     try {
       const t = await this.open(share)
@@ -527,10 +534,11 @@ export class StoreService {
       if (!rec) throw new UsmtStepsError('USM0418', `${storePath} has no store record`)
       if (rec.state === 'restored') return rec
       if (rec.state !== 'captured') throw new UsmtStepsError('USM0414', `${rec.path} is ${rec.state}, not captured: it cannot have been restored`)
+      const logs = opts.localPath ? await this.uploadRestoreLogs(t, rec, opts.localPath) : []
       const now = this.now()
       const done: StoreRecord = {
         ...rec, state: 'restored', restoredAt: iso(now), retainUntil: iso(new Date(now.getTime() + this.opts.policy.retention.restoredDays * DAY_MS)),
-        slot: null, history: [...rec.history, this.event('restored')],
+        slot: null, history: [...rec.history, this.event('restored', logs.length ? `restore logs: ${logs.join(', ')}` : undefined)],
       }
       await this.writeRecord(t, done)
       if (rec.slot !== null) await t.removeDir(`${SLOTS_DIR}/${slotName(rec.slot)}`).catch(() => undefined)
@@ -538,6 +546,40 @@ export class StoreService {
     } catch (err) {
       return this.fail(err, share.path, `release ${storePath} after restore`)
     }
+  }
+
+  /** Files below `<local>/Logs` that the capture did not put into the store (never overwrites a manifest file). */
+  private async uploadRestoreLogs(t: ShareTransport, rec: StoreRecord, localPath: string): Promise<string[]> {
+    const dir = nodePath.join(localPath, STORE_LOGS_DIR)
+    let files: LocalFile[]
+    try {
+      files = await walkLocal(dir)
+    } catch {
+      return []
+    }
+    let inStore: Set<string>
+    try {
+      inStore = new Set((await this.manifestOf(t, rec)).files.map((f) => f.path.toLowerCase()))
+    } catch (err) {
+      this.log(`restore logs not uploaded: ${(err as Error).message}`)
+      return []
+    }
+    const logs = files.map((f) => ({ ...f, rel: `${STORE_LOGS_DIR}/${f.rel}` })).filter((f) => !inStore.has(f.rel.toLowerCase()))
+    if (logs.length === 0) return []
+    const dirs = new Set<string>()
+    for (const f of logs) {
+      const parts = f.rel.split('/').slice(0, -1)
+      for (let i = 1; i <= parts.length; i++) dirs.add(`${rec.id}/${parts.slice(0, i).join('/')}`)
+    }
+    try {
+      await t.putFiles(logs.map((f) => ({ localPath: f.abs, path: `${rec.id}/${f.rel}` })), [...dirs].sort())
+    } catch (err) {
+      this.log(`restore logs not uploaded to ${rec.path}: ${(err as Error).message}`)
+      return []
+    }
+    const sent = logs.map((f) => f.rel)
+    this.log(`restore logs uploaded to ${rec.path}: ${sent.join(', ')}`)
+    return sent
   }
 
   async verify(storePath: string, deep: boolean): Promise<VerifyResult> {

@@ -59,6 +59,32 @@ export function parseLs(stdout: string): ShareEntry[] {
   return out
 }
 
+/**
+ * Parse `recurse on; ls DIR\*`: the entries of DIR come first, then one block per sub-folder headed by its path
+ * from the share root (`\DIR\sub`). Returns the files with paths relative to DIR, `/`-separated.
+ */
+export function parseRecursiveLs(stdout: string, dir: string): Array<{ path: string; size: number }> {
+  const prefix = dir ? `\\${dir}`.toLowerCase() : ''
+  const out: Array<{ path: string; size: number }> = []
+  let current: string[] = []
+  for (const raw of stdout.split('\n')) {
+    const line = raw.replace(/\r$/, '')
+    if (line.startsWith('\\')) {
+      const rest = line.toLowerCase().startsWith(`${prefix}\\`) ? line.slice(prefix.length + 1) : prefix === '' ? line.slice(1) : null
+      current = rest === null ? [] : rest.split('\\').filter(Boolean)
+      continue
+    }
+    const m = LS_LINE.exec(line)
+    if (!m || m[1] === '.' || m[1] === '..' || m[2].includes('D')) continue
+    out.push({ path: [...current, m[1]].join('/'), size: Number(m[3]) })
+  }
+  return out
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').filter((l) => l.trim()).pop()?.trim() ?? 'no output'
+}
+
 /** Parse the "N blocks of size M. K blocks available" line of `ls`/`du`. */
 export function parseSpace(stdout: string): ShareSpace | null {
   const m = /(\d+) blocks of size (\d+)\. (\d+) blocks available/.exec(stdout)
@@ -110,8 +136,9 @@ export class SmbclientTransport implements ShareTransport {
     return [...this.baseDir, ...splitSharePath(path)].join('\\')
   }
 
-  private async run(commands: string[], opts: { input?: Readable | string; phase?: 'op' | 'transfer'; allowStatus?: RegExp } = {}): Promise<{ stdout: string; stderr: string }> {
-    const useStdinScript = commands.some((c) => c.includes(';'))
+  private async run(commands: string[], opts: { input?: Readable | string; phase?: 'op' | 'transfer'; allowStatus?: RegExp; script?: boolean } = {}): Promise<{ stdout: string; stderr: string }> {
+    // A stdin script: for names with ';' (-c splits at it) and for batches (one argv string is limited to 128 KiB).
+    const useStdinScript = opts.script === true || commands.some((c) => c.includes(';'))
     if (useStdinScript && opts.input !== undefined) throw new TransportError('io', 'a name containing ";" cannot be streamed')
     const args = this.baseArgs()
     const base = { reject: false, stripFinalNewline: false, env: { LC_ALL: 'C' }, extendEnv: true } as const
@@ -267,6 +294,38 @@ export class SmbclientTransport implements ShareTransport {
     })()
     done.catch(() => undefined)
     return { stream: out, done }
+  }
+
+  /**
+   * One smbclient session for a whole store: `mkdir` for each folder (an existing one is fine), then `put` for
+   * each file. smbclient carries on after a failed command, so every file is checked against its "putting file"
+   * line: one that is missing fails the batch.
+   */
+  async putFiles(items: ReadonlyArray<{ localPath: string; path: string }>, dirs: readonly string[] = []): Promise<void> {
+    if (items.length === 0 && dirs.length === 0) return
+    const puts = items.map((i) => ({ local: i.localPath, remote: this.remote(i.path), path: i.path }))
+    const commands = [...dirs.map((d) => `mkdir ${q(this.remote(d))}`), ...puts.map((p) => `put ${q(p.local)} ${q(p.remote)}`)]
+    const { stdout, stderr } = await this.run(commands, { phase: 'transfer', allowStatus: /OBJECT_NAME_COLLISION/, script: true })
+    const text = `${stderr}\n${stdout}`
+    const missing = puts.filter((p) => !text.includes(`putting file ${p.local} as \\${p.remote} (`))
+    if (missing.length) throw new TransportError('transfer', `${this.root}: not uploaded: ${missing.slice(0, 5).map((m) => m.path).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} (${lastLine(text)})`)
+  }
+
+  /** One smbclient session for many downloads; every file is checked against its "getting file" line. */
+  async getFiles(items: ReadonlyArray<{ path: string; localPath: string }>): Promise<void> {
+    if (items.length === 0) return
+    const gets = items.map((i) => ({ local: i.localPath, remote: this.remote(i.path), path: i.path }))
+    const { stdout, stderr } = await this.run(gets.map((g) => `get ${q(g.remote)} ${q(g.local)}`), { phase: 'transfer', script: true })
+    const text = `${stderr}\n${stdout}`
+    const missing = gets.filter((g) => !text.includes(`getting file \\${g.remote} of size `) || !text.includes(` as ${g.local} (`))
+    if (missing.length) throw new TransportError('transfer', `${this.root}: not downloaded: ${missing.slice(0, 5).map((m) => m.path).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} (${lastLine(text)})`)
+  }
+
+  /** `recurse on; ls DIR\*` in one session: every file below DIR with its size. */
+  async listTree(path: string): Promise<Array<{ path: string; size: number }>> {
+    const dir = this.remote(path)
+    const { stdout } = await this.run(['recurse on', `ls ${q(dir ? `${dir}\\*` : '*')}`], { script: true, allowStatus: /NO_SUCH_FILE/ })
+    return parseRecursiveLs(stdout, dir)
   }
 
   async rename(from: string, to: string, overwrite = false): Promise<void> {

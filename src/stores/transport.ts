@@ -54,6 +54,15 @@ export interface ShareTransport {
   getFile(path: string, localPath: string): Promise<void>
   /** Download as a stream; `done` settles when the transfer has finished or failed. */
   getStream(path: string): { stream: Readable; done: Promise<void> }
+  /**
+   * Upload several files in one go (smbclient: one session for all of them), creating `dirs` first (parents
+   * before children; existing ones are fine). Fails when any file did not arrive.
+   */
+  putFiles(items: ReadonlyArray<{ localPath: string; path: string }>, dirs?: readonly string[]): Promise<void>
+  /** Download several files in one go (local parent folders must exist). Fails when any file did not arrive. */
+  getFiles(items: ReadonlyArray<{ path: string; localPath: string }>): Promise<void>
+  /** Every file below a directory, with paths relative to it (`a/b.txt`), in one listing where the transport can. */
+  listTree(path: string): Promise<Array<{ path: string; size: number }>>
   rename(from: string, to: string, overwrite?: boolean): Promise<void>
   removeFile(path: string): Promise<void>
   removeDir(path: string): Promise<void>

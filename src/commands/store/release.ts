@@ -15,7 +15,7 @@ export default class StoreRelease extends StepCommand<{ type: 'capture' | 'resto
     ...storeFlags,
     type: Flags.string({ description: 'capture or restore (default: USMTStepsStoreRequestType / OSDStateRequestType)', options: ['capture', 'restore'] }),
     store: Flags.string({ description: 'Store path (default: OSDStateStorePath)' }),
-    'local-path': Flags.string({ description: 'Staging folder to upload (smbclient transport; default USMTStepsStoreLocalPath)' }),
+    'local-path': Flags.string({ description: 'Local copy of the store (smbclient transport; default USMTStepsStoreLocalPath): capture uploads it, restore uploads the restore logs from its Logs folder' }),
   }
 
   protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<{ type: 'capture' | 'restore'; store: StoreRecord }>> {
@@ -31,7 +31,7 @@ export default class StoreRelease extends StepCommand<{ type: 'capture' | 'resto
         const store = await service.releaseCapture(storePath, { localPath: local })
         return { result: { type, store }, summary: `store ${store.path} captured (${store.manifest?.files ?? 0} files, ${store.manifest?.bytes ?? 0} bytes)` }
       }
-      const store = await service.releaseRestore(storePath)
+      const store = await service.releaseRestore(storePath, { localPath: ((await ctx.setting('storeLocalPath')) as string | undefined) || undefined })
       return { result: { type, store }, summary: `store ${store.path} restored; kept until ${store.retainUntil}` }
     } finally {
       await service.close()

@@ -3,6 +3,7 @@ import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-
 import type { StoreRecord } from '../../stores/records.js'
 import { storeFlags } from '../../stores/flags.js'
 import { defaultLocalPath, storeServiceFor } from '../../stores/index.js'
+import { prepareStaging } from '../../stores/staging.js'
 
 interface RequestResult {
   type: 'capture' | 'restore'
@@ -31,6 +32,8 @@ export default class StoreRequest extends StepCommand<RequestResult> {
     const local = (await ctx.setting('storeLocalPath')) as string | undefined
     try {
       if (type === 'capture') {
+        // An explicit staging folder is checked (and cleared of an earlier attempt) before a store is created.
+        if (transport === 'smbclient' && local) await prepareStaging(local)
         const store = await service.requestCapture({ encrypted: policy.encryptNetworkStores })
         const localPath = transport === 'smbclient' ? local ?? defaultLocalPath(store.id) : null
         return {
@@ -42,8 +45,10 @@ export default class StoreRequest extends StepCommand<RequestResult> {
           },
         }
       }
-      const localPath = transport === 'smbclient' ? local ?? defaultLocalPath('restore') : local ?? null
-      const { record, association } = await service.requestRestore({ localPath: localPath ?? undefined })
+      const { record, association, localPath } = await service.requestRestore({
+        // smbclient: a private folder per store unless one is given, so no two stores ever share a download folder
+        localPath: local ?? (transport === 'smbclient' ? (id: string) => defaultLocalPath(`restore-${id}`) : undefined),
+      })
       const users = association && association.behavior !== 'CaptureAndRestoreAll' ? association.users : []
       return {
         result: { type, store: record, storePath: record.path, localPath, association: association?.id ?? null },

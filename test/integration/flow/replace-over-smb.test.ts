@@ -44,9 +44,7 @@ const sha = (file: string): string => createHash('sha256').update(readFileSync(f
  * be covered by a secret an earlier step registered.
  */
 function freshRedactor(secrets: readonly string[]): void {
-  const r = redactor as unknown as { secrets: Set<string>; ordered: unknown[] }
-  r.secrets.clear()
-  r.ordered = []
+  redactor.reset()
   expect(redactor.size, 'redactor emptied').to.equal(0)
   for (const s of secrets) expect(redactor.redact(s), 'redactor emptied').to.equal(s)
 }
@@ -125,7 +123,6 @@ describe('replace scenario over a real Samba: plan → request → capture → r
     const vars = (f: string): Record<string, string> => JSON.parse(readFileSync(f, 'utf8')) as Record<string, string>
     const record = (id: string): StoreRecord => JSON.parse(readFileSync(path.join(smb.shareDir(), id, 'store.json'), 'utf8')) as StoreRecord
 
-    let expectedCount = 0
     const outputs: Array<{ step: string; text: string }> = []
     const children = watchChildren([String(smb.port), t.dir])
     const step = async (name: string, argv: string[], env: string): Promise<Doc> => {
@@ -143,7 +140,6 @@ describe('replace scenario over a real Samba: plan → request → capture → r
       const expected = new Map(included.map((f) => [f.path, sha(path.join(oldPc, f.path[0], ...f.path.slice(3).split('\\')))]))
       expect(expected.size).to.be.greaterThan(20)
       expect([...expected.keys()].some((p) => p.startsWith('D:\\'))).to.equal(true)
-      expectedCount = expected.size
       const selectedBytes = included.reduce((a, f) => a + f.bytes, 0)
 
       // ---- old PC
@@ -202,6 +198,9 @@ describe('replace scenario over a real Samba: plan → request → capture → r
       expect(Date.parse(restored.retainUntil ?? '') - Date.parse(restored.restoredAt ?? '')).to.equal(3 * 86_400_000)
       expect(restored.history.map((h) => h.event)).to.deep.equal(['requested', 'captured', 'restore-requested', 'restored'])
       expect(readdirSync(path.join(smb.shareDir(), '.usmt-steps', 'slots'))).to.deep.equal([])
+      // The store on the share now holds both sides' logs: the restore's were uploaded at release.
+      expect(readdirSync(path.join(smb.shareDir(), id, 'Logs'))).to.include.members(['scanstate.log', 'usmt-steps-capture.json', 'loadstate.log', 'loadstate-progress.log'])
+      expect(readFileSync(path.join(smb.shareDir(), id, 'Logs', 'loadstate.log'))).to.deep.equal(readFileSync(path.join(t.dir, 'new-logs', 'loadstate.log')))
 
       // Every file the rules selected on the old PC is on the new PC, byte for byte.
       const notBack = [...expected].filter(([p, sum]) => {
@@ -216,7 +215,6 @@ describe('replace scenario over a real Samba: plan → request → capture → r
     // ---- no secret anywhere: stdout/--json of every step, every log and run record, the staging folders,
     // the share (store record, manifest, copied logs), and the argv of every child seen in /proc.
     const argvSeen = children.all()
-    console.log('EXPECTED', expectedCount, 'ARGV', argvSeen.length, argvSeen.filter(a=>/scanstate|loadstate/.test(a)).map(a=>a.slice(0,400)));console.log(walk(t.dir).filter(f=>!f.includes('old-pc')&&!f.includes('new-pc')).join('\n'));console.log(walk(smb.shareDir()).join('\n'))
     expect(argvSeen.some((a) => a.includes('smbclient')), 'smbclient children were observed').to.equal(true)
     expect(argvSeen.some((a) => /scanstate/.test(a)), 'the portable scanstate child was observed').to.equal(true)
     const files = [...walk(path.join(t.dir, 'old-logs')), ...walk(path.join(t.dir, 'new-logs')), ...walk(path.join(t.dir, 'admin-logs')),

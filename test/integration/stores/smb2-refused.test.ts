@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { execa } from 'execa'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { PROJECT_ROOT } from '../../helpers/cli.js'
 import { requireSamba, startSamba, type SambaServer } from '../../helpers/samba.js'
@@ -24,6 +24,13 @@ client.writeFile('from-smb2.txt', 'pure js was here', (err) => {
 })
 `
 
+async function runSmb2(smb: SambaServer, legacy: boolean): Promise<{ exitCode: number; out: string }> {
+  const r = await execa(process.execPath, [...(legacy ? ['--openssl-legacy-provider'] : []), '-e', CHILD, String(smb.port), smb.user, smb.password], {
+    cwd: PROJECT_ROOT, reject: false, timeout: 60000, stdin: 'ignore',
+  })
+  return { exitCode: r.exitCode ?? 1, out: `${r.stdout}\n${r.stderr}` }
+}
+
 describe('pure-JS SMB (npm smb2) against a signing-required SMB3 Samba', function () {
   this.timeout(120000)
   let smb: SambaServer
@@ -38,11 +45,8 @@ describe('pure-JS SMB (npm smb2) against a signing-required SMB3 Samba', functio
 
   for (const legacy of [false, true]) {
     it(`is refused${legacy ? ' (even with --openssl-legacy-provider, so MD4 works)' : ''}`, async () => {
-      const r = await execa(process.execPath, [...(legacy ? ['--openssl-legacy-provider'] : []), '-e', CHILD, String(smb.port), smb.user, smb.password], {
-        cwd: PROJECT_ROOT, reject: false, timeout: 60000, stdin: 'ignore',
-      })
-      const out = `${r.stdout}\n${r.stderr}`
-      expect(r.exitCode, out).not.to.equal(0)
+      const { exitCode, out } = await runSmb2(smb, legacy)
+      expect(exitCode, out).not.to.equal(0)
       expect(out).not.to.contain('RESULT written')
       // it fails for a protocol reason: crash on MD4, a refused negotiate/logon, or a dead connection — never silently
       expect(out).to.match(/ERR_OSSL_EVP_UNSUPPORTED|digital envelope|RESULT refused|STATUS_|ECONNRESET|EPIPE|RESULT timeout/)
@@ -55,5 +59,66 @@ describe('pure-JS SMB (npm smb2) against a signing-required SMB3 Samba', functio
       reject: false, env: { PASSWD: smb.password }, stdin: 'ignore',
     })
     expect(r.exitCode, `${r.stdout}${r.stderr}`).to.equal(0)
+  })
+})
+
+/**
+ * The second proof: a server that still allows SMB 2.0.2 but requires signing (what Windows 11 24H2 and Server
+ * 2025 do by default). Negotiation succeeds here, so what stops smb2 is the logon (NTLMv1, refused by a default
+ * Samba as by current Windows) and, when even NTLMv1 is allowed, signing itself. The control — the same client
+ * against the same kind of server with signing not required and NTLMv1 allowed — writes the file, so the
+ * refusals above are the server's rules, not a broken test setup.
+ */
+describe('pure-JS SMB (npm smb2) against a Samba that allows SMB2 but requires signing', function () {
+  this.timeout(120000)
+  const servers: SambaServer[] = []
+  const start = async (signing: 'mandatory' | 'default', extra = ''): Promise<SambaServer> => {
+    const smb = await startSamba({ minProtocol: 'SMB2_02', signing, extra })
+    servers.push(smb)
+    return smb
+  }
+
+  before(function () {
+    requireSamba(this)
+    expect(existsSync(path.join(PROJECT_ROOT, 'node_modules', 'smb2')), 'devDependency smb2 is not installed').to.equal(true)
+  })
+  after(async () => { for (const s of servers) await s.dispose() })
+
+  it('default NTLM settings: refused at logon (smb2 offers only NTLMv1), or the process crashes on MD4 first', async () => {
+    const smb = await start('mandatory')
+    const plain = await runSmb2(smb, false)
+    expect(plain.exitCode, plain.out).to.not.equal(0)
+    expect(plain.out).to.match(/ERR_OSSL_EVP_UNSUPPORTED|digital envelope routines::unsupported/)
+    const legacy = await runSmb2(smb, true)
+    expect(legacy.exitCode, legacy.out).to.equal(2)
+    expect(legacy.out).to.contain('RESULT refused STATUS_LOGON_FAILURE')
+    expect(existsSync(path.join(smb.shareDir(), 'from-smb2.txt'))).to.equal(false)
+  })
+
+  it('even with NTLMv1 allowed (ntlm auth = yes): refused because it never signs', async () => {
+    const smb = await start('mandatory', 'ntlm auth = yes')
+    const r = await runSmb2(smb, true)
+    expect(r.exitCode, r.out).to.equal(2)
+    expect(r.out).to.contain('RESULT refused STATUS_ACCESS_DENIED')
+    expect(existsSync(path.join(smb.shareDir(), 'from-smb2.txt'))).to.equal(false)
+    // smbclient (our transport's client) signs and reaches the same server.
+    const ok = await execa('smbclient', ['//127.0.0.1/migstore', '-p', String(smb.port), '--configfile=/dev/null', '--client-protection=sign', '-U', smb.user, '-c', 'ls'], {
+      reject: false, env: { PASSWD: smb.password }, stdin: 'ignore',
+    })
+    expect(ok.exitCode, `${ok.stdout}${ok.stderr}`).to.equal(0)
+  })
+
+  it('control: signing not required and NTLMv1 allowed — the same client writes the file', async () => {
+    const smb = await start('default', 'ntlm auth = yes')
+    // smb2 also mishandles interim STATUS_PENDING responses (a busy server sends them): such a run is repeated;
+    // any other failure fails the control at once.
+    const runs: string[] = []
+    for (let i = 0; i < 5 && !runs.some((o) => o.includes('RESULT written')); i++) {
+      const r = await runSmb2(smb, true)
+      runs.push(r.out)
+      if (r.exitCode !== 0) expect(r.out, r.out).to.contain('RESULT refused STATUS_PENDING')
+    }
+    expect(runs.some((o) => o.includes('RESULT written')), runs.join('\n---\n')).to.equal(true)
+    expect(readFileSync(path.join(smb.shareDir(), 'from-smb2.txt'), 'utf8')).to.equal('pure js was here')
   })
 })

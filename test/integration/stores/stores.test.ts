@@ -10,6 +10,7 @@ import { policyFromObject } from '../../../src/plan/policy.js'
 import { StoreService } from '../../../src/stores/service.js'
 import { defaultSmbRunner, type SmbRunner } from '../../../src/stores/smbclient.js'
 import { UsmtStepsError } from '../../../src/runtime/errors.js'
+import { TransportError } from '../../../src/stores/transport.js'
 import type { StoreRecord } from '../../../src/stores/records.js'
 
 describe('share stores over a real Samba (signing mandatory, SMB3 only)', function () {
@@ -119,6 +120,18 @@ describe('share stores over a real Samba (signing mandatory, SMB3 only)', functi
     const r = await cli(['store', 'request', '--type', 'restore', '--policy', policy, '--local-path', path.join(dir, 'x')], writeEnv({ _SMSTSMachineName: 'NOBODY' }))
     expect(r.exitCode).to.equal(10)
     expect(r.doc.error?.code).to.equal('USM0413')
+  })
+
+  it('store request adds plan\'s estimate (USMTStepsPlanEstimateBytes) to the share\'s minimum; an admin\'s USMTStepsEstimateBytes wins', async () => {
+    const policy = writePolicy({ shares: [shareDoc('second', { maxClients: 500 })] })
+    const huge = String(1024 ** 5)
+    const refused = await cli(['store', 'request', '--policy', policy, '--retry-count', '0'], writeEnv({ _SMSTSMachineName: 'ESTPC', USMTStepsPlanEstimateBytes: huge }))
+    expect(refused.exitCode, refused.stdout).to.equal(13)
+    expect(refused.doc.error?.code).to.equal('USM0410')
+    expect(refused.doc.error?.message).to.contain(`+ estimate ${huge}`)
+    const admin = await cli(['store', 'request', '--policy', policy, '--retry-count', '0'], writeEnv({ _SMSTSMachineName: 'ESTPC', USMTStepsPlanEstimateBytes: huge, USMTStepsEstimateBytes: '1048576' }))
+    expect(admin.exitCode, admin.stdout).to.equal(0)
+    expect(readFileSync(path.join(dir, 'usmt-steps.log'), 'utf8')).to.match(/store \S+ created \(slot/)
   })
 
   it('50 concurrent store requests against one share → 50 distinct stores and records', async () => {
@@ -267,6 +280,77 @@ describe('share stores over a real Samba (signing mandatory, SMB3 only)', functi
     expect(existsSync(authFile)).to.equal(false)
   })
 
+  it('fs transport on the mounted share: request → release → verify, and smbclient sees the same store', async () => {
+    const policy = writePolicy({ shares: [shareDoc('second', { maxClients: 500 })] })
+    const mount = smb.shareDir('second')
+    const fsCli = async (argv: string[], env: string) => {
+      const r = await runCli([...argv, '--ts-env', `json:${env}`, '--json', '--log-dir', dir, '--transport', 'fs', '--mount', mount, '--policy', policy])
+      return { exitCode: r.exitCode, doc: parseJsonOutput<{ result: Record<string, unknown>; error?: { code: string } }>(r.stdout), stdout: r.stdout }
+    }
+    const env = writeEnv({ _SMSTSMachineName: 'FSPC' })
+    const req = await fsCli(['store', 'request', '--type', 'capture'], env)
+    expect(req.exitCode, req.stdout).to.equal(0)
+    const vars = JSON.parse(readFileSync(env, 'utf8')) as Record<string, string>
+    expect(vars.USMTStepsStoreLocalPath ?? '', 'fs needs no staging copy').to.equal('')
+    // scanstate writes straight into the store (on Windows through the UNC path; here the mounted folder)
+    const data = randomBytes(2 * 1024 * 1024)
+    mkdirSync(path.join(mount, vars.USMTStepsStoreId, 'USMT'), { recursive: true })
+    writeFileSync(path.join(mount, vars.USMTStepsStoreId, 'USMT', 'USMT.MIG'), data)
+    const rel = await fsCli(['store', 'release'], env)
+    expect(rel.exitCode, rel.stdout).to.equal(0)
+    expect(recordOnDisk('second', vars.USMTStepsStoreId)).to.deep.include({ state: 'captured', manifest: { files: 1, bytes: data.length } })
+    // the same store through smbclient: the manifest's sha256 matches what the server holds
+    const ver = await cli(['store', 'verify', '--deep', '--policy', policy], env)
+    expect(ver.exitCode, ver.stdout).to.equal(0)
+    expect(ver.doc.result).to.include({ files: 1, bytes: data.length, deep: true })
+  })
+
+  it('batch transfers: one session for a whole store, every file checked (a missing one fails the batch and is named)', async () => {
+    const recorded: string[][] = []
+    const runner: SmbRunner = (file, args, options) => {
+      recorded.push([file, ...args])
+      return defaultSmbRunner(file, args, options)
+    }
+    const s = service('BATCH', { shares: [shareDoc('second')] }, { smbRunner: runner })
+    const t = s.transportFor(policyFromObject({ shares: [shareDoc('second')] }, 't').shares[0])
+    const local = path.join(dir, 'batch src')
+    mkdirSync(path.join(local, 'U x', 'deep'), { recursive: true })
+    const files = [['top.txt', randomBytes(10)], ['U x/a b.txt', randomBytes(5000)], ['U x/deep/c;d.txt', randomBytes(70000)], ['U x/Lebenslauf Müller – 2024 ✓.docx', randomBytes(300)]] as const
+    for (const [rel, data] of files) writeFileSync(path.join(local, ...rel.split('/')), data)
+    const items = files.map(([rel]) => ({ localPath: path.join(local, ...rel.split('/')), path: `B 1/${rel}` }))
+    recorded.length = 0
+    await t.putFiles(items, ['B 1', 'B 1/U x', 'B 1/U x/deep'])
+    expect(recorded, 'one smbclient session').to.have.length(1)
+    for (const [rel, data] of files) expect(readFileSync(path.join(smb.shareDir('second'), 'B 1', ...rel.split('/')))).to.deep.equal(data)
+    // existing folders are fine; listTree sees every file in one session
+    recorded.length = 0
+    await t.putFiles([items[0]], ['B 1', 'B 1/U x'])
+    expect(await t.listTree('B 1')).to.have.deep.members(files.map(([rel, data]) => ({ path: rel, size: data.length })))
+    expect(recorded).to.have.length(2)
+    // a local file that does not exist: smbclient goes on with the others, the batch still fails and names it
+    const gone = { localPath: path.join(dir, 'no such file'), path: 'B 1/gone.txt' }
+    try {
+      await t.putFiles([gone, { localPath: items[0].localPath, path: 'B 1/after.txt' }])
+      expect.fail('expected a transfer error')
+    } catch (err) {
+      expect((err as TransportError).kind).to.equal('transfer')
+      expect((err as Error).message).to.contain('not uploaded: B 1/gone.txt')
+    }
+    expect(existsSync(path.join(smb.shareDir('second'), 'B 1', 'after.txt'))).to.equal(true)
+    // downloads: one session; a missing remote file fails the batch
+    const back = path.join(dir, 'batch back')
+    mkdirSync(path.join(back, 'deep'), { recursive: true })
+    await t.getFiles([{ path: 'B 1/U x/deep/c;d.txt', localPath: path.join(back, 'deep', 'c;d.txt') }, { path: 'B 1/top.txt', localPath: path.join(back, 'top.txt') }])
+    expect(readFileSync(path.join(back, 'deep', 'c;d.txt'))).to.deep.equal(files[2][1])
+    try {
+      await t.getFiles([{ path: 'B 1/nope.txt', localPath: path.join(back, 'nope.txt') }, { path: 'B 1/top.txt', localPath: path.join(back, 'top2.txt') }])
+      expect.fail('expected an error')
+    } catch (err) {
+      expect((err as Error).message).to.match(/NOT_FOUND|not downloaded: B 1\/nope\.txt/)
+    }
+    await s.close()
+  })
+
   it('the session really is SMB3 and signed (smbstatus while a download is held open)', async () => {
     const s = service('PROTO', { shares: [shareDoc('migstore')] })
     const t = s.transportFor(policyFromObject({ shares: [shareDoc('migstore')] }, 't').shares[0])
@@ -275,8 +359,11 @@ describe('share stores over a real Samba (signing mandatory, SMB3 only)', functi
     await t.putFile(big, 'proto.bin')
     const { stream, done } = t.getStream('proto.bin')
     stream.pause()
+    // Poll until the session shows its dialect and signing: right after negotiate smbstatus may list the
+    // session with "-" in the signing column (session setup not finished yet).
+    const signed = /SMB3_\d+\s+\S+\s+\S*(AES-128-(GMAC|CMAC)|HMAC-SHA256)/
     let out = ''
-    for (let i = 0; i < 50 && !/SMB3/.test(out); i++) {
+    for (let i = 0; i < 50 && !signed.test(out); i++) {
       out = String((await execa('smbstatus', ['-s', path.join(smb.base, 'smb.conf'), '-b'], { reject: false })).stdout)
       await new Promise((r) => setTimeout(r, 100))
     }
@@ -287,6 +374,6 @@ describe('share stores over a real Samba (signing mandatory, SMB3 only)', functi
     await s.close()
     expect(n).to.equal(32 * 1024 * 1024)
     expect(out).to.match(/SMB3_\d+/)
-    expect(out, out).to.match(/SMB3_\d+\s+\S+\s+\S*(AES-128-(GMAC|CMAC)|HMAC-SHA256)/)
+    expect(out, out).to.match(signed)
   })
 })

@@ -158,3 +158,14 @@ describe('steps: PE architecture, safety, store layout, key files', () => {
     expect(existsSync(seen)).to.equal(false)
   })
 })
+
+describe('steps/command-line: named users narrow the migration', () => {
+  it('UDProfiles or an association\'s users become /ue:*\\* plus one /ui per user, on capture and restore', () => {
+    const capture = buildScanStateArgs(finishCapture(captureDefaults(cb({ udProfiles: ['CONTOSO\\ann', 'PC\\bob'] })), cb({ udProfiles: ['CONTOSO\\ann', 'PC\\bob'] }), 'C:\\'))
+    expect(capture).to.include.members(['/ue:*\\*', '/ui:CONTOSO\\ann', '/ui:PC\\bob'])
+    const restore = buildLoadStateArgs(finishRestore(restoreDefaults(rb({ udProfiles: ['CONTOSO\\ann'] })), rb({ udProfiles: ['CONTOSO\\ann'] }), 'C:\\'))
+    expect(restore).to.include.members(['/ue:*\\*', '/ui:CONTOSO\\ann'])
+    const everyone = buildLoadStateArgs(finishRestore(restoreDefaults(rb()), rb(), 'C:\\'))
+    expect(everyone.some((a) => a.startsWith('/ue') || a.startsWith('/ui'))).to.equal(false)
+  })
+})

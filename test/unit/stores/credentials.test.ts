@@ -1,0 +1,32 @@
+import { expect } from 'chai'
+import { credentialsFrom, networkAccessAccount } from '../../../src/stores/credentials.js'
+import { redactor } from '../../../src/runtime/redact.js'
+
+const lookup = (vars: Record<string, string>) => (n: string): string | undefined => vars[n]
+
+describe('share credentials from task-sequence variables', () => {
+  it('reads the network access account as current ConfigMgr sets it (_SMSTSReserved1-000/_SMSTSReserved2-000) when OSDStateFallbackToNAA=true', () => {
+    const vars = { '_SMSTSReserved1-000': 'CONTOSO\\svc-naa', '_SMSTSReserved2-000': 'Naa-pass-000-x1' }
+    const c = credentialsFrom(lookup(vars), { fallbackToNaa: true, env: {} })
+    expect(c).to.deep.include({ username: 'svc-naa', domain: 'CONTOSO', password: 'Naa-pass-000-x1' })
+    expect(c?.source).to.contain('_SMSTSReserved1-000/_SMSTSReserved2-000')
+    expect(redactor.redact('x Naa-pass-000-x1 y')).to.not.contain('Naa-pass-000-x1')
+    // not without the opt-in, as the native Request State Store step
+    expect(credentialsFrom(lookup(vars), { fallbackToNaa: false, env: {} })).to.equal(undefined)
+  })
+
+  it('reads the unsuffixed pair of older ConfigMgr versions, and takes the first complete pair', () => {
+    expect(networkAccessAccount(lookup({ _SMSTSReserved1: 'naa', _SMSTSReserved2: 'p1' }))).to.deep.include({ user: 'naa', password: 'p1' })
+    const two = networkAccessAccount(lookup({ '_SMSTSReserved1-000': 'first', '_SMSTSReserved1-001': 'second', '_SMSTSReserved2-001': 'p2' }))
+    expect(two).to.deep.include({ user: 'second', password: 'p2', names: '_SMSTSReserved1-001/_SMSTSReserved2-001' })
+    expect(networkAccessAccount(lookup({ '_SMSTSReserved1-000': 'u', '_SMSTSReserved2-000': '' }))).to.equal(undefined)
+  })
+
+  it('MDT UserID/UserDomain/UserPassword win over the network access account; the environment comes last', () => {
+    const vars = { UserID: 'mdtuser', UserDomain: 'CORP', UserPassword: 'Mdt-pass-1', '_SMSTSReserved1-000': 'naa', '_SMSTSReserved2-000': 'Naa-pass-2' }
+    expect(credentialsFrom(lookup(vars), { fallbackToNaa: true, env: {} })).to.deep.include({ username: 'mdtuser', domain: 'CORP', password: 'Mdt-pass-1' })
+    expect(credentialsFrom(lookup({}), { fallbackToNaa: true, env: { USMT_STEPS_SMB_USER: 'WG\\tool', USMT_STEPS_SMB_PASSWORD: 'Env-pass-3' } }))
+      .to.deep.include({ username: 'tool', domain: 'WG', password: 'Env-pass-3' })
+    expect(credentialsFrom(lookup({}), { fallbackToNaa: true, env: {} })).to.equal(undefined)
+  })
+})

@@ -23,7 +23,7 @@ export async function runCli(argv: string[], opts: { env?: Record<string, string
   // (its own tsx registration fails and would silently fall back to a stale dist/).
   configPromise ??= (async () => {
     const pjson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { oclif: Record<string, unknown> }
-    return Config.load({ root: PROJECT_ROOT, pjson: { ...pjson, oclif: { ...pjson.oclif, commands: './src/commands' } } as never })
+    return Config.load({ root: PROJECT_ROOT, pjson: { ...pjson, oclif: { ...pjson.oclif, commands: './src/commands', helpClass: './src/cli/help.ts' } } as never })
   })()
   const config = await configPromise
   const out: string[] = []

@@ -13,7 +13,8 @@
  *                              (evaluatePrepared) — for programmatic use on small trees; `--json` prints the
  *                              same document.
  */
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { writeAllSync } from '../runtime/write-all.js'
+import { closeSync, openSync, readSync, rmSync } from 'node:fs'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -168,7 +169,7 @@ class JsonFile {
       for (;;) {
         const n = readSync(fd, chunk, 0, chunk.length, null)
         if (n === 0) break
-        writeSync(this.fd as number, chunk, 0, n)
+        writeAllSync(this.fd as number, chunk, 0, n)
       }
     } finally {
       closeSync(fd)
@@ -182,7 +183,7 @@ class JsonFile {
   }
 
   flush(): void {
-    if (this.buf && this.fd !== null) writeSync(this.fd, this.buf)
+    if (this.buf && this.fd !== null) writeAllSync(this.fd, this.buf)
     this.buf = ''
   }
 

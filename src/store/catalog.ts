@@ -18,6 +18,7 @@
  * 2 hidden, 4 system), sha256 only in mirror stores. The store path (below USMT/File) is derived from the
  * Windows path (`storePathOf`). Version 1 (one JSON document, still written inside USMT.MIG) is read too.
  */
+import { writeAllSync } from '../runtime/write-all.js'
 import { createHash, type Hash } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import { invalidComponentReason, parseWinPath } from '../windows/path.js'
@@ -332,8 +333,7 @@ export class FileCatalogWriter {
   private writeOut(chunk: Buffer): void {
     if (this.fd === null) return
     this.hash.update(chunk)
-    let off = 0
-    while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off)
+    writeAllSync(this.fd, chunk)
   }
 
   private flush(): void {

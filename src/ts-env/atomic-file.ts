@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { writeAllSync } from '../runtime/write-all.js'
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs'
 import * as path from 'node:path'
 
 /**
@@ -9,9 +10,7 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`)
   const fd = openSync(tmp, 'wx', 0o600)
   try {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
-    let off = 0
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+    writeAllSync(fd, data)
     fsyncSync(fd)
   } catch (err) {
     closeSync(fd)

@@ -1,7 +1,8 @@
 /**
  * The `/p:FILE` space estimate (usmt.md §4) and the `/listfiles:FILE` list.
  */
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { writeAllSync } from '../runtime/write-all.js'
+import { closeSync, openSync } from 'node:fs'
 
 export interface SpaceEstimate {
   /** Bytes needed to host the store (rounded up to whole clusters per file). */
@@ -58,10 +59,9 @@ export class ListFilesWriter {
 
   private flush(): void {
     if (this.fd === null || this.pending === '') return
-    const buf = Buffer.from(this.pending, 'utf8')
+    const text = this.pending
     this.pending = ''
-    let off = 0
-    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off)
+    writeAllSync(this.fd, text)
   }
 
   async close(): Promise<void> {

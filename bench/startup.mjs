@@ -16,8 +16,9 @@ const cases = [
   ['usmt-steps --version', [bin, '--version']],
   ['usmt-steps exit-codes', [bin, 'exit-codes']],
 ]
-const bundle = path.join(root, 'build', 'package', 'usmt-steps', 'usmt-steps.cjs')
-if (existsSync(bundle)) cases.push(['bundle --version', [bundle, '--version']], ['bundle exit-codes', [bundle, 'exit-codes']])
+// The shipped package (npm run package): usmt-steps.cmd runs launch.cjs, which loads the bundle for commands.
+const launcher = path.join(root, 'build', 'package', 'usmt-steps', 'launch.cjs')
+if (existsSync(launcher)) cases.push(['package --version', [launcher, '--version']], ['package exit-codes', [launcher, 'exit-codes']])
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b)

@@ -91,7 +91,7 @@ async function bundle(out) {
     ...commands.map((c, i) => `import C${i} from ${JSON.stringify(c.file)}`),
     `export const COMMANDS = { help: HelpCommand, ${commands.map((c, i) => `${JSON.stringify(c.id)}: C${i}`).join(', ')} }`,
     `const pjson = ${JSON.stringify({ name: pjson.name, version: pjson.version, description: pjson.description, type: 'commonjs', oclif })}`,
-    'async function main() {',
+    'export async function main() {',
     '  const argv = process.argv.slice(2)',
     "  if (argv.length === 1 && ['--version', '-v', 'version'].includes(argv[0])) {",
     '    process.stdout.write(`${pjson.name}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}\\n`)',
@@ -186,11 +186,25 @@ async function main() {
   rmSync(o.out, { recursive: true, force: true })
   mkdirSync(o.out, { recursive: true })
   const commands = await bundle(o.out)
+  // launch.cjs answers --version without parsing the 1.2 MB bundle (a task sequence may probe it), and loads the
+  // bundle for everything else.
+  writeFileSync(path.join(o.out, 'launch.cjs'), [
+    '#!/usr/bin/env node',
+    "'use strict'",
+    '// usmt-steps launcher: --version is answered here; every other command loads the bundle.',
+    'const argv = process.argv.slice(2)',
+    "if (argv.length === 1 && ['--version', '-v', 'version'].includes(argv[0])) {",
+    `  process.stdout.write(\`${pjson.name}/${pjson.version} \${process.platform}-\${process.arch} node-\${process.version}\\n\`)`,
+    '} else {',
+    "  require('./usmt-steps.cjs').main().catch((err) => { process.stderr.write(`${err && err.stack ? err.stack : err}\\n`); process.exitCode = 1 })",
+    '}',
+    '',
+  ].join('\n'))
   writeFileSync(path.join(o.out, 'usmt-steps.cmd'), [
     '@echo off',
-    'rem usmt-steps launcher: runs the CLI bundle with the Node runtime of this package folder.',
+    'rem usmt-steps launcher: runs the CLI with the Node runtime of this package folder.',
     'setlocal',
-    '"%~dp0node.exe" "%~dp0usmt-steps.cjs" %*',
+    '"%~dp0node.exe" "%~dp0launch.cjs" %*',
     'exit /b %ERRORLEVEL%',
     '',
   ].join('\r\n'))

@@ -26,7 +26,7 @@ describe('npm run package', function () {
 
   it('lays out the package folder', () => {
     const top = readdirSync(out).sort()
-    expect(top).to.deep.equal(['README.md', 'node.exe', 'package-manifest.json', 'ps-module', 'task-steps', 'templates', 'usmt-steps.cjs', 'usmt-steps.cmd'])
+    expect(top).to.deep.equal(['README.md', 'launch.cjs', 'node.exe', 'package-manifest.json', 'ps-module', 'task-steps', 'templates', 'usmt-steps.cjs', 'usmt-steps.cmd'])
     expect(readdirSync(path.join(out, 'ps-module', 'UsmtSteps')).sort()).to.deep.equal(['Private', 'Public', 'UsmtSteps.psd1', 'UsmtSteps.psm1'])
     expect(readdirSync(path.join(out, 'task-steps')).sort()).to.deep.equal(readdirSync(path.join(PROJECT_ROOT, 'task-steps')).sort())
     for (const s of ['refresh', 'replace-source', 'replace-destination']) {
@@ -47,7 +47,7 @@ describe('npm run package', function () {
     expect(manifest.commands).to.include.members(['capture', 'restore', 'plan', 'users', 'report', 'store:request', 'store:release', 'template:configmgr', 'template:validate'])
     expect(Object.keys(manifest.files)).to.include.members(['node.exe', 'usmt-steps.cjs', 'ps-module/UsmtSteps/UsmtSteps.psd1'])
     const cmd = readFileSync(path.join(out, 'usmt-steps.cmd'), 'utf8')
-    expect(cmd).to.equal('@echo off\r\nrem usmt-steps launcher: runs the CLI bundle with the Node runtime of this package folder.\r\nsetlocal\r\n"%~dp0node.exe" "%~dp0usmt-steps.cjs" %*\r\nexit /b %ERRORLEVEL%\r\n')
+    expect(cmd).to.equal('@echo off\r\nrem usmt-steps launcher: runs the CLI with the Node runtime of this package folder.\r\nsetlocal\r\n"%~dp0node.exe" "%~dp0launch.cjs" %*\r\nexit /b %ERRORLEVEL%\r\n')
   })
 
   it('the bundle runs alone (no node_modules): --version, --help, exit-codes', async () => {
@@ -65,6 +65,18 @@ describe('npm run package', function () {
     expect(e.stdout).to.match(/3010\s+reboot/)
     const alias = await cli(['help', 'exit-codes'])
     expect(alias.stdout).to.equal(e.stdout)
+  })
+
+  it('launch.cjs (what usmt-steps.cmd runs) answers --version itself and runs commands through the bundle', async () => {
+    const launch = (args: string[]) => execa(process.execPath, [path.join(out, 'launch.cjs'), ...args], { reject: false, cwd: out, env: { USMT_STEPS_QUIET: '1' }, stdin: 'ignore' })
+    const v = await launch(['--version'])
+    expect(v.exitCode).to.equal(0)
+    expect(String(v.stdout)).to.match(/^usmt-steps\/\d+\.\d+\.\d+ \S+ node-v\d+/)
+    const codes = await launch(['exit-codes'])
+    expect(codes.exitCode).to.equal(0)
+    expect(String(codes.stdout)).to.match(/3010\s+reboot/)
+    const bad = await launch(['env', 'set', '_SMSTSLogPath=x', '--ts-env', `json:${path.join(out, 'launch-env.json')}`])
+    expect(bad.exitCode).to.equal(4)
   })
 
   it('the bundle reads and writes a JSON task-sequence environment and masks secrets', async () => {

@@ -4,15 +4,14 @@
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
-PKGS="samba smbclient samba-ad-dc samba-ad-provision samba-dsdb-modules slapd ldap-utils openssl chromium"
+PKGS="samba smbclient samba-ad-dc samba-ad-provision samba-dsdb-modules ldap-utils openssl chromium"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
   echo "installing:$missing"
   $SUDO apt-get update -qq
-  echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 # Distribution daemons are not wanted (tests start their own on 127.0.0.1); stop them if the image started any.
-for svc in smbd nmbd samba-ad-dc slapd winbind; do $SUDO systemctl stop "$svc" >/dev/null 2>&1 || true; done
+for svc in smbd nmbd samba-ad-dc winbind; do $SUDO systemctl stop "$svc" >/dev/null 2>&1 || true; done
 echo "system packages ready"

@@ -21,7 +21,7 @@ export const EXIT_CODES = {
   profilesAtRisk: { code: 23, meaning: 'Profiles would be lost (orphaned SID, cloud-only files, unresolved user) and the policy stops here.' },
   directoryUnavailable: { code: 30, meaning: 'The directory (LDAP/AD) could not be reached.' },
   directoryAuth: { code: 31, meaning: 'The directory refused the credentials or the TLS certificate.' },
-  reboot: { code: 3010, meaning: 'Success; a restart is required (reserved: the task sequence restarts and continues).' },
+  reboot: { code: 3010, meaning: 'Success; a restart is required and the task sequence restarts and continues (restore returns it when the hard-link store can only be removed after a restart).' },
 } as const
 
 export type ExitName = keyof typeof EXIT_CODES

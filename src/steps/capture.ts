@@ -157,7 +157,11 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       }
       ctx.warn(`scanstate skipped ${c.ignored.length} error(s) because of /c (return code ${c.classification.code}): ${lines.join('; ')}`)
     }
-    const risky = profilesAtRisk(run.progress, (u) => userMatcher(options.ue)(u) || options.uel !== undefined)
+    // Left out on purpose only when /ue or /uel excluded the user and no /ui named it: /ui wins over both in
+    // USMT, so a user usmt-steps users selected (/ue:*\* /ui:…) that scanstate still skipped is at risk.
+    const named = userMatcher(options.ui)
+    const excluded = userMatcher(options.ue)
+    const risky = profilesAtRisk(run.progress, (u) => !named(u) && (excluded(u) || options.uel !== undefined))
     const refresh = !inputs.replace && !network
     if (risky.length > 0 && inputs.profilesAtRisk !== 'ignore') {
       const text = risky.map((r) => r.what).join('; ')

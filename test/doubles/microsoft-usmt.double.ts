@@ -128,13 +128,26 @@ async function migrate(kind: 'scanstate' | 'loadstate', o: { log?: string; progr
   return finish(ignored.length > 0 ? 3 : 0, ignored.length > 0 ? USMT_MESSAGES.wouldHaveFailed : USMT_MESSAGES.success, ignored.length)
 }
 
+/**
+ * Windows drive paths (C:\…) given to the double off Windows live under USMT_DOUBLE_DRIVES_ROOT/<letter>/…, so a
+ * test never writes a folder literally named "C:\…" into its working directory. Without the variable such a
+ * path is refused, as strictly as a missing drive would be.
+ */
+function localPath(p: string): string {
+  const m = /^([A-Za-z]):[\\/](.*)$/.exec(p)
+  if (!m || process.platform === 'win32') return p
+  const root = process.env.USMT_DOUBLE_DRIVES_ROOT
+  if (!root) throw new Error(`the double was given the Windows path ${p}, but USMT_DOUBLE_DRIVES_ROOT is not set`)
+  return nodePath.join(root, m[1].toUpperCase(), ...m[2].split(/[\\/]+/).filter(Boolean))
+}
+
 async function main(): Promise<number> {
   try {
     if (tool === 'scanstate.exe') {
       const o = parseScanStateArgs(argv)
       failOnViolation(validateScanState(o))
       record({ keyFile: keyFileOf(o) })
-      const store = o.storePath as string
+      const store = localPath(o.storePath as string)
       return await migrate('scanstate', o, () => {
         checkKeyFile(o)
         if (storeState(store).data && !o.overwrite) throw UsmtFailure.of('storeExists')
@@ -155,7 +168,7 @@ async function main(): Promise<number> {
       const o = parseLoadStateArgs(argv)
       failOnViolation(validateLoadState(o))
       record({ keyFile: keyFileOf(o), lac: o.lac !== undefined })
-      const store = o.storePath as string
+      const store = localPath(o.storePath as string)
       return await migrate('loadstate', o, () => {
         checkKeyFile(o)
         const st = storeState(store)
@@ -171,10 +184,10 @@ async function main(): Promise<number> {
     let code = 0
     if (o.command === 'verify') {
       if ('keyFile' in o) checkKeyFile(o)
-      code = !existsSync(o.file) ? 27 : scenario.verifyCode ?? 0
+      code = !existsSync(localPath(o.file)) ? 27 : scenario.verifyCode ?? 0
     } else if (o.command === 'rd') {
       code = scenario.rdCode ?? 0
-      if (code === 0) rmSync(o.storeDir, { recursive: true, force: true })
+      if (code === 0) rmSync(localPath(o.storeDir), { recursive: true, force: true })
     }
     log?.returnCode(code)
     log?.close()

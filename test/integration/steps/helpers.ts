@@ -28,7 +28,7 @@ export function readEnv(file: string): Record<string, string> {
 export function doubleEnv(dir: string, scenario: Record<string, unknown> = {}): Record<string, string> {
   const scen = path.join(dir, `scenario-${Math.random().toString(36).slice(2)}.json`)
   writeFileSync(scen, JSON.stringify(scenario))
-  return { USMT_STEPS_EXE_HOST: USMT_DOUBLE, USMT_DOUBLE_SCENARIO: scen, USMT_DOUBLE_LOG: path.join(dir, 'double.log') }
+  return { USMT_STEPS_EXE_HOST: USMT_DOUBLE, USMT_DOUBLE_SCENARIO: scen, USMT_DOUBLE_LOG: path.join(dir, 'double.log'), USMT_DOUBLE_DRIVES_ROOT: path.join(dir, 'drives') }
 }
 
 export function doubleCalls(dir: string): Array<{ tool: string; argv: string[]; env: Record<string, string | undefined>; keyFile?: { mode?: string }; lac?: boolean }> {

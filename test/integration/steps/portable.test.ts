@@ -157,4 +157,24 @@ describe('capture/restore with the portable tools (sample machine, JSON task-seq
     expect(out.warnings.join(' ')).to.match(/did not restore 2 user\(s\).*store is kept/)
     expect(existsSync(path.join(share, 'USMT', 'USMT.MIG'))).to.equal(true)
   })
+
+  it('after usmt-steps users (/ue:*\\* /ui:…), a selected profile scanstate skips is at risk: the refresh capture fails (exit 23)', async () => {
+    const machine = copySampleMachine(path.join(t.dir, 'machine'))
+    const c = path.join(machine, 'C')
+    // What `usmt-steps users` writes: everyone excluded, the chosen profiles named. newhire has no NTUSER.DAT, so
+    // scanstate cannot capture it, and a refresh would wipe C:\Users\newhire\Documents\welcome.txt.
+    const envFile = writeEnv(path.join(t.dir, 'env.json'), {
+      _SMSTSLogPath: path.join(t.dir, 'logs'), OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState', USMTStepsStoreType: 'hardlink', DeploymentType: 'REFRESH',
+      OSDMigrateAdditionalCaptureOptions: '/ue:*\\* /ui:PC\\ann /ui:CONTOSO\\jdoe /ui:PC\\olduser /ui:PC\\newhire',
+    })
+    const cap = await runCli(['capture', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', xml, '--users', path.join(machine, 'users.json'), '--json'])
+    expect(cap.exitCode, cap.stdout).to.equal(23)
+    const out = parseJsonOutput<Out>(cap.stdout)
+    expect(out.error?.code).to.equal('USM0308')
+    expect(out.error?.message).to.match(/PC\\newhire/)
+    // A user excluded on purpose (by /ue, not named by /ui) is not at risk.
+    writeEnv(envFile, { ...readEnv(envFile), OSDMigrateAdditionalCaptureOptions: '/ue:*\\* /ui:PC\\ann /ui:CONTOSO\\jdoe /ui:PC\\olduser /o' })
+    const ok = await runCli(['capture', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', xml, '--users', path.join(machine, 'users.json'), '--json'])
+    expect(ok.exitCode, ok.stdout).to.equal(0)
+  })
 })

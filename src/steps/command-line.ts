@@ -133,12 +133,11 @@ export interface CaptureBuild {
 }
 
 /** The step's own ScanState options, before the admin's extras. */
-export function captureDefaults(b: CaptureBuild): ScanStateOptions {
-  const o = emptyScanState()
+/** What scanstate and loadstate defaults share: store, /i, /config, /v, /c, the user selection and the logs. */
+function commonDefaults(o: ScanStateOptions | LoadStateOptions, b: CaptureBuild | RestoreBuild): void {
   o.storePath = b.storePath
   o.include = [...b.xmlFiles]
   o.config = b.configFile
-  o.overwrite = true
   o.verbosity = b.verbose ? 13 : 5
   o.continueOnError = b.continueOnError
   o.ui = [...b.udProfiles]
@@ -147,6 +146,12 @@ export function captureDefaults(b: CaptureBuild): ScanStateOptions {
   if (b.udProfiles.length > 0) o.ue = ['*\\*']
   o.log = b.logFile
   o.progress = b.progressFile
+}
+
+export function captureDefaults(b: CaptureBuild): ScanStateOptions {
+  const o = emptyScanState()
+  commonDefaults(o, b)
+  o.overwrite = true
   if (b.offline?.xml) o.offline = b.offline.xml
   else if (b.offline?.winOld) o.offlineWinOld = b.offline.winOld
   else if (b.offline?.winDir) o.offlineWinDir = b.offline.winDir
@@ -212,17 +217,7 @@ export interface RestoreBuild {
 
 export function restoreDefaults(b: RestoreBuild): LoadStateOptions {
   const o = emptyLoadState()
-  o.storePath = b.storePath
-  o.include = [...b.xmlFiles]
-  o.config = b.configFile
-  o.verbosity = b.verbose ? 13 : 5
-  o.continueOnError = b.continueOnError
-  o.ui = [...b.udProfiles]
-  // Naming users means "only these": /ui alone does not narrow (everyone is migrated by default), so exclude
-  // everyone else; /ui wins over /ue in USMT's precedence.
-  if (b.udProfiles.length > 0) o.ue = ['*\\*']
-  o.log = b.logFile
-  o.progress = b.progressFile
+  commonDefaults(o, b)
   if (b.localAccounts) {
     o.lac = b.localAccountPassword === undefined ? {} : { password: b.localAccountPassword }
     o.lae = b.enableLocalAccounts

@@ -14,6 +14,8 @@ import type { ComponentDef, Condition, Ctx, ObjectSet, RuleEntry, RuleKind, Rule
 import { canonicalNode, compilePattern, parsePattern, type CompiledPattern, type ParsedPattern } from './pattern.js'
 import { compareVersions, readVersionInfo } from './pe.js'
 import { userVariables, type SystemLayout } from './variables.js'
+import { registryObjectExists, registryStringContent, type RegistryAccess } from './registry.js'
+import { canonicalRegKey } from '../registry/model.js'
 
 export interface EvalContext {
   index: number
@@ -73,6 +75,11 @@ export interface CompileInput {
   registryDefault: boolean
   /** OS version reported to IsOSLaterThan/DoesOSMatch (default 10.0). */
   osVersion: string
+  /**
+   * The volume's registry (offline hives read through hivex). Registry patterns, conditions and
+   * GetStringContent are evaluated where a hive holds the key; without it they are reported as not evaluated.
+   */
+  registry?: RegistryAccess
 }
 
 export interface CompiledRuleSet {
@@ -198,6 +205,10 @@ class Compiler {
       case 'isosearlierthan': return a(0).toUpperCase() === 'NT' && compareVersions(this.input.osVersion, a(1)) < 0
       case 'doesosmatch': return a(0).toUpperCase() === 'NT' && wildcardMatch(a(1), this.input.osVersion)
       case 'doesobjectexist': {
+        if (a(0).toLowerCase() === 'registry') {
+          const r = this.registryPattern(a(1), vars, ctx, at)
+          if (r) return r.view === null ? false : registryObjectExists(r.view, r.pattern)
+        }
         if (a(0).toLowerCase() !== 'file') {
           this.noteRegistry(comp, at, a(0), a(1))
           return this.notEvaluatedCall(call, at, 'the registry is not evaluated', this.input.registryDefault)
@@ -207,6 +218,15 @@ class Compiler {
         return this.patternHasObject(compilePattern(parsePattern(value, 'File')))
       }
       case 'issameobject': {
+        if (a(0).toLowerCase() === 'registry' && this.input.registry) {
+          const x = this.expand(a(1), vars)
+          const y = this.expand(a(2), vars)
+          if (x.unresolved.size || y.unresolved.size) return false
+          const cx = canonicalRegKey(parsePattern(x.value, 'Registry').node)
+          const cy = canonicalRegKey(parsePattern(y.value, 'Registry').node)
+          return cx !== null && cy !== null && cx.root === cy.root && cx.rest.toLowerCase() === cy.rest.toLowerCase()
+            && (parsePattern(x.value, 'Registry').leaf ?? '').toLowerCase() === (parsePattern(y.value, 'Registry').leaf ?? '').toLowerCase()
+        }
         if (a(0).toLowerCase() !== 'file') return this.notEvaluatedCall(call, at, 'the registry is not evaluated', this.input.registryDefault)
         const x = this.expand(a(1), vars)
         const y = this.expand(a(2), vars)
@@ -224,6 +244,19 @@ class Compiler {
         if (fn === 'doesfileversionmatch') return wildcardMatch(a(2), v)
         const d = compareVersions(v, a(2))
         return fn === 'isfileversionabove' ? d > 0 : d < 0
+      }
+      case 'doesstringcontentequal':
+      case 'doesstringcontentcontain': {
+        if (a(0).toLowerCase() === 'registry') {
+          const r = this.registryPattern(a(1), vars, ctx, at)
+          if (r) {
+            const text = r.view === null ? null : registryStringContent(r.view, r.pattern)
+            if (text === null) return false
+            const want = this.expand(a(2), vars).value
+            return fn === 'doesstringcontentequal' ? text.toLowerCase() === want.toLowerCase() : text.toLowerCase().includes(want.toLowerCase())
+          }
+        }
+        return this.notEvaluatedCall(call, at, 'needs registry or content data the engine does not read', this.input.registryDefault)
       }
       default:
         return this.notEvaluatedCall(call, at, 'needs registry or content data the engine does not read', this.input.registryDefault && /string|content/i.test(fn))
@@ -294,6 +327,37 @@ class Compiler {
     return false
   }
 
+  /**
+   * A registry pattern (after variable expansion) and the registry it is asked of in this context, or null
+   * when the engine cannot answer (no hive for it on the volume, an unresolved variable): the caller then
+   * reports it as not evaluated. `view` null: a valid pattern that names nothing in this context (HKCU in
+   * the system context is "invalid in the current context" for USMT).
+   */
+  registryPattern(text: string, vars: Map<string, string>, ctx: EvalContext, at: SourceRef): { pattern: CompiledPattern; view: ReturnType<RegistryAccess['view']> } | null {
+    const reg = this.input.registry
+    if (!reg) return null
+    const { value, unresolved } = this.expand(text, vars)
+    // Like a file pattern, a registry pattern with an undefined variable names nothing.
+    if (unresolved.size) return { pattern: compilePattern(parsePattern(text, 'Registry')), view: null }
+    const parsed = parsePattern(value, 'Registry')
+    const c = canonicalRegKey(parsed.node)
+    if (!c) {
+      this.warnOnce(`regroot:${at.file}:${at.line}:${text}`, { code: 'registry-root', message: `registry pattern "${text}" does not start with HKLM or HKCU; it never matches`, file: at.file, line: at.line })
+      return { pattern: compilePattern(parsed), view: null }
+    }
+    const node = c.rest ? `${c.root}\\${c.rest}` : c.root
+    let leaf = parsed.leaf
+    if (leaf !== null && leaf.includes('%')) {
+      const e = this.expand(leaf, vars)
+      if (e.unresolved.size) return null
+      leaf = e.value
+    }
+    const pattern = compilePattern({ ...parsed, node, leaf }, node)
+    if (c.root === 'HKCU' && ctx.account === null) return { pattern, view: null }
+    if (!reg.available(ctx, node)) return null
+    return { pattern, view: reg.view(ctx, c.root) }
+  }
+
   private noteRegistry(comp: ComponentDef, at: SourceRef, type: string, pattern: string): void {
     const key = `${at.file}:${at.line}:${pattern}`
     if (this.notEvaluatedSeen.has(key)) return
@@ -313,6 +377,13 @@ class Compiler {
       }
       if (item.kind === 'pattern') {
         const p = item.pattern
+        if (p.type === 'Registry') {
+          const r = this.registryPattern(p.raw, vars, ctx, item.at)
+          if (r) {
+            if (r.view !== null) out.push({ pattern: r.pattern, rule: `${item.at.file}:${item.at.line} ${kind} ${p.raw}` })
+            continue
+          }
+        }
         if (p.type !== 'File') {
           this.noteRegistry(comp, item.at, p.type, p.raw)
           continue
@@ -449,7 +520,11 @@ class Compiler {
           const first = this.expandSet(variable.value.set, ctx, vars, comp, 'variable').find((p) => this.patternHasObject(p.pattern))
           value = first ? first.pattern.node : null
         } else {
-          this.noteRegistry(comp, variable.at, 'Script', variable.value.call.raw)
+          const call = variable.value.call
+          const fn = call.name.split('.').pop()?.toLowerCase()
+          const r = fn === 'getstringcontent' && (call.args[0] ?? '').toLowerCase() === 'registry' ? this.registryPattern(call.args[1] ?? '', vars, ctx, variable.at) : null
+          if (r) value = r.view === null ? null : registryStringContent(r.view, r.pattern)
+          else this.noteRegistry(comp, variable.at, 'Script', call.raw)
         }
         if (value === null) vars.delete(key)
         else vars.set(key, value)

@@ -122,8 +122,27 @@ export interface ExcludedFile {
   rule: string | null
 }
 
+/**
+ * A registry value some rule matched (usmt.md §6.3): captured (`component`/`rule` set) or not (`reason`).
+ * `key` is the full key path with the root written HKLM or HKCU; `name` '' is the default value; `data`
+ * the raw bytes of the hive.
+ */
+export interface RegistryObject {
+  key: string
+  name: string
+  type: number
+  data: Buffer
+  /** DOMAIN\name whose HKCU holds the value (or whose context captured an HKLM value); null: system context. */
+  user: string | null
+  component: string | null
+  rule: string | null
+  included: boolean
+  reason: string | null
+}
+
 export type EngineEvent =
   | { kind: 'user'; user: UserDecision }
+  | { kind: 'registry'; value: RegistryObject }
   | { kind: 'include'; file: IncludedFile }
   | { kind: 'exclude'; file: ExcludedFile }
   | { kind: 'warning'; warning: EngineWarning }
@@ -146,6 +165,8 @@ export interface RuleSet {
 export interface EstimateTotals {
   files: number
   bytes: number
+  /** Registry values captured (operating-system and application settings). */
+  settings?: number
 }
 
 export interface EstimateResult {

@@ -133,7 +133,7 @@ export class RuleIndex {
     for (const unit of units) {
       for (const rule of unit.rules) {
         if (!INDEXED.has(rule.kind)) continue
-        if (rule.pattern.leaf === null) continue
+        if (rule.pattern.leaf === null || rule.pattern.parsed.type !== 'File') continue
         const segs = litSegments(rule.pattern.node.toLowerCase())
         const include = rule.kind === 'include'
         let n = this.root

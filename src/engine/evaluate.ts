@@ -11,11 +11,14 @@ import type { VolumeMap } from '../windows/volume-map.js'
 import type { EngineEvent, EngineInput, EngineWarning, EstimateResult, FileAttributes, FileParameters, IncludedFile, UserDecision } from './contract.js'
 import { compileRuleSet, detectLayout, type CompiledRule, type EvalContext, type Unit } from './compile.js'
 import { decide, decideParameters, RuleIndex, type Decision, type Scope } from './decide.js'
-import { canonicalNode, dirKey } from './pattern.js'
+import { canonicalNode, dirKey, parsePattern } from './pattern.js'
+import { canonicalRegKey } from '../registry/model.js'
+import type { RegistryView } from '../registry/hives.js'
 import { loadRuleSetSync, type LoadedRuleSet } from './ruleset.js'
 import { completeProfiles, discoverProfiles, selectUsers, type DiscoveredProfile } from './users.js'
 import { systemVariables, userVariables, type SystemLayout } from './variables.js'
 import { walkVolume } from './walk.js'
+import { keyPlan, loadMachineRegistry, scanRegistry, type MachineRegistry, type RegistryDecision } from './registry.js'
 
 /** Optional engine inputs beyond the contract. */
 export interface EngineOptions {
@@ -48,6 +51,8 @@ export interface Prepared {
   attributeDirs: ReadonlySet<string>
   followSymlinks: boolean
   localOnly: boolean
+  /** The volume's registry as far as the rules name it (undefined: no registry rule, or no hive). */
+  registry: MachineRegistry | undefined
 }
 
 export function prepare(input: FullEngineInput): Prepared {
@@ -72,9 +77,10 @@ export function prepare(input: FullEngineInput): Prepared {
     if (!p.used) return
     contexts.push({ index: contexts.length, account: p.account, profile: p.profile, sid: p.sid, active: users[i].migrated, vars: userVariables(systemVars, p) })
   })
+  const registry = loadMachineRegistry(ruleSet.model, input.volumes, layout.systemDrive, contexts, systemVars)
   const compiled = compileRuleSet({
     model: ruleSet.model, config: ruleSet.config, volumes: input.volumes, layout, systemVars, contexts,
-    profiles: profiles.filter((p) => p.used), registryDefault: input.registryDefault ?? false, osVersion: input.osVersion ?? '10.0',
+    profiles: profiles.filter((p) => p.used), registryDefault: input.registryDefault ?? false, osVersion: input.osVersion ?? '10.0', registry,
   })
   const userContexts = contexts.filter((c) => c.account !== null && c.profile !== null)
   const owners = userContexts.filter((c) => c.active).map((c) => ({ key: dirKey(c.profile as string), ctx: c.index }))
@@ -93,7 +99,7 @@ export function prepare(input: FullEngineInput): Prepared {
   return {
     ruleSet, layout, volumes: input.volumes, users, contexts, units: compiled.units, index,
     warnings: [...ruleSet.warnings, ...compiled.warnings], notEvaluated: compiled.notEvaluated,
-    attributes, attributeDirs, followSymlinks: input.followSymlinks ?? false, localOnly: input.selection?.localOnly ?? false,
+    attributes, attributeDirs, followSymlinks: input.followSymlinks ?? false, localOnly: input.selection?.localOnly ?? false, registry,
   }
 }
 
@@ -147,6 +153,8 @@ export interface ScanSink {
   /** A file some include matched that is not captured; `user` is the profile owner (or the deciding unit's user). */
   exclude(folder: ScanFolder, name: string, user: string | null, reason: string, rule: CompiledRule | null): void
   warning(w: EngineWarning): void
+  /** A registry value some rule matched (captured or not); decided after the files. */
+  registry?(d: RegistryDecision): void
 }
 
 /**
@@ -199,6 +207,7 @@ export function* scan(p: Prepared, sink: ScanSink): Generator<void, void, undefi
       yield
     }
   }
+  if (sink.registry) scanRegistry(p.units, p.contexts, p.registry, sink.registry)
 }
 
 /** Run a scan to its end. */
@@ -227,6 +236,10 @@ export async function* evaluatePrepared(p: Prepared): AsyncGenerator<EngineEvent
     },
     warning(warning) {
       batch.push({ kind: 'warning', warning })
+    },
+    registry(d) {
+      const v = d.value
+      batch.push({ kind: 'registry', value: { key: v.key, name: v.name, type: v.type, data: v.data, user: d.user, component: d.component, rule: d.rule, included: d.included, reason: d.reason } })
     },
   }
   for (const _ of scan(p, sink)) {
@@ -260,6 +273,15 @@ export async function estimateMigration(input: FullEngineInput): Promise<Estimat
     exclude() { /* not counted */ },
     warning(w) {
       result.warnings.push(w)
+    },
+    registry(d) {
+      if (!d.included) return
+      const u = d.user ?? 'System'
+      result.totals.settings = (result.totals.settings ?? 0) + 1
+      const bu = (result.byUser[u] ??= { files: 0, bytes: 0 })
+      bu.settings = (bu.settings ?? 0) + 1
+      const bc = (result.byComponent[d.component as string] ??= { files: 0, bytes: 0 })
+      bc.settings = (bc.settings ?? 0) + 1
     },
   })
   return result
@@ -316,9 +338,56 @@ function row(unit: Unit, rule: CompiledRule): ExplainRow {
   }
 }
 
-/** Why is (or isn't) each path captured? */
+/**
+ * A registry location (`HKCU\Software\Contoso [Name]`; without brackets every value of the key, or its
+ * default value): one result per value and, for HKCU, per user whose hive was read.
+ */
+function explainRegistry(p: Prepared, raw: string): ExplainResult[] {
+  const parsed = parsePattern(raw, 'Registry')
+  const c = canonicalRegKey(parsed.node)
+  if (!c || (parsed.leaf !== null && parsed.leaf.includes('*'))) {
+    throw new UsmtStepsError('USM0119', `"${raw}" is not a registry value path (HKLM\\… or HKCU\\… [Value])`, { data: { path: raw } })
+  }
+  const key = c.rest ? `${c.root}\\${c.rest}` : c.root
+  const views: Array<{ view: RegistryView | null; user: string | null; ctx: number | undefined }> = c.root === 'HKLM'
+    ? [{ view: p.registry?.machine ?? null, user: null, ctx: undefined }]
+    : p.contexts.filter((x) => x.account !== null).map((x) => ({ view: p.registry?.users.get(x.index) ?? null, user: x.account, ctx: x.index }))
+  const out: ExplainResult[] = []
+  for (const { view, user, ctx } of views) {
+    if (c.root === 'HKCU' && view === null) continue
+    const entry = view?.keys.get(key.toLowerCase())
+    const names = parsed.leaf !== null ? [parsed.leaf] : entry && entry.values.length ? entry.values.map((v) => v.name) : ['']
+    const units = p.units.filter((u) => ctx === undefined || u.context.index === ctx).sort((a, b) => a.context.index - b.context.index || a.id - b.id)
+    const plan = keyPlan(units, key.toLowerCase(), c.root)
+    for (const name of names) {
+      const value = entry?.values.find((v) => v.name.toLowerCase() === name.toLowerCase())
+      const d = decide(plan, name.toLowerCase(), false, true)
+      const captured = d.included
+      const verdicts: ExplainVerdict[] = (d.verdicts ?? []).map((v) => ({
+        component: v.unit.name, user: v.unit.context.account, include: v.include?.rule ?? null, exclude: v.exclude?.rule ?? null, included: v.included, inactive: v.unit.inactiveReason,
+        why: v.included ? (v.exclude ? 'the include is more specific than the exclude' : 'included, no exclude matches') : 'the exclude is at least as specific as the include (a tie goes to the exclude)',
+      }))
+      const path = `${entry?.path ?? key} [${value?.name ?? name}]`
+      let reason: string
+      if (captured) reason = `captured by ${d.unit?.name}${user ? ` for ${user}` : ' (system context)'}`
+      else if (!d.considered) reason = p.registry === undefined || (view === null) ? 'no include rule matches this value (no hive was read for it)' : 'no include rule matches this value'
+      else reason = d.reason ?? 'excluded by rule'
+      out.push({
+        path, exists: value !== undefined, captured, user: captured ? user ?? d.unit?.context.account ?? null : user, component: captured && d.unit ? d.unit.name : null,
+        decidedBy: captured ? d.rule?.rule ?? null : d.reasonRule?.rule ?? null, reason, matches: (d.matches ?? []).map((m) => row(m.unit, m.rule)), verdicts, parameters: null,
+      })
+    }
+  }
+  return out
+}
+
+/** Why is (or isn't) each path captured? Windows file paths and registry values (`HKCU\Software\… [Value]`). */
 export function explainPaths(p: Prepared, paths: readonly string[]): ExplainResult[] {
-  return paths.map((raw) => {
+  return paths.flatMap((raw) => /^\s*HK(LM|CU|EY_LOCAL_MACHINE|EY_CURRENT_USER)(\\|$|\s*\[)/i.test(raw) ? explainRegistry(p, raw) : [explainFile(p, raw)])
+}
+
+function explainFile(p: Prepared, raw: string): ExplainResult {
+  {
     const parsed = parseWinPath(raw)
     if (parsed.kind !== 'drive' || parsed.segments.length === 0 || !p.volumes.get(parsed.root)) {
       throw new UsmtStepsError('USM0113', `"${raw}" is not a file path on a mapped drive (${p.volumes.volumes.map((v) => v.letter).join(', ')})`, { data: { path: raw } })
@@ -357,5 +426,5 @@ export function explainPaths(p: Prepared, paths: readonly string[]): ExplainResu
       matches: [...(d.matches ?? []), ...attrMatches].map((m) => row(m.unit, m.rule)), verdicts,
       parameters: captured ? decideParameters(plan, nameLower) ?? null : null,
     }
-  })
+  }
 }

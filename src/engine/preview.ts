@@ -22,10 +22,16 @@ import { formatBytes } from './cli-support.js'
 import type { EngineWarning, FileParameters, UserDecision } from './contract.js'
 import type { CompiledRule, NotEvaluated, Unit } from './compile.js'
 import { evaluatePrepared, scan, type Prepared, type ScanFolder, type ScanSink } from './evaluate.js'
+import type { RegistryDecision } from './registry.js'
+import { dataPreview, typeName, valueDisplay } from '../registry/model.js'
 
-export interface Totals { files: number; bytes: number }
+export interface Totals { files: number; bytes: number; settings?: number }
 
-export interface PreviewIncluded { path: string; type: 'file'; user: string | null; component: string; rule: string; bytes: number }
+/**
+ * A captured object: a file (`path` is its Windows path) or a registry value (`type: 'registry'`, `path` is
+ * `KEY [Value]`, `bytes` the size of its data, `valueType` its REG_* type and `data` a short rendering).
+ */
+export interface PreviewIncluded { path: string; type: 'file' | 'registry'; user: string | null; component: string; rule: string; bytes: number; valueType?: string; data?: string }
 export interface PreviewExcluded { path: string; user: string | null; reason: string; rule: string | null }
 export interface PreviewUser { account: string; profile: string; migrated: boolean; reason: string }
 
@@ -42,6 +48,8 @@ export interface PreviewResult {
 export interface PreviewTotals {
   files: number
   bytes: number
+  /** Registry values captured (settings), counted apart from files. */
+  settings: number
   excluded: number
   users: { total: number; migrated: number }
   byUser: Record<string, Totals>
@@ -60,7 +68,7 @@ function usersOf(p: Prepared): PreviewUser[] {
 }
 
 function newTotals(users: readonly PreviewUser[]): PreviewTotals {
-  return { files: 0, bytes: 0, excluded: 0, users: { total: users.length, migrated: users.filter((u) => u.migrated).length }, byUser: {}, byComponent: {} }
+  return { files: 0, bytes: 0, settings: 0, excluded: 0, users: { total: users.length, migrated: users.filter((u) => u.migrated).length }, byUser: {}, byComponent: {} }
 }
 
 function count(t: PreviewTotals, user: string | null, component: string, bytes: number): void {
@@ -72,6 +80,19 @@ function count(t: PreviewTotals, user: string | null, component: string, bytes: 
   const c = (t.byComponent[component] ??= { files: 0, bytes: 0 })
   c.files++
   c.bytes += bytes
+}
+
+/** Count one captured registry value (settings per user and per component). */
+function countSetting(t: PreviewTotals, user: string | null, component: string): void {
+  t.settings++
+  const u = (t.byUser[user ?? 'System'] ??= { files: 0, bytes: 0 })
+  u.settings = (u.settings ?? 0) + 1
+  const c = (t.byComponent[component] ??= { files: 0, bytes: 0 })
+  c.settings = (c.settings ?? 0) + 1
+}
+
+function registryIncluded(d: RegistryDecision): PreviewIncluded {
+  return { path: valueDisplay(d.value), type: 'registry', user: d.user, component: d.component as string, rule: d.rule as string, bytes: d.value.data.length, valueType: typeName(d.value.type), data: dataPreview(d.value) }
 }
 
 // ---------------------------------------------------------------- in memory
@@ -89,6 +110,15 @@ export async function previewResult(p: Prepared): Promise<PreviewResult> {
     } else if (e.kind === 'exclude') {
       r.excluded.push({ path: e.file.path, user: e.file.user, reason: e.file.reason, rule: e.file.rule })
       r.totals.excluded++
+    } else if (e.kind === 'registry') {
+      const v = e.value
+      if (v.included) {
+        r.included.push({ path: valueDisplay(v), type: 'registry', user: v.user, component: v.component as string, rule: v.rule as string, bytes: v.data.length, valueType: typeName(v.type), data: dataPreview(v) })
+        countSetting(r.totals, v.user, v.component as string)
+      } else {
+        r.excluded.push({ path: valueDisplay(v), user: v.user, reason: v.reason ?? 'excluded by rule', rule: v.rule })
+        r.totals.excluded++
+      }
     }
   }
   return r
@@ -283,6 +313,15 @@ export function writePreviewJson(p: Prepared, file: string, onWarning?: (w: Engi
         totals.excluded++
       },
       warning: addWarning,
+      registry(d) {
+        if (d.included) {
+          out.item(JSON.stringify(registryIncluded(d)))
+          countSetting(totals, d.user, d.component as string)
+        } else {
+          x.item(JSON.stringify({ path: valueDisplay(d.value), user: d.user, reason: d.reason ?? 'excluded by rule', rule: d.rule }))
+          totals.excluded++
+        }
+      },
     }
     const it = scan(p, sink)
     while (!it.next().done) { /* the sink writes */ }
@@ -315,7 +354,7 @@ export const FILES_PER_GROUP = 100
 export const EXCLUDED_SHOWN = 500
 export const WARNINGS_SHOWN = 500
 
-interface Group { files: number; bytes: number; shown: Array<{ path: string; bytes: number; note: string }> }
+interface Group { files: number; bytes: number; settings: number; shown: Array<{ path: string; bytes: number; note: string; setting?: boolean }> }
 
 /** Words for a parameters decision in the text tree, e.g. "without TimeFields". */
 export function parametersNote(pm: FileParameters | undefined | null): string {
@@ -348,7 +387,7 @@ export function previewText(p: Prepared, onWarning?: (w: EngineWarning) => void)
       let byComp = groups.get(user)
       if (!byComp) groups.set(user, (byComp = new Map()))
       let g = byComp.get(unit.name)
-      if (!g) byComp.set(unit.name, (g = { files: 0, bytes: 0, shown: [] }))
+      if (!g) byComp.set(unit.name, (g = { files: 0, bytes: 0, settings: 0, shown: [] }))
       g.files++
       g.bytes += st.size
       if (g.shown.length < FILES_PER_GROUP) g.shown.push({ path: `${folder.winDir}\\${name}`, bytes: st.size, note: parametersNote(parameters) })
@@ -359,6 +398,22 @@ export function previewText(p: Prepared, onWarning?: (w: EngineWarning) => void)
       if (excluded.length < EXCLUDED_SHOWN) excluded.push(`  ${folder.winDir}\\${name}: ${reason}${rule ? ` (${rule.rule})` : ''}`)
     },
     warning: addWarning,
+    registry(d) {
+      if (!d.included) {
+        totals.excluded++
+        if (excluded.length < EXCLUDED_SHOWN) excluded.push(`  ${valueDisplay(d.value)}${d.user ? ` (${d.user})` : ''}: ${d.reason ?? 'excluded by rule'}${d.rule ? ` (${d.rule})` : ''}`)
+        return
+      }
+      const user = d.user ?? 'System'
+      const comp = d.component as string
+      let byComp = groups.get(user)
+      if (!byComp) groups.set(user, (byComp = new Map()))
+      let g = byComp.get(comp)
+      if (!g) byComp.set(comp, (g = { files: 0, bytes: 0, settings: 0, shown: [] }))
+      g.settings++
+      if (g.shown.length < FILES_PER_GROUP) g.shown.push({ path: valueDisplay(d.value), bytes: d.value.data.length, note: `${typeName(d.value.type)} ${dataPreview(d.value, 40)}`, setting: true })
+      countSetting(totals, d.user, comp)
+    },
   }
   const it = scan(p, sink)
   while (!it.next().done) { /* the sink collects */ }
@@ -368,17 +423,19 @@ export function previewText(p: Prepared, onWarning?: (w: EngineWarning) => void)
   lines.push('', 'Captured:')
   for (const [user, byComp] of groups) {
     const tu = totals.byUser[user]
-    lines.push(`  ${user}  ${tu.files} files, ${formatBytes(tu.bytes)}`)
+    const settings = (n: number | undefined): string => (n ? `, ${n} settings` : '')
+    lines.push(`  ${user}  ${tu.files} files, ${formatBytes(tu.bytes)}${settings(tu.settings)}`)
     for (const [comp, g] of byComp) {
-      lines.push(`    ${comp}  ${g.files} files, ${formatBytes(g.bytes)}`)
-      for (const f of g.shown) lines.push(`      ${f.path}  ${formatBytes(f.bytes)}${f.note ? `  (${f.note})` : ''}`)
-      if (g.files > g.shown.length) lines.push(`      … ${g.files - g.shown.length} more files (--json lists every file)`)
+      lines.push(`    ${comp}  ${g.files} files, ${formatBytes(g.bytes)}${settings(g.settings)}`)
+      for (const f of g.shown) lines.push(f.setting ? `      ${f.path}  = ${f.note}` : `      ${f.path}  ${formatBytes(f.bytes)}${f.note ? `  (${f.note})` : ''}`)
+      if (g.files + g.settings > g.shown.length) lines.push(`      … ${g.files + g.settings - g.shown.length} more (--json lists every file and setting)`)
     }
   }
   if (totals.excluded) {
     lines.push('', 'Excluded:', ...excluded)
     if (totals.excluded > excluded.length) lines.push(`  … ${totals.excluded - excluded.length} more excluded files (--json lists every file)`)
   }
+  if (p.registry) lines.push('', `Registry read: ${p.registry.hives.map((h) => `${h.winPath} (${h.keys} keys)`).join(', ')}`)
   if (p.notEvaluated.length) lines.push('', `Not evaluated: ${p.notEvaluated.length} registry/Ini/content patterns (listed under notEvaluated in --json)`)
   if (warningCount) {
     lines.push('', 'Warnings:')

@@ -15,6 +15,7 @@ import { completeProfiles } from '../engine/users.js'
 import type { CatalogUser, StoreKind } from '../store/catalog.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import { readStoreKey } from '../store/crypto.js'
+import { encodeRegistry, type StoredRegistryValue } from '../store/registry.js'
 import { deviceOf, StoreSession, storeState } from '../store/store.js'
 import { formatConfigXml } from '../usmt/config-xml.js'
 import { clusterRound, formatEstimateXml, ListFilesWriter } from '../usmt/estimate.js'
@@ -35,6 +36,8 @@ export interface ScanStateResult extends PortableResult {
   kind?: StoreKind
   files: number
   bytes: number
+  /** Registry values captured (operating-system and application settings). */
+  settings: number
   ignoredErrors: number
   users: UserDecision[]
   estimate?: { storeBytes: number; path?: string }
@@ -180,7 +183,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
   const started = now()
   const program = 'scanstate'
   const commandLine = redactor.redact(joinCommandLine([program, ...ctx.argv]))
-  const result: ScanStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: 0, bytes: 0, ignoredErrors: 0, users: [] }
+  const result: ScanStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: 0, bytes: 0, settings: 0, ignoredErrors: 0, users: [] }
   let log = openMainLog(undefined, ctx.cwd, now)
   try {
     log = openMainLog(lenientLogPath(ctx.argv), ctx.cwd, now)
@@ -300,6 +303,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     progress.phase('Scanning')
     log.info('Examining the system to discover the migration units')
     const files: IncludedFile[] = []
+    const settings: StoredRegistryValue[] = []
     const inStore = insideAny([storeRoot, ...[o.log, o.progress, o.listFiles].filter((x): x is string => x !== undefined).map((p) => nodePath.resolve(ctx.cwd, p))])
     // A hard-link store is made while the scan runs: the links are made on a background thread as the
     // engine finds the files (the catalog and the logs still follow the scan, file by file, in order).
@@ -325,6 +329,14 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
           pipeline.queue(ev.file)
           if (pipeline.backlog() > 64) await pipeline.drain(32)
         }
+      } else if (ev.kind === 'registry') {
+        const v = ev.value
+        if (v.included) {
+          settings.push({ key: v.key, name: v.name, type: v.type, data: v.data, user: v.user, component: v.component as string })
+          if ((o.verbosity ?? 0) & 1) log.info(`Registry ${v.key} [${v.name}] (${v.user ?? 'System'}): ${v.rule}`)
+        } else if ((o.verbosity ?? 0) & 1) {
+          log.info(`Excluded ${v.key} [${v.name}]: ${v.reason}`)
+        }
       } else if (ev.kind === 'warning') {
         log.warning(`${ev.warning.message}${ev.warning.path ? ` (${ev.warning.path})` : ''}`)
       } else if ((o.verbosity ?? 0) & 1) {
@@ -332,7 +344,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       }
     }
     const components = new Map<string, Set<string>>()
-    for (const f of files) {
+    for (const f of [...files, ...settings]) {
       const key = f.user ?? 'This Computer'
       if (!components.has(key)) components.set(key, new Set())
       ;(components.get(key) as Set<string>).add(f.component)
@@ -341,7 +353,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     const totalBytes = files.reduce((n, f) => n + f.bytes, 0)
     progress.phase('Collecting')
     progress.totalSize(totalBytes)
-    log.info(`${files.length} files (${totalBytes} bytes) selected for migration`)
+    log.info(`${files.length} files (${totalBytes} bytes) and ${settings.length} registry values selected for migration`)
 
     if (estimateOnly) {
       progress.phase('Estimating')
@@ -432,19 +444,21 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       kind, encrypted: secret !== undefined, created: started.toISOString(), computer, tool: `usmt-steps scanstate ${ctx.version} on ${hostname()}`,
       users: catalogUsers(ctx.volumes, result.users, profiles),
       ruleFiles: scripts.map((s) => nodePath.basename(s)), ignoredErrors: tally.count,
+      ...(settings.length ? { registry: encodeRegistry(settings) } : {}),
     })
+    result.settings = settings.length
     session = null
     result.ignoredErrors = tally.count
     if (o.listFiles !== undefined) result.listFiles = nodePath.resolve(ctx.cwd, o.listFiles)
     progress.percent(100)
-    log.info(`Store complete: ${r.files} files, ${r.bytesIn} bytes${r.bytesStored !== undefined ? `, ${r.bytesStored} bytes stored` : ''}`)
+    log.info(`Store complete: ${r.files} files, ${settings.length} registry values, ${r.bytesIn} bytes${r.bytesStored !== undefined ? `, ${r.bytesStored} bytes stored` : ''}`)
     if (tally.count > 0) {
       result.returnCode = 3
       result.message = USMT_MESSAGES.wouldHaveFailed
     }
     progress.final(result.returnCode, tally.count, result.returnCode === 0 ? USMT_MESSAGES.success : result.message)
     log.success(tally.summary(), tally.count)
-    ctx.out(`${result.files} files captured to ${storeRoot} (${kind}${secret !== undefined ? ', encrypted' : ''})${tally.count ? `, ${tally.count} errors ignored` : ''}`)
+    ctx.out(`${result.files} files${settings.length ? ` and ${settings.length} registry values` : ''} captured to ${storeRoot} (${kind}${secret !== undefined ? ', encrypted' : ''})${tally.count ? `, ${tally.count} errors ignored` : ''}`)
     return result
   } catch (err) {
     const f = toUsmtFailure(err, 'gather')

@@ -71,6 +71,8 @@ export interface StoreMeta {
   users: CatalogUser[]
   ruleFiles: string[]
   ignoredErrors: number
+  /** Captured registry values (src/store/registry.ts); absent when the rules captured none. */
+  registry?: unknown[]
 }
 
 export interface Catalog {

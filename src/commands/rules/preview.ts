@@ -23,7 +23,7 @@ export default class RulesPreview extends StepCommand<PreviewSummary> {
     const log = (w: EngineWarning): void => ctx.logger.warn(`${w.code}: ${w.message}`)
     const line = (s: PreviewSummary): string => {
       const t = s.totals
-      return `${t.files} files (${formatBytes(t.bytes)}) would be captured for ${t.users.migrated} of ${t.users.total} users; ${t.excluded} excluded; ${s.warnings} warnings`
+      return `${t.files} files (${formatBytes(t.bytes)})${t.settings ? ` and ${t.settings} registry settings` : ''} would be captured for ${t.users.migrated} of ${t.users.total} users; ${t.excluded} excluded; ${s.warnings} warnings`
     }
     if (ctx.json) {
       const file = previewTempPath()

@@ -75,9 +75,17 @@ describe('engine on the sample machine with the stock rule files', function () {
     expect(r.byPath.get('C:\\Users\\ann\\Documents\\Budget 2025.xlsx')?.attributes).to.deep.equal({ readOnly: true, hidden: false, system: false })
   })
 
-  it('MigApp.xml parses (645 KB, namedElements, detection) and captures nothing without registry evidence', async () => {
+  it('MigApp.xml parses (645 KB, namedElements, detection) and detects the sample applications from its hives', async () => {
     const r = await collect({ ruleFiles: [xml('MigApp.xml')], volumes: volumes(), users: readUsersFile(path.join(M, 'users.json')), now: NOW })
-    expect(r.included).to.deep.equal([])
+    // Chrome and Firefox are detected through HKLM\SOFTWARE\Wow6432Node, Skype through GetStringContent + the
+    // version of Skype.exe; Outlook and Office stay undetected (no registry evidence), so their files stay behind.
+    expect(r.included).to.deep.equal([
+      'C:\\Users\\ann\\AppData\\Local\\Google\\Chrome\\User Data\\Default\\Bookmarks',
+      'C:\\Users\\ann\\AppData\\Local\\Google\\Chrome\\User Data\\Default\\Preferences',
+      'C:\\Users\\ann\\AppData\\Roaming\\Mozilla\\Firefox\\Profiles\\abc.default\\prefs.js',
+      'C:\\Users\\ann\\AppData\\Roaming\\Mozilla\\Firefox\\profiles.ini',
+      'C:\\Users\\jdoe\\AppData\\Roaming\\Skype\\jdoe.skype\\config.xml',
+    ])
     const rs = await loadRuleSet({ ruleFiles: [xml('MigApp.xml')] })
     expect(rs.components.length).to.be.greaterThan(100)
     expect(rs.components.map((c) => c.name)).to.include.members(['Mozilla Firefox', 'Google Chrome', 'Microsoft Office 16', 'Office 16 Common Settings'])

@@ -3,6 +3,7 @@
  * generated 20,000-file machine, the bounded text mode, temp-file clean-up, and the per-folder rule
  * pre-selection of the walk against a brute-force oracle (every rule tested against every folder).
  */
+import { blankHive } from '../../../src/registry/blank-hive.js'
 import { expect } from 'chai'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
@@ -37,7 +38,8 @@ function generateMachine(dir: string, total: number): void {
     if (i < plan.length * 7) mkdirSync(folder, { recursive: true })
     writeFileSync(path.join(folder, `f${i}.${EXTS[i % EXTS.length]}`), 'x'.repeat(i % 97))
   }
-  for (let u = 0; u < 8; u++) writeFileSync(path.join(dir, 'C', 'Users', `u${u}`, 'NTUSER.DAT'), 'regf')
+  // Real (empty) hives: the rules name HKCU, and a hive hivex cannot open is an error (USM0115).
+  for (let u = 0; u < 8; u++) writeFileSync(path.join(dir, 'C', 'Users', `u${u}`, 'NTUSER.DAT'), blankHive())
   for (const n of ODD_NAMES) writeFileSync(path.join(dir, 'C', 'Users', 'u1', 'Documents', n), n)
   // A broken link late in the walk (C:\Zz sorts after Users and Windows): an `unreadable` warning.
   mkdirSync(path.join(dir, 'C', 'Zz'))

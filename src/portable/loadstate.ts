@@ -5,7 +5,7 @@
  * `<merge>` (SourcePriority / DestinationPriority) or the default rename `name(1).ext`; /lac and /lae are
  * reported (accounts cannot be created from here); timestamps and the read-only attribute are restored.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { loadRuleSet } from '../engine/index.js'
 import type { RuleSet } from '../engine/contract.js'
@@ -23,6 +23,67 @@ import type { VolumeMap } from '../windows/volume-map.js'
 import { parseUel, userPatternMatches } from '../engine/users.js'
 import { ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
+import { decodeRegistry, type StoredRegistryValue } from '../store/registry.js'
+import { localFile, machineHives, mountOf, userHives } from '../registry/hives.js'
+import { createHive, mergeHive, readHive } from '../registry/hivex.js'
+import type { RegMergeKey } from '../registry/reg-text.js'
+
+/**
+ * Write captured registry values into the destination's hives: HKCU into the (mapped) user's NTUSER.DAT
+ * (UsrClass.dat for HKCU\Software\Classes), HKLM into SOFTWARE/SYSTEM. A profile without NTUSER.DAT gets a
+ * copy of the Default profile's hive (what Windows does for a new profile) or an empty one. Per hive: one read
+ * of the keys concerned (to tell written from overwritten) and one merge.
+ */
+export function applyRegistry(
+  volumes: VolumeMap, values: readonly StoredRegistryValue[], profileOf: (user: string | null) => string | null, note: (n: string) => void,
+): RestoredSetting[] {
+  const byHive = new Map<string, { winPath: string; local: string | null; values: Array<{ v: StoredRegistryValue; inner: string }> }>()
+  const machine = machineHives(volumes, 'C:')
+  for (const v of values) {
+    let mounts = machine
+    if (v.key.startsWith('HKCU')) {
+      const profile = profileOf(v.user)
+      if (!profile) continue
+      mounts = userHives(volumes, profile)
+    }
+    const hit = mountOf(mounts, v.key)
+    if (!hit) {
+      note(`${v.key} [${v.name}] has no hive on the destination (only HKLM\\SOFTWARE, HKLM\\SYSTEM and HKCU are written); not restored`)
+      continue
+    }
+    const g = byHive.get(hit.mount.winPath) ?? byHive.set(hit.mount.winPath, { winPath: hit.mount.winPath, local: hit.mount.local, values: [] }).get(hit.mount.winPath) as { winPath: string; local: string | null; values: Array<{ v: StoredRegistryValue; inner: string }> }
+    g.values.push({ v, inner: hit.inner })
+  }
+  const out: RestoredSetting[] = []
+  for (const g of byHive.values()) {
+    let local = g.local
+    if (local === null) {
+      local = volumes.toLocal(g.winPath)
+      if (!local) continue
+      mkdirSync(nodePath.dirname(local), { recursive: true })
+      const template = /\\NTUSER\.DAT$/i.test(g.winPath) ? localFile(volumes, 'C:\\Users\\Default\\NTUSER.DAT') : null
+      if (template) copyFileSync(template, local)
+      else createHive(local)
+      note(`${g.winPath} did not exist: created ${template ? 'from the Default profile\'s NTUSER.DAT' : 'as an empty hive'}`)
+    }
+    const keys = [...new Set(g.values.map((x) => x.inner))]
+    const existing = new Map<string, Set<string>>()
+    for (const rec of readHive(local, keys)) existing.set(rec.path.toLowerCase(), new Set(rec.values.map((x) => x.name.toLowerCase())))
+    const merge = new Map<string, RegMergeKey>()
+    for (const { v, inner } of g.values) {
+      const parts = inner.split('\\').filter(Boolean)
+      for (let i = 1; i <= parts.length; i++) {
+        const k = `\\${parts.slice(0, i).join('\\')}`
+        if (!merge.has(k.toLowerCase())) merge.set(k.toLowerCase(), { path: k, set: [] })
+      }
+      ;(merge.get(`\\${parts.join('\\')}`.toLowerCase()) as RegMergeKey).set.push({ name: v.name, type: v.type, data: v.data })
+      const had = existing.get(`\\${parts.join('\\')}`.toLowerCase())?.has(v.name.toLowerCase()) ?? false
+      out.push({ source: `${v.key} [${v.name}]`, hive: g.winPath, user: v.user, action: had ? 'overwritten' : 'written' })
+    }
+    mergeHive(local, [...merge.values()])
+  }
+  return out
+}
 
 export interface AccountPlan {
   source: string
@@ -46,9 +107,20 @@ export interface RestoredFile {
   error?: number
 }
 
+export interface RestoredSetting {
+  /** Source location `KEY [Value]` and the hive file it was written into (Windows path on the destination). */
+  source: string
+  hive: string
+  user: string | null
+  /** 'written': the value was absent; 'overwritten': the source replaced the destination's value (USMT's default for the registry). */
+  action: 'written' | 'overwritten'
+}
+
 export interface LoadStateResult extends PortableResult {
   storePath?: string
   files: RestoredFile[]
+  /** Registry values written into the destination's hives. */
+  settings: RestoredSetting[]
   /** Errors skipped because of /c or a <nonFatal> rule (return code 3). */
   ignoredErrors: number
   accounts: AccountPlan[]
@@ -196,7 +268,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
   const started = now()
   const program = 'loadstate'
   const commandLine = redactor.redact(joinCommandLine([program, ...ctx.argv]))
-  const result: LoadStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: [], accounts: [], notes: [], ignoredErrors: 0 }
+  const result: LoadStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: [], settings: [], accounts: [], notes: [], ignoredErrors: 0 }
   let log = openMainLog(undefined, ctx.cwd, now)
   try {
     log = openMainLog(lenientLogPath(ctx.argv), ctx.cwd, now)
@@ -397,6 +469,18 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
       if (stopLine !== null) throw UsmtFailure.of('ioStopped', { detail: stopLine, cause: err })
       throw err
     })
+    // Registry values: one hivex read and one merge per destination hive; the source overwrites (usmt.md §7.1).
+    const settings = decodeRegistry(store.catalog.meta.registry, storeRoot).filter((v) => !disabled.has(v.component)
+      && (v.user === null || (plans.get(v.user.toLowerCase())?.migrated ?? false)))
+    if (settings.length) {
+      const applied = applyRegistry(ctx.volumes, settings, (user) => (user ? plans.get(user.toLowerCase())?.targetProfile ?? null : null), (n) => {
+        result.notes.push(n)
+        log.info(n)
+      })
+      result.settings = applied
+      for (const s of applied) if ((o.verbosity ?? 0) & 1) log.info(`Registry ${s.source} → ${s.hive}: ${s.action}`)
+      log.info(`${applied.length} registry values written into ${new Set(applied.map((a) => a.hive)).size} hives`)
+    }
     for (const f of result.files) if (f.action !== 'restored') log.info(`${f.source} → ${f.destination}: ${f.action}${f.rule ? ` (${f.rule})` : ''}`)
     for (const n of noteSet) {
       result.notes.push(n)
@@ -411,7 +495,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     progress.final(result.returnCode, tally.count, result.returnCode === 0 ? USMT_MESSAGES.success : result.message)
     log.success(tally.summary(), tally.count)
     const restored = result.files.filter((f) => f.action !== 'kept-destination' && f.action !== 'skipped-error').length
-    ctx.out(`${restored} files restored from ${storeRoot}${tally.count ? `, ${tally.count} errors ignored` : ''}${result.notes.length ? `; ${result.notes.length} notes in the log` : ''}`)
+    ctx.out(`${restored} files${result.settings.length ? ` and ${result.settings.length} registry values` : ''} restored from ${storeRoot}${tally.count ? `, ${tally.count} errors ignored` : ''}${result.notes.length ? `; ${result.notes.length} notes in the log` : ''}`)
     return result
   } catch (err) {
     const f = toUsmtFailure(err, 'apply')

@@ -16,6 +16,9 @@ import { loadConfig, loadRuleModel, type ConfigModel } from './loader.js'
 import type { RuleModel } from './model.js'
 import { compareSpecificity, dirKey, parsePattern } from './pattern.js'
 import { shellFolderPaths, systemVariables, userVariables, type SystemLayout } from './variables.js'
+import type { RegistryAccess } from './registry.js'
+import { RegistryView } from '../registry/hives.js'
+import { canonicalRegKey } from '../registry/model.js'
 
 export interface RuleSetOptions extends RuleSetInput {
   /** Profiles on the destination (default: `C:\Users\<name>` for each account asked about). */
@@ -25,7 +28,7 @@ export interface RuleSetOptions extends RuleSetInput {
   computer?: string
 }
 
-export class LoadedRuleSet implements RuleSet {
+export class LoadedRuleSet implements RuleSet, RegistryRestoreRules {
   readonly files: string[]
   readonly components: RuleSet['components']
   readonly warnings: EngineWarning[]
@@ -66,7 +69,7 @@ export class LoadedRuleSet implements RuleSet {
       const contexts = user === null ? [this.contextFor(null)] : [this.contextFor(user), { ...this.contextFor(null), index: 0 }]
       const compiled = compileRuleSet({
         model: this.model, config: this.config, volumes: this.volumes, layout: this.layout, systemVars: systemVariables(this.layout),
-        contexts, profiles: [], registryDefault: false, osVersion: '10.0',
+        contexts, profiles: [], registryDefault: false, osVersion: '10.0', registry: RESTORE_REGISTRY,
       })
       units = compiled.units.filter((u) => u.enabled)
       this.restoreUnits.set(key, units)
@@ -80,7 +83,7 @@ export class LoadedRuleSet implements RuleSet {
     let best: { unit: Unit; rule: CompiledRule } | null = null
     for (const unit of this.units(user)) {
       for (const rule of unit.rules) {
-        if (rule.kind !== kind || !rule.pattern.matchesDir(dir) || !rule.pattern.matchesLeaf(name)) continue
+        if (rule.kind !== kind || rule.pattern.parsed.type !== 'File' || !rule.pattern.matchesDir(dir) || !rule.pattern.matchesLeaf(name)) continue
         if (!best || compareSpecificity(rule.pattern.spec, best.rule.pattern.spec) > 0) best = { unit, rule }
       }
     }
@@ -128,6 +131,68 @@ export class LoadedRuleSet implements RuleSet {
     return null
   }
 
+  private bestRegistryRule(key: string, name: string, user: string | null, kind: 'merge' | 'locationModify'): { unit: Unit; rule: CompiledRule } | null {
+    const c = canonicalRegKey(key)
+    if (!c) return null
+    const keyLower = (c.rest ? `${c.root}\\${c.rest}` : c.root).toLowerCase()
+    let best: { unit: Unit; rule: CompiledRule } | null = null
+    for (const unit of this.units(user)) {
+      for (const rule of unit.rules) {
+        if (rule.kind !== kind || rule.pattern.parsed.type !== 'Registry' || !rule.pattern.matchesDir(keyLower) || !rule.pattern.matchesLeaf(name.toLowerCase())) continue
+        if (!best || compareSpecificity(rule.pattern.spec, best.rule.pattern.spec) > 0) best = { unit, rule }
+      }
+    }
+    return best
+  }
+
+  registryMergePolicy(key: string, name: string, user: string | null): { policy: RegistryMergePolicy; rule: string | null } {
+    const hit = this.bestRegistryRule(key, name, user, 'merge')
+    const fn = hit?.rule.entry.script?.name.split('.').pop()?.toLowerCase()
+    const policy: RegistryMergePolicy = fn === 'sourcepriority' ? 'SourcePriority' : fn === 'destinationpriority' ? 'DestinationPriority'
+      : fn === 'highervalue' ? 'HigherValue' : fn === 'lowervalue' ? 'LowerValue' : 'default'
+    return { policy, rule: policy === 'default' ? null : hit?.rule.rule ?? null }
+  }
+
+  registryRelocate(key: string, name: string, user: string | null): { key: string; name: string; rule: string } | null {
+    const hit = this.bestRegistryRule(key, name, user, 'locationModify')
+    const call = hit?.rule.entry.script
+    if (!hit || !call) return null
+    const vars = hit.unit.context.vars
+    const expand = (t: string | null): string | null => {
+      if (t === null) return null
+      let unresolved = false
+      const v = t.trim().replace(/%([^%\s]+)%/g, (w, n: string) => {
+        const x = vars.get(n.toUpperCase())
+        if (x === undefined) unresolved = true
+        return x ?? w
+      })
+      return unresolved ? null : v
+    }
+    const fn = call.name.split('.').pop()?.toLowerCase()
+    const canon = (k: string): string | null => {
+      const c = canonicalRegKey(k)
+      return c ? (c.rest ? `${c.root}\\${c.rest}` : c.root) : null
+    }
+    const from = canon(key)
+    if (!from) return null
+    if (fn === 'exactmove') {
+      const loc = expand(call.args[0] ?? null)
+      if (!loc) return null
+      const p = parsePattern(loc, 'Registry')
+      const to = canon(p.node)
+      return to ? { key: to, name: p.leaf ?? name, rule: hit.rule.rule } : null
+    }
+    if (fn === 'relativemove') {
+      const src = canon(expand(call.args[0] ?? null) ?? '')
+      const dst = canon(expand(call.args[1] ?? null) ?? '')
+      if (!src || !dst) return null
+      if (from.toLowerCase() === src.toLowerCase()) return { key: dst, name, rule: hit.rule.rule }
+      if (!from.toLowerCase().startsWith(`${src.toLowerCase()}\\`)) return null
+      return { key: `${dst}${from.slice(src.length)}`, name, rule: hit.rule.rule }
+    }
+    return null
+  }
+
   mergePolicy(path: string, user: string | null): 'SourcePriority' | 'DestinationPriority' | 'default' {
     const hit = this.bestRule(path, user, 'merge')
     const fn = hit?.rule.entry.script?.name.split('.').pop()?.toLowerCase()
@@ -135,6 +200,19 @@ export class LoadedRuleSet implements RuleSet {
     if (fn === 'destinationpriority') return 'DestinationPriority'
     return 'default'
   }
+}
+
+/** Restore time: registry patterns compile (for merge and locationModify) without reading any hive. */
+const RESTORE_REGISTRY: RegistryAccess = { available: () => true, view: () => EMPTY_VIEW }
+const EMPTY_VIEW = RegistryView.empty()
+
+export type RegistryMergePolicy = 'SourcePriority' | 'DestinationPriority' | 'HigherValue' | 'LowerValue' | 'default'
+
+export interface RegistryRestoreRules {
+  /** The most specific registry `<merge>` rule for a value: its function, or 'default' (the source overwrites). */
+  registryMergePolicy(key: string, name: string, user: string | null): { policy: RegistryMergePolicy; rule: string | null }
+  /** Where `<locationModify>` (ExactMove, RelativeMove) puts a registry value, or null. */
+  registryRelocate(key: string, name: string, user: string | null): { key: string; name: string; rule: string } | null
 }
 
 export function loadRuleSetSync(input: RuleSetOptions, maxBytes?: number): LoadedRuleSet {

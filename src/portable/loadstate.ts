@@ -27,6 +27,28 @@ import { decodeRegistry, type StoredRegistryValue } from '../store/registry.js'
 import { localFile, machineHives, mountOf, userHives } from '../registry/hives.js'
 import { createHive, mergeHive, readHive } from '../registry/hivex.js'
 import type { RegMergeKey } from '../registry/reg-text.js'
+import type { RegistryMergePolicy, RegistryRestoreRules } from '../engine/ruleset.js'
+
+/** Numeric value of registry data for HigherValue/LowerValue (DWORD, QWORD, or a decimal string); null when not a number. */
+function numericValue(v: { type: number; data: Buffer }): bigint | null {
+  if (v.type === 4 && v.data.length === 4) return BigInt(v.data.readUInt32LE(0))
+  if (v.type === 11 && v.data.length === 8) return v.data.readBigUInt64LE(0)
+  if ((v.type === 1 || v.type === 2) && v.data.length % 2 === 0) {
+    const t = v.data.toString('utf16le').replace(/\0+$/, '').trim()
+    return /^\d+$/.test(t) ? BigInt(t) : null
+  }
+  return null
+}
+
+/** Does the destination's value stay (usmt.md `<merge>`: DestinationPriority; HigherValue/LowerValue compare numbers)? */
+function destinationWins(policy: RegistryMergePolicy, dest: { type: number; data: Buffer }, src: { type: number; data: Buffer }): boolean {
+  if (policy === 'DestinationPriority') return true
+  if (policy !== 'HigherValue' && policy !== 'LowerValue') return false
+  const d = numericValue(dest)
+  const s = numericValue(src)
+  if (d === null || s === null) return false
+  return policy === 'HigherValue' ? d >= s : d <= s
+}
 
 /**
  * Write captured registry values into the destination's hives: HKCU into the (mapped) user's NTUSER.DAT
@@ -36,10 +58,15 @@ import type { RegMergeKey } from '../registry/reg-text.js'
  */
 export function applyRegistry(
   volumes: VolumeMap, values: readonly StoredRegistryValue[], profileOf: (user: string | null) => string | null, note: (n: string) => void,
+  rules?: RegistryRestoreRules,
 ): RestoredSetting[] {
   const byHive = new Map<string, { winPath: string; local: string | null; values: Array<{ v: StoredRegistryValue; inner: string }> }>()
+  const movedBy = new Map<StoredRegistryValue, { from: string; rule: string }>()
   const machine = machineHives(volumes, 'C:')
-  for (const v of values) {
+  for (const original of values) {
+    const moved = rules?.registryRelocate(original.key, original.name, original.user) ?? null
+    const v = moved ? { ...original, key: moved.key, name: moved.name } : original
+    if (moved) movedBy.set(v, { from: `${original.key} [${original.name}]`, rule: moved.rule })
     let mounts = machine
     if (v.key.startsWith('HKCU')) {
       const profile = profileOf(v.user)
@@ -67,18 +94,30 @@ export function applyRegistry(
       note(`${g.winPath} did not exist: created ${template ? 'from the Default profile\'s NTUSER.DAT' : 'as an empty hive'}`)
     }
     const keys = [...new Set(g.values.map((x) => x.inner))]
-    const existing = new Map<string, Set<string>>()
-    for (const rec of readHive(local, keys)) existing.set(rec.path.toLowerCase(), new Set(rec.values.map((x) => x.name.toLowerCase())))
+    const existing = new Map<string, Map<string, { type: number; data: Buffer }>>()
+    for (const rec of readHive(local, keys)) existing.set(rec.path.toLowerCase(), new Map(rec.values.map((x) => [x.name.toLowerCase(), x])))
     const merge = new Map<string, RegMergeKey>()
     for (const { v, inner } of g.values) {
       const parts = inner.split('\\').filter(Boolean)
+      const keyPath = `\\${parts.join('\\')}`
+      const had = existing.get(keyPath.toLowerCase())?.get(v.name.toLowerCase())
+      const mv = movedBy.get(v)
+      const source = mv?.from ?? `${v.key} [${v.name}]`
+      const policy = rules?.registryMergePolicy(v.key, v.name, v.user) ?? { policy: 'default' as const, rule: null }
+      const ruleText = [mv?.rule, policy.rule].filter((x): x is string => !!x).join('; ') || undefined
+      const record: RestoredSetting = { source, hive: g.winPath, user: v.user, action: had ? 'overwritten' : 'written', ...(ruleText ? { rule: ruleText } : {}), ...(mv ? { destination: `${v.key} [${v.name}]` } : {}) }
+      if (had && destinationWins(policy.policy, had, v)) {
+        out.push({ ...record, action: 'kept-destination' })
+        continue
+      }
       for (let i = 1; i <= parts.length; i++) {
         const k = `\\${parts.slice(0, i).join('\\')}`
         if (!merge.has(k.toLowerCase())) merge.set(k.toLowerCase(), { path: k, set: [] })
       }
-      ;(merge.get(`\\${parts.join('\\')}`.toLowerCase()) as RegMergeKey).set.push({ name: v.name, type: v.type, data: v.data })
-      const had = existing.get(`\\${parts.join('\\')}`.toLowerCase())?.has(v.name.toLowerCase()) ?? false
-      out.push({ source: `${v.key} [${v.name}]`, hive: g.winPath, user: v.user, action: had ? 'overwritten' : 'written' })
+      const target = merge.get(keyPath.toLowerCase()) as RegMergeKey
+      target.set = target.set.filter((x) => x.name.toLowerCase() !== v.name.toLowerCase())
+      target.set.push({ name: v.name, type: v.type, data: v.data })
+      out.push(record)
     }
     mergeHive(local, [...merge.values()])
   }
@@ -112,8 +151,16 @@ export interface RestoredSetting {
   source: string
   hive: string
   user: string | null
-  /** 'written': the value was absent; 'overwritten': the source replaced the destination's value (USMT's default for the registry). */
-  action: 'written' | 'overwritten'
+  /**
+   * 'written': the value was absent; 'overwritten': the source replaced the destination's value (USMT's default
+   * for the registry, and SourcePriority); 'kept-destination': a `<merge>` rule (DestinationPriority, or
+   * HigherValue/LowerValue when the destination's number wins) kept the destination's value.
+   */
+  action: 'written' | 'overwritten' | 'kept-destination'
+  /** The `<merge>` / `<locationModify>` rules that applied. */
+  rule?: string
+  /** Destination location when `<locationModify>` moved the value. */
+  destination?: string
 }
 
 export interface LoadStateResult extends PortableResult {
@@ -476,7 +523,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
       const applied = applyRegistry(ctx.volumes, settings, (user) => (user ? plans.get(user.toLowerCase())?.targetProfile ?? null : null), (n) => {
         result.notes.push(n)
         log.info(n)
-      })
+      }, ruleSet !== null && 'registryMergePolicy' in ruleSet ? ruleSet as RuleSet & RegistryRestoreRules : undefined)
       result.settings = applied
       for (const s of applied) if ((o.verbosity ?? 0) & 1) log.info(`Registry ${s.source} → ${s.hive}: ${s.action}`)
       log.info(`${applied.length} registry values written into ${new Set(applied.map((a) => a.hive)).size} hives`)

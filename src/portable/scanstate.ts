@@ -354,6 +354,12 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     progress.phase('Collecting')
     progress.totalSize(totalBytes)
     log.info(`${files.length} files (${totalBytes} bytes) and ${settings.length} registry values selected for migration`)
+    const perUnit = new Map<string, number>()
+    for (const v of settings) {
+      const k = `${v.user ?? 'This Computer'} / ${v.component}`
+      perUnit.set(k, (perUnit.get(k) ?? 0) + 1)
+    }
+    for (const [k, n] of perUnit) log.info(`Registry settings: ${k}: ${n}`)
 
     if (estimateOnly) {
       progress.phase('Estimating')

@@ -101,6 +101,11 @@ export class RegistryView {
     this.present = mounts.filter((m) => m.local !== null)
   }
 
+  /** A registry with no hive: patterns compile, every question answers "absent" (restore-time rules). */
+  static empty(): RegistryView {
+    return new RegistryView([])
+  }
+
   /**
    * Read every hive once with the subtrees that cover `prefixes` (full key paths). A prefix above a hive's
    * base (`HKLM`) reads that whole hive.

@@ -67,7 +67,7 @@ ${failedStep?.error ? html`<p>usmt-steps error <strong>${failedStep.error.code}<
 function cards(s: ReportSummary): SafeHtml {
   const total = s.steps.reduce((n, st) => n + st.durationMs, 0)
   const card = (v: string | number, k: string, id: string): SafeHtml => html`<div class="card" id="${id}"><div class="v">${v}</div><div class="k">${k}</div></div>`
-  return html`<div class="cards">${card(s.totals.users, 'users', 'card-users')}${card(s.totals.files, 'files', 'card-files')}${card(formatBytes(s.totals.bytes), 'data', 'card-bytes')}${card(s.totals.ignored, 'ignored errors', 'card-ignored')}${card(s.totals.errors, 'errors', 'card-errors')}${card(formatDuration(total), 'total time', 'card-time')}</div>`
+  return html`<div class="cards">${card(s.totals.users, 'users', 'card-users')}${card(s.totals.files, 'files', 'card-files')}${card(formatBytes(s.totals.bytes), 'data', 'card-bytes')}${s.totals.settings ? card(s.totals.settings, 'settings', 'card-settings') : ''}${card(s.totals.ignored, 'ignored errors', 'card-ignored')}${card(s.totals.errors, 'errors', 'card-errors')}${card(formatDuration(total), 'total time', 'card-time')}</div>`
 }
 
 function usersSection(s: ReportSummary): SafeHtml {
@@ -88,6 +88,15 @@ function componentsSection(s: ReportSummary): SafeHtml {
 <table class="sortable" id="components-table"><thead><tr><th>Component</th><th>Basis</th><th class="n">Files</th><th class="n">Size</th><th>Users</th></tr></thead><tbody>${s.components.map((c) => html`<tr><td>${c.component}</td><td>${c.basis === 'usmt' ? 'USMT component' : 'profile folder'}</td><td class="n">${c.files}</td><td class="n" data-v="${c.bytes}">${formatBytes(c.bytes)}</td><td>${c.users.join(', ')}</td></tr>`)}</tbody></table>
 <h3>By kind</h3>
 <table class="sortable" id="kinds-table"><thead><tr><th>Kind</th><th class="n">Files</th><th class="n">Size</th></tr></thead><tbody>${s.kinds.map((k) => html`<tr><td>${k.kind}</td><td class="n">${k.files}</td><td class="n" data-v="${k.bytes}">${formatBytes(k.bytes)}</td></tr>`)}</tbody></table>
+</section>`
+}
+
+function settingsSection(s: ReportSummary): SafeHtml {
+  const rows = s.settings ?? []
+  if (rows.length === 0) return html``
+  return html`<section id="settings"><h2>Settings by user and application</h2>
+<p class="muted">Registry values (operating-system and application settings) the capture collected, counted per user and component.</p>
+<table class="sortable" id="settings-table"><thead><tr><th>User</th><th>Application / component</th><th class="n">Settings</th></tr></thead><tbody>${rows.map((r) => html`<tr><td>${r.user}</td><td>${r.component}</td><td class="n">${r.settings}</td></tr>`)}</tbody></table>
 </section>`
 }
 
@@ -139,6 +148,7 @@ ${causeSection(s)}
 ${cards(s)}
 ${usersSection(s)}
 ${componentsSection(s)}
+${settingsSection(s)}
 ${problemsSection(s)}
 ${timingSection(s)}
 ${storeSection(s)}

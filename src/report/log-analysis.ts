@@ -5,7 +5,7 @@
  */
 import type { ParsedUsmtLog, UsmtLogRecord } from '../usmt/main-log.js'
 import { applyProgressRecord, emptyProgressState, parseProgressLog, progressValue, type ProgressState } from '../usmt/progress-log.js'
-import type { PhaseRow, ProblemRow, WarningRow } from './types.js'
+import type { PhaseRow, ProblemRow, SettingsRow, WarningRow } from './types.js'
 
 /**
  * Lines USMT writes at the end of every failed run. The USMT team explains that they are generic and that the
@@ -174,4 +174,17 @@ export function groupedWarnings(step: string, source: string, log: ParsedUsmtLog
 
 export function progressPhaseRows(step: string, source: string, digest: ProgressDigest): PhaseRow[] {
   return digest.phases.map((p) => ({ step, phase: p.phase, source, startedAt: p.startedAt, durationMs: p.durationMs }))
+}
+
+/**
+ * Registry settings (operating-system and application settings) per user and component, from the
+ * `Registry settings: USER / COMPONENT: N` lines the portable scanstate writes to its main log.
+ */
+export function settingsFromLog(log: ParsedUsmtLog): SettingsRow[] {
+  const out: SettingsRow[] = []
+  for (const r of log.records) {
+    const m = /^Registry settings: (.+) \/ (.+): (\d+)$/.exec(r.message.split('\n')[0].trim())
+    if (m) out.push({ user: m[1], component: m[2], settings: Number(m[3]) })
+  }
+  return out
 }

@@ -9,7 +9,7 @@ import { parseUsmtCommandLine } from './command-line.js'
 import type { GatheredLog, GatheredRun } from './gather.js'
 import { summarizeInventory, THIS_COMPUTER, type UserInfo } from './inventory.js'
 import {
-  digestProgress, failureCauseFromLog, groupedWarnings, mainLogProblems, progressPhaseRows, progressProblems, reasonFor, type ProgressDigest,
+  digestProgress, failureCauseFromLog, groupedWarnings, mainLogProblems, progressPhaseRows, progressProblems, reasonFor, settingsFromLog, type ProgressDigest,
 } from './log-analysis.js'
 import {
   REPORT_SCHEMA, type CommandRow, type FailureCause, type OverallStatus, type PhaseRow, type ProblemRow, type ReportSummary, type StepRow,
@@ -183,6 +183,9 @@ export function buildSummary(run: GatheredRun, opts: BuildOptions): ReportSummar
     }
   }))
 
+  // Settings from the capture's main log (the last capture when several ran).
+  const captureLogs = parsed.main.filter((m) => m.log.tool === 'scanstate')
+  const settings = captureLogs.length ? settingsFromLog(captureLogs[captureLogs.length - 1].parsed) : []
   const users = reportedUsers(parsed)
   const inv = summarizeInventory(run.inventory, users)
   const ignoredFromRows = Math.max(fromProgress.filter((p) => p.kind === 'ignored').reduce((n, p) => n + p.count, 0),
@@ -206,7 +209,9 @@ export function buildSummary(run: GatheredRun, opts: BuildOptions): ReportSummar
       ignored: Math.max(ignoredFromRows, ignoredReported),
       errors: problems.filter((p) => p.kind === 'step' || p.kind === 'usmt' || p.kind === 'aborted').reduce((n, p) => n + p.count, 0),
       warnings: warnings.reduce((n, w) => n + w.count, 0),
+      settings: settings.reduce((n, r) => n + r.settings, 0),
     },
+    settings,
     users: inv.users,
     components: inv.components,
     kinds: inv.kinds,

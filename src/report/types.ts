@@ -137,6 +137,13 @@ export interface StoreInfo {
   rule?: string
 }
 
+/** Registry values a capture collected for one user (or This Computer) and one component. */
+export interface SettingsRow {
+  user: string
+  component: string
+  settings: number
+}
+
 export interface ReportSummary {
   schema: typeof REPORT_SCHEMA
   generatedAt: string
@@ -148,7 +155,9 @@ export interface ReportSummary {
   cause?: FailureCause
   steps: StepRow[]
   store: StoreInfo
-  totals: { users: number; files: number; bytes: number; unknownSize: number; ignored: number; errors: number; warnings: number }
+  totals: { users: number; files: number; bytes: number; unknownSize: number; ignored: number; errors: number; warnings: number; settings?: number }
+  /** Registry settings captured, per user and component (portable scanstate's log). */
+  settings?: SettingsRow[]
   users: UserTotal[]
   components: ComponentTotal[]
   kinds: KindTotal[]

@@ -10,6 +10,10 @@ import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
+import { parsePattern } from '../engine/pattern.js'
+import { machineHives, RegistryView, userHives } from '../registry/hives.js'
+import { dataPreview } from '../registry/model.js'
+import { VolumeMap } from '../windows/volume-map.js'
 
 export interface DemoOptions {
   /** Project root (holds bin/run.js and samples/machine). */
@@ -35,6 +39,9 @@ export interface DemoScenarioResult {
   steps: Array<{ step: string; exitCode: number; summary: string }>
   /** Files the rules selected (rules preview) that are not back, byte for byte, after the restore. */
   notBack: string[]
+  /** Registry settings the rules selected, and those not back in the destination's hives (read with hivex). */
+  settings?: number
+  settingsNotBack?: string[]
   /** Path of the HTML report, when written. */
   reportPath?: string
 }
@@ -71,18 +78,54 @@ export async function runStepsDemo(opts: DemoOptions): Promise<DemoScenarioResul
     const rulesArgs = (opts.rules ?? []).flatMap((r) => ['--rules', r])
     if (opts.xmlDir) for (const f of ['MigApp.xml', 'MigDocs.xml']) rulesArgs.push('--rules', nodePath.join(opts.xmlDir, f))
     const p = await run(['rules', 'preview', ...rulesArgs, '--volume', `C=${nodePath.join(machine, 'C')}`, '--users', nodePath.join(machine, 'users.json'), '--json'])
-    const doc = JSON.parse(p.stdout) as { result: { included: Array<{ path: string }> } }
+    const doc = JSON.parse(p.stdout) as { result: { included: Array<{ path: string; type: string; user: string | null; data?: string }> } }
     const out = new Map<string, string>()
     for (const f of doc.result.included) {
+      if (f.type === 'registry') {
+        out.set(`registry:${f.user ?? ''}:${f.path}`, f.data ?? '')
+        continue
+      }
       const local = nodePath.join(machine, 'C', ...f.path.slice(3).split('\\'))
       out.set(f.path, createHash('sha256').update(readFileSync(local)).digest('hex'))
     }
     return out
   }
   const notBack = (expected: Map<string, string>, machine: string): string[] => [...expected].filter(([p, sha]) => {
+    if (p.startsWith('registry:')) return false
     const local = nodePath.join(machine, 'C', ...p.slice(3).split('\\'))
     return !existsSync(local) || createHash('sha256').update(readFileSync(local)).digest('hex') !== sha
   }).map(([p]) => p)
+  /** Registry settings of `expected` that are not in the destination's hives with the same data (one hivex read per hive). */
+  const settingsNotBack = (expected: Map<string, string>, machine: string): string[] => {
+    const volumes = VolumeMap.parse([`C=${nodePath.join(machine, 'C')}`])
+    const wanted = [...expected].filter(([k]) => k.startsWith('registry:')).map(([k, data]) => {
+      const [, user, ...rest] = k.split(':')
+      const loc = parsePattern(rest.join(':'), 'Registry')
+      return { k, user, key: loc.node, name: loc.leaf ?? '', data }
+    })
+    const views = new Map<string, RegistryView>()
+    const missing: string[] = []
+    for (const w of wanted) {
+      const mounts = w.key.startsWith('HKCU') ? userHives(volumes, `C:\\Users\\${w.user.split('\\').pop() ?? ''}`) : machineHives(volumes, 'C:')
+      const id = `${w.key.slice(0, 4)}:${w.user}`
+      let view = views.get(id)
+      if (!view) views.set(id, (view = RegistryView.load(mounts, wanted.filter((x) => `${x.key.slice(0, 4)}:${x.user}` === id).map((x) => x.key))))
+      const v = view.keys.get(w.key.toLowerCase())?.values.find((x) => x.name.toLowerCase() === w.name.toLowerCase())
+      if (!v || dataPreview(v) !== w.data) missing.push(`${w.key} [${w.name}]`)
+    }
+    return missing
+  }
+  const fileCount = (expected: Map<string, string>): number => [...expected.keys()].filter((k) => !k.startsWith('registry:')).length
+  const selection = (expected: Map<string, string>): string => {
+    const settings = expected.size - fileCount(expected)
+    return `${fileCount(expected)} files${settings ? ` and ${settings} registry settings` : ''}`
+  }
+  const checkSettings = (r: DemoScenarioResult, expected: Map<string, string>, machine: string): void => {
+    r.settings = [...expected.keys()].filter((k) => k.startsWith('registry:')).length
+    if (r.settings === 0) return
+    r.settingsNotBack = settingsNotBack(expected, machine)
+    print(`  Check: ${r.settings - r.settingsNotBack.length} of ${r.settings} selected registry settings are back in the hives (read with hivex).`)
+  }
   const report = async (r: DemoScenarioResult, env: string, machine: string): Promise<void> => {
     if (!opts.report) return
     const p = await run(['report', '--ts-env', `json:${env}`, '--volume', `C=${nodePath.join(machine, 'C')}`, '--json'])
@@ -115,7 +158,7 @@ export async function runStepsDemo(opts: DemoOptions): Promise<DemoScenarioResul
       cpSync(sample, machine, { recursive: true })
       const c = nodePath.join(machine, 'C')
       const expected = await selected(machine)
-      print(`  The rules select ${expected.size} files on this machine (usmt-steps rules preview).`)
+      print(`  The rules select ${selection(expected)} on this machine (usmt-steps rules preview).`)
       const before = profileFiles(c)
       r.filesBefore = before.length
       const logs = nodePath.join(work, 'refresh-logs')
@@ -133,12 +176,13 @@ export async function runStepsDemo(opts: DemoOptions): Promise<DemoScenarioResul
         await step(r, 'restore: loadstate from the hard-link store, then remove the store', ['restore', ...common, ...vols, ...engineArgs])
       }
       r.notBack = notBack(expected, machine)
-      print(`  Check: ${expected.size - r.notBack.length} of ${expected.size} selected files are back, byte for byte.`)
+      print(`  Check: ${fileCount(expected) - r.notBack.length} of ${fileCount(expected)} selected files are back, byte for byte.`)
+      checkSettings(r, expected, machine)
       await report(r, env, machine)
       const after = new Set(profileFiles(c))
       r.missing = before.filter((f) => !after.has(f))
       r.filesRestored = before.length - r.missing.length
-      r.ok = r.steps.every((s) => s.exitCode === 0) && r.steps.length === 3 && r.notBack.length === 0
+      r.ok = r.steps.every((s) => s.exitCode === 0) && r.steps.length === 3 && r.notBack.length === 0 && (r.settingsNotBack?.length ?? 0) === 0
       results.push(r)
     }
     // ---- replace
@@ -155,7 +199,7 @@ export async function runStepsDemo(opts: DemoOptions): Promise<DemoScenarioResul
       const share = nodePath.join(work, 'share', 'OLDPC')
       const key = `demo-${Math.random().toString(36).slice(2)}-key`
       const expected = await selected(oldPc)
-      print(`  The rules select ${expected.size} files on the old PC.`)
+      print(`  The rules select ${selection(expected)} on the old PC.`)
       const before = profileFiles(nodePath.join(oldPc, 'C'))
       r.filesBefore = before.length
       const envOld = nodePath.join(work, 'old-env.json')
@@ -168,14 +212,15 @@ export async function runStepsDemo(opts: DemoOptions): Promise<DemoScenarioResul
         await step(r, 'restore on the new PC: verify the store, then loadstate', ['restore', '--ts-env', `json:${envNew}`, '--volume', `C=${nodePath.join(newPc, 'C')}`, ...engineArgs])
       }
       r.notBack = notBack(expected, newPc)
-      print(`  Check: ${expected.size - r.notBack.length} of ${expected.size} selected files are on the new PC, byte for byte.`)
+      print(`  Check: ${fileCount(expected) - r.notBack.length} of ${fileCount(expected)} selected files are on the new PC, byte for byte.`)
+      checkSettings(r, expected, newPc)
       await report(r, envNew, newPc)
       const after = new Set(profileFiles(nodePath.join(newPc, 'C')))
       r.missing = before.filter((f) => !after.has(f))
       r.filesRestored = before.length - r.missing.length
       const leaked = files(work).filter((f) => /\.(log|json)$/.test(f)).some((f) => readFileSync(nodePath.join(work, f), 'utf8').includes(key) && !/env\.json$/.test(f))
       if (leaked) print('    ! the key was found in a log file')
-      r.ok = !leaked && r.steps.every((s) => s.exitCode === 0) && r.steps.length === 2 && r.notBack.length === 0
+      r.ok = !leaked && r.steps.every((s) => s.exitCode === 0) && r.steps.length === 2 && r.notBack.length === 0 && (r.settingsNotBack?.length ?? 0) === 0
       results.push(r)
     }
     print('')

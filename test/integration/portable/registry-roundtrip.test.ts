@@ -9,6 +9,8 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { blankHive } from '../../../src/registry/blank-hive.js'
+import { settingsFromLog } from '../../../src/report/log-analysis.js'
+import { parseUsmtLog } from '../../../src/usmt/main-log.js'
 import { requireSharedFixtures, sharedFixture, tempDir } from '../../helpers/fixtures.js'
 import { writeHive } from '../../helpers/hives.js'
 import { SAMPLE, tool } from './helpers.js'
@@ -48,9 +50,17 @@ describe('portable registry round trip (MigApp.xml, sample hives → fresh hives
       mkdirSync(src, { recursive: true })
       execFileSync('cp', ['-a', path.join(SAMPLE, 'C'), src])
       const migApp = sharedFixture('usmt-xml/MigApp.xml')
-      const scan = await tool<ScanResult>(['scanstate', '--volume', `C=${path.join(src, 'C')}`, '--users', path.join(SAMPLE, 'users.json'), store, `/i:${migApp}`, '/o', ...kind.scan])
+      const scanLog = path.join(dir, 'scan.log')
+      const scan = await tool<ScanResult>(['scanstate', '--volume', `C=${path.join(src, 'C')}`, '--users', path.join(SAMPLE, 'users.json'), store, `/i:${migApp}`, '/o', `/l:${scanLog}`, ...kind.scan])
       expect(scan.exitCode, scan.result.message).to.equal(0)
       expect(scan.result.settings).to.equal(12)
+      // The report counts settings per user and application from the capture's log.
+      expect(settingsFromLog(parseUsmtLog(readFileSync(scanLog, 'utf8'))).sort((a, b) => `${a.user}${a.component}`.localeCompare(`${b.user}${b.component}`))).to.deep.equal([
+        { user: 'CONTOSO\\jdoe', component: 'Skype', settings: 3 },
+        { user: 'PC\\ann', component: 'Skype', settings: 2 },
+        { user: 'PC\\ann', component: 'WinZip', settings: 6 },
+        { user: 'PC\\olduser', component: 'WinZip', settings: 1 },
+      ])
       // The store never holds the values in clear text when it is encrypted.
       if (kind.name.includes('encrypted')) expect(readFileSync(path.join(store, 'USMT', 'USMT.MIG')).includes(Buffer.from('Documents', 'utf16le'))).to.equal(false)
 

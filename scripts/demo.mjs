@@ -41,8 +41,13 @@ say('\n2. What would the migration rules capture? (usmt-steps rules preview — 
 const preview = JSON.parse(usmt(['rules', 'preview', '--rules', rules, '--volume', `C=${path.join(sample, 'C')}`, '--volume', `D=${path.join(sample, 'D')}`,
   '--removable', `E=${path.join(sample, 'E')}`, '--users', path.join(sample, 'users.json'), '--json']).stdout).result
 const byUser = {}
-for (const f of preview.included) byUser[f.user ?? '(shared data)'] = (byUser[f.user ?? '(shared data)'] ?? 0) + 1
-for (const [u, n] of Object.entries(byUser)) say(`     ${u.padEnd(16)} ${n} files`)
+for (const f of preview.included) {
+  const u = (byUser[f.user ?? '(shared data)'] ??= { files: 0, settings: 0 })
+  if (f.type === 'registry') u.settings++
+  else u.files++
+}
+for (const [u, n] of Object.entries(byUser)) say(`     ${u.padEnd(16)} ${n.files} files${n.settings ? `, ${n.settings} registry settings` : ''}`)
+for (const f of preview.included.filter((x) => x.type === 'registry').slice(0, 3)) say(`       setting: ${f.path} = ${f.data} (${f.component})`)
 say(`     excluded: ${preview.excluded.length} files (temp files, caches, installers, removable drive E:)`)
 const why = usmt(['rules', 'explain', 'C:\\Users\\ann\\Downloads\\setup.exe', '--rules', rules, '--volume', `C=${path.join(sample, 'C')}`, '--users', path.join(sample, 'users.json')]).stdout.trim().split('\n')
 say('   Why is a file (not) captured? usmt-steps rules explain C:\\Users\\ann\\Downloads\\setup.exe')

@@ -28,6 +28,7 @@ import { localFile, machineHives, mountOf, userHives } from '../registry/hives.j
 import { createHive, mergeHive, readHive } from '../registry/hivex.js'
 import type { RegMergeKey } from '../registry/reg-text.js'
 import type { RegistryMergePolicy, RegistryRestoreRules } from '../engine/ruleset.js'
+import { catalogKindOf, storeKindFromSwitches } from '../store/kind.js'
 
 /** Numeric value of registry data for HigherValue/LowerValue (DWORD, QWORD, or a decimal string); null when not a number. */
 function numericValue(v: { type: number; data: Buffer }): bigint | null {
@@ -368,7 +369,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     if (!ctx.volumes.get('C:')) throw UsmtFailure.of('applyError', { detail: 'the destination system drive C: is not mapped (--volume C=DIR)' })
     const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : nodePath.resolve(ctx.cwd, o.keyFile) }) : undefined
     store = await openStore(storeRoot, { secret })
-    const expected = o.hardlink ? 'hardlink' : o.noCompress ? 'mirror' : 'compressed'
+    const expected = catalogKindOf(storeKindFromSwitches(o))
     if (store.kind !== expected) {
       throw UsmtFailure.of('storeNotRecognized', { detail: `${storeRoot} holds a ${store.kind} store; ${store.kind === 'hardlink' ? 'pass /hardlink /nocompress' : store.kind === 'mirror' ? 'pass /nocompress' : 'do not pass /nocompress or /hardlink'}` })
     }

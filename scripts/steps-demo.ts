@@ -2,18 +2,19 @@
  * The end-to-end demonstration of the capture and restore steps on the bundled sample machine, with the
  * portable engine: the refresh scenario (plan a hard-link store → capture → wipe the volume except the store
  * → restore → verify) and the replace scenario (compressed, encrypted store in a folder standing in for a
- * network share → restore onto a second, empty machine). `scripts/demo-steps.mjs` runs it; the lead wires
- * it into `npm run demo`. Every step runs as a real child process of the built CLI, as in a task sequence.
+ * network share → restore onto a second, empty machine). `npm run demo` (scripts/demo.mjs) and
+ * scripts/demo-steps.mjs run it through tsx; it is a development script, not part of the shipped CLI.
+ * Every step runs as a real child process of the built CLI, as in a task sequence.
  */
 import { execa } from 'execa'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
-import { parsePattern } from '../engine/pattern.js'
-import { machineHives, RegistryView, userHives } from '../registry/hives.js'
-import { dataPreview } from '../registry/model.js'
-import { VolumeMap } from '../windows/volume-map.js'
+import { parsePattern } from '../src/engine/pattern.js'
+import { machineHives, RegistryView, userHives } from '../src/registry/hives.js'
+import { dataPreview } from '../src/registry/model.js'
+import { VolumeMap } from '../src/windows/volume-map.js'
 
 export interface DemoOptions {
   /** Project root (holds bin/run.js and samples/machine). */

@@ -346,7 +346,7 @@ function explainRegistry(p: Prepared, raw: string): ExplainResult[] {
   const parsed = parsePattern(raw, 'Registry')
   const c = canonicalRegKey(parsed.node)
   if (!c || (parsed.leaf !== null && parsed.leaf.includes('*'))) {
-    throw new UsmtStepsError('USM0119', `"${raw}" is not a registry value path (HKLM\\… or HKCU\\… [Value])`, { data: { path: raw } })
+    throw new UsmtStepsError('USM0120', `"${raw}" is not a registry value path (HKLM\\… or HKCU\\… [Value])`, { data: { path: raw } })
   }
   const key = c.rest ? `${c.root}\\${c.rest}` : c.root
   const views: Array<{ view: RegistryView | null; user: string | null; ctx: number | undefined }> = c.root === 'HKLM'

@@ -9,8 +9,8 @@
  *   commits the hive once, at the end; a failed merge leaves the file as it was);
  * - create: an empty hive from `blank-hive.ts` (hivex cannot create one).
  *
- * A hive hivex cannot open (corrupt, truncated, not a hive) is USM0115 naming the file; a hive locked by a
- * running Windows (a sharing violation on open) is USM0116; missing tools USM0117.
+ * A hive hivex cannot open (corrupt, truncated, not a hive) is USM0116 naming the file; a hive locked by a
+ * running Windows (a sharing violation on open) is USM0117; missing tools USM0118.
  */
 import { spawnSync } from 'node:child_process'
 import { closeSync, openSync, writeFileSync } from 'node:fs'
@@ -33,7 +33,7 @@ while (my $k = <STDIN>) {
 `
 
 function toolMissing(tool: string, detail: string): UsmtStepsError {
-  return new UsmtStepsError('USM0117', `the offline registry tools are not installed (${tool}: ${detail})`, { data: { tool } })
+  return new UsmtStepsError('USM0118', `the offline registry tools are not installed (${tool}: ${detail})`, { data: { tool } })
 }
 
 /** Open the file once before hivex does: a hive Windows has loaded fails here with a sharing violation. */
@@ -44,7 +44,7 @@ function checkReadable(file: string, write: boolean): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EBUSY' || (process.platform === 'win32' && (code === 'EPERM' || code === 'EACCES'))) {
-      throw new UsmtStepsError('USM0116', `the registry hive ${file} is in use (locked by Windows): ${code}`, { data: { file }, cause: err })
+      throw new UsmtStepsError('USM0117', `the registry hive ${file} is in use (locked by Windows): ${code}`, { data: { file }, cause: err })
     }
     throw err
   }
@@ -53,7 +53,7 @@ function checkReadable(file: string, write: boolean): void {
 
 function hiveOpenFailure(file: string, stderr: string, write: boolean): UsmtStepsError | null {
   if (/hivex_open/.test(stderr)) {
-    return new UsmtStepsError('USM0115', `the registry hive ${file} is corrupt or truncated: hivex cannot open it (${firstLine(stderr)})`, { data: { file } })
+    return new UsmtStepsError('USM0116', `the registry hive ${file} is corrupt or truncated: hivex cannot open it (${firstLine(stderr)})`, { data: { file } })
   }
   if (/Can't locate Win\/Hivex/.test(stderr)) return toolMissing(write ? 'hivexregedit' : 'perl Win::Hivex', 'libwin-hivex-perl is missing')
   return null
@@ -78,12 +78,12 @@ export function readHive(file: string, keys: readonly string[]): RegKeyRecord[] 
   }
   if (r.status !== 0) {
     throw hiveOpenFailure(file, r.stderr, false)
-      ?? new UsmtStepsError('USM0115', `the registry hive ${file} could not be read: ${firstLine(r.stderr)}`, { data: { file } })
+      ?? new UsmtStepsError('USM0116', `the registry hive ${file} could not be read: ${firstLine(r.stderr)}`, { data: { file } })
   }
   try {
     return parseRegText(r.stdout)
   } catch (err) {
-    throw new UsmtStepsError('USM0115', `the registry hive ${file} could not be read: ${(err as Error).message}`, { data: { file }, cause: err })
+    throw new UsmtStepsError('USM0116', `the registry hive ${file} could not be read: ${(err as Error).message}`, { data: { file }, cause: err })
   }
 }
 
@@ -98,7 +98,7 @@ export function mergeHive(file: string, keys: readonly RegMergeKey[]): void {
   }
   if (r.status !== 0) {
     throw hiveOpenFailure(file, r.stderr, true)
-      ?? new UsmtStepsError('USM0118', `registry values could not be written into ${file}: ${firstLine(r.stderr)}`, { data: { file } })
+      ?? new UsmtStepsError('USM0119', `registry values could not be written into ${file}: ${firstLine(r.stderr)}`, { data: { file } })
   }
 }
 

@@ -38,7 +38,7 @@ function generateMachine(dir: string, total: number): void {
     if (i < plan.length * 7) mkdirSync(folder, { recursive: true })
     writeFileSync(path.join(folder, `f${i}.${EXTS[i % EXTS.length]}`), 'x'.repeat(i % 97))
   }
-  // Real (empty) hives: the rules name HKCU, and a hive hivex cannot open is an error (USM0115).
+  // Real (empty) hives: the rules name HKCU, and a hive hivex cannot open is an error (USM0116).
   for (let u = 0; u < 8; u++) writeFileSync(path.join(dir, 'C', 'Users', `u${u}`, 'NTUSER.DAT'), blankHive())
   for (const n of ODD_NAMES) writeFileSync(path.join(dir, 'C', 'Users', 'u1', 'Documents', n), n)
   // A broken link late in the walk (C:\Zz sorts after Users and Windows): an `unreadable` warning.

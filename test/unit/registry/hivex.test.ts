@@ -52,7 +52,7 @@ describe('registry hive adapter (hivex)', function () {
     expect(readHive(f, ['\\']).map((r) => r.path)).to.deep.equal(['\\', '\\A', '\\B', '\\B\\C'])
   })
 
-  it('a truncated or corrupt hive is USM0115 naming the file', () => {
+  it('a truncated or corrupt hive is USM0116 naming the file', () => {
     const good = path.join(dir, 'good.hive')
     createHive(good)
     mergeHive(good, [{ path: '\\K', set: [{ name: 'v', type: 3, data: Buffer.alloc(5000, 1) }] }])
@@ -68,7 +68,7 @@ describe('registry hive adapter (hivex)', function () {
         err = e
       }
       expect(err).to.be.instanceOf(UsmtStepsError)
-      expect((err as UsmtStepsError).code).to.equal('USM0115')
+      expect((err as UsmtStepsError).code).to.equal('USM0116')
       expect((err as Error).message).to.include(f)
     }
     let werr: unknown
@@ -77,7 +77,7 @@ describe('registry hive adapter (hivex)', function () {
     } catch (e) {
       werr = e
     }
-    expect((werr as UsmtStepsError).code).to.equal('USM0115')
+    expect((werr as UsmtStepsError).code).to.equal('USM0116')
   })
 
   it('the blank hive is a valid regf base block (checksum) and createHive never overwrites', () => {

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { loadRuleSet } from '../engine/index.js'
 import type { RuleSet } from '../engine/contract.js'
+import { wildcardMatches } from '../engine/pattern.js'
 import { redactor } from '../runtime/redact.js'
 import type { CatalogEntry, CatalogUser } from '../store/catalog.js'
 import { readStoreKey } from '../store/crypto.js'
@@ -62,7 +63,6 @@ export const LOADSTATE_HELP = `usmt-steps loadstate — portable LoadState (USMT
     [/lac[:password] [/lae]] [/md:OldDomain:NewDomain…] [/mu:Old\\user:New\\user…] [/all | /ui:… /ue:… /uel:N|yyyy/mm/dd]
     [/l:FILE] [/v:N] [/progress:FILE]`
 
-const wild = (p: string): RegExp => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i')
 
 function splitAccount(a: string): { domain: string; user: string } {
   const i = a.indexOf('\\')
@@ -106,7 +106,7 @@ export function mapAccount(account: string, o: Pick<LoadStateOptions, 'md' | 'mu
     const hit = from ? from.toLowerCase() === account.toLowerCase() : m.from.toLowerCase() === user.toLowerCase()
     if (hit) return m.to.includes('\\') ? m.to : `${domain}\\${m.to}`
   }
-  for (const m of o.md) if (wild(m.from).test(domain)) return `${m.to}\\${user}`
+  for (const m of o.md) if (wildcardMatches(m.from, domain)) return `${m.to}\\${user}`
   return account
 }
 

@@ -4,6 +4,7 @@
  */
 import { stat } from 'node:fs/promises'
 import * as nodePath from 'node:path'
+import { wildcardMatches } from '../engine/pattern.js'
 import { redactor } from '../runtime/redact.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { readStoreKey } from '../store/crypto.js'
@@ -33,12 +34,11 @@ export const USMTUTILS_HELP = `usmt-steps usmtutils — portable UsmtUtils
 
 FILE is STORE\\USMT\\USMT.MIG (or the store folder).`
 
-const wild = (p: string): RegExp => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i')
 
 /** /i and /e of /extract: a pattern matches the file name or the whole Windows path; include wins. */
 export function extractSelected(path: string, include: readonly string[], exclude: readonly string[]): boolean {
   const name = path.slice(path.lastIndexOf('\\') + 1)
-  const hit = (p: string): boolean => wild(p).test(name) || wild(p).test(path)
+  const hit = (p: string): boolean => wildcardMatches(p, name) || wildcardMatches(p, path)
   if (include.length && include.some(hit)) return true
   if (exclude.some(hit)) return false
   return include.length === 0

@@ -11,7 +11,9 @@
 import { readFileSync } from 'node:fs'
 import { XMLParser } from 'fast-xml-parser'
 import { UsmtFailure } from '../usmt/return-codes.js'
+import { decodeText } from '../engine/loader.js'
 import { compileWildcard } from '../engine/pattern.js'
+import { UsmtStepsError } from '../runtime/errors.js'
 
 export interface ErrorRule {
   kind: 'fatal' | 'nonFatal'
@@ -108,8 +110,9 @@ export function readConfigPolicy(path: string | undefined): ConfigPolicy {
   if (!path) return EMPTY_POLICY
   let xml: string
   try {
-    xml = readFileSync(path, 'utf8')
+    xml = decodeText(readFileSync(path), 'Config.xml', path)
   } catch (err) {
+    if (err instanceof UsmtStepsError) throw UsmtFailure.of('configRead', { detail: err.message, cause: err })
     throw UsmtFailure.of('configFile', { detail: `${path}: ${(err as NodeJS.ErrnoException).code ?? err}`, cause: err })
   }
   let doc: Ordered

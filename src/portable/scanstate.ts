@@ -13,7 +13,7 @@ import type { IncludedFile, UserDecision, UserProfile } from '../engine/contract
 import { redactor } from '../runtime/redact.js'
 import { completeProfiles } from '../engine/users.js'
 import type { CatalogUser, StoreKind } from '../store/catalog.js'
-import type { VolumeMap } from '../windows/volume-map.js'
+import { localPathOf, type VolumeMap } from '../windows/volume-map.js'
 import { readStoreKey } from '../store/crypto.js'
 import { deviceOf, StoreSession, storeState } from '../store/store.js'
 import { formatConfigXml } from '../usmt/config-xml.js'
@@ -25,7 +25,7 @@ import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateScanState } from '../usmt/validate.js'
 import { joinCommandLine } from '../windows/path.js'
 import {
-  ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toUsmtFailure, type PortableContext, type PortableResult,
+  ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult,
 } from './common.js'
 import { configSections } from './genconfig.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
@@ -95,9 +95,9 @@ function readAttributes(file: string | undefined): Map<string, string> | undefin
 }
 
 /** Check /i files exist and are migration XML (a Config.xml passed with /i is return code 28). */
-function checkScripts(o: ScanStateOptions | { include: string[] }, cwd: string): string[] {
+function checkScripts(o: ScanStateOptions | { include: string[] }, ctx: Pick<PortableContext, 'cwd' | 'volumes'>): string[] {
   return o.include.map((f) => {
-    const p = nodePath.resolve(cwd, f)
+    const p = toolPath(ctx, f, 'scriptMissing')
     let head: string
     try {
       head = readFileSync(p, 'utf8').slice(0, 4096)
@@ -119,7 +119,7 @@ function checkOffline(o: ScanStateOptions, ctx: PortableContext): string | undef
   if (o.offline) {
     let xml: string
     try {
-      xml = readFileSync(nodePath.resolve(ctx.cwd, o.offline), 'utf8')
+      xml = readFileSync(toolPath(ctx, o.offline, 'offlinePath'), 'utf8')
     } catch (err) {
       throw UsmtFailure.of('offlinePath', { detail: `${o.offline}: ${(err as NodeJS.ErrnoException).code ?? err}` })
     }
@@ -128,9 +128,10 @@ function checkOffline(o: ScanStateOptions, ctx: PortableContext): string | undef
   }
   if (candidates.length === 0) return undefined
   for (const c of candidates) {
-    const local = ctx.volumes.toLocal(c) ?? nodePath.resolve(ctx.cwd, c)
+    const local = localPathOf(ctx.volumes, c, ctx.cwd)
+    if ('problem' in local) continue
     try {
-      if (statSync(local).isDirectory()) return c
+      if (statSync(local.path).isDirectory()) return c
     } catch {
       // try the next one
     }
@@ -181,9 +182,9 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
   const program = 'scanstate'
   const commandLine = redactor.redact(joinCommandLine([program, ...ctx.argv]))
   const result: ScanStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: 0, bytes: 0, ignoredErrors: 0, users: [] }
-  let log = openMainLog(undefined, ctx.cwd, now)
+  let log = openMainLog(undefined, ctx, now)
   try {
-    log = openMainLog(lenientLogPath(ctx.argv), ctx.cwd, now)
+    log = openMainLog(lenientLogPath(ctx.argv), ctx, now)
   } catch (err) {
     const f = toUsmtFailure(err, 'gather')
     return { ...result, returnCode: f.returnCode, message: f.message }
@@ -214,7 +215,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
   }
   const progress = (() => {
     try {
-      return openProgressLog(o.progress, ctx.cwd, now, started)
+      return openProgressLog(o.progress, ctx, now, started)
     } catch (err) {
       return err as UsmtFailure
     }
@@ -243,9 +244,9 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       const dir = o.auto === true ? ctx.cwd : o.auto
       include.push(nodePath.join(dir, 'MigDocs.xml'), nodePath.join(dir, 'MigApp.xml'))
     }
-    const scripts = checkScripts({ include }, ctx.cwd)
+    const scripts = checkScripts({ include }, ctx)
     for (const s of scripts) log.info(`Script file specified: ${s}`)
-    const configFile = o.config === undefined ? undefined : nodePath.resolve(ctx.cwd, o.config)
+    const configFile = o.config === undefined ? undefined : toolPath(ctx, o.config, 'configFile')
     const policy = readConfigPolicy(configFile)
     if (configFile) log.info(`Config file specified: ${configFile}`)
     for (const r of policy.fileErrors) log.info(`ErrorControl: ${r.kind} errorCode=${r.errorCode} ${r.pattern}`)
@@ -255,7 +256,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     for (const w of ruleSet.warnings) log.warning(`${w.file ? `${w.file}${w.line ? `:${w.line}` : ''}: ` : ''}${w.message}`)
 
     if (o.genConfig !== undefined) {
-      const file = nodePath.resolve(ctx.cwd, o.genConfig)
+      const file = toolPath(ctx, o.genConfig, 'genconfigFile')
       if (!o.overwrite && statSync(file, { throwIfNoEntry: false }) !== undefined) {
         throw UsmtFailure.of('cannotOverwrite', { detail: file })
       }
@@ -285,7 +286,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       return result
     }
 
-    const storeRoot = nodePath.resolve(ctx.cwd, o.storePath as string)
+    const storeRoot = toolPath(ctx, o.storePath as string, 'storePathInvalid')
     result.storePath = storeRoot
     const kind: StoreKind = o.hardlink ? 'hardlink' : o.noCompress ? 'mirror' : 'compressed'
     result.kind = kind
@@ -294,13 +295,14 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       const st = await storeState(storeRoot)
       if (st.exists && !o.overwrite) throw UsmtFailure.of('storeExists', { detail: storeRoot })
     }
-    const secret = o.encrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : nodePath.resolve(ctx.cwd, o.keyFile) }) : undefined
+    const secret = o.encrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : toolPath(ctx, o.keyFile, 'keyfileAccess') }) : undefined
 
     // Scanning: users and the files the rules include.
     progress.phase('Scanning')
     log.info('Examining the system to discover the migration units')
     const files: IncludedFile[] = []
-    const inStore = insideAny([storeRoot, ...[o.log, o.progress, o.listFiles].filter((x): x is string => x !== undefined).map((p) => nodePath.resolve(ctx.cwd, p))])
+    const outputs = ([[o.log, 'logPath'], [o.progress, 'progressPath'], [o.listFiles, 'listfilesPath']] as const).filter(([p]) => p !== undefined)
+    const inStore = insideAny([storeRoot, ...outputs.map(([p, key]) => toolPath(ctx, p as string, key))])
     // A hard-link store is made while the scan runs: the links are made on a background thread as the
     // engine finds the files (the catalog and the logs still follow the scan, file by file, in order).
     let pipeline: StoreSession['linkPipeline'] = null
@@ -349,7 +351,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       const est = { storeBytes, clusterSize: 4096, temporaryBytes: Math.min(totalBytes, 64 << 20) + files.length * 512 }
       result.estimate = { storeBytes }
       if (o.estimate?.path !== undefined) {
-        const file = nodePath.resolve(ctx.cwd, o.estimate.path)
+        const file = toolPath(ctx, o.estimate.path, 'estimatePath')
         try {
           await writeFile(file, formatEstimateXml(est))
         } catch (err) {
@@ -372,7 +374,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     // Saving.
     if (o.listFiles !== undefined) {
       try {
-        listFiles = new ListFilesWriter(nodePath.resolve(ctx.cwd, o.listFiles))
+        listFiles = new ListFilesWriter(toolPath(ctx, o.listFiles, 'listfilesPath'))
       } catch (err) {
         throw UsmtFailure.of('listfilesPath', { detail: String(err) })
       }
@@ -435,7 +437,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     })
     session = null
     result.ignoredErrors = tally.count
-    if (o.listFiles !== undefined) result.listFiles = nodePath.resolve(ctx.cwd, o.listFiles)
+    if (o.listFiles !== undefined) result.listFiles = toolPath(ctx, o.listFiles, 'listfilesPath')
     progress.percent(100)
     log.info(`Store complete: ${r.files} files, ${r.bytesIn} bytes${r.bytesStored !== undefined ? `, ${r.bytesStored} bytes stored` : ''}`)
     if (tally.count > 0) {

@@ -16,7 +16,7 @@ import type { UsmtUtilsOptions } from '../usmt/options.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateUsmtUtils } from '../usmt/validate.js'
 import { joinCommandLine } from '../windows/path.js'
-import { lenientLogPath, openMainLog, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import { lenientLogPath, openMainLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
 
 export interface UsmtUtilsResult extends PortableResult {
   command?: string
@@ -56,9 +56,9 @@ export async function runUsmtUtils(ctx: PortableContext): Promise<UsmtUtilsResul
   const now = ctx.now ?? (() => new Date())
   const started = now()
   const commandLine = redactor.redact(joinCommandLine(['usmtutils', ...ctx.argv]))
-  let log = openMainLog(undefined, ctx.cwd, now)
+  let log = openMainLog(undefined, ctx, now)
   try {
-    log = openMainLog(lenientLogPath(ctx.argv), ctx.cwd, now)
+    log = openMainLog(lenientLogPath(ctx.argv), ctx, now)
   } catch (err) {
     const f = toUsmtFailure(err, 'utils')
     return { returnCode: f.returnCode, message: f.message }
@@ -94,15 +94,15 @@ export async function runUsmtUtils(ctx: PortableContext): Promise<UsmtUtilsResul
         log.info('Supported algorithm: AES_256 (AES-256-GCM; usmt-steps stores only)')
         return finish({ returnCode: 0, message: USMT_MESSAGES.success, command: 'ec' })
       case 'rd': {
-        const dir = nodePath.resolve(ctx.cwd, o.storeDir)
+        const dir = toolPath(ctx, o.storeDir, 'storePathInvalid')
         const r = await removeStore(dir)
         log.info(r.removed ? `Removed the store ${dir}` : `${dir} does not exist; nothing to remove`)
         ctx.out(r.removed ? `Removed ${dir}` : `${dir} does not exist`)
         return finish({ returnCode: 0, message: USMT_MESSAGES.success, command: 'rd', removed: r.removed })
       }
       case 'verify': {
-        const file = nodePath.resolve(ctx.cwd, o.file)
-        const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : nodePath.resolve(ctx.cwd, o.keyFile) }) : undefined
+        const file = toolPath(ctx, o.file, 'storePathInvalid')
+        const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : toolPath(ctx, o.keyFile, 'keyfileAccess') }) : undefined
         try {
           store = await openForUtils(file, secret)
         } catch (err) {
@@ -133,9 +133,9 @@ export async function runUsmtUtils(ctx: PortableContext): Promise<UsmtUtilsResul
         return finish({ returnCode: rc, message: rc ? USMT_MESSAGES.corruptedStore : USMT_MESSAGES.success, command: 'verify', verify: { files: store.catalog.files.length, corrupted, catalog: 'OK' } })
       }
       case 'extract': {
-        const file = nodePath.resolve(ctx.cwd, o.file)
-        const dest = nodePath.resolve(ctx.cwd, o.destination)
-        const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : nodePath.resolve(ctx.cwd, o.keyFile) }) : undefined
+        const file = toolPath(ctx, o.file, 'storePathInvalid')
+        const dest = toolPath(ctx, o.destination, 'storePathInvalid')
+        const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : toolPath(ctx, o.keyFile, 'keyfileAccess') }) : undefined
         store = await openForUtils(file, secret)
         const chosen = store.catalog.files.filter((e) => extractSelected(e.path, o.include, o.exclude))
         const bad = (await store.verify()).filter((r) => !r.ok && chosen.includes(r.entry))

@@ -170,7 +170,9 @@ class CaseResolver {
     try {
       return statSync(this.local(win), { throwIfNoEntry: false }) !== undefined
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return false
+      // A folder of the path that is a file, or a path longer than this file system takes: writing there fails and
+      // is reported for that file (3 under /c, 61 without), never as a failure of the whole restore (72).
+      if (['ENOTDIR', 'ENAMETOOLONG'].includes((err as NodeJS.ErrnoException).code ?? '')) return false
       throw err
     }
   }

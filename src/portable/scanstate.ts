@@ -23,7 +23,7 @@ import type { ScanStateOptions } from '../usmt/options.js'
 import type { ProgressErrorType } from '../usmt/progress-log.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateScanState } from '../usmt/validate.js'
-import { joinCommandLine } from '../windows/path.js'
+import { invalidComponentReason, invalidFilePathReason, joinCommandLine } from '../windows/path.js'
 import {
   ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult,
 } from './common.js'
@@ -158,6 +158,31 @@ function hardLinkDeviceCheck(kind: StoreKind, storeRoot: string, volumes: Volume
       throw UsmtFailure.of('storeReadOnly', { detail: `the hard-link store ${storeRoot} is on another device than drive ${letter} (${v.root}); a hard-link store must be on the volume of the data` })
     }
   }
+}
+
+/** A name as it can be logged: control characters (a newline in a file name) as \xNN. */
+function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex -- exactly the control characters are replaced
+  return s.replace(/[\x00-\x1f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
+/**
+ * Why a source file cannot be migrated under its name: its Windows path breaks the table of Windows path rules
+ * (CON, nul.txt, a:b, q?, a trailing dot or space, a newline …), or one of its local names holds a backslash
+ * (which the Windows path would read as two names). Null when the name is fine.
+ */
+export function sourceNameProblem(f: Pick<IncludedFile, 'path' | 'localPath'>, volumes: VolumeMap): string | null {
+  const why = invalidFilePathReason(f.path)
+  if (why) return why
+  const vol = volumes.volumeOf(f.path)
+  if (!vol) return null
+  const rel = nodePath.relative(vol.root, f.localPath)
+  if (rel === '' || rel.startsWith('..') || nodePath.isAbsolute(rel)) return null
+  for (const name of rel.split(nodePath.sep)) {
+    const w = invalidComponentReason(name)
+    if (w) return `${w}: "${printable(name)}"`
+  }
+  return null
 }
 
 /**
@@ -321,6 +346,22 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
         log.info(`User ${ev.user.account} (${ev.user.profile}): ${ev.user.migrated ? 'migrated' : 'not migrated'}; ${ev.user.reason}`)
       } else if (ev.kind === 'include') {
         if (inStore(ev.file.localPath)) continue
+        const badName = sourceNameProblem(ev.file, ctx.volumes)
+        if (badName !== null) {
+          // A name Windows cannot hold (ERROR_INVALID_NAME, 123) is a file error like an unreadable file:
+          // /c or a <nonFatal> rule skips and lists it (return code 3), otherwise the capture stops naming it.
+          const shown = printable(ev.file.path)
+          const decision = decideFileError(policy, ev.file.path, 123, o.continueOnError)
+          progress.error('UnableToOpen', shown, decision.ignore ? 'Ignore' : 'Abort', 123)
+          const line = `Invalid name 123 for ${shown}: ${badName}; Windows cannot hold this name, the file is not migrated${decision.rule ? ` (ErrorControl ${decision.rule.kind} ${decision.rule.pattern})` : ''}`
+          log.error(line)
+          tally.add(123, `Invalid name 123 for ${shown}`, !decision.ignore)
+          if (!decision.ignore) {
+            log.error('USMT is shutting down due to errors. If the error is non-fatal, you can use /c to ignore these errors and continue migration.')
+            throw UsmtFailure.of('ioStopped', { detail: line })
+          }
+          continue
+        }
         files.push(ev.file)
         if (pipeline) {
           sameDevice(ev.file.path)

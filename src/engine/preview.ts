@@ -428,7 +428,9 @@ export function previewText(p: Prepared, onWarning?: (w: EngineWarning) => void)
     for (const [comp, g] of byComp) {
       lines.push(`    ${comp}  ${g.files} files, ${formatBytes(g.bytes)}${settings(g.settings)}`)
       for (const f of g.shown) lines.push(f.setting ? `      ${f.path}  = ${f.note}` : `      ${f.path}  ${formatBytes(f.bytes)}${f.note ? `  (${f.note})` : ''}`)
-      if (g.files + g.settings > g.shown.length) lines.push(`      … ${g.files + g.settings - g.shown.length} more (--json lists every file and setting)`)
+      if (g.files + g.settings > g.shown.length) {
+        lines.push(g.settings ? `      … ${g.files + g.settings - g.shown.length} more files and settings (--json lists them all)` : `      … ${g.files - g.shown.length} more files (--json lists every file)`)
+      }
     }
   }
   if (totals.excluded) {

@@ -61,8 +61,9 @@ export interface RestoreProof {
   bytesRead: number
 }
 
-export const PROOF_METHOD_TEXT: Record<'compressed' | 'mirror' | 'hardlink', string> = {
+export const PROOF_METHOD_TEXT: Record<'compressed' | 'uncompressed' | 'mirror' | 'hardlink', string> = {
   compressed: 'content: SHA-256 of every restored file equals the digest in the store catalog',
+  uncompressed: 'content: SHA-256 of every restored file equals the digest in the store catalog',
   mirror: 'content: SHA-256 of every restored file equals the digest in the store catalog',
   hardlink: 'same file: every restored file is the store\'s hard link (same inode), else size and modification time equal the catalog\'s',
 }

@@ -84,6 +84,18 @@ describe('capture: cloud-only files found from their attributes, before scanstat
       expect(out.status).to.equal(policy === 'warn' ? 'warning' : out.status)
       expect(readEnv(m.env)).to.include({ USMTStepsCloudOnlyFiles: '2', USMTStepsCloudOnlyAction: out.result.cloudOnly?.action as string })
       expect(readFileSync(path.join(m.logs, 'usmt-steps.log'), 'utf8')).to.contain('PC\\ann: 2 cloud-only file(s)')
+      if (policy !== 'exclude') return
+      // The report: its own section, and the Users table says why profiles are at risk (Entra ID, cloud-only files).
+      const rep = await runCli(['report', '--ts-env', `json:${m.env}`, '--json'])
+      expect(rep.exitCode, rep.stdout).to.equal(0)
+      const sum = parseJsonOutput<{ result: { summary: { cloudOnly: { files: number; action: string; users: Array<{ user: string }> }; users: Array<{ user: string; reason?: string }> }; paths?: unknown } }>(rep.stdout).result.summary
+      expect(sum.cloudOnly).to.deep.include({ files: 2, action: 'excluded' })
+      const reason = (u: string): string | undefined => sum.users.find((x) => x.user === u)?.reason
+      expect(reason('AzureAD\\KimAkers')).to.equal('Entra ID (Azure AD) account: USMT does not support migrating Microsoft Entra ID accounts')
+      expect(reason('PC\\ann')).to.equal('2 cloud-only file(s) left in the cloud (exclude)')
+      expect(reason('CONTOSO\\jdoe')).to.equal(undefined)
+      const page = readFileSync(path.join(m.logs, 'usmt-steps-report.html'), 'utf8')
+      expect(page).to.contain('<th>Reason</th>').and.contain('id="cloud-only"').and.contain('C:\\Users\\ann\\OneDrive\\Shared')
     })
   }
 })

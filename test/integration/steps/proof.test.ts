@@ -5,7 +5,7 @@
  * under the default policy, keeping the store.
  */
 import { expect } from 'chai'
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import type { StepContext } from '../../../src/cli/step-command.js'
 import Restore from '../../../src/commands/restore.js'
@@ -96,6 +96,15 @@ describe('restore: every stored file proven on the destination', function () {
     expect(proof.verified).to.equal(r.stored - 2)
     expect(readEnv(r.envNew)).to.include({ USMTStepsProofVerified: String(r.stored - 2), USMTStepsProofMissing: '1', USMTStepsProofChanged: '1' })
     expect(existsSync(path.join(r.share, 'USMT', 'USMT.MIG'))).to.equal(true)
+    // The report of the new computer: its own Proof section with the bad paths; the error is listed once.
+    const rep = await runCli(['report', '--ts-env', `json:${r.envNew}`, '--json'])
+    expect(rep.exitCode, rep.stdout).to.equal(0)
+    const sum = parseJsonOutput<{ result: { summary: { proof: { verified: number; missing: Array<{ path: string }>; changed: Array<{ path: string }> }; problems: Array<{ kind: string; step: string }> } } }>(rep.stdout).result.summary
+    expect(sum.proof.missing.map((m) => m.path)).to.deep.equal(['C:\\Users\\ann\\Documents\\Report.docx'])
+    expect(sum.proof.changed.map((m) => m.path)).to.deep.equal(['C:\\Users\\jdoe\\Documents\\Contract.docx'])
+    expect(sum.problems.filter((p) => p.kind === 'step' && p.step === 'restore')).to.deep.equal([])
+    const page = readFileSync(path.join(t.dir, 'new-logs', 'usmt-steps-report.html'), 'utf8')
+    expect(page).to.contain('id="proof"').and.contain('C:\\Users\\ann\\Documents\\Report.docx')
   })
 
   it('USMTStepsProofPolicy=warn: the same differences are a warning, the step succeeds and the store is kept', async () => {

@@ -42,21 +42,21 @@ describe('restore: every stored file proven on the destination', function () {
   afterEach(() => t.cleanup())
 
   /** Capture the sample into an encrypted compressed store; an empty new machine to restore to. */
-  const replace = async (): Promise<{ share: string; newC: string; envNew: string; key: string; stored: number }> => {
+  const replace = async (): Promise<{ share: string; newC: string; envNew: string; envOld: string; key: string; stored: number }> => {
     const oldPc = copySampleMachine(path.join(t.dir, 'old'))
     const newC = path.join(t.dir, 'new', 'C')
     mkdirSync(path.join(newC, 'Users'), { recursive: true })
     const share = path.join(t.dir, 'share', 'OLDPC')
     const key = 'proof-key-8812'
     const vars = { OSDStateStorePath: share, USMTStepsStoreType: 'share', DeploymentType: 'REPLACE', USMTStepsEncryptionKey: key }
-    const envOld = writeEnv(path.join(t.dir, 'old.json'), { ...vars, _SMSTSLogPath: path.join(t.dir, 'old-logs') })
-    const envNew = writeEnv(path.join(t.dir, 'new.json'), { ...vars, _SMSTSLogPath: path.join(t.dir, 'new-logs'), OSDMigrateLocalAccounts: 'true' })
+    const envOld = writeEnv(path.join(t.dir, 'old.json'), { ...vars, _SMSTSLogPath: path.join(t.dir, 'old-logs'), _SMSTSMachineName: 'OLDPC' })
+    const envNew = writeEnv(path.join(t.dir, 'new.json'), { ...vars, _SMSTSLogPath: path.join(t.dir, 'new-logs'), _SMSTSMachineName: 'NEWPC', OSDMigrateLocalAccounts: 'true' })
     const cap = await runCli(['capture', '--ts-env', `json:${envOld}`, '--volume', `C=${path.join(oldPc, 'C')}`, '--engine', 'portable', '--usmt-dir', xml, '--users', path.join(oldPc, 'users.json'), '--json'])
     expect(cap.exitCode, cap.stdout).to.equal(0)
     const store = await openStore(share, { secret: key })
     const stored = store.catalog.files.length
     await store.close()
-    return { share, newC, envNew, key, stored }
+    return { share, newC, envNew, envOld, key, stored }
   }
   const restoreArgs = (r: { envNew: string; newC: string }): string[] => ['restore', '--ts-env', `json:${r.envNew}`, '--volume', `C=${r.newC}`, '--engine', 'portable', '--usmt-dir', xml, '--json']
 
@@ -69,6 +69,13 @@ describe('restore: every stored file proven on the destination', function () {
     expect(proof).to.deep.include({ checked: true, verified: r.stored, missing: [], changed: [] })
     expect(proof.methods).to.deep.equal({ content: r.stored, 'same-file': 0, 'size-time': 0 })
     expect(readEnv(r.envNew)).to.include({ USMTStepsProofVerified: String(r.stored), USMTStepsProofMissing: '0', USMTStepsProofChanged: '0' })
+    // The old PC's report, run after the new PC restored (whose record is now in the store too), is filed under the old PC's name.
+    const rep = await runCli(['report', '--ts-env', `json:${r.envOld}`, '--json'])
+    expect(rep.exitCode, rep.stdout).to.equal(0)
+    const doc = parseJsonOutput<{ result: { summary: { computer: string; steps: Array<{ step: string; computer: string }> }; store?: string } }>(rep.stdout).result
+    expect(doc.summary.steps.map((s) => `${s.step}@${s.computer}`)).to.include.members(['capture@OLDPC', 'restore@NEWPC'])
+    expect(doc.summary.computer).to.equal('OLDPC')
+    expect(doc.store).to.match(/usmt-steps-reports[\\/]OLDPC_\d{8}T\d{6}Z[\\/]report\.html$/)
   })
 
   it('a file removed and one altered before the proof: missing and changed with their paths, exit 23 (USM0318), store kept', async () => {

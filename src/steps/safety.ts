@@ -90,9 +90,14 @@ export function profilesAtRisk(progress: ProgressState, excludedOnPurpose: (user
     entra.add(user.toLowerCase())
     out.push({ kind: 'entra-profile', user, reason: ENTRA_REASON, what: `${user}${profile ? ` (${profile})` : ''}: ${ENTRA_REASON}` })
   }
-  for (const p of profiles) if (isEntraProfile(p)) flagEntra(p.account ?? p.sid ?? p.profile, p.profile)
+  // Unless the selection left the profile out on purpose (/ue not overridden by /ui: `usmt-steps users` under
+  // orphans=exclude writes that) and scanstate did not capture it.
+  const included = (user: string): boolean => progress.detectedUsers.some((u) => u.included && u.user.toLowerCase() === user.toLowerCase())
+  const onPurpose = (user: string): boolean => !included(user) && excludedOnPurpose(user)
+  for (const p of profiles) if (isEntraProfile(p) && !onPurpose(p.account ?? p.sid ?? p.profile)) flagEntra(p.account ?? p.sid ?? p.profile, p.profile)
   for (const u of progress.detectedUsers) {
     if (isEntraUserName(u.user)) {
+      if (onPurpose(u.user)) continue
       const known = profiles.find((p) => isEntraProfile(p) && (p.account?.toLowerCase() === u.user.toLowerCase() || p.sid?.toLowerCase() === u.user.split('\\').pop()?.toLowerCase()))
       if (!known) flagEntra(u.user)
       continue

@@ -15,7 +15,8 @@ function New-UsmtStepsTaskSequence {
     .PARAMETER PackageId
         Package that holds the usmt-steps package folder.
     .PARAMETER Policy
-        Policy file name passed to the steps that accept one (relative to the package).
+        The policy file (sections users: and stores:), relative to the package, passed to every step that accepts
+        one; users reads users:, plan and the store steps read stores:.
     .PARAMETER UsmtDir
         USMT folder passed to capture and restore.
     .PARAMETER ReportShare

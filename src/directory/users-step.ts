@@ -73,7 +73,7 @@ const POLICY_FILE_KEYS: Record<string, string> = {
 }
 
 /** The `users:` section of the policy file (the `stores:` section belongs to plan and the store commands). */
-function readPolicyFile(file: string): PolicyFile {
+export function readPolicyFile(file: string): PolicyFile {
   const section = readPolicySection(file, 'users') ?? {}
   const out: PolicyFile = {}
   for (const [k, v] of Object.entries(section)) {

@@ -9,7 +9,7 @@ import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { buildScanStateArgs } from '../usmt/index.js'
-import { isUnc, normalize } from '../windows/path.js'
+import { isUnc, normalize, splitCommandLine } from '../windows/path.js'
 import { captureDefaults, finishCapture, mergeOptions, parseCaptureExtras, type CaptureBuild, type StoreKind } from './command-line.js'
 import { childEnv, copyLogsToStore, portableFlags, profilesFolder, resolveXml, setupStep, storePaths } from './common.js'
 import { classifyRun, ignoredLines, usmtFailure } from './outcome.js'
@@ -177,6 +177,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       writeStoreMeta(paths.local, {
         schema: 1, kind, encrypted: options.encrypt !== undefined, algorithm: options.encrypt?.algorithm, engine: s.location.engine,
         computer: inputs.computer, capturedAt: new Date().toISOString(), usmtReturnCode: c.classification.code, users,
+        ...(inputs.userMapArgs?.trim() ? { userMap: splitCommandLine(inputs.userMapArgs.trim()) } : {}),
       })
     }
     const result: CaptureResult = {

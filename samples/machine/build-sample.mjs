@@ -147,7 +147,6 @@ const files = {
   'C/Users/olduser/Documents/old letter.doc': 'old letter',
   'C/Users/olduser/Desktop/old.txt': 'old\r\n',
   // KimAkers: Entra ID (Azure AD) account AzureAD\KimAkers (SID S-1-12-1-…, see users.json): USMT does not support it
-  'C/Users/KimAkers/NTUSER.DAT': 'regf KimAkers hive placeholder',
   'C/Users/KimAkers/Documents/Quarterly review.docx': 'PK docx placeholder',
   'C/Users/KimAkers/Desktop/links.txt': 'intranet links\r\n',
   // newhire: profile folder created, never logged on (no NTUSER.DAT)
@@ -231,6 +230,10 @@ const hives = {
   'C/Users/ann/AppData/Local/Microsoft/Windows/UsrClass.dat': { root: 'ROOT', reg: `
 [\\Local Settings\\Software\\Microsoft\\Windows\\Shell\\Bags\\1\\Desktop]
 "IconSize"=dword:00000030
+` },
+  'C/Users/KimAkers/NTUSER.DAT': { root: 'ROOT', reg: `
+[\\Control Panel\\Desktop]
+"WallPaper"=""
 ` },
   'C/Users/jdoe/NTUSER.DAT': { root: 'ROOT', reg: `
 [\\Software\\Skype\\Installer]

@@ -500,7 +500,7 @@ class Compiler {
     for (const entry of comp.rules) {
       const e = effectiveContext(comp.context, entry.rulesContexts)
       if (!(isUserCtx ? e.user : e.system)) continue
-      if (entry.kind === 'contentModify' || entry.kind === 'destinationCleanup') continue
+      if (entry.kind === 'contentModify') continue
       let parameters: CompiledRule['parameters']
       if (entry.kind === 'includeAttributes' || entry.kind === 'excludeAttributes') {
         parameters = this.attributeParameters(entry)

@@ -10,7 +10,9 @@ import { basename, dirname, parseWinPath } from '../windows/path.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import type { EngineEvent, EngineInput, EngineWarning, EstimateResult, FileAttributes, FileParameters, IncludedFile, UserDecision } from './contract.js'
 import { compileRuleSet, detectLayout, type CompiledRule, type EvalContext, type Unit } from './compile.js'
-import { decide, decideParameters, RuleIndex, type Decision, type Scope } from './decide.js'
+import { decide, decideParameters, RuleIndex, type Decision, type FilterPass, type Scope } from './decide.js'
+import { captureFilter, type CaptureFilter } from './filters.js'
+import type { ScriptCall } from './model.js'
 import { canonicalNode, dirKey } from './pattern.js'
 import { loadRuleSetSync, type LoadedRuleSet } from './ruleset.js'
 import { completeProfiles, discoverProfiles, selectUsers, type DiscoveredProfile } from './users.js'
@@ -126,6 +128,40 @@ export function userOf(unit: Unit): string | null {
   return unit.context.account
 }
 
+// ---------------------------------------------------------------- filters
+
+/**
+ * The ScanState side of include/exclude filters for one file at a time: `at(local)` names the file, the
+ * returned FilterPass decides a rule's filter (the file is stat'ed once, only when a filter needs it).
+ */
+export function captureFilters(): { at: (local: string) => void; pass: FilterPass } {
+  const compiled = new Map<ScriptCall, CaptureFilter>()
+  let local = ''
+  let st: Stats | null | undefined
+  return {
+    at(l) {
+      local = l
+      st = undefined
+    },
+    pass(rule) {
+      const call = rule.entry.filter
+      if (call === null) return true
+      let f = compiled.get(call)
+      if (f === undefined) compiled.set(call, (f = captureFilter(call)))
+      if (f.kind === 'const') return f.value
+      if (f.kind === 'notEvaluated') return true
+      if (st === undefined) {
+        try {
+          st = statSync(local)
+        } catch {
+          st = null
+        }
+      }
+      return st === null ? true : f.test(st)
+    },
+  }
+}
+
 // ---------------------------------------------------------------- the scan
 
 /** A folder being scanned, as handed to a ScanSink (the same object for every file of the folder). */
@@ -159,6 +195,7 @@ export function* scan(p: Prepared, sink: ScanSink): Generator<void, void, undefi
   const warn = (w: EngineWarning): void => sink.warning(w)
   const index = p.index
   const contexts = p.contexts
+  const filters = captureFilters()
   const enter = (parent: Scope, nameLower: string, key: string): Scope | undefined => {
     const s = index.child(parent, nameLower, key)
     return index.canHoldIncludes(s) ? s : undefined
@@ -177,7 +214,8 @@ export function* scan(p: Prepared, sink: ScanSink): Generator<void, void, undefi
       const profileUser = f.state.profileCtx === undefined ? null : contexts[f.state.profileCtx].account
       for (const name of f.files) {
         const nameLower = name.toLowerCase()
-        const d = decide(plan, nameLower, attributed && isHiddenSystem(p, `${f.winDir}\\${name}`))
+        if (plan.filtered) filters.at(f.localPrefix + name)
+        const d = decide(plan, nameLower, attributed && isHiddenSystem(p, `${f.winDir}\\${name}`), false, plan.filtered ? filters.pass : undefined)
         if (!d.considered) continue
         if (d.included && d.unit && d.rule) {
           const local = f.localPrefix + name
@@ -335,7 +373,9 @@ export function explainPaths(p: Prepared, paths: readonly string[]): ExplainResu
     const dKey = dirKey(dirname(path))
     const plan = p.index.plan(dKey)
     const nameLower = basename(path).toLowerCase()
-    const d: Decision = decide(plan, nameLower, isHiddenSystem(p, path), true)
+    const filters = captureFilters()
+    if (local !== null) filters.at(local)
+    const d: Decision = decide(plan, nameLower, isHiddenSystem(p, path), true, filters.pass)
     const attrMatches = plan.attrs.filter((m) => m.rule.pattern.matchesLeaf(nameLower))
     const removableSkipped = p.localOnly && vol?.removable
     const captured = d.included && !removableSkipped

@@ -22,7 +22,7 @@ import { failOnViolation, validateLoadState } from '../usmt/validate.js'
 import { basename, dirname, extname, join as winJoin, joinCommandLine, parseWinPath, relativeTo } from '../windows/path.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import { parseUel, userPatternMatches } from '../engine/users.js'
-import { ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import { commandLineFailureText, ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
 
 export interface AccountPlan {
@@ -271,7 +271,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     const f = toUsmtFailure(err, 'apply')
     logFailure(log, program, ctx.argv, f, 'command line')
     log.close()
-    ctx.out(f.message)
+    ctx.out(commandLineFailureText(f, ctx.argv))
     return { ...result, returnCode: f.returnCode, message: f.message }
   }
   let progress

@@ -502,7 +502,7 @@ class Compiler {
     }
     if (entry.kind === 'merge' && entry.script) {
       const fn = entry.script.name.split('.').pop()?.toLowerCase() ?? ''
-      if (!['sourcepriority', 'destinationpriority', 'findfileplacebypattern'].includes(fn)) {
+      if (!['sourcepriority', 'destinationpriority', 'findfileplacebypattern', 'newestversion'].includes(fn)) {
         this.note({ file: at.file, line: at.line, component: comp.displayName, type: entry.script.name.split('.').pop() ?? 'merge', pattern: entry.script.raw, kind: 'helper', affectsCapture: false,
           why: 'this merge helper is not evaluated for files; a collision gets the default rename' })
       }

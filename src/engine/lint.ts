@@ -43,7 +43,7 @@ export interface KnownFinding {
 const EVALUATED_CONDITIONS = new Set(['isnative64bit', 'issystemcontext', 'isoslaterthan', 'isosearlierthan', 'doesosmatch', 'doesobjectexist', 'issameobject',
   'doesfileversionmatch', 'isfileversionabove', 'isfileversionbelow'])
 const EVALUATED_SCRIPTS = new Set(['generatedrivepatterns', 'generateuserpatterns', 'generatedocpatterns'])
-const EVALUATED_MERGE = new Set(['sourcepriority', 'destinationpriority', 'findfileplacebypattern'])
+const EVALUATED_MERGE = new Set(['sourcepriority', 'destinationpriority', 'findfileplacebypattern', 'newestversion'])
 const EVALUATED_LOCATION = new Set(['move', 'relativemove', 'exactmove'])
 
 const OBJECT_RULES = ['include', 'exclude', 'unconditionalExclude', 'merge', 'contentModify', 'locationModify', 'destinationCleanup', 'includeAttributes', 'excludeAttributes']
@@ -159,7 +159,7 @@ export function lintRuleFiles(paths: readonly string[], maxBytes?: number, accep
         } else if (where === 'filter=') {
           if (captureFilter(call).kind === 'notEvaluated' || f === 'ignoreirrelevantlinks') skip('rule filters (registry content, destination link checks)', line)
         } else if (where === 'script=' && kind === 'merge') {
-          if (!isMig || !EVALUATED_MERGE.has(f)) skip('merge helpers (NewestVersion, HigherValue, LowerValue …; the default rename applies)', line)
+          if (!isMig || !EVALUATED_MERGE.has(f)) skip('merge helpers (HigherValue, LowerValue …; the default rename applies)', line)
         } else if (where === 'script=' && kind === 'locationModify') {
           if (!isMig || !EVALUATED_LOCATION.has(f)) skip('locationModify helpers', line)
         }

@@ -37,9 +37,11 @@ export interface RestoreDecision {
 
 /** The collision policy of the most specific `<merge>` rule for a file. */
 export interface MergeDecision {
-  kind: 'SourcePriority' | 'DestinationPriority' | 'FindFilePlaceByPattern' | 'default'
+  kind: 'SourcePriority' | 'DestinationPriority' | 'FindFilePlaceByPattern' | 'NewestVersion' | 'default'
   /** FindFilePlaceByPattern's pattern, e.g. `<F> (<N>).<E>`. */
   pattern?: string
+  /** NewestVersion's version tag: FileVersion or ProductVersion. */
+  tag?: 'FileVersion' | 'ProductVersion'
   rule?: string
   /** A merge helper the portable tools do not evaluate for files: the default rename applies, and this says why. */
   notEvaluated?: string
@@ -165,9 +167,13 @@ export class LoadedRuleSet implements RuleSet {
       if (!pattern.includes('<N>')) return { kind: 'default', rule, notEvaluated: `${call.raw}: the pattern has no <N> counter; the default rename applies` }
       return { kind: 'FindFilePlaceByPattern', pattern, rule }
     }
+    if (fn === 'newestversion') {
+      const t = (call.args[0] ?? '').trim().toLowerCase()
+      if (t === 'fileversion' || t === 'productversion') return { kind: 'NewestVersion', tag: t === 'fileversion' ? 'FileVersion' : 'ProductVersion', rule }
+      return { kind: 'default', rule, notEvaluated: `${call.raw}: the version tag is not FileVersion or ProductVersion; the default rename applies` }
+    }
     const why = fn === 'highervalue' || fn === 'lowervalue' ? 'compares registry values; for a file the default rename applies'
-      : fn === 'newestversion' ? 'reads the version resource of both copies, which the portable LoadState does not; the default rename applies'
-        : 'is not a merge helper the portable LoadState evaluates; the default rename applies'
+      : 'is not a merge helper the portable LoadState evaluates; the default rename applies'
     return { kind: 'default', rule, notEvaluated: `${call.raw} ${why}` }
   }
 

@@ -5,10 +5,12 @@
  * `<merge>` (SourcePriority / DestinationPriority) or the default rename `name(1).ext`; /lac and /lae are
  * reported (accounts cannot be created from here); timestamps and the read-only attribute are restored.
  */
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { loadRuleSet } from '../engine/index.js'
 import { captureFilter, filterName } from '../engine/filters.js'
+import { compareVersions, readVersionInfo } from '../engine/pe.js'
+import { tempBeside } from '../store/file-store.js'
 import type { CleanupRule, LoadedRuleSet, RestorePlan } from '../engine/ruleset.js'
 import { redactor } from '../runtime/redact.js'
 import type { CatalogEntry, CatalogUser } from '../store/catalog.js'
@@ -392,6 +394,8 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
       return plans.get(e.user.toLowerCase())?.migrated ?? selectAtRestore({ account: e.user }, o, sourceComputer, restoreNow).migrated
     })
     const mergeWarned = new Set<string>()
+    /** NewestVersion collisions: the source is written beside the destination, then the newer copy stays. */
+    const newest: Array<{ temp: string; destLocal: string; dest: string; record: RestoredFile; tag: 'FileVersion' | 'ProductVersion' }> = []
     for (const e of entries) {
       const decision = restorePlan ? restorePlan.targets(e.path, e.user, e.component) : { targets: [{ path: e.path, user: e.user }], skipped: undefined }
       if (decision.targets.length === 0) {
@@ -426,6 +430,17 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
         if (taken(dest)) {
           if (policy === 'DestinationPriority' && !claimed.has(dest.toLowerCase())) {
             result.files.push({ source: e.path, destination: dest, action: 'kept-destination', rule: 'merge DestinationPriority' })
+            continue
+          }
+          if (policy === 'NewestVersion' && merge.tag && !claimed.has(dest.toLowerCase())) {
+            claimed.add(dest.toLowerCase())
+            const destLocal = resolver.local(dest)
+            const temp = tempBeside(destLocal)
+            items.push({ entry: e, dest: temp })
+            const record: RestoredFile = { source: e.path, destination: dest, action: 'overwritten', rule: `merge NewestVersion("${merge.tag}")` }
+            result.files.push(record)
+            byLocal.set(temp, record)
+            newest.push({ temp, destLocal, dest, record, tag: merge.tag })
             continue
           }
           if (policy === 'SourcePriority' && !claimed.has(dest.toLowerCase())) {
@@ -486,6 +501,32 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
       if (stopLine !== null) throw UsmtFailure.of('ioStopped', { detail: stopLine, cause: err })
       throw err
     })
+    // NewestVersion: the copy with the higher version stays; without a version on both sides, the default rename.
+    for (const nv of newest) {
+      if (nv.record.action === 'skipped-error') continue
+      const version = (local: string): string | undefined => readVersionInfo(local)?.[nv.tag]
+      const src = version(nv.temp)
+      const dst = version(nv.destLocal)
+      if (src !== undefined && dst !== undefined) {
+        if (compareVersions(src, dst) > 0) {
+          renameSync(nv.temp, nv.destLocal)
+          nv.record.rule = `${nv.record.rule}: source ${src} > destination ${dst}`
+        } else {
+          rmSync(nv.temp, { force: true })
+          nv.record.action = 'kept-destination'
+          nv.record.rule = `${nv.record.rule}: destination ${dst} >= source ${src}`
+        }
+        continue
+      }
+      let n = 1
+      while (claimed.has(collisionName(nv.dest, n).toLowerCase()) || resolver.exists(collisionName(nv.dest, n))) n++
+      const renamed = collisionName(nv.dest, n)
+      claimed.add(renamed.toLowerCase())
+      renameSync(nv.temp, resolver.local(renamed))
+      nv.record.action = 'renamed'
+      nv.record.destination = renamed
+      nv.record.rule = `${nv.record.rule}: no ${nv.tag} on ${src === undefined ? 'the source copy' : 'the destination file'}, default rename`
+    }
     for (const f of result.files) {
       if (f.action === 'not-restored') log.info(`${f.source}: ${f.rule ?? 'not restored'}`)
       else if (f.action !== 'restored') log.info(`${f.source} → ${f.destination}: ${f.action}${f.rule ? ` (${f.rule})` : ''}`)

@@ -5,8 +5,9 @@
  * a User-context RelativeMove into every migrated user's Documents.
  */
 import { expect } from 'chai'
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
+import { buildVersionedExe, readVersionInfo } from '../../../src/engine/pe.js'
 import { tempDir } from '../../helpers/fixtures.js'
 import { tool } from './helpers.js'
 
@@ -133,18 +134,36 @@ describe('portable tools: documented rule features at restore (round trips)', fu
     expect(r.read('Mixed\\large.txt')).to.equal(null)
   })
 
-  it('merge FindFilePlaceByPattern("<F> (<N>).<E>") names the colliding copy MyDocument (1).doc; NewestVersion falls back to the default rename with a note', async () => {
+  it('merge FindFilePlaceByPattern("<F> (<N>).<E>") names the colliding copy MyDocument (1).doc; NewestVersion("FileVersion") keeps the newer copy', async () => {
     const xml = migration(component('Docs', include(null, 'C:\\Docs\\* [*]', 'C:\\Tools\\* [*]')
       + `<merge script='MigXmlHelper.FindFilePlaceByPattern("&lt;F&gt; (&lt;N&gt;).&lt;E&gt;")'>${set('C:\\Docs\\* [*]')}</merge>`
       + `<merge script='MigXmlHelper.NewestVersion("FileVersion")'>${set('C:\\Tools\\* [*]')}</merge>`))
-    const r = await roundTrip({ 'Docs\\MyDocument.doc': 'source', 'Docs\\README': 'src readme', 'Tools\\tool.exe': 'new tool' },
-      { 'Docs\\MyDocument.doc': 'dest', 'Docs\\MyDocument (1).doc': 'dest 1', 'Docs\\README': 'dest readme', 'Tools\\tool.exe': 'old tool' }, xml)
+    const exe = (v: string): string => buildVersionedExe(v, v).toString('latin1')
+    const dir = path.join(tmp.dir, `case${n}`, 'src', 'C')
+    const dst = path.join(tmp.dir, `case${n}`, 'dst', 'C')
+    for (const [root, files] of [[dir, { 'Tools\\new.exe': exe('2.0.0.0'), 'Tools\\old.exe': exe('1.0.0.0'), 'Tools\\plain.exe': 'not a PE' }], [dst, { 'Tools\\new.exe': exe('1.5.0.0'), 'Tools\\old.exe': exe('1.2.0.0'), 'Tools\\plain.exe': 'not a PE either' }]] as const) {
+      for (const [rel, text] of Object.entries(files)) {
+        const p = path.join(root, ...rel.split('\\'))
+        mkdirSync(path.dirname(p), { recursive: true })
+        writeFileSync(p, Buffer.from(text, 'latin1'))
+      }
+    }
+    const r = await roundTrip({ 'Docs\\MyDocument.doc': 'source', 'Docs\\README': 'src readme' },
+      { 'Docs\\MyDocument.doc': 'dest', 'Docs\\MyDocument (1).doc': 'dest 1', 'Docs\\README': 'dest readme' }, xml)
     expect(r.load.exitCode).to.equal(0)
     expect(r.read('Docs\\MyDocument.doc')).to.equal('dest')
     expect(r.read('Docs\\MyDocument (2).doc')).to.equal('source')
     expect(r.read('Docs\\README (1)')).to.equal('src readme')
-    expect(r.read('Tools\\tool(1).exe')).to.equal('new tool')
-    expect(r.load.result.notes.some((x) => /NewestVersion/.test(x))).to.equal(true)
+    const ver = (rel: string): string | undefined => readVersionInfo(path.join(r.dst, ...rel.split('\\')))?.FileVersion
+    expect(ver('Tools\\new.exe')).to.equal('2.0.0.0')
+    expect(ver('Tools\\old.exe')).to.equal('1.2.0.0')
+    expect(r.read('Tools\\plain.exe')).to.equal('not a PE either')
+    expect(r.read('Tools\\plain(1).exe')).to.equal('not a PE')
+    const by = (src: string) => r.load.result.files.find((f) => f.source === src)
+    expect(by('C:\\Tools\\new.exe')).to.include({ action: 'overwritten', destination: 'C:\\Tools\\new.exe' })
+    expect(by('C:\\Tools\\old.exe')).to.include({ action: 'kept-destination' })
+    expect(by('C:\\Tools\\plain.exe')).to.include({ action: 'renamed', destination: 'C:\\Tools\\plain(1).exe' })
+    expect(readdirSync(path.join(r.dst, 'Tools')).filter((x) => x.startsWith('.usmt-steps-'))).to.deep.equal([])
   })
 
   it('scanstate: a not-evaluated registry include is a log warning and return code 3; a registry exclude alone changes nothing (0); /bogus is named', async () => {

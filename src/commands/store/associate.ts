@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { UsmtStepsError } from '../../runtime/errors.js'
-import { MIGRATION_BEHAVIORS, validComputerName, type Association, type MigrationBehavior } from '../../stores/records.js'
-import { storeFlags } from '../../stores/flags.js'
-import { storeServiceFor } from '../../stores/index.js'
+import { MIGRATION_BEHAVIORS, validComputerName, type Association, type MigrationBehavior } from '../../share-store/records.js'
+import { storeFlags } from '../../share-store/flags.js'
+import { storeServiceFor } from '../../share-store/index.js'
 
 export default class StoreAssociate extends StepCommand<Association & { share: string }> {
   static override description = 'Create a computer association (source → destination, optional users) on the share, like the SMP\'s'

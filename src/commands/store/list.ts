@@ -1,7 +1,7 @@
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
-import { storeFlags } from '../../stores/flags.js'
-import { storeServiceFor } from '../../stores/index.js'
-import type { ShareListing } from '../../stores/service.js'
+import { storeFlags } from '../../share-store/flags.js'
+import { storeServiceFor } from '../../share-store/index.js'
+import type { ShareListing } from '../../share-store/service.js'
 
 export default class StoreList extends StepCommand<{ shares: ShareListing[] }> {
   static override description = 'List the stores and computer associations on the policy\'s shares'

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
-import { storeFlags } from '../../stores/flags.js'
-import { storeServiceFor } from '../../stores/index.js'
-import type { PruneResult } from '../../stores/service.js'
+import { storeFlags } from '../../share-store/flags.js'
+import { storeServiceFor } from '../../share-store/index.js'
+import type { PruneResult } from '../../share-store/service.js'
 
 export default class StorePrune extends StepCommand<PruneResult> {
   static override description = 'Delete stores past retention (restored + retention.restoredDays) and abandoned requests (retention.abandonedDays)'

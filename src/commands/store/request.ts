@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
-import type { StoreRecord } from '../../stores/records.js'
-import { storeFlags } from '../../stores/flags.js'
-import { defaultLocalPath, storeServiceFor } from '../../stores/index.js'
-import { prepareStaging } from '../../stores/staging.js'
+import type { StoreRecord } from '../../share-store/records.js'
+import { storeFlags } from '../../share-store/flags.js'
+import { defaultLocalPath, storeServiceFor } from '../../share-store/index.js'
+import { prepareStaging } from '../../share-store/staging.js'
 
 interface RequestResult {
   type: 'capture' | 'restore'

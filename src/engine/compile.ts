@@ -11,7 +11,7 @@ import type { VolumeMap } from '../windows/volume-map.js'
 import type { EngineWarning } from './contract.js'
 import { configState, type ConfigModel } from './loader.js'
 import type { ComponentDef, Condition, Ctx, ObjectSet, RuleEntry, RuleKind, RuleModel, ScriptCall, SourceRef } from './model.js'
-import { canonicalNode, compilePattern, parsePattern, type CompiledPattern, type ParsedPattern } from './pattern.js'
+import { canonicalNode, compilePattern, compileWildcard, parsePattern, type CompiledPattern, type ParsedPattern } from './pattern.js'
 import { compareVersions, readVersionInfo } from './pe.js'
 import { userVariables, type SystemLayout } from './variables.js'
 
@@ -561,8 +561,7 @@ function escapeLeafless(name: string): string {
 }
 
 function wildcardMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.trim().split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i')
-  return re.test(value.trim())
+  return compileWildcard(pattern.trim(), { caseInsensitive: true })(value.trim())
 }
 
 /** Resolve a local path component by component, case-insensitively (Windows names on a case-sensitive FS). */

@@ -10,6 +10,7 @@ import { buildUserArgs, mergeCaptureOptions, type UserArgs } from './args.js'
 import { DirectoryClient } from './client.js'
 import { discoverDcs, dnsSrvLookup, endpointUrl, parseDcList, type DcEndpoint, type TlsSetting } from './discovery.js'
 import { absoluteDn, isDn } from './dn.js'
+import { readPolicySection, POLICY_SECTION_KEYS } from '../runtime/policy-file.js'
 import { DEFAULT_POLICY, selectProfiles, type GroupRule, type ProfileDecision, type SelectionPolicy } from './policy.js'
 import { listVolumeProfiles, listWindowsProfiles, type ProfileListing } from './profiles.js'
 import { resolveProfiles, type ResolvedProfile } from './resolve.js'
@@ -71,18 +72,13 @@ const POLICY_FILE_KEYS: Record<string, string> = {
   orphans: 'orphanPolicy', orphanpolicy: 'orphanPolicy', orphanmap: 'orphanMap',
 }
 
-function readPolicyFile(file: string): PolicyFile {
-  let doc: unknown
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'))
-  } catch (err) {
-    throw new UsmtStepsError('USM0510', `cannot read the policy file ${file}: ${(err as Error).message}`, { cause: err })
-  }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UsmtStepsError('USM0510', `${file} must be a JSON object`)
+/** The `users:` section of the policy file (the `stores:` section belongs to plan and the store commands). */
+export function readPolicyFile(file: string): PolicyFile {
+  const section = readPolicySection(file, 'users') ?? {}
   const out: PolicyFile = {}
-  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+  for (const [k, v] of Object.entries(section)) {
     const key = POLICY_FILE_KEYS[k.toLowerCase()]
-    if (!key) throw new UsmtStepsError('USM0510', `${file}: unknown key "${k}" (allowed: ${[...new Set(Object.values(POLICY_FILE_KEYS))].join(', ')})`)
+    if (!key) throw new UsmtStepsError('USM0510', `${file}: unknown key "${k}" in the "users:" section (allowed: ${POLICY_SECTION_KEYS.users.join(', ')})`, { data: { file } })
     out[key] = v
   }
   return out

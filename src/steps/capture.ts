@@ -9,7 +9,7 @@ import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { buildScanStateArgs } from '../usmt/index.js'
-import { isUnc, normalize } from '../windows/path.js'
+import { isUnc, normalize, splitCommandLine } from '../windows/path.js'
 import { captureDefaults, finishCapture, mergeOptions, parseCaptureExtras, type CaptureBuild } from './command-line.js'
 import { storeKindFromSwitches, type StoreKind } from '../store/kind.js'
 import { childEnv, copyLogsToStore, portableFlags, profilesFolder, resolveXml, setupStep, storePaths } from './common.js'
@@ -78,7 +78,16 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
   }
   const key = inputs.key ?? extra.key ?? base.key
   const explicitEncrypt = base.options.encrypt !== undefined || extra.options.encrypt !== undefined
-  const encrypt = !hardLink && (explicitEncrypt || (network && inputs.encryptNetworkStore))
+  // Our capture replaces the native Capture User State step, which ConfigMgr relies on to encrypt SMP stores: an SMP
+  // store is always encrypted, with the admin's key, and without one nothing is written.
+  const smp = inputs.storeType === 'smp'
+  const encrypt = !hardLink && (explicitEncrypt || smp || (network && inputs.encryptNetworkStore))
+  if (smp && key === undefined) {
+    throw new UsmtStepsError('USM0303', `the state migration point store ${storePath} must be encrypted, but USMTStepsEncryptionKey and UserDataKey are empty; nothing was written`, {
+      data: { storePath },
+      extraActions: ['Set USMTStepsEncryptionKey as a hidden collection variable (Device Collection → Properties → Collection Variables, "Do not display this value"); restore on the destination reads the same variable.'],
+    })
+  }
   if (encrypt && key === undefined) {
     throw new UsmtStepsError('USM0303', `the ${network ? `network store ${storePath}` : `store ${storePath}`} must be encrypted (${explicitEncrypt ? '/encrypt in the options' : 'encryption of network stores is on'}) but USMTStepsEncryptionKey and UserDataKey are empty`, {
       data: { storePath },
@@ -178,6 +187,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       writeStoreMeta(paths.local, {
         schema: 1, kind, encrypted: options.encrypt !== undefined, algorithm: options.encrypt?.algorithm, engine: s.location.engine,
         computer: inputs.computer, capturedAt: new Date().toISOString(), usmtReturnCode: c.classification.code, users,
+        ...(inputs.userMapArgs?.trim() ? { userMap: splitCommandLine(inputs.userMapArgs.trim()) } : {}),
       })
     }
     const result: CaptureResult = {

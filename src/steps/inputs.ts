@@ -34,6 +34,8 @@ export interface StepInputs {
   /** Base (MDT ScanStateArgs / LoadStateArgs) and additional (OSDMigrateAdditional*Options) option text. */
   baseOptions?: string
   additionalOptions?: string
+  /** /mu mappings written by `usmt-steps users` (USMTStepsUserMapArgs). */
+  userMapArgs?: string
   xmlFiles: string[]
   xmlSource: string
   configFile?: string
@@ -218,6 +220,7 @@ export async function resolveInputs(step: StepKind, src: InputSources): Promise<
     algorithm: String(await s('encryptionAlgorithm')),
     baseOptions: str(await s(step === 'capture' ? 'scanStateArgs' : 'loadStateArgs')),
     additionalOptions: str(await s(step === 'capture' ? 'captureOptions' : 'restoreOptions')),
+    userMapArgs: str(await s('userMapArgs')),
     xmlFiles,
     xmlSource,
     configFile: str(await s('usmtConfigFile')),

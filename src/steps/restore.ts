@@ -83,6 +83,13 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
   }
   const base = parseRestoreExtras(inputs.baseOptions, 'LoadStateArgs', lookup)
   const extra = parseRestoreExtras(inputs.additionalOptions, 'OSDMigrateAdditionalRestoreOptions', lookup)
+  // The /mu mappings of usmt-steps users: from the variable (refresh), else from the store (a replace restores elsewhere).
+  const mapSource = inputs.userMapArgs?.trim() ? 'USMTStepsUserMapArgs' : store.meta?.userMap?.length ? `the store's usmt-steps.json` : undefined
+  const mapText = inputs.userMapArgs?.trim() ? inputs.userMapArgs : joinCommandLine(store.meta?.userMap ?? [])
+  const mapped = parseRestoreExtras(mapSource ? mapText : undefined, mapSource ?? 'USMTStepsUserMapArgs', lookup)
+  const notMap = Object.entries(mapped.options).filter(([k, v]) => k !== 'mu' && k !== 'md' && (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== false))
+  if (notMap.length > 0) throw new UsmtStepsError('USM0302', `${mapSource} may only hold /mu and /md mappings (found ${notMap.map(([k]) => `/${k}`).join(', ')})`, { data: { variable: mapSource } })
+  if (mapSource) ctx.logger.info(`user mappings from ${mapSource}: ${mapped.options.mu.map((m) => `${m.from} → ${m.to}`).join(', ')}`)
   for (const n of [...base.notes, ...extra.notes]) ctx.warn(n)
   const kind: StoreKind = store.meta?.kind ?? store.kind ?? 'compressed'
   const key = inputs.key ?? extra.key ?? base.key
@@ -135,7 +142,7 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
       enableLocalAccounts: lacOnCommandLine || s.location.engine === 'portable',
       logFile, progressFile,
     }
-    const options = finishRestore(mergeOptions(mergeOptions(restoreDefaults(b), base.options), extra.options), b, ctx.cwd)
+    const options = finishRestore(mergeOptions(mergeOptions(mergeOptions(restoreDefaults(b), base.options), extra.options), mapped.options), b, ctx.cwd)
     const argv = [...buildLoadStateArgs(options), ...portableFlags(s, 'loadstate')]
     const run = await runUsmtTool(ctx, s.location.command('loadstate'), argv, {
       label: 'Restoring user state', logFile, progressFile, heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(), cwd: ctx.cwd,

@@ -65,6 +65,10 @@ export const STEPS_SETTINGS: SettingDef[] = [
     description: 'Extra LoadState options (validated; MDT\'s /encrypt /key on restore is corrected to /decrypt with a key file)',
   },
   {
+    key: 'userMapArgs', area: 'steps', type: 'string', tsVariables: ['USMTStepsUserMapArgs'],
+    description: 'The /mu:OLD:NEW mappings usmt-steps users wrote for mapped orphans; capture keeps them in the store, restore passes them to loadstate (else the ones the store carries)',
+  },
+  {
     key: 'scanStateArgs', area: 'steps', type: 'string', tsVariables: ['ScanStateArgs'],
     description: 'MDT base ScanState arguments (default /v:5 /c /o); OSDMigrateAdditionalCaptureOptions is appended',
   },

@@ -11,6 +11,7 @@ import { DirectoryClient } from './client.js'
 import { discoverDcs, dnsSrvLookup, endpointUrl, parseDcList, type DcEndpoint, type TlsSetting } from './discovery.js'
 import { absoluteDn, isDn } from './dn.js'
 import { readPolicySection, POLICY_SECTION_KEYS } from '../runtime/policy-file.js'
+import { ENTRA_REASON } from './entra.js'
 import { DEFAULT_POLICY, selectProfiles, type GroupRule, type ProfileDecision, type SelectionPolicy } from './policy.js'
 import { listVolumeProfiles, listWindowsProfiles, type ProfileListing } from './profiles.js'
 import { resolveProfiles, type ResolvedProfile } from './resolve.js'
@@ -329,7 +330,9 @@ export async function runUsersStep(ctx: StepContext, opts: UsersStepOptions = {}
     for (const d of selection.decisions) counts[d.decision]++
     const blocked = selection.decisions.filter((d) => d.decision === 'blocked')
     if (blocked.length > 0) {
-      throw new UsmtStepsError('USM0509', `${blocked.length} orphaned profile(s) would be lost: ${blocked.map((d) => `${d.profile} (${d.account ?? d.sid ?? 'unknown account'}: ${d.status === 'deleted' ? 'deleted in AD' : 'SID not found'})`).join('; ')}; capture must not run`, {
+      const entra = blocked.filter((d) => d.rule === 'entra-blocked').length
+      const what = entra === 0 ? 'orphaned profile(s)' : entra === blocked.length ? 'Entra ID profile(s)' : 'orphaned or Entra ID profile(s)'
+      throw new UsmtStepsError('USM0509', `${blocked.length} ${what} would be lost: ${blocked.map((d) => `${d.profile} (${d.account ?? d.sid ?? 'unknown account'}: ${d.rule === 'entra-blocked' ? ENTRA_REASON : d.status === 'deleted' ? 'deleted in AD' : 'SID not found'})`).join('; ')}; capture must not run`, {
         data: { blocked: blocked.map((d) => ({ profile: d.profile, account: d.account, sid: d.sid, status: d.status })) },
       })
     }

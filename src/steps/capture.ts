@@ -16,7 +16,8 @@ import { childEnv, copyLogsToStore, portableFlags, profilesFolder, resolveXml, s
 import { classifyRun, ignoredLines, usmtFailure } from './outcome.js'
 import { planOffline, volumeLookup, type OfflinePlan } from './offline.js'
 import { runUsmtTool } from './run-usmt.js'
-import { assertHardLinkVolume, profilesAtRisk, userMatcher } from './safety.js'
+import { assertHardLinkVolume, profilesAtRisk, userMatcher, type AtRisk } from './safety.js'
+import { cloudVariables, preCapture, type CloudOnlyResult } from './cloud-step.js'
 import { withKeyFile } from './secrets.js'
 import { writeStoreMeta } from '../store/layout.js'
 
@@ -34,6 +35,10 @@ export interface CaptureResult {
   ignoredErrors: number
   users: string[]
   atRisk: string[]
+  /** The profiles at risk with the reason (report: Users table). */
+  atRiskDetails: AtRisk[]
+  /** Cloud-only files found before the capture and what the policy did with them. */
+  cloudOnly?: CloudOnlyResult
   logs: string[]
   durationMs?: number
 }
@@ -60,7 +65,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
   const { inputs } = s
   const lookup = (n: string): string | undefined => s.tsEnv.get(n) ?? ctx.env[n]
   if (inputs.storeType === 'none') {
-    return { result: { skipped: true, ignoredErrors: 0, users: [], atRisk: [], logs: [] }, summary: 'nothing to capture: the plan chose no store (USMTStepsStoreType=none)' }
+    return { result: { skipped: true, ignoredErrors: 0, users: [], atRisk: [], atRiskDetails: [], logs: [] }, summary: 'nothing to capture: the plan chose no store (USMTStepsStoreType=none)' }
   }
   if (!inputs.storePath) throw new UsmtStepsError('USM0314', 'OSDStateStorePath is not set and --store was not given')
   const storePath = /^[A-Za-z]:|^\\\\/.test(inputs.storePath) ? normalize(inputs.storePath) : inputs.storePath
@@ -119,6 +124,11 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     ctx.logger.info(`hard-link store check: ${why}`)
   }
 
+  // Before scanstate: the profiles (Entra ID accounts) and the cloud-only files in them, with their policy.
+  const pre = await preCapture(ctx, {
+    volumes: s.volumes, usersFile: inputs.usersFile, offlineWinDir: offline?.winDir, attributesFile: inputs.attributesFile, policy: inputs.cloudOnlyFiles, logDir: s.logDir,
+  })
+
   // Migration XML.
   const xml = resolveXml(inputs.xmlFiles, s, ctx.cwd, inputs.xmlSource, inputs.rules.length > 0 && inputs.xmlSource.startsWith('default'))
   if (xml.missing.length) ctx.logger.info(`default migration XML not found (${xml.missing.join(', ')}): using --rules only`)
@@ -133,7 +143,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
 
   return withKeyFile(key, async (keyFile) => {
     const b: CaptureBuild = {
-      storePath: paths.usmt, xmlFiles: [...xml.found, ...rules], configFile: config, continueOnError: inputs.continueOnError,
+      storePath: paths.usmt, xmlFiles: [...xml.found, ...rules, ...(pre.cloud.exclusionXml ? [pre.cloud.exclusionXml] : [])], configFile: config, continueOnError: inputs.continueOnError,
       verbose: inputs.verbose, skipEncryptedFiles: inputs.skipEncryptedFiles, vss: inputs.vss, hardLink,
       encrypt: encrypt ? { algorithm: inputs.algorithm, keyFile: keyFile ?? keyFromFile ?? '' } : undefined,
       udProfiles: inputs.udProfiles, logFile, progressFile,
@@ -171,7 +181,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     // USMT, so a user usmt-steps users selected (/ue:*\* /ui:…) that scanstate still skipped is at risk.
     const named = userMatcher(options.ui)
     const excluded = userMatcher(options.ue)
-    const risky = profilesAtRisk(run.progress, (u) => !named(u) && (excluded(u) || options.uel !== undefined))
+    const risky = profilesAtRisk(run.progress, (u) => !named(u) && (excluded(u) || options.uel !== undefined), pre.profiles)
     const refresh = !inputs.replace && !network
     if (risky.length > 0 && inputs.profilesAtRisk !== 'ignore') {
       const text = risky.map((r) => r.what).join('; ')
@@ -195,7 +205,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       encrypted: options.encrypt !== undefined, algorithm: options.encrypt?.algorithm,
       offline: offline ? { winDir: offline.winDir, platformArch: offline.platformArch } : undefined,
       usmtReturnCode: c.classification.code, usmtResult: c.classification.name, ignoredErrors: c.ignored.length, users,
-      atRisk: risky.map((r) => r.what), logs: [...logs, ...storeLogs], durationMs: run.durationMs,
+      atRisk: risky.map((r) => r.what), atRiskDetails: risky, cloudOnly: pre.cloud, logs: [...logs, ...storeLogs], durationMs: run.durationMs,
     }
     const kindText = kind === 'hardlink' ? 'hard-link' : kind === 'compressed' ? (result.encrypted ? `compressed, ${result.algorithm}-encrypted` : 'compressed, unencrypted') : 'uncompressed'
     return {
@@ -208,6 +218,8 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
         `Store: ${storePath} (${kindText})`,
         `Users: ${users.join(', ') || 'none'}`,
         ...(offline ? [`Offline Windows: ${offline.winDir}`] : []),
+        `Cloud-only files: ${pre.cloud.files ? `${pre.cloud.files} (${pre.cloud.bytes} bytes) ${pre.cloud.action === 'warned' ? 'left out with a warning' : 'left out on purpose'}` : pre.cloud.checked ? 'none' : 'not checked'} (source ${pre.cloud.source})`,
+        ...(risky.length ? [`At risk: ${risky.map((r) => r.what).join('; ')}`] : []),
         `Logs: ${logs.join(', ')}`,
       ].join('\n'),
       variables: {
@@ -218,6 +230,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
         [CAPTURE_VARIABLES.encrypted]: String(result.encrypted),
         [CAPTURE_VARIABLES.users]: users.join(',').slice(0, 3900),
         [CAPTURE_VARIABLES.ignored]: String(c.ignored.length),
+        ...cloudVariables(pre.cloud),
       },
     }
   })

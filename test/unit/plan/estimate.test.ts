@@ -50,7 +50,7 @@ describe('plan: the size estimate from the rule engine (--volume, --rules, --use
     const r = await plan(['--scenario', 'replace', '--policy', policy, '--volume', `C=${SAMPLE_C}`, '--rules', SAMPLE_RULES, '--users', SAMPLE_USERS])
     expect(r.exitCode, JSON.stringify(r.doc)).to.equal(0)
     expect(r.doc.result?.inputs.estimateBytes).to.equal(expected.bytes)
-    expect(r.doc.result?.inputs.estimateSource).to.match(new RegExp(`^engine: ${expected.files} files of 3 user\\(s\\) on C:, rules usmt-steps-sample\\.xml$`))
+    expect(r.doc.result?.inputs.estimateSource).to.match(new RegExp(`^engine: ${expected.files} files of 4 user\\(s\\) on C:, rules usmt-steps-sample\\.xml$`))
     expect(r.doc.result?.reasons.join('\n')).to.contain(`size estimate ${expected.bytes} bytes (engine: ${expected.files} files`)
     expect(r.env.USMTStepsPlanEstimateBytes).to.equal(String(expected.bytes))
   })
@@ -64,10 +64,10 @@ describe('plan: the size estimate from the rule engine (--volume, --rules, --use
 
   it('without rules: every file of every migrated profile (an upper bound), said so', async () => {
     const e = await estimateStore({ volumes: VolumeMap.parse([`C=${SAMPLE_C}`]), ruleFiles: [], usersFile: SAMPLE_USERS })
-    // newhire never logged on and is not migrated; the three others are, with every file of their profiles.
-    const expected = ['ann', 'jdoe', 'olduser'].reduce((a, u) => a + bytesBelow(path.join(SAMPLE_C, 'Users', u)), 0)
+    // newhire never logged on and is not migrated; the four others are, with every file of their profiles.
+    const expected = ['ann', 'jdoe', 'olduser', 'KimAkers'].reduce((a, u) => a + bytesBelow(path.join(SAMPLE_C, 'Users', u)), 0)
     expect(e.bytes).to.equal(expected)
-    expect(e.users).to.equal(3)
+    expect(e.users).to.equal(4)
     expect(e.source).to.match(/no --rules: an upper bound/)
     const withRules = await estimateStore({ volumes: VolumeMap.parse([`C=${SAMPLE_C}`]), ruleFiles: [SAMPLE_RULES], usersFile: SAMPLE_USERS })
     expect(withRules.bytes).to.be.greaterThan(0).and.lessThan(e.bytes)

@@ -224,7 +224,7 @@ export function keyPlan(units: readonly Unit[], keyLower: string, root: RegRoot)
     }
     if (g && g.incl.length) groups.push(g)
   }
-  return { groups, ux, attrs: [] }
+  return { groups, ux, attrs: [], filtered: false }
 }
 
 /** Units that hold registry rules for a root, system context first, then the users in context order. */

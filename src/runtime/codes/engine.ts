@@ -23,4 +23,5 @@ export const ENGINE_CODES = defineCodes({
   USM0118: { exit: 'io', summary: 'The offline registry tools (hivex) are not installed.', actions: ['Install them (Debian/Ubuntu: apt-get install libhivex-bin libwin-hivex-perl; scripts/ci/install-deps.sh does it).'] },
   USM0119: { exit: 'io', summary: 'Registry values could not be written into a hive file.', actions: ['Check that the hive named in the message is writable and not corrupt; the hive is left unchanged when the merge fails.'] },
   USM0120: { exit: 'usage', summary: 'The registry path to explain is not valid.', actions: ['Write it as USMT does: HKCU\\Software\\Contoso [Value] or HKLM\\Software\\Contoso\\Key (a key without a value name explains its default value).'] },
+  USM0125: { exit: 'config', summary: 'The known-findings file for rules lint is not valid.', actions: ['Write it with `usmt-steps rules lint FILE… --write-known known.json`, or give {"known": [{"file", "code", "message"}]}.'] },
 })

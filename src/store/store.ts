@@ -10,6 +10,7 @@ import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs
 import type { Dirent } from 'node:fs'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
+import { writeAll } from '../runtime/write-all.js'
 import type { Catalog, CatalogEntry, StoreMeta } from './catalog.js'
 import type { CatalogKind } from './kind.js'
 import { ContainerReader, ContainerWriter, type MigEntry } from './container.js'
@@ -255,7 +256,7 @@ async function restoreFromContainer(
   const byEntry = new Map<MigEntry, string[]>()
   for (const it of items) byEntry.set(it.entry, [...(byEntry.get(it.entry) ?? []), it.dest])
   /** One destination being written: its handle, the temporary name when it replaces an existing file. */
-  interface Out { dest: string; fh: FileHandle | null; tmp: string | null; written: boolean }
+  interface Out { dest: string; fh: FileHandle | null; tmp: string | null; written: boolean; bytes: number }
   const open_ = new Map<MigEntry, Out[]>()
   const results: RestoreFileResult[] = []
   const made = new Set<string>()
@@ -273,7 +274,7 @@ async function restoreFromContainer(
         const outs: Out[] = []
         open_.set(e, outs)
         for (const dest of byEntry.get(e) ?? []) {
-          const out: Out = { dest, fh: null, tmp: null, written: false }
+          const out: Out = { dest, fh: null, tmp: null, written: false, bytes: 0 }
           outs.push(out)
           try {
             const dir = nodePath.dirname(dest)
@@ -299,7 +300,8 @@ async function restoreFromContainer(
         for (const out of open_.get(e) ?? []) {
           if (!out.fh) continue
           try {
-            await out.fh.write(chunk)
+            await writeAll(out.fh, chunk)
+            out.bytes += chunk.length
           } catch (err) {
             await failed(e, out, err)
           }
@@ -311,6 +313,12 @@ async function restoreFromContainer(
           try {
             await out.fh.close()
             out.fh = null
+            // A file is written whole or not at all: the bytes written and the size on disk must be the
+            // catalog's size before it counts as restored (a full disk surfaces here at the latest).
+            const onDisk = (await stat(out.tmp ?? out.dest)).size
+            if (out.bytes !== e.size || onDisk !== e.size) {
+              throw Object.assign(new Error(`${out.dest}: ${onDisk} of ${e.size} bytes written`), { code: 'ENOSPC' })
+            }
             if (out.tmp !== null) {
               await rename(out.tmp, out.dest)
               out.tmp = null
@@ -326,11 +334,14 @@ async function restoreFromContainer(
       },
     })
   } finally {
-    // A run that stops half-way (an aborting error, a corrupted frame) leaves no open handle and no temporary file.
+    // A run that stops half-way (an aborting error, a corrupted frame, a full disk) leaves no open handle, no
+    // temporary file and no partly written new file (a file it created and did not finish is removed).
     for (const outs of open_.values()) {
       for (const out of outs) {
+        const open = out.fh !== null
         await out.fh?.close().catch(() => undefined)
         if (out.tmp !== null) await rm(out.tmp, { force: true }).catch(() => undefined)
+        else if (open && out.written) await rm(out.dest, { force: true }).catch(() => undefined)
       }
     }
   }

@@ -5,14 +5,14 @@
  * the store's catalog and restores it.
  */
 import { expect } from 'chai'
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { inspectStore } from '../../../src/store/layout.js'
 import { parseJsonOutput, runCli } from '../../helpers/cli.js'
 import { requireSharedFixtures, sharedFixture, tempDir } from '../../helpers/fixtures.js'
 import { copySampleMachine, writeEnv } from './helpers.js'
 
-describe('restore step: a portable scanstate hard-link store without usmt-steps-store.json (issue #20 item 7)', function () {
+describe('steps: stores classified by content (item 7) and Windows input paths (item 12) — issue #20', function () {
   this.timeout(180000)
   let t: ReturnType<typeof tempDir>
   let xml: string
@@ -23,7 +23,7 @@ describe('restore step: a portable scanstate hard-link store without usmt-steps-
   beforeEach(() => { t = tempDir('usmt-steps-kind-') })
   afterEach(() => t.cleanup())
 
-  it('is classified as hard-link by its catalog and restored with /hardlink /nocompress', async () => {
+  it('a portable scanstate hard-link store without usmt-steps-store.json is classified as hard-link by its catalog and restored with /hardlink /nocompress', async () => {
     const machine = copySampleMachine(path.join(t.dir, 'machine'))
     const c = path.join(machine, 'C')
     const scan = await runCli(['scanstate', '--volume', `C=${c}`, '--computer', 'PC', '--users', path.join(machine, 'users.json'), 'C:\\_SMSTaskSequence\\UserState',
@@ -44,5 +44,20 @@ describe('restore step: a portable scanstate hard-link store without usmt-steps-
     const record = JSON.parse(readFileSync(path.join(logs, 'usmt-steps-restore.json'), 'utf8')) as { commands: Array<{ commandLine: string }> }
     expect(record.commands.map((x) => x.commandLine).join('\n')).to.match(/usmt-steps loadstate .*\/hardlink \/nocompress/)
     if (sample && content) expect(readFileSync(sample).equals(content), sample).to.equal(true)
+  })
+
+  it('issue #20 item 12: a --rules file given as a Windows path resolves through the volume map; an unmapped drive is USM0003', async () => {
+    const machine = copySampleMachine(path.join(t.dir, 'machine'))
+    const c = path.join(machine, 'C')
+    writeFileSync(path.join(c, 'extra-rules.xml'), readFileSync(path.join(xml, 'MigDocs.xml')))
+    const envFile = writeEnv(path.join(t.dir, 'env.json'), { _SMSTSLogPath: path.join(t.dir, 'logs'), _SMSTSMachineName: 'PC', OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState', USMTStepsStoreType: 'hardlink' })
+    const base = ['capture', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', xml, '--users', path.join(machine, 'users.json'), '--at-risk', 'warn', '--json']
+    const bad = await runCli([...base, '--rules', 'D:\\extra-rules.xml'])
+    const doc = parseJsonOutput<{ status: string; error?: { code: string; message: string } }>(bad.stdout)
+    expect(doc.error?.code, bad.stdout).to.equal('USM0003')
+    expect(doc.error?.message).to.include('map drive D:')
+    const ok = await runCli([...base, '--rules', 'C:\\extra-rules.xml'])
+    expect(ok.exitCode, ok.stdout + ok.stderr).to.be.oneOf([0, 3])
+    expect(readFileSync(path.join(t.dir, 'logs', 'scanstate.log'), 'utf8')).to.include(`Script file specified: ${path.join(c, 'extra-rules.xml')}`)
   })
 })

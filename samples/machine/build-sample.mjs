@@ -144,6 +144,10 @@ const files = {
   'C/Users/olduser/NTUSER.DAT': 'regf olduser hive placeholder',
   'C/Users/olduser/Documents/old letter.doc': 'old letter',
   'C/Users/olduser/Desktop/old.txt': 'old\r\n',
+  // KimAkers: Entra ID (Azure AD) account AzureAD\KimAkers (SID S-1-12-1-…, see users.json): USMT does not support it
+  'C/Users/KimAkers/NTUSER.DAT': 'regf KimAkers hive placeholder',
+  'C/Users/KimAkers/Documents/Quarterly review.docx': 'PK docx placeholder',
+  'C/Users/KimAkers/Desktop/links.txt': 'intranet links\r\n',
   // newhire: profile folder created, never logged on (no NTUSER.DAT)
   'C/Users/newhire/Documents/welcome.txt': 'welcome\r\n',
   // ---------------------------------------------------------------- D: fixed data drive

@@ -14,6 +14,7 @@ import { PhaseClock, writeRunRecord, type CommandRecord, type RunRecord } from '
 import { resultVariables, summaryLine, type StepStatus } from '../runtime/step-result.js'
 import * as os from 'node:os'
 import { openTsEnvironment, type TsEnvironment } from '../ts-env/index.js'
+import { JsonTsEnvironment } from '../ts-env/json-env.js'
 
 /** Print `{status, result, warnings}` where result is the JSON text in `file`, without holding it in memory. */
 async function streamJsonDocument(status: StepStatus, file: string, warnings: string[]): Promise<void> {
@@ -95,6 +96,15 @@ export abstract class StepCommand<R = unknown> extends Command {
   static recordsResult = true
   /** Whether the command needs the task-sequence environment to find its log folder. */
   static usesTsEnv = true
+  /**
+   * Exit codes that are not failures (the portable USMT tools: USMT's 0, 1 help and 3 partial success). Any other
+   * exit code makes the status `error`, in --json too, whatever the command returned.
+   */
+  static successExitCodes: readonly number[] = [0, 3010]
+  /** Whether a json: variables file that does not exist is created (env set) instead of being an error. */
+  static createsTsEnv = false
+  /** Of those, the ones that mean "succeeded with warnings". */
+  static warningExitCodes: readonly number[] = []
 
   protected abstract execute(ctx: StepContext, flags: Record<string, unknown>, args: Record<string, unknown>): Promise<StepOutcome<R>>
 
@@ -124,8 +134,9 @@ export abstract class StepCommand<R = unknown> extends Command {
       get progress() { return progressRef },
       get flags() { return flags },
       tsEnv: () => {
-        tsEnvPromise ??= openTsEnvironment(flags['ts-env'] as string | undefined ?? env.USMT_STEPS_TS_ENV).then((e) => {
+        tsEnvPromise ??= openTsEnvironment(flags['ts-env'] as string | undefined ?? env.USMT_STEPS_TS_ENV, { createJson: ctor.createsTsEnv }).then((e) => {
           tsEnvOpened = e
+          if (e instanceof JsonTsEnvironment && e.created) ctx.warn(`${e.file} does not exist: it is created with the variables set here`)
           redactor.addFromVariables(e.list())
           logger.info(`task-sequence environment: ${e.description}`)
           return e
@@ -180,6 +191,8 @@ export abstract class StepCommand<R = unknown> extends Command {
       await progressRef.end()
       status = outcome.status ?? (warnings.length > 0 ? 'warning' : 'success')
       exitCode = outcome.exitCode ?? exitCodeOf(outcome.exit ?? 'success')
+      if (!ctor.successExitCodes.includes(exitCode)) status = 'error'
+      else if (ctor.warningExitCodes.includes(exitCode) && status === 'success') status = 'warning'
       const vars = { ...(outcome.variables ?? {}) }
       if (ctor.recordsResult) Object.assign(vars, resultVariables(this.stepName(), status, exitCode, outcome.summary))
       await this.writeVariables(ctx, tsEnvOpened, vars, Boolean(outcome.variables && Object.keys(outcome.variables).length > 0))

@@ -16,6 +16,8 @@ export default class Capture extends StepCommand<CaptureResult> {
     encrypt: Flags.boolean({ description: 'Encrypt a network store (USMTStepsEncrypt, default on)', allowNo: true }),
     offline: Flags.boolean({ description: 'Capture an offline Windows (default in Windows PE; USMTOfflineMigration)', allowNo: true }),
     'offline-windir': Flags.string({ description: 'Windows folder to capture offline (OSDWinPEWinDir)' }),
+    'cloud-only': Flags.string({ description: 'Cloud-only files (OneDrive placeholders) found before the capture: fail, warn or exclude them on purpose (USMTStepsCloudOnlyPolicy)', options: ['fail', 'warn', 'exclude'] }),
+    attributes: Flags.string({ description: 'Mapped volumes: JSON file of Windows path → attributes, for a volume that cannot hold them (USMTStepsAttributesFile)' }),
     'at-risk': Flags.string({ description: 'When profiles or files were left out of a refresh capture: fail, warn or ignore (USMTStepsProfilesAtRisk)', options: ['fail', 'warn', 'ignore'] }),
     users: Flags.string({ description: 'Portable engine: JSON list of profiles {account, profile, sid} (as usmt-steps scanstate --users)' }),
   }

@@ -8,6 +8,9 @@ export default class ScanState extends StepCommand<ScanStateResult> {
   static override flags = PORTABLE_FLAGS
   static override recordsResult = false
   static override usesTsEnv = false
+  /** USMT's return codes: 0 success, 1 help shown, 3 success with ignored errors (/c); anything else failed. */
+  static override successExitCodes = [0, 1, 3]
+  static override warningExitCodes = [3]
   static override examples = ['<%= config.bin %> scanstate --volume C=./samples/machine/C --users samples/machine/users.json ./store /i:MigDocs.xml /o /c /l:scan.log /progress:scan.progress']
 
   protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<ScanStateResult>> {

@@ -8,6 +8,9 @@ export default class UsmtUtils extends StepCommand<UsmtUtilsResult> {
   static override flags = PORTABLE_FLAGS
   static override recordsResult = false
   static override usesTsEnv = false
+  /** USMT's return codes: 0 success, 1 help shown, 3 success with ignored errors (/c); anything else failed. */
+  static override successExitCodes = [0, 1, 3]
+  static override warningExitCodes = [3]
   static override examples = ['<%= config.bin %> usmtutils /verify:all ./store/USMT/USMT.MIG /decrypt /keyfile:key.txt']
 
   protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<UsmtUtilsResult>> {

@@ -1,4 +1,5 @@
 import { isUnderDn } from './dn.js'
+import { ENTRA_REASON, isEntraProfile } from './entra.js'
 import type { ResolvedProfile } from './resolve.js'
 
 /**
@@ -53,7 +54,7 @@ export interface ProfileDecision {
   decision: Decision
   /** One sentence for the table. */
   reason: string
-  /** Stable rule id: system, local, local-excluded, exclude-group, exclude-ou, not-in-scope, disabled, inactive, captured, orphan-mapped, deleted-skipped, orphan-excluded, orphan-blocked, foreign, no-directory, directory-unavailable. */
+  /** Stable rule id: system, local, local-excluded, exclude-group, exclude-ou, not-in-scope, disabled, inactive, captured, orphan-mapped, deleted-skipped, orphan-excluded, orphan-blocked, foreign, no-directory, directory-unavailable, entra-blocked, entra-excluded. */
   rule: string
   /** For a mapped orphan: the account that owns the profile after restore. */
   mapTo?: string
@@ -109,6 +110,14 @@ export function selectProfiles(resolved: readonly ResolvedProfile[], policy: Sel
   const decisions = resolved.map((r): ProfileDecision => {
     const base = { profile: r.profile, account: r.account, sid: r.sid, kind: r.kind, status: r.status, ou: r.directory?.ou, lastLogon: r.directory?.lastLogon }
     if (r.kind === 'system') return { ...base, decision: 'always', rule: 'system', reason: 'service profile: USMT always migrates it' }
+    if (isEntraProfile(r)) {
+      // At risk like an orphan: USMT cannot give it back as the Entra ID user's profile.
+      if (policy.orphans === 'exclude') {
+        warnings.push(`${who(r)}: ${ENTRA_REASON}; its profile ${r.profile} is NOT captured (orphans=exclude)`)
+        return { ...base, decision: 'skip', rule: 'entra-excluded', reason: `${ENTRA_REASON}; left out knowingly (orphans=exclude)` }
+      }
+      return { ...base, decision: 'blocked', rule: 'entra-blocked', reason: `${ENTRA_REASON}; orphans=fail stops the step (set orphans: exclude to leave it out knowingly)` }
+    }
     if (r.kind === 'local') {
       return policy.keepLocal
         ? { ...base, decision: 'capture', rule: 'local', reason: 'local account (keepLocal)' }

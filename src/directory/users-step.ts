@@ -10,6 +10,8 @@ import { buildUserArgs, mergeCaptureOptions, type UserArgs } from './args.js'
 import { DirectoryClient } from './client.js'
 import { discoverDcs, dnsSrvLookup, endpointUrl, parseDcList, type DcEndpoint, type TlsSetting } from './discovery.js'
 import { absoluteDn, isDn } from './dn.js'
+import { readPolicySection, POLICY_SECTION_KEYS } from '../runtime/policy-file.js'
+import { ENTRA_REASON } from './entra.js'
 import { DEFAULT_POLICY, selectProfiles, type GroupRule, type ProfileDecision, type SelectionPolicy } from './policy.js'
 import { listVolumeProfiles, listWindowsProfiles, type ProfileListing } from './profiles.js'
 import { resolveProfiles, type ResolvedProfile } from './resolve.js'
@@ -71,18 +73,13 @@ const POLICY_FILE_KEYS: Record<string, string> = {
   orphans: 'orphanPolicy', orphanpolicy: 'orphanPolicy', orphanmap: 'orphanMap',
 }
 
-function readPolicyFile(file: string): PolicyFile {
-  let doc: unknown
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'))
-  } catch (err) {
-    throw new UsmtStepsError('USM0510', `cannot read the policy file ${file}: ${(err as Error).message}`, { cause: err })
-  }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UsmtStepsError('USM0510', `${file} must be a JSON object`)
+/** The `users:` section of the policy file (the `stores:` section belongs to plan and the store commands). */
+export function readPolicyFile(file: string): PolicyFile {
+  const section = readPolicySection(file, 'users') ?? {}
   const out: PolicyFile = {}
-  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+  for (const [k, v] of Object.entries(section)) {
     const key = POLICY_FILE_KEYS[k.toLowerCase()]
-    if (!key) throw new UsmtStepsError('USM0510', `${file}: unknown key "${k}" (allowed: ${[...new Set(Object.values(POLICY_FILE_KEYS))].join(', ')})`)
+    if (!key) throw new UsmtStepsError('USM0510', `${file}: unknown key "${k}" in the "users:" section (allowed: ${POLICY_SECTION_KEYS.users.join(', ')})`, { data: { file } })
     out[key] = v
   }
   return out
@@ -333,7 +330,9 @@ export async function runUsersStep(ctx: StepContext, opts: UsersStepOptions = {}
     for (const d of selection.decisions) counts[d.decision]++
     const blocked = selection.decisions.filter((d) => d.decision === 'blocked')
     if (blocked.length > 0) {
-      throw new UsmtStepsError('USM0509', `${blocked.length} orphaned profile(s) would be lost: ${blocked.map((d) => `${d.profile} (${d.account ?? d.sid ?? 'unknown account'}: ${d.status === 'deleted' ? 'deleted in AD' : 'SID not found'})`).join('; ')}; capture must not run`, {
+      const entra = blocked.filter((d) => d.rule === 'entra-blocked').length
+      const what = entra === 0 ? 'orphaned profile(s)' : entra === blocked.length ? 'Entra ID profile(s)' : 'orphaned or Entra ID profile(s)'
+      throw new UsmtStepsError('USM0509', `${blocked.length} ${what} would be lost: ${blocked.map((d) => `${d.profile} (${d.account ?? d.sid ?? 'unknown account'}: ${d.rule === 'entra-blocked' ? ENTRA_REASON : d.status === 'deleted' ? 'deleted in AD' : 'SID not found'})`).join('; ')}; capture must not run`, {
         data: { blocked: blocked.map((d) => ({ profile: d.profile, account: d.account, sid: d.sid, status: d.status })) },
       })
     }

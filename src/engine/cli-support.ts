@@ -7,9 +7,9 @@ import * as nodePath from 'node:path'
 import type { StepContext } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { VolumeMap } from '../windows/volume-map.js'
+import { classicLetters, readAttributeBits } from '../windows/file-attributes.js'
 import type { UserSelection } from './contract.js'
 import type { FullEngineInput } from './evaluate.js'
-import { readTextFile } from './loader.js'
 import { readUsersFile } from './users.js'
 
 export const ruleFlags = {
@@ -24,26 +24,17 @@ export const ruleFlags = {
   uel: Flags.string({ description: '/uel: users who logged on within N days, or since yyyy/mm/dd (0 = logged on now)' }),
   all: Flags.boolean({ description: '/all: every user (cannot be combined with --ui/--ue/--uel)' }),
   localonly: Flags.boolean({ description: '/localonly: ignore removable drives' }),
-  attributes: Flags.string({ description: 'JSON object of Windows path → attribute letters (R, H, S); Linux cannot read Windows attributes from a volume' }),
+  attributes: Flags.string({ description: 'JSON object of Windows path → attributes (letters R H S A O P U, [IO.FileAttributes] names or a number); Linux cannot read Windows attributes from a volume' }),
   'assume-registry': Flags.boolean({ description: 'Treat detection conditions that need the registry as true (default: false)' }),
   'follow-symlinks': Flags.boolean({ description: 'Follow folder symlinks/junctions (USMT does not); loops are reported as warnings' }),
   now: Flags.string({ description: 'Reference time for --uel (ISO date; default now)', hidden: true }),
 }
 
 export function readAttributesFile(path: string): Map<string, string> {
-  let data: unknown
-  try {
-    data = JSON.parse(readTextFile(path, 'attributes file', 64 * 1024 * 1024))
-  } catch (err) {
-    if (err instanceof UsmtStepsError) throw err
-    throw new UsmtStepsError('USM0114', `${path} is not valid JSON: ${(err as Error).message}`, { data: { path } })
-  }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new UsmtStepsError('USM0114', `${path} must hold a JSON object of path → letters`, { data: { path } })
+  // Letters R H S A for the rules (hidden+system files); the cloud attributes (O P U, RecallOnDataAccess …)
+  // are read by the capture's cloud-file check and the portable scanstate.
   const map = new Map<string, string>()
-  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
-    if (typeof v !== 'string' || !/^[RHSAahrs]*$/.test(v)) throw new UsmtStepsError('USM0114', `${path}: attributes of ${k} must be letters R, H, S or A`, { data: { path, key: k } })
-    map.set(k.replace(/\//g, '\\').toLowerCase(), v.toUpperCase())
-  }
+  for (const [k, v] of readAttributeBits(path)) map.set(k, classicLetters(v.bits))
   return map
 }
 

@@ -5,6 +5,8 @@
  * ConfigMgr logs write it. Messages are kept on one physical line and can never close the LOG marker early.
  */
 export type CmtraceType = 1 | 2 | 3
+/** What real logs carry: ConfigMgr also writes `type="0"` (verbose/debug records, e.g. in smsts.log). */
+export type CmtraceReadType = 0 | CmtraceType
 
 export interface CmtraceEntry {
   message: string
@@ -37,13 +39,13 @@ export function formatCmtraceLine(e: CmtraceEntry): string {
   return `<![LOG[${sanitizeMessage(e.message)}]LOG]!><time="${time}" date="${date}" component="${attr(e.component)}" context="${attr(e.context ?? '')}" type="${e.type}" thread="${e.thread ?? process.pid}" file="${attr(e.file ?? '')}">`
 }
 
-/** Strict parser (used by tests and by `report` to read our own and ConfigMgr's logs). */
-export const CMTRACE_LINE = /^<!\[LOG\[(.*)\]LOG\]!><time="(\d{2}):(\d{2}):(\d{2})\.(\d{3})([+-]\d+)" date="(\d{2})-(\d{2})-(\d{4})" component="([^"]*)" context="([^"]*)" type="([123])" thread="([^"]*)" file="([^"]*)">$/
+/** Strict parser (used by tests and by `report` to read our own and ConfigMgr's logs, `type="0"` included). */
+export const CMTRACE_LINE = /^<!\[LOG\[(.*)\]LOG\]!><time="(\d{2}):(\d{2}):(\d{2})\.(\d{3})([+-]\d+)" date="(\d{2})-(\d{2})-(\d{4})" component="([^"]*)" context="([^"]*)" type="([0123])" thread="([^"]*)" file="([^"]*)">$/
 
 export interface ParsedCmtraceLine {
   message: string
   component: string
-  type: CmtraceType
+  type: CmtraceReadType
   thread: string
   file: string
   /** Local wall-clock fields as written. */
@@ -56,7 +58,7 @@ export function parseCmtraceLine(line: string): ParsedCmtraceLine | null {
   const m = CMTRACE_LINE.exec(line)
   if (!m) return null
   return {
-    message: m[1], component: m[10], type: Number(m[12]) as CmtraceType, thread: m[13], file: m[14],
+    message: m[1], component: m[10], type: Number(m[12]) as CmtraceReadType, thread: m[13], file: m[14],
     date: `${m[7]}-${m[8]}-${m[9]}`, time: `${m[2]}:${m[3]}:${m[4]}.${m[5]}`, bias: Number(m[6]),
   }
 }

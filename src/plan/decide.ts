@@ -257,9 +257,11 @@ export function decide(input: PlanInput): PlanResult {
       }
       if (policy.unresolvableProfiles === 'warn') reasons.push(`warning: ${what}`)
     }
-    const encrypt = c.storeType === 'share' && policy.encryptNetworkStores
+    // usmt-steps capture replaces the native Capture User State step, which is what encrypts SMP stores: an SMP store
+    // is always encrypted by capture with the admin's key (USMTStepsEncryptionKey), whatever the policy says for shares.
+    const encrypt = c.storeType === 'smp' || (c.storeType === 'share' && policy.encryptNetworkStores)
     if (c.storeType === 'share') reasons.push(encrypt ? 'network store is encrypted (encryptNetworkStores: true)' : 'network store is not encrypted (encryptNetworkStores: false)')
-    if (c.storeType === 'smp') reasons.push('ConfigMgr encrypts state migration point stores with its own key')
+    if (c.storeType === 'smp') reasons.push('state migration point store: capture encrypts it with USMTStepsEncryptionKey (set it as a hidden collection variable), as the native step it replaces would')
     const hard = c.storeType === 'hardlink'
     const capture = v('OSDMigrateAdditionalCaptureOptions')
     const restore = v('OSDMigrateAdditionalRestoreOptions')

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { parse as parseYaml } from 'yaml'
 import { UsmtStepsError } from '../runtime/errors.js'
+import { parsePolicyText, POLICY_SECTION_KEYS, policySection, readPolicySection } from '../runtime/policy-file.js'
 import { isUnc, normalize } from '../windows/path.js'
 import type { Policy, SharePolicy, StoreType, UnresolvableProfilesPolicy } from './types.js'
 
@@ -82,12 +81,12 @@ function share(raw: unknown, i: number, file: string): SharePolicy {
   return out
 }
 
-/** Validate a parsed policy document and fill the defaults. */
+/** Validate the `stores:` section of a policy file (already taken out of the document) and fill the defaults. */
 export function policyFromObject(doc: unknown, file: string): Policy {
   if (doc === null || doc === undefined) return { ...defaultPolicy(), source: file }
-  if (!isRecord(doc)) invalid(file, 'the policy must be an object (a YAML mapping or a JSON object)')
+  if (!isRecord(doc)) invalid(file, 'the "stores:" section must be a mapping (a YAML mapping or a JSON object)')
   const d = doc as Record<string, unknown>
-  checkKeys(d, ['preferredStore', 'allowedStores', 'fallbackToNetwork', 'shares', 'encryptNetworkStores', 'hardLink', 'unresolvableProfiles', 'retention'], 'the policy', file)
+  checkKeys(d, POLICY_SECTION_KEYS.stores, 'the "stores:" section', file)
   const p = defaultPolicy()
   p.source = file
   const storeType = (v: unknown, where: string): Exclude<StoreType, 'none'> => {
@@ -131,25 +130,12 @@ export function policyFromObject(doc: unknown, file: string): Policy {
   return p
 }
 
-/** Parse policy text: JSON when it starts with `{`, YAML otherwise (YAML is a superset of JSON anyway). */
+/** Parse a whole policy file's text (JSON or YAML) and validate its `stores:` section; `users:` is not ours. */
 export function parsePolicy(text: string, file: string): Policy {
-  let doc: unknown
-  try {
-    const t = text.replace(/^\uFEFF/, '')
-    doc = /^\s*\{/.test(t) ? JSON.parse(t) : parseYaml(t, { prettyErrors: true })
-  } catch (err) {
-    invalid(file, `cannot parse: ${(err as Error).message.split('\n')[0]}`)
-  }
-  return policyFromObject(doc, file)
+  return policyFromObject(policySection(parsePolicyText(text, file, 'stores'), file, 'stores'), file)
 }
 
 export function loadPolicy(file: string | undefined): Policy {
   if (!file) return defaultPolicy()
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw new UsmtStepsError('USM0400', `cannot read the policy file ${file}: ${(err as Error).message}`, { cause: err, data: { file } })
-  }
-  return parsePolicy(text, file)
+  return policyFromObject(readPolicySection(file, 'stores'), file)
 }

@@ -10,9 +10,10 @@ export const PORTABLE_FLAGS = {
   users: Flags.string({ description: 'JSON file of user profiles [{account, profile, sid, lastUse}] (default: discovered under C:\\Users)' }),
   computer: Flags.string({ description: 'Computer name (local accounts, %COMPUTERNAME%); default PC' }),
   attributes: Flags.string({ description: 'JSON file of Windows attributes by path ({"C:\\\\x": "RHS"}); Linux volumes cannot hold them' }),
+  applied: Flags.string({ description: 'loadstate: write every catalogued file and what was done with it (JSON Lines [source, destination, action]) to FILE' }),
 }
 
-const VALUE_FLAGS = ['volume', 'removable', 'users', 'computer', 'attributes', 'ts-env', 'log-dir', 'progress']
+const VALUE_FLAGS = ['volume', 'removable', 'users', 'computer', 'attributes', 'applied', 'ts-env', 'log-dir', 'progress']
 const BOOL_FLAGS = ['json', 'verbose']
 
 export async function portableContext(ctx: StepContext, flags: Record<string, unknown>, rawArgv: readonly string[], version: string, out: string[]): Promise<PortableContext> {
@@ -24,6 +25,7 @@ export async function portableContext(ctx: StepContext, flags: Record<string, un
     usersFile: flags.users as string | undefined,
     computer: flags.computer as string | undefined,
     attributesFile: flags.attributes as string | undefined,
+    appliedFile: flags.applied as string | undefined,
     version,
     out: (line) => out.push(line),
     onPercent: (() => {

@@ -21,6 +21,11 @@ export interface PortableContext {
   computer?: string
   /** --attributes FILE (Windows attributes by path; Linux volumes cannot hold them). */
   attributesFile?: string
+  /**
+   * --applied FILE (loadstate): every catalogued file and what the restore did with it, one JSON array a line
+   * ([source, destination, action, win32 error?]), for the restore step's proof.
+   */
+  appliedFile?: string
   /** Version written in logs. */
   version: string
   /** Console lines (the command prints them). */

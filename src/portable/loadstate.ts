@@ -6,6 +6,7 @@
  * reported (accounts cannot be created from here); timestamps and the read-only attribute are restored.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import * as nodePath from 'node:path'
 import { loadRuleSet } from '../engine/index.js'
 import type { RuleSet } from '../engine/contract.js'
@@ -401,6 +402,11 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
       throw err
     })
     for (const f of result.files) if (f.action !== 'restored') log.info(`${f.source} → ${f.destination}: ${f.action}${f.rule ? ` (${f.rule})` : ''}`)
+    if (ctx.appliedFile !== undefined) {
+      const localOf = new Map([...byLocal].map(([local, rec]) => [rec, local] as const))
+      const lines = result.files.map((f) => JSON.stringify([f.source, f.destination, f.action, localOf.get(f) ?? null, ...(f.error !== undefined ? [f.error] : [])]))
+      await writeFile(nodePath.resolve(ctx.cwd, ctx.appliedFile), lines.length ? `${lines.join('\n')}\n` : '')
+    }
     for (const n of noteSet) {
       result.notes.push(n)
       log.info(`Note: ${n}`)

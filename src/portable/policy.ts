@@ -137,6 +137,8 @@ export function readConfigPolicy(path: string | undefined): ConfigPolicy {
 
 /** Win32 error number for a Node error code (what USMT would log). */
 export function win32Code(err: unknown): number {
+  const own = (err as { win32?: unknown })?.win32
+  if (typeof own === 'number') return own
   switch ((err as NodeJS.ErrnoException)?.code) {
     case 'ENOENT': return 2
     case 'ENOTDIR': return 3

@@ -25,6 +25,7 @@ import type { ProgressErrorType } from '../usmt/progress-log.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateScanState } from '../usmt/validate.js'
 import { invalidComponentReason, invalidFilePathReason, joinCommandLine } from '../windows/path.js'
+import { classicLetters, isCloudOnly, readAttributeBits } from '../windows/file-attributes.js'
 import {
   ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult,
 } from './common.js'
@@ -86,13 +87,31 @@ export function catalogUsers(volumes: VolumeMap, users: readonly UserDecision[],
   return completed.map((u) => ({ account: u.account, profile: u.profile, ...(u.sid ? { sid: u.sid } : {}), ...(u.lastUse ? { lastUse: u.lastUse } : {}) }))
 }
 
-function readAttributes(file: string | undefined): Map<string, string> | undefined {
+/**
+ * The attributes file: letters for the rules (hidden+system), and the cloud-only files (RecallOnDataAccess,
+ * RecallOnOpen, Offline): reading one would recall it from the cloud, which fails as it does for USMT running
+ * as SYSTEM (ERROR_CLOUD_FILE_ACCESS_DENIED, 395), so the scan reports that error instead of reading it.
+ */
+function readAttributes(file: string | undefined): { letters: Map<string, string>; cloudOnly: Set<string> } | undefined {
   if (!file) return undefined
+  let bits
   try {
-    return new Map(Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>))
+    bits = readAttributeBits(file)
   } catch (err) {
     throw UsmtFailure.of('malfunction', { detail: `--attributes ${file}: ${(err as Error).message}`, cause: err })
   }
+  const letters = new Map<string, string>()
+  const cloudOnly = new Set<string>()
+  for (const [k, v] of bits) {
+    letters.set(k, classicLetters(v.bits))
+    if (isCloudOnly(v.bits)) cloudOnly.add(k)
+  }
+  return { letters, cloudOnly }
+}
+
+/** The error reading a cloud-only file gives (ERROR_CLOUD_FILE_ACCESS_DENIED). */
+function cloudFileError(path: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${path} is a cloud-only file: its content is not on this disk`), { code: 'ECLOUDFILE', win32: 395 })
 }
 
 /** Check /i files exist and are migration XML (a Config.xml passed with /i is return code 28). */
@@ -327,6 +346,10 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     progress.phase('Scanning')
     log.info('Examining the system to discover the migration units')
     const files: IncludedFile[] = []
+    const attributes = readAttributes(ctx.attributesFile)
+    const isCloud = (f: IncludedFile): boolean => attributes !== undefined && attributes.cloudOnly.has(f.path.toLowerCase())
+    /** Cloud-only files of a hard-link store (not linked: they are settled with their error after the links). */
+    const cloudLater: IncludedFile[] = []
     const outputs = ([[o.log, 'logPath'], [o.progress, 'progressPath'], [o.listFiles, 'listfilesPath']] as const).filter(([p]) => p !== undefined)
     const inStore = insideAny([storeRoot, ...outputs.map(([p, key]) => toolPath(ctx, p as string, key))])
     // A hard-link store is made while the scan runs: the links are made on a background thread as the
@@ -339,7 +362,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     }
     for await (const ev of evaluateMigration({
       ruleFiles: scripts, configFile, ruleSet, volumes: ctx.volumes, users: profiles, computer,
-      selection: { ui: o.ui, ue: o.ue, uel: o.uel, all: o.all, localOnly: o.localOnly }, now: now(), attributes: readAttributes(ctx.attributesFile),
+      selection: { ui: o.ui, ue: o.ue, uel: o.uel, all: o.all, localOnly: o.localOnly }, now: now(), attributes: attributes?.letters,
     })) {
       if (ev.kind === 'user') {
         result.users.push(ev.user)
@@ -364,7 +387,9 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
           continue
         }
         files.push(ev.file)
-        if (pipeline) {
+        if (pipeline && isCloud(ev.file)) {
+          cloudLater.push(ev.file)
+        } else if (pipeline) {
           sameDevice(ev.file.path)
           pipeline.queue(ev.file)
           if (pipeline.backlog() > 64) await pipeline.drain(32)
@@ -459,10 +484,12 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     }
     if (pipeline) {
       for await (const { file, error } of pipeline.outcomes()) settle(file as IncludedFile, error)
+      for (const f of cloudLater) settle(f, cloudFileError(f.path))
     } else {
       for (const f of files) {
         let error: unknown = null
         try {
+          if (isCloud(f)) throw cloudFileError(f.path)
           await session.addFile(f)
         } catch (err) {
           error = err

@@ -254,8 +254,9 @@ export function gatherRun(opts: GatherOptions): GatheredRun {
     }
   }
 
-  const computer = [...records].reverse().find((r) => r.computer)?.computer
-    ?? vars._SMSTSMachineName ?? vars.OSDComputerName ?? os.hostname()
+  // Filed under the computer running this step: the store also carries the other computer's run records (a
+  // replace source that reports after the destination restored would otherwise be filed under the destination).
+  const computer = vars._SMSTSMachineName ?? vars.OSDComputerName ?? [...records].reverse().find((r) => r.computer)?.computer ?? os.hostname()
   if (storeLocal && existsSync(storeLocal)) sources.push(storeLocal)
   return { logDir: opts.logDir, records, logs, inventory, store: probeStore(storePath, opts, hardlink, encrypted), computer, sources }
 }

@@ -60,7 +60,7 @@ function causeSection(s: ReportSummary): SafeHtml {
 <div class="line mono">${c.text}</div>
 ${c.context.length ? html`<p class="muted">Around it:</p><pre class="cmd">${c.context.join('\n')}</pre>` : ''}
 ${c.returnCode ? html`<p>USMT return code <strong>${c.returnCode.code}</strong> (${c.returnCode.name}): ${c.returnCode.message}<br><span class="muted">Documented fix:</span> ${c.returnCode.fix}</p>` : ''}
-${failedStep?.error ? html`<p>usmt-steps error <strong>${failedStep.error.code}</strong>: ${failedStep.error.message}</p>${failedStep.error.actions.length ? html`<ul>${failedStep.error.actions.map((a) => html`<li>Try this: ${a}</li>`)}</ul>` : ''}` : ''}
+${failedStep?.error ? html`<p>usmt-steps error <strong>${failedStep.error.code}</strong>${c.returnCode && failedStep.error.message.includes(String(c.returnCode.code)) ? '' : html`: ${failedStep.error.message}`}</p>${failedStep.error.actions.length ? html`<ul>${failedStep.error.actions.map((a) => html`<li>Try this: ${a}</li>`)}</ul>` : ''}` : ''}
 </section>`
 }
 
@@ -71,14 +71,36 @@ function cards(s: ReportSummary): SafeHtml {
 }
 
 function usersSection(s: ReportSummary): SafeHtml {
-  const rows = s.users.map((u) => html`<tr><td>${u.user}</td><td>${u.included === null ? 'n/a' : u.included ? 'yes' : 'no'}</td><td class="n">${u.files}</td><td class="n" data-v="${u.bytes}">${formatBytes(u.bytes)}</td><td class="n">${u.unknownSize || ''}</td><td>${u.kinds.map((k) => `${k.kind} ${k.files}`).join(', ')}</td><td>${u.components.filter((c) => c.included).map((c) => c.name).join(', ')}${u.components.some((c) => !c.included) ? html` <span class="muted">(not included: ${u.components.filter((c) => !c.included).map((c) => c.name).join(', ')})</span>` : ''}</td></tr>`)
+  const rows = s.users.map((u) => html`<tr><td>${u.user}</td><td>${u.included === null ? 'n/a' : u.included ? 'yes' : 'no'}</td><td class="n">${u.files}</td><td class="n" data-v="${u.bytes}">${formatBytes(u.bytes)}</td><td class="n">${u.unknownSize || ''}</td><td>${u.kinds.map((k) => `${k.kind} ${k.files}`).join(', ')}</td><td>${u.components.filter((c) => c.included).map((c) => c.name).join(', ')}${u.components.some((c) => !c.included) ? html` <span class="muted">(not included: ${u.components.filter((c) => !c.included).map((c) => c.name).join(', ')})</span>` : ''}</td><td class="reason">${u.reason ?? ''}</td></tr>`)
   const noFiles = s.totals.files === 0
   return html`<section id="users"><h2>Data by user and kind</h2>
 ${noFiles ? html`<p class="muted" id="chart-empty">No list of migrated files was found (USMT writes it with /listfiles during the capture), so files and bytes are not broken down.</p>` : html`${chartSvg(s.users)}${legend(s)}`}
 <h3>Users</h3>
-<table class="sortable" id="users-table"><thead><tr><th>User</th><th>Included</th><th class="n">Files</th><th class="n">Size</th><th class="n">Size unknown</th><th>Kinds</th><th>Components (USMT)</th></tr></thead><tbody>${rows}</tbody></table>
+<table class="sortable" id="users-table"><thead><tr><th>User</th><th>Included</th><th class="n">Files</th><th class="n">Size</th><th class="n">Size unknown</th><th>Kinds</th><th>Components (USMT)</th><th>Reason</th></tr></thead><tbody>${rows}</tbody></table>
 ${s.excludedUsers.length ? html`<p>Not included by USMT: ${s.excludedUsers.join(', ')}</p>` : ''}
 ${s.totals.unknownSize ? html`<p class="muted">${s.totals.unknownSize} ${s.totals.unknownSize === 1 ? 'file' : 'files'} could not be measured (they are no longer on the disk this report was written on); they count as files with size 0.</p>` : ''}
+</section>`
+}
+
+function cloudSection(s: ReportSummary): SafeHtml {
+  const c = s.cloudOnly
+  if (!c) return html``
+  const what = c.action === 'failed' ? 'stopped the capture before anything was written' : c.action === 'warned' ? 'were left out of the capture, with a warning' : c.action === 'excluded' ? 'were left out of the capture on purpose (their content is in the cloud)' : ''
+  return html`<section id="cloud-only"><h2>Cloud-only files</h2>
+<p>${c.files ? html`${c.files} cloud-only file(s) (${formatBytes(c.bytes)}) ${what}; policy <strong>${c.policy}</strong>, attributes read from ${c.source}.` : c.checked ? html`None found (attributes read from ${c.source}).` : html`<strong>Not checked</strong> for every profile: ${c.notes.join('; ')}`}</p>
+${c.users.length ? html`<table class="sortable" id="cloud-table"><thead><tr><th>User</th><th class="n">Files</th><th class="n">Size</th><th>Folders</th></tr></thead><tbody>${c.users.map((u) => html`<tr><td>${u.user}</td><td class="n">${u.files}</td><td class="n" data-v="${u.bytes}">${formatBytes(u.bytes)}</td><td class="path mono">${u.folders.join(', ')}</td></tr>`)}</tbody></table>` : ''}
+</section>`
+}
+
+function proofSection(s: ReportSummary): SafeHtml {
+  const p = s.proof
+  if (!p) return html``
+  if (!p.checked) return html`<section id="proof"><h2>Proof of the restore</h2><p><strong>Not proven:</strong> ${p.note ?? ''}</p></section>`
+  const rows = [...p.missing.map((m) => ({ what: 'missing', ...m })), ...p.changed.map((c) => ({ what: 'changed', ...c }))]
+  return html`<section id="proof"><h2>Proof of the restore</h2>
+<div class="cards">${html`<div class="card" id="card-verified"><div class="v">${p.verified}</div><div class="k">verified</div></div><div class="card" id="card-missing"><div class="v">${p.missing.length}</div><div class="k">missing</div></div><div class="card" id="card-changed"><div class="v">${p.changed.length}</div><div class="k">changed</div></div>`}</div>
+<p>Every file the capture stored was checked on this computer — ${p.method}.${p.notRestored ? ` ${p.notRestored} stored file(s) were left out of the restore on purpose (user or component not selected, a merge rule kept this computer's file).` : ''} <span class="muted">(${formatDuration(p.durationMs)})</span></p>
+${rows.length ? html`<table class="sortable" id="proof-table"><thead><tr><th>Result</th><th>File</th><th>Why</th></tr></thead><tbody>${rows.slice(0, 1000).map((r) => html`<tr><td>${r.what}</td><td class="path mono">${r.path}</td><td>${r.why}</td></tr>`)}</tbody></table>${rows.length > 1000 ? html`<p class="muted">… and ${rows.length - 1000} more in usmt-steps.log.</p>` : ''}` : ''}
 </section>`
 }
 
@@ -106,7 +128,7 @@ ${s.warnings.length ? html`<h3>Warnings</h3><table class="sortable" id="warnings
 function timingSection(s: ReportSummary): SafeHtml {
   const max = Math.max(1, ...s.phases.map((p) => p.durationMs))
   return html`<section id="timings"><h2>Steps and timings</h2>
-<table class="sortable" id="steps-table"><thead><tr><th>Step</th><th>Result</th><th class="n">Exit</th><th>Started</th><th class="n">Duration</th><th>Computer</th><th>Summary</th></tr></thead><tbody>${s.steps.map((st) => html`<tr><td>${st.step}</td><td class="s-${st.status}">${st.status === 'error' ? `failed${st.error ? ` (${st.error.code})` : ''}` : st.status}</td><td class="n">${st.exitCode}</td><td>${formatTime(st.startedAt)}</td><td class="n" data-v="${st.durationMs}">${formatDuration(st.durationMs)}</td><td>${st.computer}</td><td>${st.summary}</td></tr>`)}</tbody></table>
+<table class="sortable" id="steps-table"><thead><tr><th>Step</th><th>Result</th><th class="n">Exit</th><th>Started</th><th class="n">Duration</th><th>Computer</th><th>Summary</th></tr></thead><tbody>${s.steps.map((st) => html`<tr><td>${st.step}</td><td class="s-${st.status}">${st.status === 'error' ? `failed${st.error ? ` (${st.error.code})` : ''}` : st.status}</td><td class="n">${st.exitCode}</td><td>${formatTime(st.startedAt)}</td><td class="n" data-v="${st.durationMs}">${formatDuration(st.durationMs)}</td><td>${st.computer}</td><td>${st.status === 'error' && s.cause?.step === st.step ? html`<span class="muted">failed: see Why it failed, above</span>` : st.summary}</td></tr>`)}</tbody></table>
 ${s.phases.length ? html`<h3>Phases</h3><table class="sortable" id="phases-table"><thead><tr><th>Step</th><th>Phase</th><th>Source</th><th>Started</th><th class="n">Duration</th><th style="width:30%"></th></tr></thead><tbody>${s.phases.map((p) => html`<tr><td>${p.step}</td><td>${p.phase}</td><td>${p.source}</td><td>${formatTime(p.startedAt)}</td><td class="n" data-v="${p.durationMs}">${formatDuration(p.durationMs)}</td><td><div class="bar" style="width:${((p.durationMs / max) * 100).toFixed(1)}%"></div></td></tr>`)}</tbody></table>` : ''}
 </section>`
 }
@@ -138,6 +160,8 @@ export function renderReportHtml(s: ReportSummary): string {
 ${causeSection(s)}
 ${cards(s)}
 ${usersSection(s)}
+${cloudSection(s)}
+${proofSection(s)}
 ${componentsSection(s)}
 ${problemsSection(s)}
 ${timingSection(s)}

@@ -3,30 +3,15 @@
  * explains a failure, the errors and ignored files with their reasons, grouped warnings and the phases of the
  * progress log. Pure functions over parsed logs.
  */
-import type { ParsedUsmtLog, UsmtLogRecord } from '../usmt/main-log.js'
+import { isGenericFailureLine, type ParsedUsmtLog, type UsmtLogRecord } from '../usmt/main-log.js'
 import { applyProgressRecord, emptyProgressState, parseProgressLog, progressValue, type ProgressState } from '../usmt/progress-log.js'
 import type { PhaseRow, ProblemRow, WarningRow } from './types.js'
-
-/**
- * Lines USMT writes at the end of every failed run. The USMT team explains that they are generic and that the
- * real cause is a few lines earlier (usmt.md §3.3), so they never count as the cause.
- */
-const GENERIC_ERRORS: readonly RegExp[] = [
-  /^Unable to Complete Migration/i,
-  /MigDoMigration Failed/i,
-  /^Migration failed to complete successfully/i,
-  /^USMT is shutting down due to errors/i,
-  /^An error occurred processing the command line\.?$/i,
-  /^Failed\.?$/i,
-]
 
 /** Error lines real USMT writes on successful runs too (e.g. every /genconfig run); never a cause. */
 const BENIGN_ERRORS: readonly RegExp[] = [/^Unreleased mig unit navigator interface/i]
 
-export function isGenericError(message: string): boolean {
-  const first = message.split('\n')[0].trim()
-  return GENERIC_ERRORS.some((r) => r.test(first))
-}
+/** Generic closing lines of a failed run (usmt.md §3.3); never a cause. */
+export const isGenericError = isGenericFailureLine
 
 export function isBenignError(message: string): boolean {
   const first = message.split('\n')[0].trim()
@@ -58,14 +43,10 @@ export function failureCauseFromLog(log: ParsedUsmtLog): LogCause | undefined {
     return { line: pick.line, text: lines[0], context: [...lines.slice(1), ...after] }
   }
   const at = log.records.findIndex((r) => r.message.startsWith('Failed.'))
-  if (at >= 0) {
-    // Detail lines follow `Failed.`: as its own continuation lines, or as indented records of their own.
-    const lines = log.records[at].message.split('\n').slice(1)
-    for (let i = at + 1; i < log.records.length && /^\s/.test(log.records[i].message); i++) lines.push(...log.records[i].message.split('\n'))
-    const details = lines.map((l) => l.replace(/\[gle=0x[0-9a-fA-F]+\]$/, '').trim()).filter((l) => l.length > 0 && !isGenericError(l))
-    if (details.length > 0) {
-      return { line: log.records[at].line, text: details[details.length - 1], context: details.slice(0, -1) }
-    }
+  const outcome = log.outcome
+  if (at >= 0 && outcome?.kind === 'failed' && outcome.cause !== undefined) {
+    const context = outcome.details.filter((d) => d !== outcome.cause && !isGenericError(d))
+    return { line: log.records[at].line, text: outcome.cause, context }
   }
   return undefined
 }

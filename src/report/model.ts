@@ -12,8 +12,8 @@ import {
   digestProgress, failureCauseFromLog, groupedWarnings, mainLogProblems, progressPhaseRows, progressProblems, reasonFor, type ProgressDigest,
 } from './log-analysis.js'
 import {
-  REPORT_SCHEMA, type CommandRow, type FailureCause, type OverallStatus, type PhaseRow, type ProblemRow, type ReportSummary, type StepRow,
-  type StoreInfo, type StoreState, type WarningRow,
+  REPORT_SCHEMA, type CommandRow, type FailureCause, type OverallStatus, type PhaseRow, type ProblemRow, type ReportCloudOnly, type ReportProof, type ReportSummary, type StepRow,
+  type StoreInfo, type StoreState, type UserTotal, type WarningRow,
 } from './types.js'
 
 export interface BuildOptions {
@@ -128,6 +128,46 @@ function reportedUsers(parsed: ParsedLogs): UserInfo[] {
   }))
 }
 
+/** The record's result, or the data of its error (a failed step keeps what it found in its error). */
+function findings(r: RunRecord): Record<string, unknown> {
+  return { ...(r.error?.data ?? {}), ...((r.result as Record<string, unknown> | undefined) ?? {}) }
+}
+
+function cloudOnlyOf(records: readonly RunRecord[]): ReportCloudOnly | undefined {
+  const r = [...records].reverse().find((x) => isCapture(x) && findings(x).cloudOnly)
+  const c = r ? findings(r).cloudOnly as ReportCloudOnly : undefined
+  return c ? { policy: c.policy, action: c.action, source: c.source, checked: c.checked, files: c.files, bytes: c.bytes, users: c.users ?? [], notes: c.notes ?? [] } : undefined
+}
+
+function proofOf(records: readonly RunRecord[]): ReportProof | undefined {
+  const r = [...records].reverse().find((x) => isRestore(x) && findings(x).proof)
+  const p = r ? findings(r).proof as ReportProof : undefined
+  if (!p) return undefined
+  const bad = (l: ReportProof['missing'] | undefined): ReportProof['missing'] => (l ?? []).map((b) => ({ path: b.path, why: b.why }))
+  return { checked: p.checked, note: p.note, method: p.method, verified: p.verified, notRestored: p.notRestored ?? 0, missing: bad(p.missing), changed: bad(p.changed), durationMs: p.durationMs ?? 0 }
+}
+
+/** The reason column of the Users table: why a profile was left out or is at risk. */
+function addReasons(users: UserTotal[], records: readonly RunRecord[], cloud: ReportCloudOnly | undefined): void {
+  const reasons = new Map<string, string[]>()
+  const add = (user: string, why: string): void => {
+    const k = user.toLowerCase()
+    const list = reasons.get(k) ?? []
+    if (!list.includes(why)) list.push(why)
+    reasons.set(k, list)
+  }
+  for (const r of records.filter(isCapture)) {
+    const at = findings(r).atRiskDetails ?? findings(r).atRisk
+    if (Array.isArray(at)) for (const a of at as Array<{ user?: string; reason?: string }>) if (a && typeof a === 'object' && a.user && a.reason) add(a.user, a.reason)
+  }
+  for (const u of cloud?.users ?? []) add(u.user, `${u.files} cloud-only file(s) ${cloud?.action === 'failed' ? 'stopped the capture' : 'left in the cloud'} (${cloud?.policy})`)
+  for (const u of users) {
+    const list = reasons.get(u.user.toLowerCase()) ?? []
+    if (list.length === 0 && u.included === false) list.push('not included by USMT (user selection /ui, /ue, /uel, or the profile was not found)')
+    if (list.length) u.reason = list.join('; ')
+  }
+}
+
 const PROBLEM_ORDER: Record<ProblemRow['kind'], number> = { aborted: 0, step: 1, usmt: 2, summary: 3, ignored: 4 }
 
 export function buildSummary(run: GatheredRun, opts: BuildOptions): ReportSummary {
@@ -156,6 +196,18 @@ export function buildSummary(run: GatheredRun, opts: BuildOptions): ReportSummar
   for (const m of parsed.main) problems.push(...mainLogProblems(m.log.step, m.log.name, m.parsed).filter((row) => !named(row)))
   problems.push(...fromProgress)
   problems.sort((a, b) => PROBLEM_ORDER[a.kind] - PROBLEM_ORDER[b.kind])
+  // A failed run shows its error once, in "Why it failed": rows that only repeat it (the failed step's own error,
+  // the log line named as the cause, USMT's summary of the file that stopped it) are not listed again.
+  if (cause) {
+    const aborted = new Set(problems.filter((p) => p.kind === 'aborted' && p.object).map((p) => `${p.step}|${p.object}`))
+    for (let i = problems.length - 1; i >= 0; i--) {
+      const p = problems[i]
+      const repeats = (p.kind === 'step' && p.step === cause.step)
+        || (p.kind === 'usmt' && p.step === cause.step && p.reason === cause.text)
+        || (p.kind === 'summary' && p.object !== undefined && aborted.has(`${p.step}|${p.object}`))
+      if (repeats) problems.splice(i, 1)
+    }
+  }
 
   const warnings: WarningRow[] = []
   for (const r of records) {
@@ -185,6 +237,9 @@ export function buildSummary(run: GatheredRun, opts: BuildOptions): ReportSummar
 
   const users = reportedUsers(parsed)
   const inv = summarizeInventory(run.inventory, users)
+  const cloudOnly = cloudOnlyOf(records)
+  const proof = proofOf(records)
+  addReasons(inv.users, records, cloudOnly)
   const ignoredFromRows = Math.max(fromProgress.filter((p) => p.kind === 'ignored').reduce((n, p) => n + p.count, 0),
     problems.filter((p) => p.kind === 'ignored' && p.source !== 'usmt-steps.log' && !fromProgress.includes(p)).reduce((n, p) => n + p.count, 0))
   const ignoredReported = Math.max(0, ...parsed.main.map((m) => m.parsed.outcome?.ignoredErrors ?? 0), ...parsed.progress.map((p) => p.digest.state.final?.ignoredErrors ?? 0))
@@ -211,6 +266,8 @@ export function buildSummary(run: GatheredRun, opts: BuildOptions): ReportSummar
     components: inv.components,
     kinds: inv.kinds,
     excludedUsers: users.filter((u) => !u.included).map((u) => u.user),
+    ...(cloudOnly ? { cloudOnly } : {}),
+    ...(proof ? { proof } : {}),
     problems,
     warnings,
     phases,

@@ -32,6 +32,32 @@ export interface UserTotal {
   kinds: KindTotal[]
   /** Components USMT detected for the user (progress log), with whether each was included. */
   components: Array<{ name: string; included: boolean }>
+  /** Why the profile was left out or is at risk (Entra ID account, orphaned SID, cloud-only files, user selection). */
+  reason?: string
+}
+
+/** Cloud-only files found before the capture (capture record). */
+export interface ReportCloudOnly {
+  policy: string
+  action: string
+  source: string
+  checked: boolean
+  files: number
+  bytes: number
+  users: Array<{ user: string; profile: string; files: number; bytes: number; folders: string[] }>
+  notes: string[]
+}
+
+/** The proof after the restore (restore record). */
+export interface ReportProof {
+  checked: boolean
+  note?: string
+  method: string
+  verified: number
+  notRestored: number
+  missing: Array<{ path: string; why: string }>
+  changed: Array<{ path: string; why: string }>
+  durationMs: number
 }
 
 export interface ComponentTotal {
@@ -154,6 +180,8 @@ export interface ReportSummary {
   kinds: KindTotal[]
   /** Users USMT saw but did not include (progress log). */
   excludedUsers: string[]
+  cloudOnly?: ReportCloudOnly
+  proof?: ReportProof
   problems: ProblemRow[]
   warnings: WarningRow[]
   phases: PhaseRow[]

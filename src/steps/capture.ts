@@ -9,14 +9,15 @@ import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { buildScanStateArgs } from '../usmt/index.js'
-import { isUnc, normalize } from '../windows/path.js'
+import { isUnc, normalize, splitCommandLine } from '../windows/path.js'
 import { captureDefaults, finishCapture, mergeOptions, parseCaptureExtras, type CaptureBuild } from './command-line.js'
 import { storeKindFromSwitches, type StoreKind } from '../store/kind.js'
 import { childEnv, copyLogsToStore, portableFlags, localInputPath, profilesFolder, resolveXml, setupStep, storePaths } from './common.js'
 import { classifyRun, ignoredLines, usmtFailure } from './outcome.js'
 import { planOffline, volumeLookup, type OfflinePlan } from './offline.js'
 import { runUsmtTool } from './run-usmt.js'
-import { assertHardLinkVolume, profilesAtRisk, userMatcher } from './safety.js'
+import { assertHardLinkVolume, profilesAtRisk, userMatcher, type AtRisk } from './safety.js'
+import { cloudVariables, preCapture, type CloudOnlyResult } from './cloud-step.js'
 import { withKeyFile } from './secrets.js'
 import { writeStoreMeta } from '../store/layout.js'
 
@@ -34,6 +35,10 @@ export interface CaptureResult {
   ignoredErrors: number
   users: string[]
   atRisk: string[]
+  /** The profiles at risk with the reason (report: Users table). */
+  atRiskDetails: AtRisk[]
+  /** Cloud-only files found before the capture and what the policy did with them. */
+  cloudOnly?: CloudOnlyResult
   logs: string[]
   durationMs?: number
 }
@@ -60,7 +65,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
   const { inputs } = s
   const lookup = (n: string): string | undefined => s.tsEnv.get(n) ?? ctx.env[n]
   if (inputs.storeType === 'none') {
-    return { result: { skipped: true, ignoredErrors: 0, users: [], atRisk: [], logs: [] }, summary: 'nothing to capture: the plan chose no store (USMTStepsStoreType=none)' }
+    return { result: { skipped: true, ignoredErrors: 0, users: [], atRisk: [], atRiskDetails: [], logs: [] }, summary: 'nothing to capture: the plan chose no store (USMTStepsStoreType=none)' }
   }
   if (!inputs.storePath) throw new UsmtStepsError('USM0314', 'OSDStateStorePath is not set and --store was not given')
   const storePath = /^[A-Za-z]:|^\\\\/.test(inputs.storePath) ? normalize(inputs.storePath) : inputs.storePath
@@ -78,7 +83,16 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
   }
   const key = inputs.key ?? extra.key ?? base.key
   const explicitEncrypt = base.options.encrypt !== undefined || extra.options.encrypt !== undefined
-  const encrypt = !hardLink && (explicitEncrypt || (network && inputs.encryptNetworkStore))
+  // Our capture replaces the native Capture User State step, which ConfigMgr relies on to encrypt SMP stores: an SMP
+  // store is always encrypted, with the admin's key, and without one nothing is written.
+  const smp = inputs.storeType === 'smp'
+  const encrypt = !hardLink && (explicitEncrypt || smp || (network && inputs.encryptNetworkStore))
+  if (smp && key === undefined) {
+    throw new UsmtStepsError('USM0303', `the state migration point store ${storePath} must be encrypted, but USMTStepsEncryptionKey and UserDataKey are empty; nothing was written`, {
+      data: { storePath },
+      extraActions: ['Set USMTStepsEncryptionKey as a hidden collection variable (Device Collection → Properties → Collection Variables, "Do not display this value"); restore on the destination reads the same variable.'],
+    })
+  }
   if (encrypt && key === undefined) {
     throw new UsmtStepsError('USM0303', `the ${network ? `network store ${storePath}` : `store ${storePath}`} must be encrypted (${explicitEncrypt ? '/encrypt in the options' : 'encryption of network stores is on'}) but USMTStepsEncryptionKey and UserDataKey are empty`, {
       data: { storePath },
@@ -110,6 +124,11 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     ctx.logger.info(`hard-link store check: ${why}`)
   }
 
+  // Before scanstate: the profiles (Entra ID accounts) and the cloud-only files in them, with their policy.
+  const pre = await preCapture(ctx, {
+    volumes: s.volumes, usersFile: inputs.usersFile, offlineWinDir: offline?.winDir, attributesFile: inputs.attributesFile, policy: inputs.cloudOnlyFiles, logDir: s.logDir,
+  })
+
   // Migration XML.
   const xml = resolveXml(inputs.xmlFiles, s, ctx.cwd, inputs.xmlSource, inputs.rules.length > 0 && inputs.xmlSource.startsWith('default'))
   if (xml.missing.length) ctx.logger.info(`default migration XML not found (${xml.missing.join(', ')}): using --rules only`)
@@ -124,7 +143,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
 
   return withKeyFile(key, async (keyFile) => {
     const b: CaptureBuild = {
-      storePath: paths.usmt, xmlFiles: [...xml.found, ...rules], configFile: config, continueOnError: inputs.continueOnError,
+      storePath: paths.usmt, xmlFiles: [...xml.found, ...rules, ...(pre.cloud.exclusionXml ? [pre.cloud.exclusionXml] : [])], configFile: config, continueOnError: inputs.continueOnError,
       verbose: inputs.verbose, skipEncryptedFiles: inputs.skipEncryptedFiles, vss: inputs.vss, hardLink,
       encrypt: encrypt ? { algorithm: inputs.algorithm, keyFile: keyFile ?? keyFromFile ?? '' } : undefined,
       udProfiles: inputs.udProfiles, logFile, progressFile,
@@ -162,7 +181,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     // USMT, so a user usmt-steps users selected (/ue:*\* /ui:…) that scanstate still skipped is at risk.
     const named = userMatcher(options.ui)
     const excluded = userMatcher(options.ue)
-    const risky = profilesAtRisk(run.progress, (u) => !named(u) && (excluded(u) || options.uel !== undefined))
+    const risky = profilesAtRisk(run.progress, (u) => !named(u) && (excluded(u) || options.uel !== undefined), pre.profiles)
     const refresh = !inputs.replace && !network
     if (risky.length > 0 && inputs.profilesAtRisk !== 'ignore') {
       const text = risky.map((r) => r.what).join('; ')
@@ -178,6 +197,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       writeStoreMeta(paths.local, {
         schema: 1, kind, encrypted: options.encrypt !== undefined, algorithm: options.encrypt?.algorithm, engine: s.location.engine,
         computer: inputs.computer, capturedAt: new Date().toISOString(), usmtReturnCode: c.classification.code, users,
+        ...(inputs.userMapArgs?.trim() ? { userMap: splitCommandLine(inputs.userMapArgs.trim()) } : {}),
       })
     }
     const result: CaptureResult = {
@@ -185,7 +205,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       encrypted: options.encrypt !== undefined, algorithm: options.encrypt?.algorithm,
       offline: offline ? { winDir: offline.winDir, platformArch: offline.platformArch } : undefined,
       usmtReturnCode: c.classification.code, usmtResult: c.classification.name, ignoredErrors: c.ignored.length, users,
-      atRisk: risky.map((r) => r.what), logs: [...logs, ...storeLogs], durationMs: run.durationMs,
+      atRisk: risky.map((r) => r.what), atRiskDetails: risky, cloudOnly: pre.cloud, logs: [...logs, ...storeLogs], durationMs: run.durationMs,
     }
     const kindText = kind === 'hardlink' ? 'hard-link' : kind === 'compressed' ? (result.encrypted ? `compressed, ${result.algorithm}-encrypted` : 'compressed, unencrypted') : 'uncompressed'
     return {
@@ -198,6 +218,8 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
         `Store: ${storePath} (${kindText})`,
         `Users: ${users.join(', ') || 'none'}`,
         ...(offline ? [`Offline Windows: ${offline.winDir}`] : []),
+        `Cloud-only files: ${pre.cloud.files ? `${pre.cloud.files} (${pre.cloud.bytes} bytes) ${pre.cloud.action === 'warned' ? 'left out with a warning' : 'left out on purpose'}` : pre.cloud.checked ? 'none' : 'not checked'} (source ${pre.cloud.source})`,
+        ...(risky.length ? [`At risk: ${risky.map((r) => r.what).join('; ')}`] : []),
         `Logs: ${logs.join(', ')}`,
       ].join('\n'),
       variables: {
@@ -208,6 +230,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
         [CAPTURE_VARIABLES.encrypted]: String(result.encrypted),
         [CAPTURE_VARIABLES.users]: users.join(',').slice(0, 3900),
         [CAPTURE_VARIABLES.ignored]: String(c.ignored.length),
+        ...cloudVariables(pre.cloud),
       },
     }
   })

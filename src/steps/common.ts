@@ -154,6 +154,7 @@ export function portableFlags(s: StepSetup, tool: 'scanstate' | 'loadstate'): st
   // Placed after the USMT arguments, in `--flag=value` form: a repeatable flag swallows the arguments that follow it.
   for (const v of s.volumes.volumes) out.push(`--${v.removable ? 'removable' : 'volume'}=${v.letter[0]}=${v.root}`)
   if (tool === 'scanstate' && s.inputs.usersFile) out.push(`--users=${nodePath.resolve(s.inputs.usersFile)}`)
+  if (tool === 'scanstate' && s.inputs.attributesFile) out.push(`--attributes=${nodePath.resolve(s.inputs.attributesFile)}`)
   if (s.inputs.computer) out.push(`--computer=${s.inputs.computer}`)
   return out
 }

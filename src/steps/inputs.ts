@@ -34,6 +34,8 @@ export interface StepInputs {
   /** Base (MDT ScanStateArgs / LoadStateArgs) and additional (OSDMigrateAdditional*Options) option text. */
   baseOptions?: string
   additionalOptions?: string
+  /** /mu mappings written by `usmt-steps users` (USMTStepsUserMapArgs). */
+  userMapArgs?: string
   xmlFiles: string[]
   xmlSource: string
   configFile?: string
@@ -51,6 +53,12 @@ export interface StepInputs {
   offlineWinDir?: string
   originalArchitecture?: string
   profilesAtRisk: 'fail' | 'warn' | 'ignore'
+  /** Cloud-only files found before the capture. */
+  cloudOnlyFiles: 'fail' | 'warn' | 'exclude'
+  /** Attributes file for mapped volumes that cannot hold Windows attributes. */
+  attributesFile?: string
+  /** Missing or changed files in the proof after the restore. */
+  proofPolicy: 'fail' | 'warn'
   failOnIgnoredErrors: boolean
   /** fail or warn when users in the store were not restored without a user selection asking for it. */
   usersLeftBehind: 'fail' | 'warn'
@@ -218,6 +226,7 @@ export async function resolveInputs(step: StepKind, src: InputSources): Promise<
     algorithm: String(await s('encryptionAlgorithm')),
     baseOptions: str(await s(step === 'capture' ? 'scanStateArgs' : 'loadStateArgs')),
     additionalOptions: str(await s(step === 'capture' ? 'captureOptions' : 'restoreOptions')),
+    userMapArgs: str(await s('userMapArgs')),
     xmlFiles,
     xmlSource,
     configFile: str(await s('usmtConfigFile')),
@@ -236,6 +245,9 @@ export async function resolveInputs(step: StepKind, src: InputSources): Promise<
     offlineWinDir: str(await s('offlineWinDir')),
     originalArchitecture: str(await s('originalArchitecture')),
     profilesAtRisk: String(await s('profilesAtRisk')) as StepInputs['profilesAtRisk'],
+    cloudOnlyFiles: String(await s('cloudOnlyFiles')) as StepInputs['cloudOnlyFiles'],
+    attributesFile: str(await s('attributesFile')),
+    proofPolicy: String(await s('proofPolicy')) === 'warn' ? 'warn' : 'fail',
     failOnIgnoredErrors: await bool('failOnIgnoredErrors'),
     usersLeftBehind: String(await s('usersLeftBehind')) === 'warn' ? 'warn' : 'fail',
     keepStore: await bool('keepStore'),

@@ -15,12 +15,13 @@ export interface ClassifiedRun {
 }
 
 export function classifyRun(run: UsmtRun): ClassifiedRun {
-  const details = run.log?.outcome?.kind === 'failed' ? run.log.outcome.details : []
+  const failed = run.log?.outcome?.kind === 'failed' ? run.log.outcome : undefined
+  const details = failed?.details ?? []
   const finalMessage = run.progress.final?.message
-  const classification = classifyReturnCode(run.exitCode, details.find((d) => d.length > 0) ?? finalMessage)
+  const classification = classifyReturnCode(run.exitCode, failed?.cause ?? details.find((d) => d.length > 0) ?? finalMessage)
   const ignored = run.progress.errors.filter((e) => e.action.toLowerCase() === 'ignore')
   const firstError = run.log?.errors[0]?.message.split('\n')[0]
-  return { classification, ignored, detail: details.join(' ') || firstError }
+  return { classification, ignored, detail: failed?.cause ?? (details.join(' ') || firstError) }
 }
 
 /** One line per ignored error, at most `max`, for warnings and the log. */

@@ -4,7 +4,7 @@
  * usmtutils /rd after a clean restore, and keeping the store after a failure with the command to restore by hand.
  */
 import { STORE_LOGS_DIR } from '../store/layout.js'
-import { existsSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
@@ -18,6 +18,8 @@ import { classifyRun, ignoredLines, usmtFailure } from './outcome.js'
 import { runUsmtTool } from './run-usmt.js'
 import { withKeyFile } from './secrets.js'
 import { inspectStore } from '../store/layout.js'
+import { proofVariables, proveRestoredFiles, type RestoreHooks } from './proof-step.js'
+import { describeProof, type RestoreProof } from './proof.js'
 
 export interface RestoreResult {
   skipped: boolean
@@ -33,6 +35,8 @@ export interface RestoreResult {
   storeRemoved: boolean
   storeKept?: string
   rebootRequired: boolean
+  /** Every stored file checked on the destination (verified / missing / changed, with the paths). */
+  proof?: RestoreProof
   logs: string[]
   durationMs?: number
 }
@@ -63,7 +67,7 @@ function byHand(s: StepSetup, argv: readonly string[], keyFile: string | undefin
   return redactor.redact(`${display.includes(' ') && s.location.engine === 'microsoft' ? joinCommandLine([display]) : display} ${joinCommandLine(shown)}`)
 }
 
-export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreResult>> {
+export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Promise<StepOutcome<RestoreResult>> {
   const s = await setupStep(ctx, 'restore')
   const { inputs } = s
   const lookup = (n: string): string | undefined => s.tsEnv.get(n) ?? ctx.env[n]
@@ -83,6 +87,13 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
   }
   const base = parseRestoreExtras(inputs.baseOptions, 'LoadStateArgs', lookup)
   const extra = parseRestoreExtras(inputs.additionalOptions, 'OSDMigrateAdditionalRestoreOptions', lookup)
+  // The /mu mappings of usmt-steps users: from the variable (refresh), else from the store (a replace restores elsewhere).
+  const mapSource = inputs.userMapArgs?.trim() ? 'USMTStepsUserMapArgs' : store.meta?.userMap?.length ? `the store's usmt-steps.json` : undefined
+  const mapText = inputs.userMapArgs?.trim() ? inputs.userMapArgs : joinCommandLine(store.meta?.userMap ?? [])
+  const mapped = parseRestoreExtras(mapSource ? mapText : undefined, mapSource ?? 'USMTStepsUserMapArgs', lookup)
+  const notMap = Object.entries(mapped.options).filter(([k, v]) => k !== 'mu' && k !== 'md' && (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== false))
+  if (notMap.length > 0) throw new UsmtStepsError('USM0302', `${mapSource} may only hold /mu and /md mappings (found ${notMap.map(([k]) => `/${k}`).join(', ')})`, { data: { variable: mapSource } })
+  if (mapSource) ctx.logger.info(`user mappings from ${mapSource}: ${mapped.options.mu.map((m) => `${m.from} → ${m.to}`).join(', ')}`)
   for (const n of [...base.notes, ...extra.notes]) ctx.warn(n)
   const kind: StoreKind = store.meta?.kind ?? store.kind ?? 'compressed'
   const key = inputs.key ?? extra.key ?? base.key
@@ -99,6 +110,8 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
   const logFile = nodePath.join(s.logDir, 'loadstate.log')
   const progressFile = nodePath.join(s.logDir, 'loadstate-progress.log')
   const verifyLog = nodePath.join(s.logDir, 'usmtutils-verify.log')
+  const appliedFile = s.location.engine === 'portable' ? nodePath.join(s.logDir, 'loadstate-applied.jsonl') : undefined
+  if (appliedFile) rmSync(appliedFile, { force: true })
 
   const lacOnCommandLine = s.location.engine === 'microsoft' && inputs.localAccounts && inputs.lacPasswordOnCommandLine
   if (s.location.engine === 'microsoft' && inputs.localAccounts && !lacOnCommandLine) {
@@ -135,8 +148,8 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
       enableLocalAccounts: lacOnCommandLine || s.location.engine === 'portable',
       logFile, progressFile,
     }
-    const options = finishRestore(mergeOptions(mergeOptions(restoreDefaults(b), base.options), extra.options), b, ctx.cwd)
-    const argv = [...buildLoadStateArgs(options), ...portableFlags(s, 'loadstate')]
+    const options = finishRestore(mergeOptions(mergeOptions(mergeOptions(restoreDefaults(b), base.options), extra.options), mapped.options), b, ctx.cwd)
+    const argv = [...buildLoadStateArgs(options), ...portableFlags(s, 'loadstate'), ...(appliedFile ? [`--applied=${appliedFile}`] : [])]
     const run = await runUsmtTool(ctx, s.location.command('loadstate'), argv, {
       label: 'Restoring user state', logFile, progressFile, heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(), cwd: ctx.cwd,
     })
@@ -181,6 +194,24 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
       }
       ctx.warn(`loadstate skipped ${c.ignored.length} error(s) because of /c (return code ${c.classification.code}): ${lines.join('; ')}`)
     }
+    // The proof: every stored file on the destination as it was captured, before anything removes the store.
+    const proof = await proveRestoredFiles(ctx, { engine: s.location.engine, storeLocal: paths.local, key: encrypted ? key : undefined, appliedFile, volumes: s.volumes, hooks })
+    if (!proof.checked) ctx.logger.info(`proof: not done — ${proof.note}`)
+    else if (proof.missing.length > 0 || proof.changed.length > 0) {
+      const bad = [...proof.missing.map((m) => `missing ${m.path}`), ...proof.changed.map((c) => `changed ${c.path} (${c.why})`)]
+      const message = `the proof after the restore found ${proof.missing.length} missing and ${proof.changed.length} changed file(s) of ${proof.verified + proof.missing.length + proof.changed.length}: ${bad.slice(0, 20).join('; ')}${bad.length > 20 ? `; … and ${bad.length - 20} more (see the log)` : ''}`
+      if (inputs.proofPolicy === 'fail') {
+        await recordReturnCode(ctx, c.classification.code)
+        const env = await ctx.tsEnv()
+        if (env.writable) {
+          for (const [k, v] of Object.entries(proofVariables(proof))) env.set(k, v)
+          await env.commit()
+        }
+        throw new UsmtStepsError('USM0318', message, { data: { storePath, proof }, extraActions: keep('the proof found missing or changed files') })
+      }
+      ctx.warn(`${message}; the store is kept (USMTStepsProofPolicy=warn)`)
+      storeKept ??= 'the proof found missing or changed files'
+    }
     if (kind === 'hardlink') {
       if (inputs.keepStore) {
         storeKept = 'USMTStepsKeepStore=true'
@@ -210,16 +241,17 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
     const result: RestoreResult = {
       skipped: false, engine: s.location.engine, storePath, storeKind: kind, encrypted, verified,
       usmtReturnCode: c.classification.code, usmtResult: c.classification.name, ignoredErrors: c.ignored.length, users,
-      storeRemoved, storeKept, rebootRequired, logs: [...logs, ...storeLogs], durationMs: run.durationMs,
+      storeRemoved, storeKept, rebootRequired, proof, logs: [...logs, ...storeLogs], durationMs: run.durationMs,
     }
     return {
       result,
       // Beside the capture's record in the store: the share then holds both sides' records for the report.
       recordAlsoIn: existsSync(paths.local) ? [nodePath.join(paths.local, STORE_LOGS_DIR)] : [],
-      summary: `restored ${users.length} user(s) from the ${kind} store ${storePath} (loadstate ${c.classification.code} ${c.classification.name}${storeRemoved ? ', store removed' : ''}${rebootRequired ? ', restart needed' : ''})`,
+      summary: `restored ${users.length} user(s) from the ${kind} store ${storePath} (loadstate ${c.classification.code} ${c.classification.name}; ${proof.checked ? `${proof.verified} file(s) proven${proof.missing.length + proof.changed.length ? `, ${proof.missing.length} missing, ${proof.changed.length} changed` : ''}` : 'not proven'}${storeRemoved ? ', store removed' : ''}${rebootRequired ? ', restart needed' : ''})`,
       text: [
         `Store: ${storePath} (${kind}${encrypted ? ', encrypted' : ''}${verified ? ', verified' : ''})`,
         `Users: ${users.join(', ') || 'none'}`,
+        `Proof: ${proof.checked ? describeProof(proof) : `not done (${proof.note})`}`,
         storeRemoved ? 'Hard-link store removed (usmtutils /rd).' : `Store kept: ${storeKept}`,
         `Logs: ${logs.join(', ')}`,
       ].join('\n'),
@@ -230,6 +262,7 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
         [RESTORE_VARIABLES.users]: users.join(',').slice(0, 3900),
         [RESTORE_VARIABLES.ignored]: String(c.ignored.length),
         [RESTORE_VARIABLES.removed]: String(storeRemoved),
+        ...proofVariables(proof),
         ...(rebootRequired ? { SMSTSRebootRequested: 'HD' } : {}),
       },
     }

@@ -10,6 +10,7 @@ import { compileWildcard } from '../engine/pattern.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import type { ProgressState } from '../usmt/index.js'
 import { driveOf, isUnc } from '../windows/path.js'
+import { ENTRA_REASON, isEntraProfile, isEntraUserName } from '../directory/entra.js'
 
 /** The nearest existing folder at or above `p` (a store folder may not exist yet). */
 export function nearestExisting(p: string): string {
@@ -61,8 +62,12 @@ export function assertHardLinkVolume(c: HardLinkCheck): string {
 }
 
 export interface AtRisk {
-  kind: 'orphaned-profile' | 'excluded-profile' | 'cloud-only-files'
+  kind: 'orphaned-profile' | 'excluded-profile' | 'cloud-only-files' | 'entra-profile'
   what: string
+  /** The user or profile concerned (for the report's Users table). */
+  user?: string
+  /** Why it is at risk, one phrase. */
+  reason?: string
 }
 
 /** Windows errors of the cloud files API (ERROR_CLOUD_FILE_* 358–404, e.g. 395 "access denied"): OneDrive placeholders. */
@@ -77,13 +82,31 @@ const SID = /^S-1-5-21-\d+-\d+-\d+-\d+$/i
  * means USMT could not resolve it — an orphaned profile), and files skipped with a cloud-file error. Profiles
  * the admin excluded on purpose (`excluded` patterns matched by the caller) are not at risk.
  */
-export function profilesAtRisk(progress: ProgressState, excludedOnPurpose: (user: string) => boolean): AtRisk[] {
+export function profilesAtRisk(progress: ProgressState, excludedOnPurpose: (user: string) => boolean, profiles: ReadonlyArray<{ account?: string; sid?: string; profile: string }> = []): AtRisk[] {
   const out: AtRisk[] = []
+  // Entra ID profiles first, captured or not: USMT does not support them, so the refresh would not give them back.
+  const entra = new Set<string>()
+  const flagEntra = (user: string, profile?: string): void => {
+    if (entra.has(user.toLowerCase())) return
+    entra.add(user.toLowerCase())
+    out.push({ kind: 'entra-profile', user, reason: ENTRA_REASON, what: `${user}${profile ? ` (${profile})` : ''}: ${ENTRA_REASON}` })
+  }
+  // Unless the selection left the profile out on purpose (/ue not overridden by /ui: `usmt-steps users` under
+  // orphans=exclude writes that) and scanstate did not capture it.
+  const included = (user: string): boolean => progress.detectedUsers.some((u) => u.included && u.user.toLowerCase() === user.toLowerCase())
+  const onPurpose = (user: string): boolean => !included(user) && excludedOnPurpose(user)
+  for (const p of profiles) if (isEntraProfile(p) && !onPurpose(p.account ?? p.sid ?? p.profile)) flagEntra(p.account ?? p.sid ?? p.profile, p.profile)
   for (const u of progress.detectedUsers) {
+    if (isEntraUserName(u.user)) {
+      if (onPurpose(u.user)) continue
+      const known = profiles.find((p) => isEntraProfile(p) && (p.account?.toLowerCase() === u.user.toLowerCase() || p.sid?.toLowerCase() === u.user.split('\\').pop()?.toLowerCase()))
+      if (!known) flagEntra(u.user)
+      continue
+    }
     if (u.included) continue
     const name = u.user.split('\\').pop() ?? u.user
-    if (SID.test(name) || SID.test(u.user)) out.push({ kind: 'orphaned-profile', what: `${u.user} (SID not resolvable: the profile was not captured)` })
-    else if (!excludedOnPurpose(u.user)) out.push({ kind: 'excluded-profile', what: `${u.user} (detected but not included)` })
+    if (SID.test(name) || SID.test(u.user)) out.push({ kind: 'orphaned-profile', user: u.user, reason: 'SID not resolvable: the profile was not captured', what: `${u.user} (SID not resolvable: the profile was not captured)` })
+    else if (!excludedOnPurpose(u.user)) out.push({ kind: 'excluded-profile', user: u.user, reason: 'detected but not included', what: `${u.user} (detected but not included)` })
   }
   const cloud = progress.errors.filter((e) => isCloudFileError(e.errorCode))
   if (cloud.length > 0) {

@@ -22,6 +22,8 @@ export interface StoreMeta {
   capturedAt: string
   usmtReturnCode: number
   users: string[]
+  /** /mu:OLD:NEW mappings from usmt-steps users, applied by restore on the destination (a replace has no shared variables). */
+  userMap?: string[]
 }
 
 export interface StoreInspection {

@@ -17,7 +17,7 @@ const OPERATOR_TYPE: Record<string, string> = {
   greater: 'Greater', greaterEqual: 'GreaterEqual', like: 'Like', notLike: 'NotLike',
 }
 
-interface Ctx { lines: string[]; n: number }
+interface Ctx { lines: string[]; n: number; pkg: (id: string) => string }
 
 function fresh(ctx: Ctx, prefix: string): string {
   ctx.n += 1
@@ -63,7 +63,13 @@ function stepVar(ctx: Ctx, s: TsStep): string {
       const pkg = varValue(s, 'PackageID')
       const codes = (attr(s, 'successCodeList') ?? '0').split(/\s+/).filter(Boolean).join(', ')
       const timeout = attr(s, 'timeout') ? ` -Timeout ${Math.ceil(Number(attr(s, 'timeout')) / 60)}` : ''
-      ctx.lines.push(`${name} = New-CMTSStepRunCommandLine ${common(s)} -CommandLine ${psLiteral(varValue(s, 'CommandLine') ?? s.action)}${pkg ? ` -PackageId ${psLiteral(pkg)}` : ''} -SuccessCode @(${codes})${timeout}${cond}`)
+      ctx.lines.push(`${name} = New-CMTSStepRunCommandLine ${common(s)} -CommandLine ${psLiteral(varValue(s, 'CommandLine') ?? s.action)}${pkg ? ` -PackageId ${ctx.pkg(pkg)}` : ''} -SuccessCode @(${codes})${timeout}${cond}`)
+      break
+    }
+    case 'SMS_TaskSequence_DownloadPackageContentAction': {
+      const ids = (varValue(s, 'OSDDownloadDownloadPackages') ?? '').split(',').map((x) => x.trim()).filter(Boolean)
+      const dest = varValue(s, 'OSDDownloadDestinationVariable') ?? ''
+      ctx.lines.push(`${name} = New-CMTSStepDownloadPackageContent ${common(s)} -AddPackage @(${ids.map((id) => `(Get-CMPackage -Id ${ctx.pkg(id)} -Fast)`).join(', ')}) -LocationOption TaskSequenceWorkingFolder -DestinationVariable ${psLiteral(dest)}${cond}`)
       break
     }
     case 'SMS_TaskSequence_RequestStateStoreAction': {
@@ -94,8 +100,27 @@ function nodeVar(ctx: Ctx, n: TsNode): string {
   return name
 }
 
-export function configMgrScript(seq: TsSequence, opts: { name: string; description: string; generatedBy: string }): string {
-  const ctx: Ctx = { lines: [], n: 0 }
+export interface PackageParam {
+  /** The ID the sequence carries for this package (replaced by the parameter in the script). */
+  id: string
+  /** Default value; without one the parameter is mandatory. */
+  default?: string
+}
+
+function paramLines(name: string, help: string, p: PackageParam | undefined): { doc: string[]; param: string[] } {
+  if (!p) return { doc: [], param: [] }
+  const attrs = p.default ? '' : '[Parameter(Mandatory)]'
+  return {
+    doc: [`.PARAMETER ${name}`, `    ${help}`],
+    param: [`    ${attrs}[ValidatePattern('^[A-Za-z0-9]{3}[0-9A-Fa-f]{5}$')]`, `    [string]$${name}${p.default ? ` = ${psLiteral(p.default)}` : ''}`],
+  }
+}
+
+export function configMgrScript(seq: TsSequence, opts: { name: string; description: string; generatedBy: string; packageParam?: PackageParam; usmtPackageParam?: PackageParam }): string {
+  const pkg = (id: string): string => (opts.packageParam?.id === id ? '$PackageId' : opts.usmtPackageParam?.id === id ? '$UsmtPackageId' : psLiteral(id))
+  const ctx: Ctx = { lines: [], n: 0, pkg }
+  const p1 = paramLines('PackageId', 'ID of the package made from the usmt-steps package folder (every usmt-steps step runs from it).', opts.packageParam)
+  const p2 = paramLines('UsmtPackageId', 'ID of the package that holds USMT (amd64\\, x86\\, arm64\\ folders); downloaded before capture and restore.', opts.usmtPackageParam)
   const top = seq.children.map((c) => nodeVar(ctx, c))
   const head = [
     '<#',
@@ -109,10 +134,12 @@ export function configMgrScript(seq: TsSequence, opts: { name: string; descripti
     '    your deployment task sequence in the console (the OS deployment steps go between the two groups).',
     '.PARAMETER Name',
     '    Name of the new task sequence.',
+    ...p1.doc,
+    ...p2.doc,
     '#>',
     '[CmdletBinding(SupportsShouldProcess)]',
     'param(',
-    `    [string]$Name = ${psLiteral(opts.name)}`,
+    [`    [string]$Name = ${psLiteral(opts.name)}`, ...[p1.param, p2.param].filter((x) => x.length > 0).map((x) => x.join('\r\n'))].join(',\r\n'),
     ')',
     "$ErrorActionPreference = 'Stop'",
     'if (-not (Get-Command -Name New-CMTaskSequence -ErrorAction SilentlyContinue)) {',

@@ -60,7 +60,7 @@ export interface RunnerResult {
 }
 
 /** Runs one usmt-steps command (argv without the launcher). */
-export type CommandRunner = (argv: string[], opts: { timeoutMs?: number; stepName: string }) => Promise<RunnerResult>
+export type CommandRunner = (argv: string[], opts: { timeoutMs?: number; stepName: string; cwd?: string }) => Promise<RunnerResult>
 
 export type StepStatus = 'succeeded' | 'failed' | 'failed-continued' | 'skipped-condition' | 'skipped-disabled' | 'skipped-after-failure' | 'simulated'
 
@@ -90,6 +90,12 @@ export interface RunOptions {
   skipUnrunnable?: boolean
   /** Called before each step runs (e.g. to simulate the OS being applied between groups). */
   beforeStep?: (record: { path: string; name: string }) => Promise<void> | void
+  /**
+   * Local folders standing for ConfigMgr packages (ID → folder): a Run Command Line step with /run:ID runs with
+   * that folder as its working directory (as smsswd.exe does), and Download Package Content sets its destination
+   * variable (<name>01, <name>02 …) to the folders of the packages it downloads.
+   */
+  packages?: Readonly<Record<string, string>>
 }
 
 const TEXT_OUTPUT_LIMIT = 1000
@@ -99,6 +105,11 @@ function runCommandLineOf(step: TsStep): string {
   if (hidden !== undefined) return hidden
   const m = /^\s*smsswd\.exe\s+\/run:(\S*)\s(.*)$/is.exec(step.action)
   return m ? m[2] : step.action
+}
+
+function runPackageOf(step: TsStep): string | undefined {
+  const m = /^\s*smsswd\.exe\s+\/run:(\S*)\s/is.exec(step.action)
+  return m && m[1] ? m[1] : step.variables?.find((v) => v.name === 'PackageID')?.value || undefined
 }
 
 function successCodes(step: TsStep): number[] {
@@ -208,13 +219,29 @@ export class SequenceExecutor {
       this.env.setEngine(name, expanded)
       return 0
     }
+    const packageDir = (id: string): string | undefined => Object.entries(this.opts.packages ?? {}).find(([k]) => k.toUpperCase() === id.toUpperCase())?.[1]
+    if (type === 'SMS_TaskSequence_DownloadPackageContentAction') {
+      const ids = (s.variables?.find((v) => v.name === 'OSDDownloadDownloadPackages')?.value ?? '').split(',').map((x) => x.trim()).filter(Boolean)
+      const dest = s.variables?.find((v) => v.name === 'OSDDownloadDestinationVariable')?.value ?? ''
+      const dirs = ids.map(packageDir)
+      if (ids.length > 0 && dirs.every((d) => d !== undefined)) {
+        record.commandLine = `download ${ids.join(', ')}`
+        if (dest) dirs.forEach((d, i) => this.env.setEngine(`${dest}${String(i + 1).padStart(2, '0')}`, d as string))
+        return 0
+      }
+      if (!this.opts.skipUnrunnable) {
+        throw new UsmtStepsError('USM0606', `step "${record.name}" downloads ${ids.join(', ') || 'no package'}: map each package to a local folder (template run --package ID=DIR)`, { data: { step: record.path, type } })
+      }
+    }
     if (type === 'SMS_TaskSequence_RunCommandLineAction' || type === '') {
       const line = expandEnv(runCommandLineOf(s), lookup)
       record.commandLine = line
       const argv = splitCommandLine(line)
       if (argv.length > 0 && isUsmtStepsProgram(argv[0])) {
         const timeout = attr(s, 'timeout')
-        const r = await this.runner(argv.slice(1), { timeoutMs: timeout ? Number(timeout) * 1000 : undefined, stepName: record.name })
+        const pkg = runPackageOf(s)
+        const cwd = pkg ? packageDir(pkg) : undefined
+        const r = await this.runner(argv.slice(1), { timeoutMs: timeout ? Number(timeout) * 1000 : undefined, stepName: record.name, ...(cwd ? { cwd } : {}) })
         record.output = `${r.stdout}${r.stderr}`.slice(-TEXT_OUTPUT_LIMIT)
         return r.exitCode
       }

@@ -3,7 +3,7 @@ import { RESULT_VARIABLES } from '../runtime/step-result.js'
 import { allOf, type Condition } from './condition.js'
 import type { Attrs, TsGroup, TsNode, TsSequence, TsStep, TsVariable } from './sequence.js'
 import { stepArgv, stepCommandLine, stepName, taskStep, type StepUse, type TaskStepDef, type TemplateOption } from './task-steps.js'
-import { ENGINE_VARIABLES, FAILED_EXIT_CODE_VARIABLE, STORE_TYPE_VARIABLE } from './variables.js'
+import { ENGINE_VARIABLES, FAILED_EXIT_CODE_VARIABLE, PACKAGE_ID, STORE_TYPE_VARIABLE, USMT_IN_PACKAGE_DIR, USMT_PACKAGE_DIR_REF, USMT_PACKAGE_VARIABLE } from './variables.js'
 
 /**
  * The three deployment scenarios as layouts of task steps, turned into a sequence for ConfigMgr (with the
@@ -19,8 +19,12 @@ export type Flavour = 'configmgr' | 'mdt'
 export interface TemplateOptions {
   scenario: Scenario
   flavour: Flavour
-  /** ConfigMgr package that holds the usmt-steps package folder (Run Command Line "package"). */
+  /** ConfigMgr package that holds the usmt-steps package folder (Run Command Line "package"); required for ConfigMgr. */
   packageId?: string
+  /** A separate ConfigMgr package holding USMT: fetched by a Download Package Content step, fed to --usmt-dir. */
+  usmtPackageId?: string
+  /** USMT is in the usmt-steps package's own USMT\ folder (--usmt-dir USMT). */
+  usmtInPackage?: boolean
   /** Program that runs usmt-steps (default usmt-steps.cmd, found in the package folder). */
   launcher?: string
   options?: Partial<Record<TemplateOption, string>>
@@ -37,6 +41,7 @@ type Item =
   | { kind: 'native'; native: 'request-capture' | 'request-restore' | 'release'; inWinPE?: boolean }
   | { kind: 'remember'; what: string }
   | { kind: 'stop'; what: string }
+  | { kind: 'download-usmt' }
   | { kind: 'group'; name: string; description: string; continueOnError?: boolean; condition?: Condition; items: Item[] }
 
 const v = (variable: string, operator: 'equals' | 'notEquals' | 'exists', value?: string): Condition =>
@@ -57,6 +62,7 @@ function captureHalf(scenario: 'refresh' | 'replace'): Item {
           { kind: 'step', id: 'plan', params: { scenario } },
           { kind: 'native', native: 'request-capture' },
           { kind: 'step', id: 'store-request', params: { purpose: 'capture' } },
+          { kind: 'download-usmt' },
           { kind: 'step', id: 'capture' },
           { kind: 'step', id: 'store-release', params: { purpose: 'capture' } },
           { kind: 'native', native: 'release', inWinPE: true },
@@ -82,6 +88,7 @@ function restoreHalf(planFirst: boolean): Item {
           ...(planFirst ? [{ kind: 'step', id: 'plan', params: { scenario: 'replace' } } as Item] : []),
           { kind: 'native', native: 'request-restore' },
           { kind: 'step', id: 'store-request', params: { purpose: 'restore' } },
+          { kind: 'download-usmt' },
           { kind: 'step', id: 'restore' },
           { kind: 'step', id: 'store-release', params: { purpose: 'restore' } },
           { kind: 'native', native: 'release' },
@@ -160,7 +167,41 @@ function setVariableStep(o: TemplateOptions, name: string, variable: string, val
   const attrs: Attrs = o.flavour === 'mdt'
     ? [['type', 'SMS_TaskSequence_SetVariableAction'], ['name', name], ['description', description], ['disable', 'false'], ['continueOnError', 'false'], ['successCodeList', '0 3010'], ['runIn', 'WinPEandFullOS'], ['startIn', '']]
     : cmAttrs('SMS_TaskSequence_SetVariableAction', name, description, 'WinPEandFullOS')
-  return step(attrs, `tsenv.exe "${variable}=${value}" /hiddenflag:False`, vars, condition)
+  // MDT's own templates set variables through ZTISetVariable.wsf (tsenv.exe is a ConfigMgr client tool).
+  const action = o.flavour === 'mdt' ? 'cscript.exe "%SCRIPTROOT%\\ZTISetVariable.wsf"' : `tsenv.exe "${variable}=${value}" /hiddenflag:False`
+  return step(attrs, action, vars, condition)
+}
+
+/** Download Package Content (ConfigMgr's native step) for the USMT package, before capture or restore. */
+function downloadUsmtStep(usmtPackageId: string): TsStep {
+  const vars: TsVariable[] = [
+    { name: 'OSDDownloadContinueDownloadOnError', property: 'ContinueDownloadOnError', value: 'false' },
+    { name: 'OSDDownloadDestinationPath', property: 'DestinationCustomPath', value: '' },
+    { name: 'OSDDownloadDestinationLocationType', property: 'DestinationLocationType', value: 'TSCache' },
+    { name: 'OSDDownloadDestinationVariable', property: 'DestinationVariable', value: USMT_PACKAGE_VARIABLE },
+    { name: 'OSDDownloadDownloadPackages', property: 'DownloadPackages', value: usmtPackageId },
+    { name: 'OSDPackageCount', property: 'NumPackages', value: '1' },
+    { name: 'OSDPackage', property: 'PackageInfo', hidden: true, value: '1' },
+    { name: 'OSDPackage0Name', property: 'PackageInfo0Name', value: 'USMT' },
+    { name: 'OSDPackage0PackageId', property: 'PackageInfo0PackageId', value: usmtPackageId },
+    { name: 'OSDPackage0PkgType', property: 'PackageInfo0PkgType', value: '0' },
+  ]
+  return step(cmAttrs('SMS_TaskSequence_DownloadPackageContentAction', 'Download the USMT package', `Native step: downloads the USMT package and sets ${USMT_PACKAGE_VARIABLE}01 to its folder (capture and restore get --usmt-dir "${USMT_PACKAGE_DIR_REF}").`, 'WinPEandFullOS'),
+    'OsdDownloadContent.exe ', vars, v(STORE_TYPE_VARIABLE, 'notEquals', 'none'))
+}
+
+/** The --usmt-dir capture and restore get: the downloaded USMT package, USMT\ in our package, or what the admin gave. */
+function usmtSource(opts: TemplateOptions): Partial<Record<TemplateOption, string>> {
+  const o = { ...opts.options }
+  const chosen = [opts.usmtPackageId ? '--usmt-package-id' : '', opts.usmtInPackage ? '--usmt-in-package' : '', o.usmtDir ? '--usmt-dir' : ''].filter(Boolean)
+  if (chosen.length > 1) throw new UsmtStepsError('USM0602', `give one USMT source, not ${chosen.join(' and ')}`)
+  if (opts.flavour === 'mdt') {
+    if (opts.usmtPackageId || opts.usmtInPackage) throw new UsmtStepsError('USM0602', 'MDT finds USMT in the deployment share (Tools\\<arch>\\USMT5); --usmt-package-id and --usmt-in-package are for ConfigMgr')
+    return o
+  }
+  if (opts.usmtPackageId) o.usmtDir = USMT_PACKAGE_DIR_REF
+  else if (opts.usmtInPackage) o.usmtDir = USMT_IN_PACKAGE_DIR
+  return o
 }
 
 const STORE_IS = (type: string): Condition => v(STORE_TYPE_VARIABLE, 'equals', type)
@@ -191,10 +232,16 @@ export function buildSequence(defs: readonly TaskStepDef[], opts: TemplateOption
   if (!(SCENARIOS as readonly string[]).includes(opts.scenario)) {
     throw new UsmtStepsError('USM0602', `unknown scenario "${opts.scenario}" (known: ${SCENARIOS.join(', ')})`)
   }
-  if (opts.packageId !== undefined && !/^[A-Za-z0-9]{3}[0-9A-Fa-f]{5}$/.test(opts.packageId)) {
-    throw new UsmtStepsError('USM0602', `"${opts.packageId}" is not a ConfigMgr package ID (three characters of site code and five hexadecimal digits, e.g. ABC00012)`)
+  for (const id of [opts.packageId, opts.usmtPackageId]) {
+    if (id !== undefined && !PACKAGE_ID.test(id)) {
+      throw new UsmtStepsError('USM0602', `"${id}" is not a ConfigMgr package ID (three characters of site code and five hexadecimal digits, e.g. ABC00012)`)
+    }
   }
-  const o = { ...opts, launcher: opts.launcher ?? DEFAULT_LAUNCHER[opts.flavour] }
+  if (opts.flavour === 'configmgr' && !opts.packageId) {
+    throw new UsmtStepsError('USM0608', 'a ConfigMgr template needs the ID of the usmt-steps package: add --package-id ABC00012 (the package made from the usmt-steps package folder)')
+  }
+  if (opts.usmtPackageId && opts.usmtPackageId === opts.packageId) throw new UsmtStepsError('USM0602', '--usmt-package-id names the usmt-steps package itself; use --usmt-in-package when USMT is in its USMT\\ folder')
+  const o = { ...opts, launcher: opts.launcher ?? DEFAULT_LAUNCHER[opts.flavour], options: usmtSource(opts) }
   const layout = scenarioLayout(opts.scenario)
   const convert = (items: Item[]): TsNode[] => items.flatMap((item): TsNode[] => {
     switch (item.kind) {
@@ -208,6 +255,8 @@ export function buildSequence(defs: readonly TaskStepDef[], opts: TemplateOption
       }
       case 'native':
         return o.flavour === 'mdt' ? [] : [nativeStep(o, item.native, item.inWinPE ?? false)]
+      case 'download-usmt':
+        return o.flavour === 'mdt' || !o.usmtPackageId ? [] : [downloadUsmtStep(o.usmtPackageId)]
       case 'remember':
         return [setVariableStep(o, `Remember a failed ${item.what}`, FAILED_EXIT_CODE_VARIABLE, `%${ENGINE_VARIABLES.lastActionRetCode}%`,
           v(ENGINE_VARIABLES.lastActionSucceeded, 'equals', 'false'))]
@@ -232,7 +281,7 @@ export function buildSequence(defs: readonly TaskStepDef[], opts: TemplateOption
     }
   }
   const seq: TsSequence = { attrs: [['version', '3.10']], children }
-  if (o.packageId) seq.references = [[['package', o.packageId]]]
+  if (o.packageId) seq.references = [[['package', o.packageId]], ...(o.usmtPackageId ? [[['package', o.usmtPackageId]] as Attrs] : [])]
   if (usesNative(layout)) {
     seq.globals = [
       { name: 'OSDStateSMPRetryCount', property: 'SMPRetryCount', value: String(o.smpRetryCount ?? 3) },

@@ -2,7 +2,9 @@ import { splitCommandLine } from '../windows/path.js'
 import { conditionVariables, describeCondition, type Condition } from './condition.js'
 import { attr, isTrue, walkSteps, type TsGroup, type TsSequence, type TsStep } from './sequence.js'
 import { isUsmtStepsProgram, matchTaskStep, type TaskStepDef } from './task-steps.js'
-import { ENGINE_VARIABLES, FAILED_EXIT_CODE_VARIABLE, STORE_TYPE_VARIABLE } from './variables.js'
+import type { ErrorCode } from '../runtime/errors.js'
+import type { PolicySection } from '../runtime/policy-file.js'
+import { ENGINE_VARIABLES, FAILED_EXIT_CODE_VARIABLE, STORE_TYPE_VARIABLE, USMT_IN_PACKAGE_DIR, USMT_PACKAGE_DIR_REF } from './variables.js'
 
 /**
  * Checks that the usmt-steps steps of a task sequence are wired consistently: commands known, parameters
@@ -14,6 +16,13 @@ export interface Problem {
   level: 'error' | 'warning'
   step: string
   message: string
+  /** The catalogued error this problem stands for, where one says exactly what to add (USM0608 package, USM0609 USMT source, USM0400/USM0510 policy). */
+  code?: ErrorCode
+}
+
+export interface ValidateOptions {
+  /** Checks a policy file a step names (--policy) against that step; undefined when the file cannot be found here. */
+  checkPolicy?: (file: string, section: PolicySection) => { problem?: { code: ErrorCode; message: string } } | undefined
 }
 
 export interface OurStep {
@@ -63,9 +72,9 @@ function readsVariable(e: Entry, name: string): boolean {
   return conditionsOf(e).some((c) => conditionVariables(c).some((v) => v.toLowerCase() === name.toLowerCase()))
 }
 
-export function validateSequence(seq: TsSequence, defs: readonly TaskStepDef[]): ValidationReport {
+export function validateSequence(seq: TsSequence, defs: readonly TaskStepDef[], vopts: ValidateOptions = {}): ValidationReport {
   const problems: Problem[] = []
-  const add = (level: Problem['level'], step: string, message: string): void => { problems.push({ level, step, message }) }
+  const add = (level: Problem['level'], step: string, message: string, code?: ErrorCode): void => { problems.push(code ? { level, step, message, code } : { level, step, message }) }
   const entries: Entry[] = walkSteps(seq.children).map(({ step, groups }) => ({
     step, groups, type: attr(step, 'type') ?? '', path: [...groups.map((g) => attr(g, 'name') ?? ''), attr(step, 'name') ?? ''].join(' / '),
   }))
@@ -97,6 +106,38 @@ export function validateSequence(seq: TsSequence, defs: readonly TaskStepDef[]):
       else if (m[1] === 'purpose') o.purpose = value
     }
     ours.push(o)
+    const flagValue = (flag: string): string | undefined => {
+      const at = cli.indexOf(flag)
+      return at >= 0 ? cli[at + 1] : undefined
+    }
+    const policy = flagValue('--policy')
+    if (policy && vopts.checkPolicy) {
+      const section: PolicySection = def.id === 'users' ? 'users' : 'stores'
+      const r = vopts.checkPolicy(policy, section)
+      if (r === undefined) add('warning', e.path, `the policy file ${policy} is not here, so its "${section}:" section was not checked (pass --package-dir with the usmt-steps package folder)`)
+      else if (r.problem) add('error', e.path, `policy ${policy} fails for ${def.command.join(' ')}: ${r.problem.message}`, r.problem.code)
+    }
+    if ((def.id === 'capture' || def.id === 'restore') && /^\s*smsswd\.exe/i.test(e.step.action) && flagValue('--engine') !== 'portable') {
+      const dir = flagValue('--usmt-dir')
+      const ref = dir ? /^%([A-Za-z_][\w-]*?)(\d{2})%$/.exec(dir) : null
+      if (!dir) {
+        add('error', e.path, `${def.id} has no USMT source: a client has no USMT unless the task sequence brings it; add --usmt-package-id <USMT package ID> (Download Package Content + --usmt-dir "${USMT_PACKAGE_DIR_REF}") or --usmt-in-package (--usmt-dir ${USMT_IN_PACKAGE_DIR}) when generating`, 'USM0609')
+      } else if (ref) {
+        const downloads = entries.filter((x) => x.type === 'SMS_TaskSequence_DownloadPackageContentAction' && !isTrue(attr(x.step, 'disable'))
+          && x.step.variables?.some((v) => v.name === 'OSDDownloadDestinationVariable' && v.value.toLowerCase() === ref[1].toLowerCase()))
+        const before = downloads.filter((x) => entries.indexOf(x) < entries.indexOf(e))
+        if (before.length === 0) {
+          add('error', e.path, `--usmt-dir ${dir} reads ${ref[1]}${ref[2]}, but no Download Package Content step with the destination variable ${ref[1]} comes before ${def.id}: add one for the USMT package`, 'USM0609')
+        } else {
+          for (const d of before) {
+            const id = d.step.variables?.find((v) => v.name === 'OSDDownloadDownloadPackages')?.value ?? ''
+            for (const p of id.split(',').map((x) => x.trim()).filter(Boolean)) {
+              if (!refs.has(p)) add('error', d.path, `downloads package ${p}, which is not in the sequence's referenceList: add <reference package="${p}"/>`, 'USM0609')
+            }
+          }
+        }
+      }
+    }
     // Run Command Line consistency (ConfigMgr): the engine reads the hidden variables, the console shows <action>.
     if (/^\s*smsswd\.exe/i.test(e.step.action)) {
       const hidden = e.step.variables?.find((v) => v.name === 'CommandLine')?.value
@@ -105,7 +146,11 @@ export function validateSequence(seq: TsSequence, defs: readonly TaskStepDef[]):
       else if (m && m[2] !== hidden) add('error', e.path, `<action> runs "${m[2]}" but the CommandLine variable says "${hidden}"`)
       const pkgVar = e.step.variables?.find((v) => v.name === 'PackageID')?.value ?? ''
       if ((pkg ?? '') !== pkgVar) add('error', e.path, `<action> names package "${pkg ?? ''}" but the PackageID variable says "${pkgVar}"`)
-      if (pkgVar && seq.references && !refs.has(pkgVar)) add('warning', e.path, `package ${pkgVar} is not in the sequence's referenceList`)
+      if (!pkgVar && !pkg) {
+        add('error', e.path, 'runs usmt-steps from no package (smsswd.exe /run: with an empty package): the client has no usmt-steps.cmd to start; add --package-id <usmt-steps package ID> when generating, or set the package on the step', 'USM0608')
+      } else if (pkgVar && !refs.has(pkgVar)) {
+        add('error', e.path, `package ${pkgVar} is not in the sequence's referenceList: the client would not download it; add <reference package="${pkgVar}"/> (generated templates do)`, 'USM0608')
+      }
       const codesVar = e.step.variables?.find((v) => v.name === 'SuccessCodes')?.value
       if (codesVar !== undefined && codesVar.trim() !== (attr(e.step, 'successCodeList') ?? '').trim()) add('error', e.path, `successCodeList "${attr(e.step, 'successCodeList')}" and the SuccessCodes variable "${codesVar}" differ`)
     }

@@ -15,3 +15,14 @@ export const ENGINE_VARIABLES = {
   lastActionSucceeded: '_SMSTSLastActionSucceeded',
   currentActionName: '_SMSTSCurrentActionName',
 } as const
+
+/**
+ * The Download Package Content step of the templates stores the USMT package's local folder in this variable
+ * (ConfigMgr appends 01 for the first package): capture and restore get `--usmt-dir "%USMTStepsUsmtPackage01%"`.
+ */
+export const USMT_PACKAGE_VARIABLE = 'USMTStepsUsmtPackage'
+export const USMT_PACKAGE_DIR_REF = `%${USMT_PACKAGE_VARIABLE}01%`
+/** `--usmt-dir` for a USMT folder inside the usmt-steps package (the step's working directory is the package). */
+export const USMT_IN_PACKAGE_DIR = 'USMT'
+/** A ConfigMgr package ID: the site code (3 characters) and 5 hexadecimal digits. */
+export const PACKAGE_ID = /^[A-Za-z0-9]{3}[0-9A-Fa-f]{5}$/

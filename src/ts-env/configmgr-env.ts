@@ -1,19 +1,39 @@
 import { UsmtStepsError } from '../runtime/errors.js'
 import { BridgeError, callBridge, chunkPairs, findBridgeHost, type BridgeEnvironment, type BridgeHost } from '../windows/com-bridge.js'
+import { registerEncodedSecrets, obfuscateDecode, obfuscateEncode, obfuscatedIn } from './mdt-obfuscation.js'
 import { VariableMap } from './rules.js'
 import { SnapshotTsEnvironment } from './snapshot-env.js'
 
 /**
  * `configmgr` — the running task sequence's Microsoft.SMS.TSEnvironment COM object, read once through
- * the bridge (GetVariables + Value) and written back in one batch at commit.
+ * the bridge (GetVariables + Value) and written back in one batch at commit. Under MDT (MDT's Gather sets
+ * `DeploymentMethod`) the credential variables ZTIUtility obfuscates are held Base64-encoded in this environment
+ * too: they are decoded on read and encoded on write exactly as ZTIUtility does (src/ts-env/mdt-obfuscation.ts).
  */
 export class ConfigMgrTsEnvironment extends SnapshotTsEnvironment {
   readonly kind = 'configmgr' as const
   readonly description: string
 
+  private readonly encoded: (name: string) => boolean
+
   private constructor(private readonly host: BridgeHost, vars: VariableMap) {
     super(vars)
     this.description = `configmgr (via ${host.kind})`
+    this.encoded = obfuscatedIn(vars.get('DeploymentMethod'))
+    registerEncodedSecrets(Object.entries(vars.list()).filter(([n]) => this.encoded(n)))
+  }
+
+  override get(name: string): string | undefined {
+    const stored = super.get(name)
+    return stored !== undefined && this.encoded(name) ? obfuscateDecode(name, stored) : stored
+  }
+
+  override list(): Record<string, string> {
+    return Object.fromEntries(Object.entries(super.list()).map(([n, v]) => [n, this.encoded(n) ? obfuscateDecode(n, v) : v]))
+  }
+
+  override set(name: string, value: string): void {
+    super.set(name, this.encoded(name) ? obfuscateEncode(name, value) : value)
   }
 
   static async open(be?: BridgeEnvironment): Promise<ConfigMgrTsEnvironment> {

@@ -11,6 +11,8 @@ import type { TsEnvironment } from './types.js'
 export type { TsEnvironment, TsEnvKind } from './types.js'
 
 export interface OpenOptions {
+  /** Create a json: file that does not exist (on commit) instead of failing with USM0021. */
+  createJson?: boolean
   env?: Record<string, string | undefined>
   platform?: NodeJS.Platform
   cwd?: string
@@ -64,7 +66,7 @@ export async function openTsEnvironment(spec: string | undefined, opts: OpenOpti
     }
     case 'json':
       if (!arg) throw new UsmtStepsError('USM0010', 'json needs a file: --ts-env json:FILE')
-      return new JsonTsEnvironment(abs(arg))
+      return new JsonTsEnvironment(abs(arg), { create: opts.createJson })
     case 'env':
       return new ProcessTsEnvironment(env)
     default:

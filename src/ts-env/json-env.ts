@@ -5,15 +5,24 @@ import { VariableMap } from './rules.js'
 import { SnapshotTsEnvironment } from './snapshot-env.js'
 
 /**
- * `json:FILE` — a JSON object of name → string. A missing file is an empty environment (created on
- * first commit); a malformed one is an error and is never overwritten. Writes are atomic.
+ * `json:FILE` — a JSON object of name → string. A missing file is an error (USM0021: a mistyped name must not
+ * read as "no variables"), unless the command creates it (`env set`): then it is an empty environment, created on
+ * commit, and `created` says so. A malformed file is an error and is never overwritten. Writes are atomic.
  */
 export class JsonTsEnvironment extends SnapshotTsEnvironment {
   readonly kind = 'json' as const
   readonly description: string
 
-  constructor(readonly file: string) {
+  /** The file did not exist when the environment was opened (it is written on commit). */
+  readonly created: boolean
+
+  constructor(readonly file: string, opts: { create?: boolean } = {}) {
+    const missing = !existsSync(file)
+    if (missing && !opts.create) {
+      throw new UsmtStepsError('USM0021', `the variables file ${file} does not exist`, { data: { file } })
+    }
     super(new VariableMap(JsonTsEnvironment.read(file)))
+    this.created = missing
     this.description = `json:${file}`
   }
 

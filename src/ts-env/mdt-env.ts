@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { writeFileAtomic } from './atomic-file.js'
+import { obfuscateEncode, registerEncodedSecrets } from './mdt-obfuscation.js'
 import { VariableMap } from './rules.js'
 import { SnapshotTsEnvironment } from './snapshot-env.js'
 import { EMPTY_VARIABLES_DAT, parseVariablesDat, serializeVariablesDat, variablesOf } from './variables-dat.js'
@@ -68,6 +69,8 @@ export class MdtTsEnvironment extends SnapshotTsEnvironment {
   constructor(readonly file: string, private readonly lockOptions: LockOptions = {}) {
     super(new VariableMap(withVariablesLock(file, () => variablesOf(readVariablesDoc(file)), lockOptions)))
     this.description = `mdt:${file}`
+    // Values are decoded by the parser; the stored (encoded) forms of secrets are masked as well.
+    registerEncodedSecrets(Object.entries(this.vars.list()).map(([n, v]) => [n, obfuscateEncode(n, v)]))
   }
 
   async commit(): Promise<void> {

@@ -1,16 +1,17 @@
 import { XMLValidator } from 'fast-xml-parser'
 import { UsmtStepsError } from '../runtime/errors.js'
+import { DEFAULT_MDT_CODE_PAGE, MDT_OBFUSCATED_NAMES, obfuscateDecode, obfuscateEncode } from './mdt-obfuscation.js'
 
 /**
  * MDT's VARIABLES.DAT (ZTIUtility.vbs, configmgr-mdt.md §5.7):
  *   <?xml version="1.0" ?><MediaVarList Version="4.00.5345.0000"><var name="NAME"><![CDATA[value]]></var>…</MediaVarList>
- * Names are stored upper-case; a handful of credential-like names are stored Base64-encoded. The parser
+ * Names are stored upper-case; a handful of credential-like names are stored Base64-encoded the way
+ * ZTIUtility does it (ANSI code-page bytes, a line break every 57 bytes; src/ts-env/mdt-obfuscation.ts). The parser
  * keeps every byte it does not need to change, so a document written back with no changes is
  * byte-identical and a changed document differs only in the changed `<var>` elements.
  */
-export const OBFUSCATED_NAMES = new Set(['USERID', 'USERPASSWORD', 'USERDOMAIN', 'DOMAINADMIN', 'DOMAINADMINPASSWORD',
-  'DOMAINADMINDOMAIN', 'ADMINPASSWORD', 'BDEPIN', 'TPMOWNERPASSWORD', 'USERNAME', 'PRODUCTKEY', 'OSDJOINACCOUNT',
-  'SAFEMODEADMINPASSWORD', 'OSDJOINPASSWORD'])
+/** The credential-like names stored Base64-obfuscated (ZTIUtility's list, ADDSUSERNAME/ADDSPASSWORD included). */
+export const OBFUSCATED_NAMES = MDT_OBFUSCATED_NAMES
 
 export const EMPTY_VARIABLES_DAT = '<?xml version="1.0" ?><MediaVarList Version="4.00.5345.0000"></MediaVarList>'
 
@@ -55,23 +56,13 @@ function unescapeXml(s: string): string {
   })
 }
 
-function deobfuscate(name: string, stored: string): string {
-  if (!OBFUSCATED_NAMES.has(name.toUpperCase()) || stored === '') return stored
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(stored) || stored.length % 4 !== 0) return stored
-  return Buffer.from(stored, 'base64').toString('utf8')
-}
-
-function obfuscate(name: string, value: string): string {
-  return OBFUSCATED_NAMES.has(name.toUpperCase()) ? Buffer.from(value, 'utf8').toString('base64') : value
-}
-
 /** Serialise one `<var>` exactly as ZTIUtility does (CDATA; a literal `]]>` is split across sections). */
-export function formatVar(name: string, value: string): string {
-  const stored = obfuscate(name, value).split(']]>').join(']]]]><![CDATA[>')
+export function formatVar(name: string, value: string, cp = DEFAULT_MDT_CODE_PAGE): string {
+  const stored = obfuscateEncode(name, value, cp).split(']]>').join(']]]]><![CDATA[>')
   return `<var name="${name.toUpperCase()}"><![CDATA[${stored}]]></var>`
 }
 
-export function parseVariablesDat(buf: Buffer, file = 'VARIABLES.DAT'): VariablesDatDocument {
+export function parseVariablesDat(buf: Buffer, file = 'VARIABLES.DAT', cp = DEFAULT_MDT_CODE_PAGE): VariablesDatDocument {
   const { text, encoding } = decode(buf)
   const bad = (why: string): never => {
     throw new UsmtStepsError('USM0015', `${file} is not a valid VARIABLES.DAT: ${why}`, { data: { file } })
@@ -99,7 +90,7 @@ export function parseVariablesDat(buf: Buffer, file = 'VARIABLES.DAT'): Variable
     const inner = m[3] ?? ''
     const stored = inner.replace(/<!\[CDATA\[([\s\S]*?)\]\]>|([^<]+)/g, (_, cdata: string | undefined, txt: string | undefined) =>
       cdata !== undefined ? cdata : unescapeXml(txt ?? ''))
-    vars.push({ name, value: deobfuscate(name, stored), raw: m[0] })
+    vars.push({ name, value: obfuscateDecode(name, stored, cp), raw: m[0] })
     pos = m.index + m[0].length
   }
   const rest = body.slice(pos)
@@ -116,7 +107,7 @@ export function variablesOf(doc: VariablesDatDocument): Array<[string, string]> 
  * Apply changes (value '' deletes) and serialise. Untouched elements keep their exact bytes; new
  * variables are appended in MDT's format before `</MediaVarList>`.
  */
-export function serializeVariablesDat(doc: VariablesDatDocument, changes: ReadonlyArray<{ name: string; value: string }> = []): Buffer {
+export function serializeVariablesDat(doc: VariablesDatDocument, changes: ReadonlyArray<{ name: string; value: string }> = [], cp = DEFAULT_MDT_CODE_PAGE): Buffer {
   const vars = doc.vars.map((v) => ({ ...v }))
   const gaps = [...doc.gaps]
   for (const { name, value } of changes) {
@@ -126,10 +117,10 @@ export function serializeVariablesDat(doc: VariablesDatDocument, changes: Readon
         vars.splice(i, 1)
         gaps.splice(i, 1)
       } else if (vars[i].value !== value) {
-        vars[i] = { name: vars[i].name, value, raw: formatVar(vars[i].name, value) }
+        vars[i] = { name: vars[i].name, value, raw: formatVar(vars[i].name, value, cp) }
       }
     } else if (value !== '') {
-      vars.push({ name: name.toUpperCase(), value, raw: formatVar(name, value) })
+      vars.push({ name: name.toUpperCase(), value, raw: formatVar(name, value, cp) })
       gaps.splice(gaps.length - 1, 0, '')
     }
   }

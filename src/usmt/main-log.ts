@@ -171,13 +171,46 @@ export interface ParsedUsmtLog {
   commandLine?: string
   started?: string
   completed?: string
-  /** The final verdict line. */
-  outcome?: { kind: 'success' | 'success-with-errors' | 'failed'; ignoredErrors: number; details: string[] }
+  /**
+   * The final verdict line. For `Failed.` the details are its own continuation lines and the indented records
+   * that follow it (real LoadState writes the reason as a separate Info record after `Failed.`); `cause` is the
+   * first detail that is neither a generic closing line nor the echoed command line.
+   */
+  outcome?: { kind: 'success' | 'success-with-errors' | 'failed'; ignoredErrors: number; details: string[]; cause?: string }
   /** `UsmtUtils return code: N`. */
   returnCode?: number
   errors: UsmtLogRecord[]
   warnings: UsmtLogRecord[]
   summary: ErrorSummaryRow[]
+}
+
+/**
+ * Lines USMT writes at the end of every failed run. The USMT team explains that they are generic and that the
+ * real cause is a few lines earlier (usmt.md §3.3), so they never count as the cause.
+ */
+export const GENERIC_FAILURE_LINES: readonly RegExp[] = [
+  /^Unable to Complete Migration/i,
+  /MigDoMigration Failed/i,
+  /^Migration failed to complete successfully/i,
+  /^USMT is shutting down due to errors/i,
+  /^An error occurred processing the command line\.?$/i,
+  /^Failed\.?$/i,
+]
+
+export function isGenericFailureLine(message: string): boolean {
+  const first = message.split('\n')[0].trim()
+  return GENERIC_FAILURE_LINES.some((r) => r.test(first))
+}
+
+const GLE_ANYWHERE = /\[gle=0x[0-9a-fA-F]+\]$/
+
+/** The detail that explains a `Failed.` block: not generic, not (a wrapped piece of) the echoed command line. */
+export function causeFromFailedDetails(details: readonly string[], commandLine?: string): string | undefined {
+  const echo = (commandLine ?? '').replace(/\s+/g, ' ')
+  return details.find((d) => {
+    if (d.length === 0 || isGenericFailureLine(d) || d.includes('##ERROR##')) return false
+    return !(echo.length > 0 && echo.includes(d.replace(/\s+/g, ' ')))
+  })
 }
 
 const HEAD = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}), (Info|Status|Warning|Error)\s+\[0x([0-9a-fA-F]{6})\] ?(.*)$/
@@ -205,7 +238,8 @@ export function parseUsmtLog(text: string): ParsedUsmtLog {
   }
   const out: ParsedUsmtLog = { records, errors: [], warnings: [], summary: [] }
   let inSummary = false
-  for (const r of records) {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]
     if (r.level === 'Error') out.errors.push(r)
     if (r.level === 'Warning') out.warnings.push(r)
     const msg = r.message
@@ -218,7 +252,13 @@ export function parseUsmtLog(text: string): ParsedUsmtLog {
     else if (msg.startsWith('USMT Completed at ')) out.completed = msg.slice('USMT Completed at '.length)
     else if (msg === 'Success.') out.outcome = { kind: 'success', ignoredErrors: 0, details: [] }
     else if ((m = /^Success, (\d+) errors ignored\./.exec(msg))) out.outcome = { kind: 'success-with-errors', ignoredErrors: Number(m[1]), details: [] }
-    else if (msg.startsWith('Failed.')) out.outcome = { kind: 'failed', ignoredErrors: 0, details: msg.split('\n').slice(1).map((s) => s.trim()).filter(Boolean) }
+    else if (msg.startsWith('Failed.')) {
+      const lines = msg.split('\n').slice(1)
+      // Detail lines follow `Failed.` as its own continuation lines or as indented records of their own.
+      for (let j = i + 1; j < records.length && /^\s/.test(records[j].message); j++) lines.push(...records[j].message.split('\n'))
+      const details = lines.map((l) => l.replace(GLE_ANYWHERE, '').trim()).filter(Boolean)
+      out.outcome = { kind: 'failed', ignoredErrors: 0, details, cause: causeFromFailedDetails(details, out.commandLine) }
+    }
     else if ((m = /^UsmtUtils return code: (\d+)/.exec(msg))) out.returnCode = Number(m[1])
     else if (msg.includes('USMT ERROR SUMMARY')) inSummary = true
     else if (inSummary && (m = /^\|\s*(\d+)\s*\|\s*(Yes|No)\s*\|\s*(\d+)\s*\|\s*(.*)$/.exec(msg))) {

@@ -14,11 +14,14 @@ export interface CliResult {
 
 let configPromise: Promise<Config> | undefined
 
+/** A command class run directly (a test's subclass injecting through a service's API), instead of by name. */
+export interface CommandClass { run(argv: string[], config: Config): Promise<unknown> }
+
 /**
  * Run a usmt-steps command in this process (commands load from src/ through tsx), capturing stdout,
  * stderr and the exit code. Environment overrides apply for the duration of the call.
  */
-export async function runCli(argv: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<CliResult> {
+export async function runCli(argv: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; command?: CommandClass } = {}): Promise<CliResult> {
   // Commands load straight from src/commands: mocha already runs with tsx, so oclif needs no ts-path mapping
   // (its own tsx registration fails and would silently fall back to a stale dist/).
   configPromise ??= (async () => {
@@ -45,7 +48,8 @@ export async function runCli(argv: string[], opts: { env?: Record<string, string
   let exitCode = 0
   try {
     const args = argv[0] === 'help' && argv[1] === 'exit-codes' ? ['exit-codes', ...argv.slice(2)] : argv
-    await run(args, config)
+    if (opts.command) await opts.command.run(args, config)
+    else await run(args, config)
     exitCode = Number(process.exitCode ?? 0)
   } catch (e) {
     const oclifExit = (e as { oclif?: { exit?: number } }).oclif?.exit

@@ -65,6 +65,11 @@ function ConvertTo-UsmtStepsCmNode {
         'SMS_TaskSequence_ReleaseStateStoreAction' {
             return (New-CMTSStepReleaseStateStore @common)
         }
+        'SMS_TaskSequence_DownloadPackageContentAction' {
+            $ids = @(([string]$variables['OSDDownloadDownloadPackages']).Split(',', [StringSplitOptions]::RemoveEmptyEntries) | ForEach-Object { $_.Trim() })
+            $packages = @($ids | ForEach-Object { Get-CMPackage -Id $_ -Fast })
+            return (New-CMTSStepDownloadPackageContent @common -AddPackage $packages -LocationOption TaskSequenceWorkingFolder -DestinationVariable $variables['OSDDownloadDestinationVariable'])
+        }
         'SMS_TaskSequence_SetVariableAction' {
             return (New-CMTSStepSetVariable @common -TaskSequenceVariable $variables['VariableName'] -TaskSequenceVariableValue $variables['VariableValue'])
         }

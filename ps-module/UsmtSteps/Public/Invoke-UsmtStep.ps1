@@ -15,7 +15,8 @@ function Invoke-UsmtStep {
         Values for the step's parameters, for example @{ scenario = 'refresh' } for plan or
         @{ purpose = 'capture' } for store-request and store-release.
     .PARAMETER Policy
-        Policy file for the steps that accept one (plan, users, store-request, store-release).
+        The policy file (sections users: and stores:) for the steps that accept one (users reads users:; plan,
+        store-request and store-release read stores:).
     .PARAMETER UsmtDir
         USMT folder for capture and restore.
     .PARAMETER ReportShare

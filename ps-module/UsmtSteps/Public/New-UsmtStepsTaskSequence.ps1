@@ -5,7 +5,7 @@ function New-UsmtStepsTaskSequence {
     .DESCRIPTION
         Asks the CLI for the scenario's sequence model (usmt-steps template configmgr --format json, built
         from the task-step definitions) and creates it with the ConfigMgr cmdlets: New-CMTaskSequence,
-        New-CMTaskSequenceGroup, New-CMTSStepRunCommandLine, New-CMTSStepRequestStateStore,
+        New-CMTaskSequenceGroup, New-CMTSStepRunCommandLine, New-CMTSStepDownloadPackageContent, New-CMTSStepRequestStateStore,
         New-CMTSStepReleaseStateStore, New-CMTSStepSetVariable and Add-CMTaskSequenceStep. Run it from the
         site drive of a session where the ConfigurationManager module is loaded.
     .PARAMETER Scenario
@@ -13,19 +13,25 @@ function New-UsmtStepsTaskSequence {
     .PARAMETER Name
         Name of the new task sequence (default: usmt-steps <scenario>).
     .PARAMETER PackageId
-        Package that holds the usmt-steps package folder.
+        Package made from the usmt-steps package folder; every usmt-steps step runs from it.
+    .PARAMETER UsmtPackageId
+        A separate package that holds USMT: a Download Package Content step fetches it before capture and
+        restore (--usmt-dir "%USMTStepsUsmtPackage01%").
+    .PARAMETER UsmtInPackage
+        USMT is in the usmt-steps package's own USMT folder (--usmt-dir USMT).
     .PARAMETER Policy
-        Policy file name passed to the steps that accept one (relative to the package).
+        The policy file (sections users: and stores:), relative to the package, passed to every step that accepts
+        one; users reads users:, plan and the store steps read stores:.
     .PARAMETER UsmtDir
-        USMT folder passed to capture and restore.
+        USMT folder passed to capture and restore (instead of -UsmtPackageId or -UsmtInPackage).
     .PARAMETER ReportShare
         Central share for the report step.
     .OUTPUTS
         IResultObject#SMS_TaskSequencePackage
     .EXAMPLE
-        New-UsmtStepsTaskSequence -Scenario refresh -PackageId ABC00012
+        New-UsmtStepsTaskSequence -Scenario refresh -PackageId ABC00012 -UsmtPackageId ABC00013
     .EXAMPLE
-        New-UsmtStepsTaskSequence -Scenario replace-source -PackageId ABC00012 -Policy policy.json -WhatIf
+        New-UsmtStepsTaskSequence -Scenario replace-source -PackageId ABC00012 -UsmtInPackage -Policy policy.yaml -WhatIf
     #>
     [CmdletBinding(SupportsShouldProcess = $true)]
     [OutputType([object])]
@@ -36,8 +42,14 @@ function New-UsmtStepsTaskSequence {
 
         [string] $Name,
 
+        [Parameter(Mandatory = $true)]
         [ValidatePattern('^[A-Za-z0-9]{3}[0-9A-Fa-f]{5}$')]
         [string] $PackageId,
+
+        [ValidatePattern('^[A-Za-z0-9]{3}[0-9A-Fa-f]{5}$')]
+        [string] $UsmtPackageId,
+
+        [switch] $UsmtInPackage,
 
         [string] $Policy,
 
@@ -52,6 +64,12 @@ function New-UsmtStepsTaskSequence {
     $arguments = @('template', 'configmgr', '--scenario', $Scenario, '--format', 'json', '--json')
     if ($PackageId) {
         $arguments += @('--package-id', $PackageId)
+    }
+    if ($UsmtPackageId) {
+        $arguments += @('--usmt-package-id', $UsmtPackageId)
+    }
+    if ($UsmtInPackage) {
+        $arguments += @('--usmt-in-package')
     }
     if ($Policy) {
         $arguments += @('--policy', $Policy)

@@ -9,6 +9,7 @@ export default class EnvSet extends StepCommand<{ set: string[]; deleted: string
   static override strict = false
   static override args = { assignments: Args.string({ required: true, description: 'NAME=VALUE pairs' }) }
   static override recordsResult = false
+  static override createsTsEnv = true
 
   protected async execute(ctx: StepContext): Promise<StepOutcome<{ set: string[]; deleted: string[]; environment: string }>> {
     const { argv } = await this.parse(EnvSet)

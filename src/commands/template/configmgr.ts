@@ -15,13 +15,15 @@ Scenarios:
   replace-destination  ${SCENARIO_DESCRIPTIONS['replace-destination']}`
 
   static override examples = [
-    '<%= config.bin %> template configmgr --scenario refresh --package-id ABC00012 --out usmt-refresh.xml',
-    '<%= config.bin %> template configmgr --scenario replace-source --package-id ABC00012 --format powershell --out New-UsmtReplaceSource.ps1',
+    '<%= config.bin %> template configmgr --scenario refresh --package-id ABC00012 --usmt-package-id ABC00013 --policy policy.yaml --out usmt-refresh.xml',
+    '<%= config.bin %> template configmgr --scenario replace-source --package-id ABC00012 --usmt-in-package --format powershell --out New-UsmtReplaceSource.ps1',
   ]
 
   static override flags = {
     ...templateFlags,
-    'package-id': Flags.string({ description: 'ConfigMgr package holding the usmt-steps package folder (Run Command Line "package")' }),
+    'package-id': Flags.string({ description: 'ConfigMgr package made from the usmt-steps package folder (every usmt-steps step runs from it); required for xml and json, a parameter of the PowerShell script otherwise' }),
+    'usmt-package-id': Flags.string({ description: 'A separate ConfigMgr package holding USMT: a Download Package Content step fetches it before capture and restore, which get --usmt-dir "%USMTStepsUsmtPackage01%"' }),
+    'usmt-in-package': Flags.boolean({ description: 'USMT is in the usmt-steps package\'s own USMT\\ folder (npm run package -- --usmt-dir): capture and restore get --usmt-dir USMT' }),
     format: Flags.string({ description: 'xml: sequence XML; powershell: script with the ConfigMgr cmdlets; json: the sequence model', options: ['xml', 'powershell', 'json'], default: 'xml' }),
     out: Flags.string({ description: 'Write to this file instead of stdout' }),
   }
@@ -33,7 +35,8 @@ Scenarios:
     const scenario = flags.scenario as Scenario
     const format = flags.format as ConfigMgrFormat
     const { sequence, content } = generateConfigMgr({
-      scenario, packageId: flags['package-id'] as string | undefined, launcher: (await ctx.setting('templateLauncher')) as string | undefined,
+      scenario, packageId: flags['package-id'] as string | undefined, usmtPackageId: flags['usmt-package-id'] as string | undefined,
+      usmtInPackage: Boolean(flags['usmt-in-package']), launcher: (await ctx.setting('templateLauncher')) as string | undefined,
       options: templateOptions(flags), taskStepsDir: (await ctx.setting('taskStepsDir')) as string | undefined,
     }, format)
     const steps = JSON.stringify(sequence).split('"kind":"step"').length - 1

@@ -45,10 +45,11 @@ export const DIRECTORY_CODES = defineCodes({
     actions: ['Fix the group (name, DN or SID) or OU (DN) in the policy; a misspelt exclusion would otherwise capture profiles it was meant to skip.'],
   },
   USM0509: {
-    exit: 'profilesAtRisk', summary: 'Orphaned profiles (SID not resolvable in the directory) would not be captured.',
+    exit: 'profilesAtRisk', summary: 'Orphaned profiles (SID not resolvable in the directory) or Entra ID profiles would not be migrated.',
     actions: [
       'Map each orphaned profile to an account with --orphan-map FILE (USMTStepsOrphanMap) so it is captured and restored under that account.',
       'Or, after checking the data is not needed, set --orphans exclude (USMTStepsOrphanPolicy) to leave them out knowingly.',
+      'Entra ID (Azure AD) profiles (S-1-12-1-…, AzureAD\\…): USMT does not support them. Move their data another way first (OneDrive known folders), then set --orphans exclude.',
     ],
   },
   USM0510: {

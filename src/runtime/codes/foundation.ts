@@ -16,4 +16,5 @@ export const FOUNDATION_CODES = defineCodes({
   USM0018: { exit: 'tsEnv', summary: 'The variables file could not be read or written.', actions: ['Check that the path exists and the step can write there.'] },
   USM0019: { exit: 'tsEnv', summary: 'The Windows COM bridge failed.', actions: ['Check that powershell.exe or cscript.exe can run in this environment (WinPE needs WinPE-Scripting or WinPE-PowerShell).'] },
   USM0020: { exit: 'io', summary: 'The log folder could not be written.', actions: ['Pass --log-dir with a writable folder, or check _SMSTSLogPath.'] },
+  USM0021: { exit: 'tsEnv', summary: 'The variables file does not exist.', actions: ['Check the path given in --ts-env json:FILE (or USMT_STEPS_TS_ENV); usmt-steps env set creates a new file.'] },
 })

@@ -88,4 +88,18 @@ export const STEPS_CODES = defineCodes({
     exit: 'config', summary: 'A migration XML or Config.xml file was not found.',
     actions: ['Check the file names in OSDMigrateConfigFiles, USMTMigFiles, USMTConfigFile or --rules against the USMT folder named in the message.'],
   },
+  USM0317: {
+    exit: 'profilesAtRisk', summary: 'The profiles hold cloud-only files (OneDrive placeholders whose content is not on this disk) and the policy stops the capture.',
+    actions: [
+      'Have the users make the files available on this device ("Always keep on this device"), or let OneDrive sync them before the migration.',
+      'If the files are safe in the cloud, set USMTStepsCloudOnlyPolicy=exclude (or --cloud-only exclude) to leave them out on purpose, or warn to leave them out with a warning.',
+    ],
+  },
+  USM0318: {
+    exit: 'profilesAtRisk', summary: 'After the restore, stored files are missing or changed on the destination; the store was kept.',
+    actions: [
+      'The paths are in the message, the log and the report\'s Proof section; restore them by hand from the kept store (the command is in the log) or run the restore again.',
+      'To accept the differences (e.g. a user changed a file right after the restore), set USMTStepsProofPolicy=warn; the store is kept either way.',
+    ],
+  },
 })

@@ -76,8 +76,8 @@ export const DIRECTORY_SETTINGS: SettingDef[] = [
   },
   // selection policy
   {
-    key: 'selectionPolicyFile', area: 'directory', type: 'path', flag: 'policy', tsVariables: ['USMTStepsUserPolicy'], envVar: 'USMT_STEPS_USER_POLICY',
-    description: 'JSON policy file with the keys below (includeGroups, excludeGroups, includeOUs, excludeOUs, skipDisabled, skipDeleted, inactiveDays, keepLocal, orphans, orphanMap); flags and variables override it',
+    key: 'selectionPolicyFile', area: 'directory', type: 'path', flag: 'policy', tsVariables: ['USMTStepsUserPolicy', 'USMTStepsPolicy'], envVar: 'USMT_STEPS_USER_POLICY',
+    description: 'The policy file (YAML or JSON); users reads its "users:" section (includeGroups, excludeGroups, includeOus, excludeOus, skipDisabled, skipDeleted, inactiveDays, keepLocal, orphans, orphanMap) and ignores "stores:"; flags and variables override it',
   },
   {
     key: 'includeGroups', area: 'directory', type: 'string', flag: 'include-group', tsVariables: ['USMTStepsIncludeGroups'],

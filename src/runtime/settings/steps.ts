@@ -65,6 +65,10 @@ export const STEPS_SETTINGS: SettingDef[] = [
     description: 'Extra LoadState options (validated; MDT\'s /encrypt /key on restore is corrected to /decrypt with a key file)',
   },
   {
+    key: 'userMapArgs', area: 'steps', type: 'string', tsVariables: ['USMTStepsUserMapArgs'],
+    description: 'The /mu:OLD:NEW mappings usmt-steps users wrote for mapped orphans; capture keeps them in the store, restore passes them to loadstate (else the ones the store carries)',
+  },
+  {
     key: 'scanStateArgs', area: 'steps', type: 'string', tsVariables: ['ScanStateArgs'],
     description: 'MDT base ScanState arguments (default /v:5 /c /o); OSDMigrateAdditionalCaptureOptions is appended',
   },
@@ -146,6 +150,18 @@ export const STEPS_SETTINGS: SettingDef[] = [
     key: 'profilesAtRisk', area: 'steps', type: 'enum', flag: 'at-risk', tsVariables: ['USMTStepsProfilesAtRisk', 'USMTStepsUnresolvableProfiles'],
     choices: ['fail', 'warn', 'ignore'], default: 'fail',
     description: 'Refresh captures where profiles or files were left out (orphaned SID, cloud-only OneDrive files): fail before the wipe, warn, or ignore',
+  },
+  {
+    key: 'cloudOnlyFiles', area: 'steps', type: 'enum', flag: 'cloud-only', tsVariables: ['USMTStepsCloudOnlyPolicy'], choices: ['fail', 'warn', 'exclude'], default: 'fail',
+    description: 'Cloud-only files (OneDrive placeholders: RecallOnDataAccess, RecallOnOpen, Offline) found in the profiles before the capture: fail before anything is written, warn, or exclude them on purpose (they stay in the cloud); with warn and exclude they are left out of scanstate explicitly',
+  },
+  {
+    key: 'attributesFile', area: 'steps', type: 'path', flag: 'attributes', tsVariables: ['USMTStepsAttributesFile'],
+    description: 'Mapped volumes: JSON file of Windows path → attributes (letters, [IO.FileAttributes] names or a number) for a volume that cannot hold Windows attributes; an ntfs-3g mount is read directly',
+  },
+  {
+    key: 'proofPolicy', area: 'steps', type: 'enum', tsVariables: ['USMTStepsProofPolicy'], choices: ['fail', 'warn'], default: 'fail',
+    description: 'When the proof after a restore finds stored files missing or changed on the destination: fail (exit 23, the store is kept) or warn (the store is kept)',
   },
   {
     key: 'failOnIgnoredErrors', area: 'steps', type: 'boolean', tsVariables: ['USMTStepsFailOnIgnoredErrors'], default: 'false',

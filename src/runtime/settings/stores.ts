@@ -3,7 +3,7 @@ import type { SettingDef } from '../settings.js'
 export const STORES_SETTINGS: SettingDef[] = [
   {
     key: 'storePolicy', area: 'stores', type: 'path', flag: 'policy', tsVariables: ['USMTStepsPolicy'], envVar: 'USMT_STEPS_POLICY',
-    description: 'Store policy file (JSON or YAML): preferred and allowed stores, shares, free-space minimums, encryption, retention',
+    description: 'The policy file (YAML or JSON); plan and the store commands read its "stores:" section (preferred and allowed stores, shares, free-space minimums, encryption, retention) and ignore "users:"',
   },
   {
     key: 'planFacts', area: 'stores', type: 'path', flag: 'facts', envVar: 'USMT_STEPS_FACTS',

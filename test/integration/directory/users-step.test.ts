@@ -169,12 +169,21 @@ describe('usmt-steps users against Samba AD', function () {
 
   it('keepLocal=false leaves local accounts out; flags override a policy file, which overrides defaults', async () => {
     const policy = path.join(work, 'policy.json')
-    writeFileSync(policy, JSON.stringify({ keepLocal: false, orphans: 'exclude', inactiveDays: 3 }))
+    writeFileSync(policy, JSON.stringify({ users: { keepLocal: false, orphans: 'exclude', inactiveDays: 3 }, stores: { preferredStore: 'share' } }))
     const r = await users(['--policy', policy])
     expect(row(r.json, 'admin')).to.include({ decision: 'skip', rule: 'local-excluded' })
     expect(captured(r.json)).to.deep.equal(['ann', 'dora', 'frank'])
     const over = await users(['--policy', policy, '--inactive-days', '300'], { USMTStepsKeepLocal: 'true' })
     expect(captured(over.json)).to.deep.equal(['admin', 'ann', 'bob', 'carl', 'dora', 'eve', 'frank'])
+    // The same file serves plan and the store steps (stores:); users reads only users:, strictly.
+    writeFileSync(policy, JSON.stringify({ users: { keepLocal: false, preferredStore: 'share' } }))
+    const stray = await users(['--policy', policy])
+    expect(stray.json.error?.code).to.equal('USM0510')
+    expect(stray.json.error?.message).to.match(/unknown key "preferredStore" in the "users:" section/)
+    writeFileSync(policy, JSON.stringify({ keepLocal: false, preferredStore: 'share' }))
+    const flat = await users(['--policy', policy])
+    expect(flat.json.error?.code).to.equal('USM0510')
+    expect(flat.json.error?.message).to.contain('is a flat policy file').and.to.contain('put keepLocal under "users:"').and.to.contain('put preferredStore under "stores:"')
   })
 
   it('replaces earlier user switches in OSDMigrateAdditionalCaptureOptions and keeps the others', async () => {

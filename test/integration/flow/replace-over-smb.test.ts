@@ -96,14 +96,15 @@ describe('replace scenario over a real Samba: plan → request → capture → r
 
     const policy = path.join(t.dir, 'policy.yaml')
     writeFileSync(policy, [
-      'allowedStores: [share]',
-      'encryptNetworkStores: true',
-      'retention: { restoredDays: 3, abandonedDays: 14 }',
-      'shares:',
-      `  - path: '${smb.unc()}'`,
-      `    port: ${smb.port}`,
-      '    maxClients: 10',
-      '    minFree: 1MB',
+      'stores:',
+      '  allowedStores: [share]',
+      '  encryptNetworkStores: true',
+      '  retention: { restoredDays: 3, abandonedDays: 14 }',
+      '  shares:',
+      `    - path: '${smb.unc()}'`,
+      `      port: ${smb.port}`,
+      '      maxClients: 10',
+      '      minFree: 1MB',
       '',
     ].join('\n'))
     const common = { USMTStepsPolicy: policy, USMTStepsStoreTransport: 'smbclient', USMTStepsEncryptionKey: KEY, OSDStateSMPRetryTime: '0' }

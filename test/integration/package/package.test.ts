@@ -30,8 +30,15 @@ describe('npm run package', function () {
     expect(readdirSync(path.join(out, 'ps-module', 'UsmtSteps')).sort()).to.deep.equal(['Private', 'Public', 'UsmtSteps.psd1', 'UsmtSteps.psm1'])
     expect(readdirSync(path.join(out, 'task-steps')).sort()).to.deep.equal(readdirSync(path.join(PROJECT_ROOT, 'task-steps')).sort())
     for (const s of ['refresh', 'replace-source', 'replace-destination']) {
-      expect(existsSync(path.join(out, 'templates', 'configmgr', `usmt-steps-${s}.xml`))).to.equal(true)
-      expect(existsSync(path.join(out, 'templates', 'configmgr', `New-UsmtSteps-${s}.ps1`))).to.equal(true)
+      // No sequence XML: it could not name the package this folder becomes (template configmgr --package-id writes one).
+      expect(existsSync(path.join(out, 'templates', 'configmgr', `usmt-steps-${s}.xml`))).to.equal(false)
+      const ps1 = readFileSync(path.join(out, 'templates', 'configmgr', `New-UsmtSteps-${s}.ps1`), 'utf8')
+      // Built without --usmt-dir: the script takes both package IDs, mandatory, and every usmt-steps step runs from -PackageId.
+      expect(ps1).to.match(/\[Parameter\(Mandatory\)\]\[ValidatePattern\([^)]*\)\]\r\n {4}\[string\]\$PackageId,/)
+      expect(ps1).to.match(/\[Parameter\(Mandatory\)\]\[ValidatePattern\([^)]*\)\]\r\n {4}\[string\]\$UsmtPackageId\r\n\)/)
+      const ours = ps1.split('\r\n').filter((l) => l.includes('New-CMTSStepRunCommandLine') && l.includes('usmt-steps.cmd'))
+      expect(ours.length).to.be.greaterThan(2)
+      for (const l of ours) expect(l).to.include('-PackageId $PackageId')
       expect(readdirSync(path.join(out, 'templates', 'mdt', s)).sort()).to.deep.equal(['CustomSettings.usmt-steps.ini', `usmt-steps-${s}.ts.xml`])
     }
   })
@@ -92,8 +99,10 @@ describe('npm run package', function () {
     expect((JSON.parse(readFileSync(env, 'utf8')) as Record<string, string>).MyVar).to.equal('x y')
   })
 
-  it('the bundle finds the package\'s task-steps and validates its own templates', async () => {
-    const r = await cli(['template', 'validate', path.join(out, 'templates', 'configmgr', 'usmt-steps-refresh.xml'), '--json'])
+  it('the bundle finds the package\'s task-steps and validates the templates it generates', async () => {
+    const xml = path.join(tmp.dir, 'refresh.xml')
+    expect((await cli(['template', 'configmgr', '--scenario', 'refresh', '--package-id', 'ABC00012', '--usmt-package-id', 'ABC00013', '--out', xml])).exitCode).to.equal(0)
+    const r = await cli(['template', 'validate', xml, '--json'])
     expect(r.exitCode, r.stdout).to.equal(0)
     const steps = await cli(['template', 'steps', '--json'])
     expect((JSON.parse(steps.stdout) as { result: unknown[] }).result).to.have.length(7)

@@ -1,3 +1,4 @@
+import { expect } from 'chai'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
@@ -72,6 +73,8 @@ export interface ToolRun<R> {
 export async function tool<R = Record<string, unknown>>(argv: string[], cwd?: string): Promise<ToolRun<R>> {
   const r = await runCli([...argv, '--json', '--progress', 'none'], { cwd })
   const doc = parseJsonOutput<{ status: string; result: R; error?: { message: string } }>(r.stdout)
-  if (doc.status === 'error') throw new Error(`${argv[0]} failed: ${doc.error?.message}\n${r.stderr}`)
+  // A USMT failure code is status "error" with the result (return code, message); a thrown error has no result.
+  if (doc.error !== undefined) throw new Error(`${argv[0]} failed: ${doc.error.message}\n${r.stderr}`)
+  expect(doc.status, 'status follows the return code').to.be.oneOf(r.exitCode === 0 || r.exitCode === 1 ? ['success', 'warning'] : r.exitCode === 3 ? ['warning'] : ['error'])
   return { exitCode: r.exitCode, result: doc.result, stdout: r.stdout }
 }

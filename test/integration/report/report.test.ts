@@ -176,6 +176,7 @@ describe('usmt-steps report (a task-sequence run read back)', function () {
       commands: [{ commandLine: `C:\\backup\\scanstate.exe /genconfig:Config.XML /i:migdocs.xml /l:${real}`, exitCode: 0, startedAt: '2018-04-20T07:26:17.000Z', durationMs: 48000, artifacts: [real] }],
     }
     writeFileSync(path.join(logs, 'usmt-steps-capture.json'), JSON.stringify(record))
+    writeFileSync(path.join(t.dir, 'none.json'), '{}')
     const r = await runCli(['report', '--log-dir', logs, '--ts-env', `json:${path.join(t.dir, 'none.json')}`, '--no-to-store', '--json'], { env: { USMT_STEPS_TS_ENV: undefined } })
     expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
     const sum = parseJsonOutput<ReportJson>(r.stdout).result.summary
@@ -185,6 +186,10 @@ describe('usmt-steps report (a task-sequence run read back)', function () {
     const raw = readFileSync(real, 'utf8')
     expect(sum.warnings.filter((w) => w.source === 'scanstate.log').reduce((n, w) => n + w.count, 0)).to.equal((raw.match(/, Warning {15}\[/g) ?? []).length)
     expect(sum.computer).to.equal('POOL015790')
+    // Filed under the computer running the report step, even when the newest run record is another computer's.
+    writeFileSync(path.join(t.dir, 'old.json'), JSON.stringify({ _SMSTSMachineName: 'OLDPC' }))
+    const o = await runCli(['report', '--log-dir', logs, '--ts-env', `json:${path.join(t.dir, 'old.json')}`, '--no-to-store', '--json'], { env: { USMT_STEPS_TS_ENV: undefined } })
+    expect(parseJsonOutput<ReportJson>(o.stdout).result.summary.computer).to.equal('OLDPC')
   })
 
   it('fails clearly when there is nothing to report or no log folder', async () => {

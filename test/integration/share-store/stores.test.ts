@@ -32,7 +32,7 @@ describe('share stores over a real Samba (signing mandatory, SMB3 only)', functi
     new StoreService({ policy: policyFromObject(doc, 'test'), transport: 'smbclient', computer: { computerName: computer, smbiosGuid: null, macAddresses: [] }, credentials: creds(), ...extra })
   const writePolicy = (doc: Record<string, unknown>): string => {
     const f = path.join(dir, 'policy.json')
-    writeFileSync(f, JSON.stringify(doc))
+    writeFileSync(f, JSON.stringify({ stores: doc }))
     return f
   }
   const writeEnv = (vars: Record<string, string>): string => {

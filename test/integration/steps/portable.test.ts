@@ -53,7 +53,7 @@ describe('capture/restore with the portable tools (sample machine, JSON task-seq
     const after = new Set(profileFiles(c))
     const restored = captured.filter((f) => after.has(f))
     expect(before.length).to.be.greaterThan(0)
-    expect(ro.result.users).to.have.members(['PC\\ann', 'CONTOSO\\jdoe', 'PC\\olduser'])
+    expect(ro.result.users).to.have.members(['PC\\ann', 'CONTOSO\\jdoe', 'PC\\olduser', 'AzureAD\\KimAkers'])
     // Every user file the capture linked into the store is back (the store held them as hard links).
     const userDocs = captured.filter((f) => /^(ann|jdoe|olduser)[\\/](Documents|Desktop|Pictures)[\\/]/.test(f))
     expect(userDocs.length).to.be.greaterThan(5)
@@ -82,7 +82,7 @@ describe('capture/restore with the portable tools (sample machine, JSON task-seq
     const res = await runCli(['restore', '--ts-env', `json:${envNew}`, '--volume', `C=${newC}`, '--engine', 'portable', '--usmt-dir', xml, '--json'])
     expect(res.exitCode, res.stdout + res.stderr).to.equal(0)
     expect(parseJsonOutput<Out>(res.stdout).result).to.include({ storeKind: 'compressed', encrypted: true, verified: true })
-    expect(parseJsonOutput<Out>(res.stdout).result.users).to.have.members(['PC\\ann', 'CONTOSO\\jdoe', 'PC\\olduser'])
+    expect(parseJsonOutput<Out>(res.stdout).result.users).to.have.members(['PC\\ann', 'CONTOSO\\jdoe', 'PC\\olduser', 'AzureAD\\KimAkers'])
     for (const f of ['ann/Documents/Report.docx', 'jdoe/Documents/Contract.docx', 'olduser/Documents/old letter.doc']) {
       expect(readFileSync(path.join(newC, 'Users', f))).to.deep.equal(readFileSync(path.join(oldPc, 'C', 'Users', f)))
     }

@@ -219,12 +219,12 @@ describe('rules commands', function () {
       path: 'C:\\Users\\ann\\Documents\\notes.txt', type: 'file', user: 'PC\\ann', component: 'My Documents', rule: 'MigUser.xml:251 include %CSIDL_PERSONAL%\\* [*]', bytes: 15,
     })
     expect(doc.result.excluded[0]).to.include.keys(['path', 'reason', 'rule'])
-    expect(doc.result.users.map((u) => u.account)).to.deep.equal(['PC\\ann', 'CONTOSO\\jdoe', 'PC\\olduser', 'PC\\newhire'])
-    expect(doc.result.totals.files).to.equal(48)
+    expect(doc.result.users.map((u) => u.account)).to.deep.equal(['PC\\ann', 'CONTOSO\\jdoe', 'PC\\olduser', 'AzureAD\\KimAkers', 'PC\\newhire'])
+    expect(doc.result.totals.files).to.equal(50)
   })
   it('preview without --json ends with one summary line', async () => {
     const r = await runCli(['rules', 'preview', ...base])
-    expect(r.stdout.trim().split('\n').pop()).to.equal('48 files (828 B) would be captured for 3 of 4 users; 13 excluded; 0 warnings')
+    expect(r.stdout.trim().split('\n').pop()).to.equal('50 files (863 B) would be captured for 4 of 5 users; 13 excluded; 0 warnings')
   })
   it('explain says which rule decided', async () => {
     const r = await runCli(['rules', 'explain', 'C:\\Users\\ann\\mail.pst', 'C:\\Data\\readme.txt', ...base, '--json'])
@@ -235,7 +235,7 @@ describe('rules commands', function () {
   it('estimate totals per user and component', async () => {
     const r = await runCli(['rules', 'estimate', ...base, '--json'])
     const doc = parseJsonOutput<{ result: { totals: { files: number; bytes: number }; byUser: Record<string, { files: number }> } }>(r.stdout)
-    expect(doc.result.totals).to.deep.equal({ files: 48, bytes: 828 })
+    expect(doc.result.totals).to.deep.equal({ files: 50, bytes: 863 })
     expect(doc.result.byUser['CONTOSO\\jdoe'].files).to.equal(5)
   })
   it('lint exits non-zero (config) on errors and zero on clean files', async () => {

@@ -1,5 +1,7 @@
 import { expect } from 'chai'
+import { readFileSync } from 'node:fs'
 import { CMTRACE_LINE, formatBias, formatCmtraceLine, parseCmtraceLine } from '../../../src/log/cmtrace.js'
+import { requireSharedFixtures, sharedFixture } from '../../helpers/fixtures.js'
 
 describe('log/cmtrace', () => {
   it('formats a line the strict regex accepts, with every field', () => {
@@ -24,5 +26,14 @@ describe('log/cmtrace', () => {
   it('parses a line written by MDT', () => {
     const mdt = '<![LOG[Property USMTLocal is now = True]LOG]!><time="14:03:07.000+000" date="03-21-2024" component="ZTIUserState" context="" type="1" thread="" file="ZTIUserState">'
     expect(parseCmtraceLine(mdt)).to.include({ component: 'ZTIUserState', type: 1, thread: '' })
+  })
+
+  it('reads every line of a real smsts.log excerpt, type="0" records included', function () {
+    requireSharedFixtures(this, 'usmt-logs', 'real', 'smsts-excerpt.log')
+    const lines = readFileSync(sharedFixture('usmt-logs', 'real', 'smsts-excerpt.log'), 'utf8').split(/\r?\n/).filter((l) => l.length > 0)
+    const parsed = lines.map((l) => parseCmtraceLine(l))
+    expect(parsed.every((p) => p !== null)).to.equal(true)
+    expect(parsed.filter((p) => p!.type === 0).map((p) => p!.message)).to.include('Setting the authenticator.')
+    expect(parsed.find((p) => p!.type === 3)).to.include({ component: 'TSBootShell', bias: -60 })
   })
 })

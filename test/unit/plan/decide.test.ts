@@ -95,7 +95,7 @@ describe('plan decide (the decision table)', () => {
   it('row 4: replace under ConfigMgr without shares → the SMP (native Request State Store runs)', () => {
     const d = ok({ scenario: 'replace', variables: CM })
     expect(d).to.include({ storeType: 'smp', storePath: null, rule: 'network-smp' })
-    expect(d.variables).to.include({ USMTLocal: 'False', USMTStepsStoreType: 'smp', USMTStepsEncrypt: 'false' })
+    expect(d.variables).to.include({ USMTLocal: 'False', USMTStepsStoreType: 'smp', USMTStepsEncrypt: 'true' })
   })
 
   it('row 4: preferredStore smp is tried before the policy shares', () => {

@@ -46,28 +46,28 @@ describe('plan: the size estimate from the rule engine (--volume, --rules, --use
     const est = await runCli(['rules', 'estimate', '--rules', SAMPLE_RULES, '--volume', `C=${SAMPLE_C}`, '--users', SAMPLE_USERS, '--json'])
     const expected = (JSON.parse(est.stdout) as { result: { totals: { bytes: number; files: number } } }).result.totals
     expect(expected.files).to.be.greaterThan(10)
-    const policy = write('policy.yaml', 'shares: [\\\\fs1\\migstore]\n')
+    const policy = write('policy.yaml', 'stores:\n  shares: [\\\\fs1\\migstore]\n')
     const r = await plan(['--scenario', 'replace', '--policy', policy, '--volume', `C=${SAMPLE_C}`, '--rules', SAMPLE_RULES, '--users', SAMPLE_USERS])
     expect(r.exitCode, JSON.stringify(r.doc)).to.equal(0)
     expect(r.doc.result?.inputs.estimateBytes).to.equal(expected.bytes)
-    expect(r.doc.result?.inputs.estimateSource).to.match(new RegExp(`^engine: ${expected.files} files of 3 user\\(s\\) on C:, rules usmt-steps-sample\\.xml$`))
+    expect(r.doc.result?.inputs.estimateSource).to.match(new RegExp(`^engine: ${expected.files} files of 4 user\\(s\\) on C:, rules usmt-steps-sample\\.xml$`))
     expect(r.doc.result?.reasons.join('\n')).to.contain(`size estimate ${expected.bytes} bytes (engine: ${expected.files} files`)
     expect(r.env.USMTStepsPlanEstimateBytes).to.equal(String(expected.bytes))
   })
 
   it('rules come from USMTStepsRules (the variable capture reads) when --rules is absent', async () => {
-    const withFlag = await plan(['--volume', `C=${SAMPLE_C}`, '--rules', SAMPLE_RULES, '--users', SAMPLE_USERS, '--scenario', 'replace', '--policy', write('p.yaml', 'shares: [\\\\fs1\\m]\n')])
-    const fromVar = await plan(['--volume', `C=${SAMPLE_C}`, '--users', SAMPLE_USERS, '--scenario', 'replace', '--policy', write('p2.yaml', 'shares: [\\\\fs1\\m]\n')], { USMTStepsRules: SAMPLE_RULES })
+    const withFlag = await plan(['--volume', `C=${SAMPLE_C}`, '--rules', SAMPLE_RULES, '--users', SAMPLE_USERS, '--scenario', 'replace', '--policy', write('p.yaml', 'stores:\n  shares: [\\\\fs1\\m]\n')])
+    const fromVar = await plan(['--volume', `C=${SAMPLE_C}`, '--users', SAMPLE_USERS, '--scenario', 'replace', '--policy', write('p2.yaml', 'stores:\n  shares: [\\\\fs1\\m]\n')], { USMTStepsRules: SAMPLE_RULES })
     expect(fromVar.doc.result?.inputs.estimateBytes).to.equal(withFlag.doc.result?.inputs.estimateBytes)
     expect(fromVar.doc.result?.inputs.estimateSource).to.contain('rules usmt-steps-sample.xml')
   })
 
   it('without rules: every file of every migrated profile (an upper bound), said so', async () => {
     const e = await estimateStore({ volumes: VolumeMap.parse([`C=${SAMPLE_C}`]), ruleFiles: [], usersFile: SAMPLE_USERS })
-    // newhire never logged on and is not migrated; the three others are, with every file of their profiles.
-    const expected = ['ann', 'jdoe', 'olduser'].reduce((a, u) => a + bytesBelow(path.join(SAMPLE_C, 'Users', u)), 0)
+    // newhire never logged on and is not migrated; the four others are, with every file of their profiles.
+    const expected = ['ann', 'jdoe', 'olduser', 'KimAkers'].reduce((a, u) => a + bytesBelow(path.join(SAMPLE_C, 'Users', u)), 0)
     expect(e.bytes).to.equal(expected)
-    expect(e.users).to.equal(3)
+    expect(e.users).to.equal(4)
     expect(e.source).to.match(/no --rules: an upper bound/)
     const withRules = await estimateStore({ volumes: VolumeMap.parse([`C=${SAMPLE_C}`]), ruleFiles: [SAMPLE_RULES], usersFile: SAMPLE_USERS })
     expect(withRules.bytes).to.be.greaterThan(0).and.lessThan(e.bytes)
@@ -80,7 +80,7 @@ describe('plan: the size estimate from the rule engine (--volume, --rules, --use
     writeFileSync(path.join(c, 'Users', 'bob', 'NTUSER.DAT'), Buffer.alloc(4096, 1))
     writeFileSync(path.join(c, 'Users', 'bob', 'Documents', 'big.bin'), Buffer.alloc(3 * 1024 * 1024, 7))
     const size = 3 * 1024 * 1024 + 4096
-    const policy = write('policy.yaml', 'hardLink: { minFree: 0, overheadRatio: 1.0 }\nfallbackToNetwork: false\n')
+    const policy = write('policy.yaml', 'stores:\n  hardLink: { minFree: 0, overheadRatio: 1.0 }\n  fallbackToNetwork: false\n')
     const facts = (free: number): string => write(`facts-${free}.json`, { systemDrive: 'C:', profilesVolume: 'C:', volumes: [{ letter: 'C:', fileSystem: 'NTFS', totalBytes: 10 * size, freeBytes: free, bitLocker: 'off' }] })
     const vars = { _SMSTSUserStatePath: 'C:\\_SMSTaskSequence\\UserState' }
     const short = await plan(['--facts', facts(size - 1), '--policy', policy, '--volume', `C=${c}`], vars)
@@ -96,7 +96,7 @@ describe('plan: the size estimate from the rule engine (--volume, --rules, --use
   it('a given estimate wins and the engine is not asked (--estimate-bytes, USMTStepsEstimateBytes, the facts)', async () => {
     // A rules file that does not exist would fail the engine: a given estimate must never reach it.
     const missing = path.join(dir, 'missing.xml')
-    const policy = write('p.yaml', 'shares: [\\\\fs1\\m]\n')
+    const policy = write('p.yaml', 'stores:\n  shares: [\\\\fs1\\m]\n')
     const base = ['--scenario', 'replace', '--policy', policy, '--volume', `C=${SAMPLE_C}`, '--rules', missing]
     const flag = await plan([...base, '--estimate-bytes', '12345'])
     expect(flag.doc.result?.inputs).to.include({ estimateBytes: 12345, estimateSource: '--estimate-bytes' })

@@ -36,7 +36,7 @@ describe('plan command, policy and facts', () => {
 
   it('fails with USM0402 / exit 14 and the record in the error data when replace has no network store', async () => {
     const env = write('env.json', { DeploymentType: 'REPLACE' })
-    const policy = write('policy.yaml', 'allowedStores: [share, smp]\n')
+    const policy = write('policy.yaml', 'stores:\n  allowedStores: [share, smp]\n')
     const r = await runCli(['plan', '--ts-env', `json:${env}`, '--facts', write('facts.json', FACTS), '--policy', policy, '--json', '--log-dir', dir])
     expect(r.exitCode).to.equal(14)
     const doc = parseJsonOutput<{ error: { code: string; data: { decision: { rejected: unknown[] } } } }>(r.stdout)
@@ -54,17 +54,29 @@ describe('plan command, policy and facts', () => {
     expect(rejected[0].reason).to.match(/hard-link stores need NTFS/)
   })
 
-  it('reads YAML and JSON policies with sizes and rejects unknown keys', () => {
-    const y = parsePolicy('preferredStore: share\nshares:\n  - path: \\\\fs1\\mig\n    maxClients: 5\n    minFree: 10GB\n  - path: \\\\fs2\\mig\n    minFree: 15%\nretention: { restoredDays: 0 }\n', 'p.yaml')
+  it('reads the stores: section of YAML and JSON policies with sizes and rejects unknown keys', () => {
+    const y = parsePolicy('stores:\n  preferredStore: share\n  shares:\n    - path: \\\\fs1\\mig\n      maxClients: 5\n      minFree: 10GB\n    - path: \\\\fs2\\mig\n      minFree: 15%\n  retention: { restoredDays: 0 }\n', 'p.yaml')
     expect(y.shares[0]).to.deep.include({ path: '\\\\fs1\\mig', maxClients: 5, minFreeBytes: 10 * 1024 ** 3 })
     expect(y.shares[1].minFreePercent).to.equal(15)
     expect(y.retention).to.deep.equal({ restoredDays: 0, abandonedDays: 14 })
-    const j = parsePolicy('{"allowedStores":["hardlink"],"hardLink":{"minFree":"1GB","overheadRatio":0.05}}', 'p.json')
+    const j = parsePolicy('{"stores":{"allowedStores":["hardlink"],"hardLink":{"minFree":"1GB","overheadRatio":0.05}}}', 'p.json')
     expect(j.hardLink).to.deep.equal({ minFreeBytes: 1024 ** 3, overheadRatio: 0.05 })
-    expect(() => parsePolicy('sharez: []', 'p.yaml')).to.throw(/unknown key "sharez"/)
-    expect(() => parsePolicy('shares: [ "C:\\\\x" ]', 'p.yaml')).to.throw(/UNC/)
-    expect(() => parsePolicy('preferredStore: smp\nallowedStores: [share]', 'p.yaml')).to.throw(/not in allowedStores/)
-    expect(() => parsePolicy('shares: [ {path: "\\\\\\\\a\\\\b", minFree: "lots"} ]', 'p.yaml')).to.throw(/size/)
+    expect(() => parsePolicy('stores:\n  sharez: []', 'p.yaml')).to.throw(/unknown key "sharez" in the "stores:" section/)
+    expect(() => parsePolicy('stores:\n  shares: [ "C:\\\\x" ]', 'p.yaml')).to.throw(/UNC/)
+    expect(() => parsePolicy('stores:\n  preferredStore: smp\n  allowedStores: [share]', 'p.yaml')).to.throw(/not in allowedStores/)
+    expect(() => parsePolicy('stores:\n  shares: [ {path: "\\\\\\\\a\\\\b", minFree: "lots"} ]', 'p.yaml')).to.throw(/size/)
+  })
+
+  it('one policy file for every step: plan ignores the users: section; a flat file says how to convert', () => {
+    const both = parsePolicy('users:\n  skipDisabled: true\n  orphans: exclude\nstores:\n  preferredStore: share\n', 'p.yaml')
+    expect(both.preferredStore).to.equal('share')
+    expect(parsePolicy('users:\n  skipDisabled: true\n', 'p.yaml').source).to.equal('p.yaml')
+    let err: unknown
+    try { parsePolicy('preferredStore: share\nskipDisabled: true\n', 'old.yaml') } catch (e) { err = e }
+    expect(err).to.have.property('code', 'USM0400')
+    expect((err as Error).message).to.match(/old\.yaml is a flat policy file/)
+    expect((err as Error).message).to.contain('put preferredStore under "stores:"').and.to.contain('put skipDisabled under "users:"')
+    expect(() => parsePolicy('user:\n  skipDisabled: true\n', 'p.yaml')).to.throw(/unknown section "user"/)
   })
 
   it('validates facts and parses the Windows probe output (one volume collapses to an object in ConvertTo-Json)', async () => {

@@ -74,6 +74,13 @@ describe('report: USMT log analysis', () => {
     expect(cause?.line).to.equal(4)
   })
 
+  it('takes the cause of the real failed LoadState log (usmt-logs/real) from the record after Failed.', function () {
+    requireSharedFixtures(this, 'usmt-logs', 'real', 'loadstate-failed.log')
+    const cause = failureCauseFromLog(parseUsmtLog(readFileSync(sharedFixture('usmt-logs', 'real', 'loadstate-failed.log'), 'utf8')))
+    expect(cause?.text).to.equal('Settings store argument specified is invalid')
+    expect(cause?.line).to.equal(6)
+  })
+
   it('classifies generic lines', () => {
     expect(isGenericError('Unable to Complete Migration. MigDoMigration Failed= 0x4')).to.equal(true)
     expect(isGenericError('Migration failed to complete successfully')).to.equal(true)

@@ -13,7 +13,8 @@ describe('template commands', () => {
 
   it('template configmgr writes the sequence XML that template validate accepts', async () => {
     const out = path.join(tmp.dir, 'refresh.xml')
-    const r = await runCli(['template', 'configmgr', '--scenario', 'refresh', '--package-id', 'ABC00012', '--policy', 'policy.json', '--out', out, '--json'])
+    writeFileSync(path.join(tmp.dir, 'policy.json'), JSON.stringify({ users: { skipDisabled: true }, stores: { preferredStore: 'hardlink' } }))
+    const r = await runCli(['template', 'configmgr', '--scenario', 'refresh', '--package-id', 'ABC00012', '--usmt-in-package', '--policy', 'policy.json', '--out', out, '--json'])
     expect(r.exitCode, r.stderr).to.equal(0)
     const xml = readFileSync(out, 'utf8')
     expect(xml).to.match(/^<sequence version="3\.10">/)
@@ -23,11 +24,18 @@ describe('template commands', () => {
     const doc = JSON.parse(v.stdout) as { status: string; result: { ok: boolean; steps: Array<{ id: string }> } }
     expect(doc.status).to.equal('success')
     expect(doc.result.steps.map((s) => s.id)).to.deep.equal(['users', 'plan', 'store-request', 'capture', 'store-release', 'report', 'store-request', 'restore', 'store-release', 'report'])
+    // The policy the steps name is checked against each step: a flat (old-style) file fails users first.
+    writeFileSync(path.join(tmp.dir, 'policy.json'), JSON.stringify({ skipDisabled: true, preferredStore: 'hardlink' }))
+    const flat = await runCli(['template', 'validate', out, '--json'])
+    expect(flat.exitCode).to.equal(3)
+    const err = (JSON.parse(flat.stdout) as { error: { code: string; message: string } }).error
+    expect(err.code).to.equal('USM0510')
+    expect(err.message).to.contain('policy policy.json fails for users').and.to.contain('put skipDisabled under "users:"').and.to.contain('policy policy.json fails for plan')
   })
 
   it('template validate fails with USM0604 and lists the problems', async () => {
     const out = path.join(tmp.dir, 'broken.xml')
-    const r = await runCli(['template', 'configmgr', '--scenario', 'replace-source', '--out', out])
+    const r = await runCli(['template', 'configmgr', '--scenario', 'replace-source', '--package-id', 'ABC00012', '--usmt-package-id', 'ABC00013', '--out', out])
     expect(r.exitCode).to.equal(0)
     writeFileSync(out, readFileSync(out, 'utf8').replace(/usmt-steps\.cmd store release --type capture/g, 'usmt-steps.cmd store release --type sideways'))
     const v = await runCli(['template', 'validate', out, '--json'])
@@ -42,8 +50,23 @@ describe('template commands', () => {
     expect((await runCli(['template', 'configmgr', '--scenario', 'replace-destination', '--format', 'powershell', '--out', ps1])).exitCode).to.equal(0)
     const bytes = readFileSync(ps1)
     expect([...bytes.subarray(0, 3)]).to.deep.equal([0xef, 0xbb, 0xbf])
-    expect(bytes.toString('utf8')).to.include('New-CMTSStepRequestStateStore')
-    const j = await runCli(['template', 'configmgr', '--scenario', 'refresh', '--format', 'json', '--json'])
+    const script = bytes.toString('utf8')
+    expect(script).to.include('New-CMTSStepRequestStateStore')
+    // Without IDs the script takes both packages as mandatory parameters and uses them for every step.
+    expect(script).to.match(/\[Parameter\(Mandatory\)\]\[ValidatePattern\('\^\[A-Za-z0-9\]\{3\}\[0-9A-Fa-f\]\{5\}\$'\)\]\r\n {4}\[string\]\$PackageId,/)
+    expect(script).to.include('[string]$UsmtPackageId\r\n)')
+    expect(script).to.include('-PackageId $PackageId -SuccessCode')
+    expect(script).to.include("New-CMTSStepDownloadPackageContent -Name 'Download the USMT package'")
+    expect(script).to.include("-AddPackage @((Get-CMPackage -Id $UsmtPackageId -Fast)) -LocationOption TaskSequenceWorkingFolder -DestinationVariable 'USMTStepsUsmtPackage'")
+    expect(script).not.to.match(/UST0000[AB]/)
+    const given = await runCli(['template', 'configmgr', '--scenario', 'refresh', '--format', 'powershell', '--package-id', 'ABC00012', '--usmt-in-package'])
+    expect(given.stdout).to.include("[string]$PackageId = 'ABC00012'").and.not.to.include('UsmtPackageId').and.not.to.include('Mandatory')
+    // XML without a package or a USMT source is refused with the code that says what to add.
+    const noPkg = await runCli(['template', 'configmgr', '--scenario', 'refresh', '--usmt-in-package', '--json'])
+    expect((JSON.parse(noPkg.stdout) as { error: { code: string } }).error.code).to.equal('USM0608')
+    const noUsmt = await runCli(['template', 'configmgr', '--scenario', 'refresh', '--package-id', 'ABC00012', '--json'])
+    expect((JSON.parse(noUsmt.stdout) as { error: { code: string; message: string } }).error).to.include({ code: 'USM0609' })
+    const j = await runCli(['template', 'configmgr', '--scenario', 'refresh', '--package-id', 'ABC00012', '--usmt-in-package', '--format', 'json', '--json'])
     const model = JSON.parse((JSON.parse(j.stdout) as { result: { content: string } }).result.content) as { attrs: string[][] }
     expect(model.attrs).to.deep.equal([['version', '3.10']])
   })

@@ -175,5 +175,5 @@ describe('templates/executor: the refresh template end to end with the portable 
 })
 
 function refreshTemplate(): ReturnType<typeof parseSequence> {
-  return parseSequence(serializeSequence(buildSequence(defs, { scenario: 'refresh', flavour: 'configmgr', options: {} })))
+  return parseSequence(serializeSequence(buildSequence(defs, { scenario: 'refresh', flavour: 'configmgr', packageId: 'ABC00012', options: {} })))
 }

@@ -76,7 +76,7 @@ describe('templates/sequence and the real exports', function () {
   }
 
   it('the shape check catches a step that differs from the exports (control)', () => {
-    const seq = buildSequence(defs, { scenario: 'refresh', flavour: 'configmgr', options: {} })
+    const seq = buildSequence(defs, { scenario: 'refresh', flavour: 'configmgr', packageId: 'ABC00012', options: {} })
     const step = walkSteps(seq.children)[0].step
     step.attrs = step.attrs.filter(([k]) => k !== 'runIn')
     step.variables = [...(step.variables ?? []).filter((v) => v.name !== 'SuccessCodes'), { name: 'Bogus', property: 'Bogus', value: '1' }]
@@ -88,7 +88,7 @@ describe('templates/sequence and the real exports', function () {
   })
 
   it('refresh: capture and restore halves, SMP steps only when plan chose smp, failures stop before the wipe', () => {
-    const seq = buildSequence(defs, { scenario: 'refresh', flavour: 'configmgr', options: {} })
+    const seq = buildSequence(defs, { scenario: 'refresh', flavour: 'configmgr', packageId: 'ABC00012', options: {} })
     expect(seq.children.map((g) => g.kind === 'group' ? attr(g, 'name') : '')).to.deep.equal(['usmt-steps: State Capture', 'usmt-steps: State Restore'])
     const steps = walkSteps(seq.children)
     const request = steps.find((s) => attr(s.step, 'type') === 'SMS_TaskSequence_RequestStateStoreAction')

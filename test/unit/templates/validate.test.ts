@@ -8,7 +8,7 @@ import { validateSequence } from '../../../src/templates/validate.js'
 
 describe('templates/validate', () => {
   const defs = loadTaskSteps()
-  const build = (scenario: typeof SCENARIOS[number]): TsSequence => parseSequence(serializeSequence(buildSequence(defs, { scenario, flavour: 'configmgr', packageId: 'ABC00012', options: {} })))
+  const build = (scenario: typeof SCENARIOS[number]): TsSequence => parseSequence(serializeSequence(buildSequence(defs, { scenario, flavour: 'configmgr', packageId: 'ABC00012', usmtPackageId: 'ABC00013', options: {} })))
   const find = (seq: TsSequence, name: RegExp): TsStep => {
     const s = walkSteps(seq.children).find((x) => name.test(attr(x.step, 'name') ?? ''))
     if (!s) throw new Error(`no step ${name}`)
@@ -26,6 +26,47 @@ describe('templates/validate', () => {
       expect(mdt.problems).to.deep.equal([])
     })
   }
+
+  it('a usmt-steps step without a package, or with a package outside the referenceList, is USM0608 and says what to add', () => {
+    const seq = build('replace-source')
+    const plan = find(seq, /^Plan the user state store/)
+    plan.action = plan.action.replace('/run:ABC00012 ', '/run: ')
+    plan.variables = plan.variables?.filter((v) => v.name !== 'PackageID')
+    const r = validateSequence(seq, defs)
+    const p = r.problems.find((x) => x.code === 'USM0608')
+    expect(p?.message).to.match(/runs usmt-steps from no package.*add --package-id/)
+    seq.references = []
+    expect(validateSequence(seq, defs).problems.filter((x) => x.code === 'USM0608').map((x) => x.message).join('\n')).to.match(/package ABC00012 is not in the sequence's referenceList: .*add <reference package="ABC00012"\/>/)
+  })
+
+  it('capture and restore without a USMT source the sequence brings are USM0609; --usmt-in-package and a downloaded USMT package pass', () => {
+    const none = parseSequence(serializeSequence(buildSequence(defs, { scenario: 'refresh', flavour: 'configmgr', packageId: 'ABC00012', options: {} })))
+    const problems = validateSequence(none, defs).problems.filter((x) => x.code === 'USM0609')
+    expect(problems.map((x) => x.message.split(':')[0])).to.deep.equal(['capture has no USMT source', 'restore has no USMT source'])
+    expect(problems[0].message).to.include('--usmt-package-id').and.to.include('--usmt-in-package')
+    const inPkg = parseSequence(serializeSequence(buildSequence(defs, { scenario: 'refresh', flavour: 'configmgr', packageId: 'ABC00012', usmtInPackage: true, options: {} })))
+    expect(validateSequence(inPkg, defs).problems).to.deep.equal([])
+    expect(find(inPkg, /^Capture user state \(/).variables?.find((v) => v.name === 'CommandLine')?.value).to.equal('usmt-steps.cmd capture --usmt-dir USMT')
+    // The download must come before the step that reads its variable.
+    const seq = build('replace-destination')
+    const dl = walkSteps(seq.children).find((x) => attr(x.step, 'type') === 'SMS_TaskSequence_DownloadPackageContentAction')!
+    expect(find(seq, /^Restore user state \(/).variables?.find((v) => v.name === 'CommandLine')?.value).to.equal('usmt-steps.cmd restore --usmt-dir "%USMTStepsUsmtPackage01%"')
+    dl.step.attrs.push(['disable', 'true'])
+    expect(validateSequence(seq, defs).problems.find((x) => x.code === 'USM0609')?.message).to.match(/no Download Package Content step with the destination variable USMTStepsUsmtPackage comes before restore/)
+  })
+
+  it('checks the policy file each step names against that step (users: for users, stores: for plan and the store steps)', () => {
+    const seq = parseSequence(serializeSequence(buildSequence(defs, { scenario: 'replace-source', flavour: 'configmgr', packageId: 'ABC00012', usmtInPackage: true, options: { policy: 'policy.yaml' } })))
+    const files: Record<string, { code: 'USM0510' | 'USM0400'; message: string } | undefined> = {}
+    const checked: string[] = []
+    const r = validateSequence(seq, defs, { checkPolicy: (file, section) => { checked.push(section); return { problem: section === 'users' ? files.users : undefined } } })
+    expect(r.problems).to.deep.equal([])
+    expect(checked).to.deep.equal(['users', 'stores', 'stores', 'stores'])
+    files.users = { code: 'USM0510', message: 'unknown key "preferredStore" in the "users:" section' }
+    const bad = validateSequence(seq, defs, { checkPolicy: (_f, section) => ({ problem: section === 'users' ? files.users : undefined }) })
+    expect(bad.problems.map((p) => [p.code, p.message])).to.deep.equal([['USM0510', 'policy policy.yaml fails for users: unknown key "preferredStore" in the "users:" section']])
+    expect(validateSequence(seq, defs, { checkPolicy: () => undefined }).problems[0]).to.include({ level: 'warning' })
+  })
 
   it('finds a capture that continues on error into Apply Operating System', () => {
     const seq = build('refresh')

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { ConfigMgrTsEnvironment } from '../../../src/ts-env/configmgr-env.js'
 import { openTsEnvironment } from '../../../src/ts-env/index.js'
+import { mdtBase64Encode } from '../../../src/ts-env/mdt-obfuscation.js'
 import { UsmtStepsError } from '../../../src/runtime/errors.js'
 import { chunkPairs, decodeResponse, encodeRequest, hexDecode, hexEncode, MAX_REQUEST_CHARS } from '../../../src/windows/com-bridge.js'
 import { comDoubleEnv, readComDoubleState } from '../../helpers/com-double.js'
@@ -47,6 +48,31 @@ describe('ts-env/configmgr through the COM bridge (double)', function () {
       for (const c of calls) expect(c.argv.join(' ')).to.not.include('Remove-Item')
     })
   }
+
+  it('under MDT Lite Touch decodes the obfuscated credentials on read and encodes them on write, as ZTIUtility does', async () => {
+    const state = path.join(t.dir, 'state.json')
+    const stored = mdtBase64Encode(`Pässwörd-${'z'.repeat(60)}`)
+    use(comDoubleEnv(state, { inTaskSequence: true, variables: { DeploymentMethod: 'UNC', UserID: 'bWR0LXN2Yw==', UserPassword: stored, OSDJoinPassword: mdtBase64Encode('J0in!'), UDShare: '\\\\srv\\MigData$' } }))
+    const env = await ConfigMgrTsEnvironment.open({ platform: 'win32', env: process.env })
+    expect(env.get('UserID')).to.equal('mdt-svc')
+    expect(env.get('UserPassword')).to.equal(`Pässwörd-${'z'.repeat(60)}`)
+    expect(env.get('OSDJoinPassword')).to.equal('J0in!')
+    expect(env.list().UserID).to.equal('mdt-svc')
+    env.set('UserDomain', 'CONTOSO')
+    await env.commit()
+    expect(readComDoubleState(state).variables.UserDomain).to.equal(mdtBase64Encode('CONTOSO'))
+  })
+
+  it('under ConfigMgr with MDT (DeploymentMethod=SCCM) keeps ConfigMgr\'s own OSDJoinPassword clear; without MDT decodes nothing', async () => {
+    const state = path.join(t.dir, 'state.json')
+    use(comDoubleEnv(state, { inTaskSequence: true, variables: { DeploymentMethod: 'SCCM', UserID: 'bWR0LXN2Yw==', OSDJoinPassword: 'Passw0rd' } }))
+    let env = await ConfigMgrTsEnvironment.open({ platform: 'win32', env: process.env })
+    expect(env.get('UserID')).to.equal('mdt-svc')
+    expect(env.get('OSDJoinPassword')).to.equal('Passw0rd')
+    use(comDoubleEnv(state, { inTaskSequence: true, variables: { UserID: 'bWR0LXN2Yw==' } }))
+    env = await ConfigMgrTsEnvironment.open({ platform: 'win32', env: process.env })
+    expect(env.get('UserID')).to.equal('bWR0LXN2Yw==')
+  })
 
   it('fails fast with USM0011 when no task sequence is running, and auto-detection falls back', async () => {
     use(comDoubleEnv(path.join(t.dir, 'state.json'), { inTaskSequence: false, variables: {} }))

@@ -107,7 +107,10 @@ describe('ts-env providers', () => {
 
     it('selects providers from the spec and auto-detects env off Windows', async () => {
       const f = path.join(t.dir, 'e.json')
-      expect((await openTsEnvironment(`json:${f}`)).kind).to.equal('json')
+      expect((await openTsEnvironment(`json:${f}`, { createJson: true })).kind).to.equal('json')
+      let missing: unknown
+      try { await openTsEnvironment(`json:${f}`) } catch (e) { missing = e }
+      expect((missing as UsmtStepsError).code).to.equal('USM0021')
       expect((await openTsEnvironment('env', { env: {} })).kind).to.equal('env')
       expect((await openTsEnvironment(undefined, { env: {}, platform: 'linux' })).kind).to.equal('env')
       let err: unknown

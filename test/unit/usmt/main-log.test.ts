@@ -73,4 +73,44 @@ describe('usmt/main-log', () => {
       cleanup()
     }
   })
+
+  describe('the real logs in usmt-logs/real', () => {
+    it('takes the cause of a real failed LoadState from the Info record after Failed. (not the echoed command line)', function () {
+      requireSharedFixtures(this, 'usmt-logs', 'real', 'loadstate-failed.log')
+      const p = parseUsmtLog(readFileSync(sharedFixture('usmt-logs', 'real', 'loadstate-failed.log'), 'utf8'))
+      expect(p.outcome?.kind).to.equal('failed')
+      expect(p.outcome?.cause).to.equal('Settings store argument specified is invalid')
+      expect(p.outcome?.details[0]).to.equal('An error occurred processing the command line.')
+      expect(p.outcome?.details.some((d) => d.includes('##ERROR## -->'))).to.equal(true)
+    })
+
+    it('reads the outcome and summary of a real success-with-errors ScanState', function () {
+      requireSharedFixtures(this, 'usmt-logs', 'real', 'scanstate-success-with-errors.log')
+      const p = parseUsmtLog(readFileSync(sharedFixture('usmt-logs', 'real', 'scanstate-success-with-errors.log'), 'utf8'))
+      expect(p.outcome).to.include({ kind: 'success-with-errors', ignoredErrors: 37 })
+      expect(p.summary).to.have.length(1)
+      expect(p.summary[0]).to.include({ errorCode: 395, causedAbort: false, recurrence: 37 })
+    })
+
+    it('reads the header of a real ScanState', function () {
+      requireSharedFixtures(this, 'usmt-logs', 'real', 'scanstate-header.log')
+      const p = parseUsmtLog(readFileSync(sharedFixture('usmt-logs', 'real', 'scanstate-header.log'), 'utf8'))
+      expect(p).to.include({ tool: 'SCANSTATE', version: '10.0.19041' })
+      expect(p.commandLine).to.match(/^C:\\SuperGrate\\scanstate\.exe C:\\SuperGrate \/ue:/)
+    })
+  })
+
+  it('our own Failed. block yields the message as cause, not the generic line or the marked command line', () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const file = path.join(dir, 'load.log')
+      const log = new UsmtMainLog(file, { clock: () => t })
+      log.info('Command line: loadstate S /bogus')
+      log.failed(['An error occurred processing the command line.', 'loadstate S ##ERROR## --> /bogus', 'Command line option is not valid'])
+      log.close()
+      expect(parseUsmtLog(readFileSync(file, 'utf8')).outcome?.cause).to.equal('Command line option is not valid')
+    } finally {
+      cleanup()
+    }
+  })
 })

@@ -1,0 +1,71 @@
+/**
+ * The restore's proof, wired to the stores: the capture-time identity of every stored file comes from the
+ * store's own catalog (read with the store key for an encrypted store), where each file went from the portable
+ * loadstate's --applied list, then `proveRestore` checks the destination. Microsoft's store format cannot be
+ * read here, so a restore by Microsoft's loadstate says "not proven" with the reason instead of a number.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import * as nodePath from 'node:path'
+import type { StepContext } from '../cli/step-command.js'
+import { FILE_DIR } from '../store/file-store.js'
+import { openStore, USMT_DIR } from '../store/store.js'
+import type { VolumeMap } from '../windows/volume-map.js'
+import { describeProof, parseApplied, planProof, PROOF_METHOD_TEXT, proveRestore, uncheckedProof, type ProofPlan, type RestoreProof } from './proof.js'
+
+export const PROOF_VARIABLES = {
+  checked: 'USMTStepsProofChecked',
+  verified: 'USMTStepsProofVerified',
+  missing: 'USMTStepsProofMissing',
+  changed: 'USMTStepsProofChanged',
+} as const
+
+/**
+ * What a caller of the restore service can inject (tests: alter or remove a restored file between loadstate
+ * and the proof). Not reachable from the command line, a variable or the environment.
+ */
+export interface RestoreHooks {
+  beforeProof?: (plan: ProofPlan) => Promise<void> | void
+}
+
+export interface ProofInputs {
+  engine: 'microsoft' | 'portable'
+  /** The store root as this process reads it. */
+  storeLocal: string
+  /** The store key (encrypted compressed stores). */
+  key?: string
+  /** The portable loadstate's --applied file. */
+  appliedFile?: string
+  volumes: VolumeMap
+  hooks?: RestoreHooks
+}
+
+export async function proveRestoredFiles(ctx: StepContext, o: ProofInputs): Promise<RestoreProof> {
+  if (o.engine !== 'portable') {
+    return uncheckedProof('Microsoft\'s store format cannot be read by usmt-steps, so the restored files cannot be compared with the store; loadstate\'s return code and log are the only check')
+  }
+  if (!o.appliedFile || !existsSync(o.appliedFile)) return uncheckedProof(`loadstate did not write the list of applied files (${o.appliedFile ?? 'no --applied file'})`)
+  ctx.progress.update({ phase: 'Proving the restore', detail: 'reading the store catalog' })
+  const store = await openStore(o.storeLocal, o.key !== undefined ? { secret: o.key } : {})
+  try {
+    const applied = parseApplied(readFileSync(o.appliedFile, 'utf8'))
+    const plan = await planProof(store.catalog.files, applied, {
+      storeFileDir: store.kind === 'hardlink' ? nodePath.join(o.storeLocal, USMT_DIR, FILE_DIR) : undefined,
+      toLocal: (w) => (process.platform === 'win32' ? w : o.volumes.toLocal(w)),
+    })
+    await o.hooks?.beforeProof?.(plan)
+    ctx.progress.update({ phase: 'Proving the restore', detail: `${plan.items.length} files` })
+    const proof = await proveRestore(plan.items, { skipped: plan.skipped, notRestored: plan.notRestored, method: PROOF_METHOD_TEXT[store.kind] })
+    ctx.logger.info(`proof (${proof.method}): ${describeProof(proof)}; ${proof.methods.content} by content, ${proof.methods['same-file']} same file, ${proof.methods['size-time']} by size and time, ${proof.bytesRead} bytes read`)
+    for (const m of proof.missing.slice(0, 200)) ctx.logger.warn(`proof: missing ${m.path} (captured as ${m.source}): ${m.why}`)
+    for (const c of proof.changed.slice(0, 200)) ctx.logger.warn(`proof: changed ${c.path} (captured as ${c.source}): ${c.why}`)
+    return proof
+  } finally {
+    await store.close()
+  }
+}
+
+export function proofVariables(p: RestoreProof): Record<string, string> {
+  if (!p.checked) return { [PROOF_VARIABLES.checked]: 'false' }
+  return {
+    [PROOF_VARIABLES.checked]: 'true', [PROOF_VARIABLES.verified]: String(p.verified), [PROOF_VARIABLES.missing]: String(p.missing.length), [PROOF_VARIABLES.changed]: String(p.changed.length) }
+}

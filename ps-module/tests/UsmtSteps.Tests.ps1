@@ -1,5 +1,6 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
-# Pester 5 tests for the UsmtSteps module (Windows runners: Invoke-Pester -Path ps-module\tests).
+# Pester 5 tests for the UsmtSteps module. Run them with one command from the package folder (or a checkout):
+#   powershell.exe -NoProfile -ExecutionPolicy Bypass -File ps-module\tests\Invoke-UsmtStepsTests.ps1 [-InstallPester]
 # The CLI is replaced by a mock of the private Invoke-UsmtStepsCli; the task-step definitions are the
 # repository's own task-steps\*.json (USMT_STEPS_HOME points at the repository root).
 

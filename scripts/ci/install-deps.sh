@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks for the test suite: Samba (file server + AD DC) and its
 # client, OpenLDAP tools, Chromium for the report's browser test, ntfs-3g (FUSE) and attr (getfattr/setfattr)
-# for the cloud-only file scan of a mounted NTFS volume. Idempotent; needs root (or sudo).
+# for the cloud-only file scan of a mounted NTFS volume, Wine (64-bit only, no i386 multiarch) for the
+# Windows-runtime lane (test/integration/wine). Idempotent; needs root (or sudo).
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
-PKGS="samba smbclient samba-ad-dc samba-ad-provision samba-dsdb-modules ldap-utils openssl chromium ntfs-3g attr"
+PKGS="samba smbclient samba-ad-dc samba-ad-provision samba-dsdb-modules ldap-utils openssl chromium ntfs-3g attr wine wine64"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -12,6 +12,7 @@ import type { EngineWarning } from './contract.js'
 import { configState, type ConfigModel } from './loader.js'
 import type { ComponentDef, Condition, Ctx, ObjectSet, RuleEntry, RuleKind, RuleModel, ScriptCall, SourceRef } from './model.js'
 import { canonicalNode, compilePattern, compileWildcard, parsePattern, type CompiledPattern, type ParsedPattern } from './pattern.js'
+import { captureFilter, filterName } from './filters.js'
 import { compareVersions, readVersionInfo } from './pe.js'
 import { userVariables, type SystemLayout } from './variables.js'
 
@@ -56,8 +57,14 @@ export interface NotEvaluated {
   file: string
   line: number
   component: string
+  /** Registry, Ini, Content, Script (objects), Condition, Filter, or the element/helper name (contentModify, addObjects, NewestVersion …). */
   type: string
   pattern: string
+  /** What kind of thing was not evaluated: an object pattern, a condition, a rule filter, an element or a helper. */
+  kind?: 'object' | 'condition' | 'filter' | 'element' | 'helper'
+  /** It can change what ScanState captures (an include-side object, a condition, a capture filter). */
+  affectsCapture?: boolean
+  why?: string
 }
 
 export interface CompileInput {
@@ -181,7 +188,8 @@ class Compiler {
     }
   }
 
-  private notEvaluatedCall(call: ScriptCall, at: SourceRef, why: string, value: boolean): boolean {
+  private notEvaluatedCall(call: ScriptCall, at: SourceRef, why: string, value: boolean, comp?: ComponentDef): boolean {
+    if (comp) this.note({ file: at.file, line: at.line, component: comp.displayName, type: 'Condition', pattern: call.raw, kind: 'condition', affectsCapture: true, why: `${why}; assumed ${value ? 'true' : 'false'}` })
     this.warnOnce(`cond:${at.file}:${at.line}`, { code: 'condition-not-evaluated', message: `${call.raw}: ${why}; assumed ${value ? 'true' : 'false'}`, file: at.file, line: at.line })
     return value
   }
@@ -190,7 +198,7 @@ class Compiler {
     const fn = call.name.split('.').pop()?.toLowerCase() ?? ''
     const prefix = call.name.includes('.') ? call.name.split('.')[0].toLowerCase() : ''
     const a = (i: number): string => call.args[i] ?? ''
-    if (prefix !== 'migxmlhelper') return this.notEvaluatedCall(call, at, `${call.name} comes from a helper library the engine cannot run`, false)
+    if (prefix !== 'migxmlhelper') return this.notEvaluatedCall(call, at, `${call.name} comes from a helper library the engine cannot run`, false, comp)
     switch (fn) {
       case 'isnative64bit': return this.input.layout.is64Bit
       case 'issystemcontext': return ctx.account === null
@@ -199,15 +207,14 @@ class Compiler {
       case 'doesosmatch': return a(0).toUpperCase() === 'NT' && wildcardMatch(a(1), this.input.osVersion)
       case 'doesobjectexist': {
         if (a(0).toLowerCase() !== 'file') {
-          this.noteRegistry(comp, at, a(0), a(1))
-          return this.notEvaluatedCall(call, at, 'the registry is not evaluated', this.input.registryDefault)
+          return this.notEvaluatedCall(call, at, 'the registry is not evaluated', this.input.registryDefault, comp)
         }
         const { value, unresolved } = this.expand(a(1), vars)
         if (unresolved.size) return false
         return this.patternHasObject(compilePattern(parsePattern(value, 'File')))
       }
       case 'issameobject': {
-        if (a(0).toLowerCase() !== 'file') return this.notEvaluatedCall(call, at, 'the registry is not evaluated', this.input.registryDefault)
+        if (a(0).toLowerCase() !== 'file') return this.notEvaluatedCall(call, at, 'the registry is not evaluated', this.input.registryDefault, comp)
         const x = this.expand(a(1), vars)
         const y = this.expand(a(2), vars)
         if (x.unresolved.size || y.unresolved.size) return false
@@ -226,7 +233,7 @@ class Compiler {
         return fn === 'isfileversionabove' ? d > 0 : d < 0
       }
       default:
-        return this.notEvaluatedCall(call, at, 'needs registry or content data the engine does not read', this.input.registryDefault && /string|content/i.test(fn))
+        return this.notEvaluatedCall(call, at, 'needs registry or content data the engine does not read', this.input.registryDefault && /string|content/i.test(fn), comp)
     }
   }
 
@@ -294,11 +301,18 @@ class Compiler {
     return false
   }
 
-  private noteRegistry(comp: ComponentDef, at: SourceRef, type: string, pattern: string): void {
-    const key = `${at.file}:${at.line}:${pattern}`
+  private noteRegistry(comp: ComponentDef, at: SourceRef, type: string, pattern: string, ruleKind = 'include'): void {
+    const affectsCapture = ruleKind === 'include' || ruleKind === 'variable'
+    this.note({ file: at.file, line: at.line, component: comp.displayName, type, pattern, kind: 'object', affectsCapture,
+      why: `${type} objects are not evaluated by the portable engine${affectsCapture ? '; they are not captured' : ''}` })
+  }
+
+  /** Record something the engine does not evaluate (once per file, line, type and text). */
+  note(n: NotEvaluated): void {
+    const key = `${n.file}:${n.line}:${n.type}:${n.pattern}`
     if (this.notEvaluatedSeen.has(key)) return
     this.notEvaluatedSeen.add(key)
-    this.notEvaluated.push({ file: at.file, line: at.line, component: comp.displayName, type, pattern })
+    this.notEvaluated.push(n)
   }
 
   // ------------------------------------------------------------------ object sets
@@ -308,13 +322,13 @@ class Compiler {
     const out: Array<{ pattern: CompiledPattern; rule: string }> = []
     for (const item of set.items) {
       if (item.kind === 'content') {
-        this.noteRegistry(comp, item.at, 'Content', '<content> (objects derived from registry content)')
+        this.noteRegistry(comp, item.at, 'Content', '<content> (objects derived from registry content)', kind)
         continue
       }
       if (item.kind === 'pattern') {
         const p = item.pattern
         if (p.type !== 'File') {
-          this.noteRegistry(comp, item.at, p.type, p.raw)
+          this.noteRegistry(comp, item.at, p.type, p.raw, kind)
           continue
         }
         const compiled = this.compileWithVars(p, vars, item.at)
@@ -322,7 +336,7 @@ class Compiler {
         continue
       }
       const call = item.call
-      const gen = this.generate(call, ctx, vars, item.at, comp)
+      const gen = this.generate(call, ctx, vars, item.at, comp, kind)
       for (const g of gen) {
         const compiled = this.compileWithVars(g.pattern, g.vars ?? vars, item.at)
         if (compiled) out.push({ pattern: compiled, rule: `${item.at.file}:${item.at.line} ${kind} ${shortCall(call)} → ${compiled.display}` })
@@ -347,7 +361,7 @@ class Compiler {
     return compilePattern({ ...p, leaf }, value)
   }
 
-  private generate(call: ScriptCall, ctx: EvalContext, vars: Map<string, string>, at: SourceRef, comp: ComponentDef): Array<{ pattern: ParsedPattern; vars?: Map<string, string> }> {
+  private generate(call: ScriptCall, ctx: EvalContext, vars: Map<string, string>, at: SourceRef, comp: ComponentDef, kind = 'include'): Array<{ pattern: ParsedPattern; vars?: Map<string, string> }> {
     const fn = call.name.split('.').pop()?.toLowerCase() ?? ''
     const a = (i: number): string => call.args[i] ?? ''
     switch (fn) {
@@ -359,7 +373,7 @@ class Compiler {
       }
       case 'generateuserpatterns': {
         if (a(0).toLowerCase() !== 'file') {
-          this.noteRegistry(comp, at, a(0), a(1))
+          this.noteRegistry(comp, at, a(0), a(1), kind)
           return []
         }
         const processCurrent = a(2).trim().toUpperCase() !== 'FALSE'
@@ -374,8 +388,9 @@ class Compiler {
       default:
         if (!/getstringcontent|extract/i.test(fn)) {
           this.warnOnce(`script:${at.file}:${at.line}`, { code: 'script-not-evaluated', message: `${call.raw} does not produce file patterns the engine can compute; it is skipped`, file: at.file, line: at.line })
+          this.note({ file: at.file, line: at.line, component: comp.displayName, type: 'Script', pattern: call.raw, kind: 'helper', affectsCapture: kind === 'include', why: 'the helper does not produce file patterns the engine can compute; it is skipped' })
         } else {
-          this.noteRegistry(comp, at, 'Script', call.raw)
+          this.noteRegistry(comp, at, 'Script', call.raw, kind)
         }
         return []
     }
@@ -449,7 +464,7 @@ class Compiler {
           const first = this.expandSet(variable.value.set, ctx, vars, comp, 'variable').find((p) => this.patternHasObject(p.pattern))
           value = first ? first.pattern.node : null
         } else {
-          this.noteRegistry(comp, variable.at, 'Script', variable.value.call.raw)
+          this.noteRegistry(comp, variable.at, 'Script', variable.value.call.raw, 'variable')
         }
         if (value === null) vars.delete(key)
         else vars.set(key, value)
@@ -470,6 +485,28 @@ class Compiler {
     if (v && comp.detection !== null) v = this.evalCondition(comp.detection, ctx, vars ?? this.variablesFor(comp, ctx), comp)
     this.detectedCache.set(key, v)
     return v
+  }
+
+  /** Rule elements and helpers the portable tools do not evaluate: contentModify, unevaluable filters and merge helpers. */
+  private noteRuleEntry(comp: ComponentDef, entry: RuleEntry): void {
+    const at = entry.at
+    if (entry.kind === 'contentModify') {
+      this.note({ file: at.file, line: at.line, component: comp.displayName, type: 'contentModify', pattern: entry.script?.raw ?? '', kind: 'element', affectsCapture: false,
+        why: 'LoadState content changes (registry values) are not evaluated; the content is restored unchanged' })
+    }
+    if (entry.filter) {
+      const f = captureFilter(entry.filter)
+      const restoreOnly = filterName(entry.filter).toLowerCase().startsWith('ignoreirrelevantlinks')
+      if (f.kind === 'notEvaluated') this.note({ file: at.file, line: at.line, component: comp.displayName, type: 'Filter', pattern: entry.filter.raw, kind: 'filter', affectsCapture: entry.kind === 'include' || entry.kind === 'exclude', why: f.why })
+      else if (restoreOnly) this.note({ file: at.file, line: at.line, component: comp.displayName, type: 'Filter', pattern: entry.filter.raw, kind: 'filter', affectsCapture: false, why: 'IgnoreIrrelevantLinks() screens links on the destination, which needs the Windows shell: every captured .lnk is restored' })
+    }
+    if (entry.kind === 'merge' && entry.script) {
+      const fn = entry.script.name.split('.').pop()?.toLowerCase() ?? ''
+      if (!['sourcepriority', 'destinationpriority', 'findfileplacebypattern', 'newestversion'].includes(fn)) {
+        this.note({ file: at.file, line: at.line, component: comp.displayName, type: entry.script.name.split('.').pop() ?? 'merge', pattern: entry.script.raw, kind: 'helper', affectsCapture: false,
+          why: 'this merge helper is not evaluated for files; a collision gets the default rename' })
+      }
+    }
   }
 
   /** The parameters an includeAttributes/excludeAttributes names; a rule naming none is a warning and ignored. */
@@ -500,7 +537,8 @@ class Compiler {
     for (const entry of comp.rules) {
       const e = effectiveContext(comp.context, entry.rulesContexts)
       if (!(isUserCtx ? e.user : e.system)) continue
-      if (entry.kind === 'contentModify' || entry.kind === 'destinationCleanup') continue
+      this.noteRuleEntry(comp, entry)
+      if (entry.kind === 'contentModify') continue
       let parameters: CompiledRule['parameters']
       if (entry.kind === 'includeAttributes' || entry.kind === 'excludeAttributes') {
         parameters = this.attributeParameters(entry)
@@ -526,6 +564,17 @@ export function compileRuleSet(input: CompileInput): CompiledRuleSet {
       const u = compiler.compileUnit(units.length, comp, ctx, enabled[comp.index])
       if (u) units.push(u)
     }
+  }
+  const seen = new Set<string>()
+  for (const e of input.model.ignoredElements ?? []) {
+    const key = `${e.file}:${e.line}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    const addsObjects = e.element === 'addObjects'
+    compiler.note({
+      file: e.file, line: e.line, component: e.component, type: e.element, pattern: e.text || `<${e.element}>`, kind: 'element', affectsCapture: addsObjects,
+      why: addsObjects ? 'objects emulated on the source (registry values) are not created or captured' : e.element === 'plugin' ? 'plug-ins are internal to USMT and do not run here' : 'commands and helper scripts are not run by the portable tools',
+    })
   }
   return { units, notEvaluated: compiler.notEvaluated, warnings: compiler.warnings, enabled }
 }

@@ -18,7 +18,14 @@
  */
 import type { FileParameters } from './contract.js'
 import type { CompiledRule, Unit } from './compile.js'
+import { filterName } from './filters.js'
 import { compareSpecificity, includeWins } from './pattern.js'
+
+/**
+ * Decides the `filter` of an include/exclude rule for the file being decided (usmt.md §6.2): the rule
+ * applies to the file only when it returns true. Absent: filters are not consulted (every rule applies).
+ */
+export type FilterPass = (rule: CompiledRule) => boolean
 
 export interface IndexedRule {
   unit: Unit
@@ -66,6 +73,8 @@ export interface DirPlan {
   ux: RuleMatch[]
   /** includeAttributes / excludeAttributes rules of active units. */
   attrs: RuleMatch[]
+  /** Some include/exclude rule of the plan has a `filter` (the scan then evaluates filters per file). */
+  filtered: boolean
 }
 
 export interface RuleMatch {
@@ -120,7 +129,7 @@ export class RuleIndex {
   private readonly owners = new Map<string, number>()
   /** Profile folder → first context (any user, migrated or not) with that profile. */
   private readonly profiles = new Map<string, number>()
-  private readonly emptyPlan: DirPlan = { groups: [], ux: [], attrs: [] }
+  private readonly emptyPlan: DirPlan = { groups: [], ux: [], attrs: [], filtered: false }
 
   /**
    * @param owners profiles of migrated users (attribution of captured files)
@@ -241,7 +250,8 @@ export class RuleIndex {
     const rank = (u: Unit): number => (u.context.index === owner ? 0 : u.context.account === null ? 1 : 2)
     const groups = [...byUnit.values()].filter((g) => g.incl.length > 0)
       .sort((a, b) => rank(a.unit) - rank(b.unit) || a.unit.id - b.unit.id)
-    return { groups, ux, attrs }
+    const filtered = groups.some((g) => g.incl.some((r) => r.entry.filter !== null) || g.excl.some((r) => r.entry.filter !== null))
+    return { groups, ux, attrs, filtered }
   }
 }
 
@@ -251,17 +261,25 @@ function countIncludes(rules: readonly IndexedRule[]): number {
   return n
 }
 
-function best(rules: readonly CompiledRule[], nameLower: string): CompiledRule | null {
+/** The rule whose filter turned down the file in the last best() call (per call; decide() reads it at once). */
+let lastFiltered: CompiledRule | null = null
+
+function best(rules: readonly CompiledRule[], nameLower: string, pass?: FilterPass): CompiledRule | null {
   let b: CompiledRule | null = null
+  lastFiltered = null
   for (const r of rules) {
     if (!r.pattern.matchesLeaf(nameLower)) continue
+    if (pass !== undefined && r.entry.filter !== null && !pass(r)) {
+      lastFiltered ??= r
+      continue
+    }
     if (b === null || compareSpecificity(r.pattern.spec, b.pattern.spec) > 0) b = r
   }
   return b
 }
 
 /** Decide one file. `hiddenSystem`: the file has both attributes (known only when an attribute map is given). */
-export function decide(plan: DirPlan, nameLower: string, hiddenSystem: boolean, explain = false): Decision {
+export function decide(plan: DirPlan, nameLower: string, hiddenSystem: boolean, explain = false, pass?: FilterPass): Decision {
   const d: Decision = { included: false, considered: false }
   if (explain) {
     d.matches = []
@@ -270,14 +288,21 @@ export function decide(plan: DirPlan, nameLower: string, hiddenSystem: boolean, 
   let firstExclusion: { rule: CompiledRule | null; reason: string } | null = null
   let inactive: { rule: CompiledRule; reason: string } | null = null
   for (const g of plan.groups) {
-    const inc = best(g.incl, nameLower)
+    const inc = best(g.incl, nameLower, pass)
+    const filtered = lastFiltered
     if (explain) {
       for (const r of g.incl) if (r.pattern.matchesLeaf(nameLower)) d.matches?.push({ unit: g.unit, rule: r })
       for (const r of g.excl) if (r.pattern.matchesLeaf(nameLower)) d.matches?.push({ unit: g.unit, rule: r })
     }
-    if (!inc) continue
+    if (!inc) {
+      if (filtered && filtered.entry.filter) {
+        d.considered = true
+        if (g.unit.inactiveReason === null && !firstExclusion) firstExclusion = { rule: filtered, reason: `include filter ${filterName(filtered.entry.filter)} is FALSE for this file` }
+      }
+      continue
+    }
     d.considered = true
-    const exc = best(g.excl, nameLower)
+    const exc = best(g.excl, nameLower, pass)
     const hs = hiddenSystem && g.unit.docFinder
     const wins = !hs && includeWins(inc.pattern.spec, exc ? exc.pattern.spec : null)
     if (explain) d.verdicts?.push({ unit: g.unit, include: inc, exclude: exc, included: wins, hiddenSystem: hs })

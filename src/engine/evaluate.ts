@@ -4,13 +4,16 @@
  * once"). `scan` hands the decisions to a synchronous sink (preview, estimate); `evaluatePrepared` turns
  * them into include/exclude events (the contract's evaluateMigration, used by scanstate).
  */
-import { lstatSync, statSync, type Stats } from 'node:fs'
+import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs'
+import { join as joinLocal } from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { basename, dirname, parseWinPath } from '../windows/path.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import type { EngineEvent, EngineInput, EngineWarning, EstimateResult, FileAttributes, FileParameters, IncludedFile, UserDecision } from './contract.js'
 import { compileRuleSet, detectLayout, type CompiledRule, type EvalContext, type Unit } from './compile.js'
-import { decide, decideParameters, RuleIndex, type Decision, type Scope } from './decide.js'
+import { decide, decideParameters, RuleIndex, type Decision, type FilterPass, type Scope } from './decide.js'
+import { captureFilter, type CaptureFilter } from './filters.js'
+import type { ScriptCall } from './model.js'
 import { canonicalNode, dirKey } from './pattern.js'
 import { loadRuleSetSync, type LoadedRuleSet } from './ruleset.js'
 import { completeProfiles, discoverProfiles, selectUsers, type DiscoveredProfile } from './users.js'
@@ -126,6 +129,55 @@ export function userOf(unit: Unit): string | null {
   return unit.context.account
 }
 
+/**
+ * The not-evaluated items that change what ScanState captures on this machine: include-side objects
+ * (registry, Ini, content, scripts), capture filters and emulated objects of components that act, and the
+ * assumed conditions of enabled components (an assumed condition decides whether a component acts at all).
+ */
+export function captureGaps(p: Pick<Prepared, 'units' | 'notEvaluated'>): Prepared['notEvaluated'] {
+  const acting = new Set<string>()
+  const enabled = new Set<string>()
+  for (const u of p.units) {
+    if (u.enabled) enabled.add(u.component.displayName)
+    if (u.inactiveReason === null) acting.add(u.component.displayName)
+  }
+  return p.notEvaluated.filter((n) => n.affectsCapture === true && (n.kind === 'condition' ? enabled.has(n.component) : acting.has(n.component)))
+}
+
+// ---------------------------------------------------------------- filters
+
+/**
+ * The ScanState side of include/exclude filters for one file at a time: `at(local)` names the file, the
+ * returned FilterPass decides a rule's filter (the file is stat'ed once, only when a filter needs it).
+ */
+export function captureFilters(): { at: (local: string) => void; pass: FilterPass } {
+  const compiled = new Map<ScriptCall, CaptureFilter>()
+  let local = ''
+  let st: Stats | null | undefined
+  return {
+    at(l) {
+      local = l
+      st = undefined
+    },
+    pass(rule) {
+      const call = rule.entry.filter
+      if (call === null) return true
+      let f = compiled.get(call)
+      if (f === undefined) compiled.set(call, (f = captureFilter(call)))
+      if (f.kind === 'const') return f.value
+      if (f.kind === 'notEvaluated') return true
+      if (st === undefined) {
+        try {
+          st = statSync(local)
+        } catch {
+          st = null
+        }
+      }
+      return st === null ? true : f.test(st)
+    },
+  }
+}
+
 // ---------------------------------------------------------------- the scan
 
 /** A folder being scanned, as handed to a ScanSink (the same object for every file of the folder). */
@@ -159,6 +211,7 @@ export function* scan(p: Prepared, sink: ScanSink): Generator<void, void, undefi
   const warn = (w: EngineWarning): void => sink.warning(w)
   const index = p.index
   const contexts = p.contexts
+  const filters = captureFilters()
   const enter = (parent: Scope, nameLower: string, key: string): Scope | undefined => {
     const s = index.child(parent, nameLower, key)
     return index.canHoldIncludes(s) ? s : undefined
@@ -177,7 +230,8 @@ export function* scan(p: Prepared, sink: ScanSink): Generator<void, void, undefi
       const profileUser = f.state.profileCtx === undefined ? null : contexts[f.state.profileCtx].account
       for (const name of f.files) {
         const nameLower = name.toLowerCase()
-        const d = decide(plan, nameLower, attributed && isHiddenSystem(p, `${f.winDir}\\${name}`))
+        if (plan.filtered) filters.at(f.localPrefix + name)
+        const d = decide(plan, nameLower, attributed && isHiddenSystem(p, `${f.winDir}\\${name}`), false, plan.filtered ? filters.pass : undefined)
         if (!d.considered) continue
         if (d.included && d.unit && d.rule) {
           // A link to a file inside the volume is read through its real path (the walk never lists a link that
@@ -294,6 +348,8 @@ export interface ExplainVerdict {
 export interface ExplainResult {
   path: string
   exists: boolean
+  /** What is at the path on the volume. */
+  kind: 'file' | 'folder' | 'missing'
   captured: boolean
   user: string | null
   component: string | null
@@ -328,17 +384,21 @@ export function explainPaths(p: Prepared, paths: readonly string[]): ExplainResu
     }
     const path = `${parsed.root}\\${parsed.segments.join('\\')}`
     const local = p.volumes.toLocal(path)
-    let exists = false
+    let kind: ExplainResult['kind'] = 'missing'
     try {
-      exists = local !== null && statSync(local).isFile()
+      const st = local === null ? null : statSync(local)
+      kind = st?.isDirectory() ? 'folder' : st ? 'file' : 'missing'
     } catch {
-      exists = false
+      kind = 'missing'
     }
+    const exists = kind !== 'missing'
     const vol = p.volumes.get(parsed.root)
     const dKey = dirKey(dirname(path))
     const plan = p.index.plan(dKey)
     const nameLower = basename(path).toLowerCase()
-    const d: Decision = decide(plan, nameLower, isHiddenSystem(p, path), true)
+    const filters = captureFilters()
+    if (local !== null) filters.at(local)
+    const d: Decision = decide(plan, nameLower, isHiddenSystem(p, path), true, filters.pass)
     const attrMatches = plan.attrs.filter((m) => m.rule.pattern.matchesLeaf(nameLower))
     const removableSkipped = p.localOnly && vol?.removable
     const captured = d.included && !removableSkipped
@@ -350,12 +410,34 @@ export function explainPaths(p: Prepared, paths: readonly string[]): ExplainResu
           : 'the exclude is at least as specific as the include (a tie goes to the exclude)',
     }))
     let reason: string
+    if (kind === 'folder') {
+      // Rules decide files: say what they decide for the files directly in the folder.
+      const folderPlan = p.index.plan(dirKey(path))
+      let files = 0
+      let taken = 0
+      const folderFilters = captureFilters()
+      try {
+        for (const e of readdirSync(local as string, { withFileTypes: true })) {
+          if (!e.isFile()) continue
+          files++
+          folderFilters.at(joinLocal(local as string, e.name))
+          if (decide(folderPlan, e.name.toLowerCase(), isHiddenSystem(p, `${path}\\${e.name}`), false, folderFilters.pass).included && !removableSkipped) taken++
+        }
+      } catch {
+        // unreadable folder: counted as empty
+      }
+      return {
+        path, exists, kind, captured: false, user: null, component: null, decidedBy: null,
+        reason: `a folder: rules decide the files in it; ${taken} of the ${files} files directly in it would be captured (explain a file, e.g. ${path}\\<name>, to see why)`,
+        matches: [], verdicts: [], parameters: null,
+      }
+    }
     if (captured) reason = `captured by ${d.unit?.name}${d.unit?.context.account ? ` for ${d.unit.context.account}` : ' (system context)'}`
     else if (removableSkipped) reason = '/localonly: removable drives are not captured'
     else if (!d.considered) reason = 'no include rule matches this path'
     else reason = d.reason ?? 'excluded by rule'
     return {
-      path, exists, captured, user: captured && d.unit ? d.unit.context.account : null, component: captured && d.unit ? d.unit.name : null,
+      path, exists, kind, captured, user: captured && d.unit ? d.unit.context.account : null, component: captured && d.unit ? d.unit.name : null,
       decidedBy: captured ? d.rule?.rule ?? null : d.reasonRule?.rule ?? null, reason,
       matches: [...(d.matches ?? []), ...attrMatches].map((m) => row(m.unit, m.rule)), verdicts,
       parameters: captured ? decideParameters(plan, nameLower) ?? null : null,

@@ -6,6 +6,7 @@
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { parseAttributeList } from './compile.js'
+import { captureFilter } from './filters.js'
 import { parseScriptCall, readTextFile } from './loader.js'
 import { parsePattern } from './pattern.js'
 import { knownVariableNames } from './variables.js'
@@ -22,7 +23,28 @@ export interface LintResult {
   files: string[]
   errors: LintItem[]
   warnings: LintItem[]
+  /** Errors accepted by a known-findings file (`rules lint --known FILE`): reported, not failing. */
+  known: LintItem[]
 }
+
+/**
+ * A finding accepted as known, e.g. a defect of one of Microsoft's stock files that cannot be edited. Matched
+ * on the file's base name, the code and the message (not the line, which moves between versions).
+ */
+export interface KnownFinding {
+  file: string
+  code: string
+  message: string
+  /** Why it is accepted (free text, for the reader of the file). */
+  note?: string
+}
+
+/** The condition helpers the portable engine evaluates (on files; DoesObjectExist/IsSameObject only for File). */
+const EVALUATED_CONDITIONS = new Set(['isnative64bit', 'issystemcontext', 'isoslaterthan', 'isosearlierthan', 'doesosmatch', 'doesobjectexist', 'issameobject',
+  'doesfileversionmatch', 'isfileversionabove', 'isfileversionbelow'])
+const EVALUATED_SCRIPTS = new Set(['generatedrivepatterns', 'generateuserpatterns', 'generatedocpatterns'])
+const EVALUATED_MERGE = new Set(['sourcepriority', 'destinationpriority', 'findfileplacebypattern', 'newestversion'])
+const EVALUATED_LOCATION = new Set(['move', 'relativemove', 'exactmove'])
 
 const OBJECT_RULES = ['include', 'exclude', 'unconditionalExclude', 'merge', 'contentModify', 'locationModify', 'destinationCleanup', 'includeAttributes', 'excludeAttributes']
 
@@ -66,8 +88,8 @@ export const KNOWN_HELPERS: ReadonlySet<string> = new Set([
 
 const CTX = ['user', 'system', 'userandsystem']
 
-export function lintRuleFiles(paths: readonly string[], maxBytes?: number): LintResult {
-  const res: LintResult = { files: [], errors: [], warnings: [] }
+export function lintRuleFiles(paths: readonly string[], maxBytes?: number, accept: readonly KnownFinding[] = []): LintResult {
+  const res: LintResult = { files: [], errors: [], warnings: [], known: [] }
   const known = knownVariableNames()
   const urlids = new Map<string, string>()
   for (const path of paths) {
@@ -110,11 +132,37 @@ export function lintRuleFiles(paths: readonly string[], maxBytes?: number): Lint
         if (!known.has(n) && !defined.has(n)) err(line, 'unknown-variable', `%${m[1]}% is not a recognised variable and no <variable> defines it; the pattern never matches`)
       }
     }
-    const checkCall = (text: string, line: number, where: string): void => {
+    /** What the portable engine does not evaluate, per kind: count and first line (one warning per kind). */
+    const skipped = new Map<string, { n: number; line: number }>()
+    const skip = (label: string, line: number): void => {
+      const g = skipped.get(label)
+      if (g) g.n++
+      else skipped.set(label, { n: 1, line })
+    }
+    const checkCall = (text: string, line: number, where: string, el?: XmlElement, parentName?: string): void => {
       const call = parseScriptCall(text)
       if (!call) {
         err(line, 'bad-script', `${where} "${text.trim()}" is not a helper call such as MigXmlHelper.Function("arg")`)
         return
+      }
+      {
+        const isMig = call.name.toLowerCase().startsWith('migxmlhelper.')
+        const f = call.name.split('.').pop()?.toLowerCase() ?? ''
+        const kind = el?.name
+        const notFile = (call.args[0] ?? '').trim().toLowerCase() !== 'file'
+        if (where === '<condition>') {
+          if (!isMig || !EVALUATED_CONDITIONS.has(f) || ((f === 'doesobjectexist' || f === 'issameobject') && notFile)) skip('conditions (registry or content checks, other helper libraries; assumed false)', line)
+        } else if (where === '<script>' && parentName === 'objectSet') {
+          if (!isMig || !EVALUATED_SCRIPTS.has(f) || (f === 'generateuserpatterns' && notFile)) skip('object scripts (registry content, other helper libraries)', line)
+        } else if (where === '<script>' && parentName === 'variable') {
+          skip('variable scripts (registry content)', line)
+        } else if (where === 'filter=') {
+          if (captureFilter(call).kind === 'notEvaluated' || f === 'ignoreirrelevantlinks') skip('rule filters (registry content, destination link checks)', line)
+        } else if (where === 'script=' && kind === 'merge') {
+          if (!isMig || !EVALUATED_MERGE.has(f)) skip('merge helpers (HigherValue, LowerValue …; the default rename applies)', line)
+        } else if (where === 'script=' && kind === 'locationModify') {
+          if (!isMig || !EVALUATED_LOCATION.has(f)) skip('locationModify helpers', line)
+        }
       }
       const [prefix, fn] = call.name.includes('.') ? [call.name.split('.')[0].toLowerCase(), call.name.split('.').slice(1).join('.').toLowerCase()] : ['', call.name.toLowerCase()]
       if (prefix === 'migxmlhelper') {
@@ -176,6 +224,7 @@ export function lintRuleFiles(paths: readonly string[], maxBytes?: number): Lint
         }
         case 'pattern': {
           const t = attr(el, 'type')
+          if (t && ['registry', 'ini'].includes(t.toLowerCase())) skip(`${t.charAt(0).toUpperCase()}${t.slice(1).toLowerCase()} patterns`, el.line)
           if (!t || !['file', 'registry', 'ini'].includes(t.toLowerCase())) err(el.line, 'bad-attribute', `<pattern type="${t ?? ''}"> must be File, Registry or Ini`)
           else checkPattern(el.text, t.charAt(0).toUpperCase() + t.slice(1).toLowerCase(), el.line)
           break
@@ -189,8 +238,15 @@ export function lintRuleFiles(paths: readonly string[], maxBytes?: number): Lint
           else if (!parsed.security && !parsed.timeFields) err(el.line, 'bad-attribute', `<${el.name} attributes="${a}"> names no parameter (Security, TimeFields)`)
           break
         }
-        case 'script': checkCall(el.text, el.line, '<script>'); break
-        case 'condition': checkCall(el.text, el.line, '<condition>'); break
+        case 'script': checkCall(el.text, el.line, '<script>', el, parent?.name); break
+        case 'condition': checkCall(el.text, el.line, '<condition>', el, parent?.name); break
+        case 'content': skip('<content> object sets (file names read from registry content)', el.line); break
+        case 'contentModify': skip('<contentModify> rules (registry value changes on LoadState)', el.line); break
+        case 'addObjects':
+        case 'externalProcess':
+        case 'processing':
+          skip(`<${el.name}> elements`, el.line)
+          break
         case 'text': checkVars(el.text, el.line); break
         case 'objectSet':
           if (el.children.length === 0) warn(el.line, 'empty-objectSet', '<objectSet> is empty')
@@ -199,11 +255,36 @@ export function lintRuleFiles(paths: readonly string[], maxBytes?: number): Lint
       }
       for (const a of ['script', 'filter']) {
         const v = attr(el, a)
-        if (v && OBJECT_RULES.includes(el.name)) checkCall(v, el.line, `${a}=`)
+        if (v && OBJECT_RULES.includes(el.name)) checkCall(v, el.line, `${a}=`, el, parent?.name)
       }
       for (const c of el.children) walk(c, el, inNamed || el.name === 'namedElements')
     }
     walk(root, null, false)
+    for (const [label, g] of skipped) {
+      warn(g.line, 'not-evaluated', `${g.n} ${label} not evaluated by the portable engine (first at line ${g.line}); rules preview --json lists each under notEvaluated, scanstate logs them and returns 3 when they change what is captured`)
+    }
+  }
+  if (accept.length) {
+    const key = (i: { file: string; code: string; message: string }): string => `${i.file.toLowerCase()}\u0000${i.code}\u0000${i.message}`
+    const accepted = new Set(accept.map(key))
+    res.known = res.errors.filter((e) => accepted.has(key(e)))
+    res.errors = res.errors.filter((e) => !accepted.has(key(e)))
   }
   return res
+}
+
+/** Read a known-findings file: `{ "known": [ { "file", "code", "message", "note"? } ] }` (what `rules lint --write-known` writes). */
+export function readKnownFindings(path: string, maxBytes?: number): KnownFinding[] {
+  let doc: unknown
+  try {
+    doc = JSON.parse(readTextFile(path, 'known-findings file', maxBytes))
+  } catch (e) {
+    if (e instanceof UsmtStepsError) throw e
+    throw new UsmtStepsError('USM0125', `${path} is not valid JSON: ${(e as Error).message}`, { data: { path } })
+  }
+  const list = (doc as { known?: unknown })?.known
+  if (!Array.isArray(list) || !list.every((k) => k && typeof k.file === 'string' && typeof k.code === 'string' && typeof k.message === 'string')) {
+    throw new UsmtStepsError('USM0125', `${path} must hold {"known": [{"file", "code", "message"}]} (as rules lint --write-known writes it)`, { data: { path } })
+  }
+  return list as KnownFinding[]
 }

@@ -302,8 +302,10 @@ class FileLoader {
         if (RULE_KINDS.has(c.name)) this.ruleEntry(c, c.name as RuleKind, def, chain, myConds)
         else if (c.name === 'rules') this.rules(c, def, chain, myConds)
         else if (c.name === 'conditions' || c.name === 'condition' || c.name === 'detects') continue
-        else if (RULES_IGNORED.has(c.name)) continue
-        else this.warn('unknown-element', `unknown element <${c.name}> in <rules> of "${def.displayName}" is ignored`, c.line)
+        else if (RULES_IGNORED.has(c.name)) {
+          const text = c.name === 'externalProcess' ? c.children.map((x) => x.text.trim()).filter(Boolean).join(' ') : c.name === 'processing' ? c.children.map((x) => x.text.trim()).join('; ') : ''
+          ;(this.model.ignoredElements ??= []).push({ file: this.file, line: c.line, component: def.displayName, element: c.name, text })
+        } else this.warn('unknown-element', `unknown element <${c.name}> in <rules> of "${def.displayName}" is ignored`, c.line)
       }
     } finally {
       this.resolving.delete(key)

@@ -99,4 +99,6 @@ export interface RuleModel {
   /** `<library prefix>` values (their helpers are accepted but not evaluated). */
   libraryPrefixes: string[]
   warnings: EngineWarning[]
+  /** Elements inside `<rules>` the engine carries without evaluating them (addObjects, externalProcess, processing, plugin). */
+  ignoredElements?: Array<{ file: string; line: number; component: string; element: string; text: string }>
 }

@@ -379,11 +379,43 @@ export function previewText(p: Prepared, onWarning?: (w: EngineWarning) => void)
     lines.push('', 'Excluded:', ...excluded)
     if (totals.excluded > excluded.length) lines.push(`  … ${totals.excluded - excluded.length} more excluded files (--json lists every file)`)
   }
-  if (p.notEvaluated.length) lines.push('', `Not evaluated: ${p.notEvaluated.length} registry/Ini/content patterns (listed under notEvaluated in --json)`)
+  if (p.notEvaluated.length) {
+    lines.push('', `Not evaluated (${p.notEvaluated.length}; --json lists each under notEvaluated):`)
+    for (const l of notEvaluatedSummary(p.notEvaluated)) lines.push(`  ${l}`)
+  }
   if (warningCount) {
-    lines.push('', 'Warnings:')
-    for (const w of warnings) lines.push(`  ${w.code}: ${w.message}${w.file ? ` [${w.file}${w.line ? `:${w.line}` : ''}]` : ''}`)
-    if (warningCount > warnings.length) lines.push(`  … ${warningCount - warnings.length} more warnings (--json lists them all; the log has them)`)
+    lines.push('', `Warnings (${warningCount}; --json lists each, --verbose logs each):`)
+    for (const l of warningSummary(warnings, warningCount)) lines.push(`  ${l}`)
   }
   return { text: lines.join('\n'), summary: { totals, users, warnings: warningCount } }
+}
+
+/**
+ * One line per kind of not-evaluated item: the count, whether it changes what is captured and an example,
+ * e.g. `Condition ×62 (changes what is captured), e.g. MigXmlHelper.DoesObjectExist(…) [MigApp.xml:400]`.
+ */
+export function notEvaluatedSummary(items: readonly NotEvaluated[]): string[] {
+  const by = new Map<string, { n: number; capture: number; first: NotEvaluated }>()
+  for (const i of items) {
+    const g = by.get(i.type)
+    if (g) {
+      g.n++
+      if (i.affectsCapture) g.capture++
+    } else by.set(i.type, { n: 1, capture: i.affectsCapture ? 1 : 0, first: i })
+  }
+  return [...by].sort((a, b) => b[1].n - a[1].n).map(([type, g]) =>
+    `${type} ×${g.n}${g.capture ? ` (${g.capture} can change what is captured)` : ''}, e.g. ${g.first.pattern || g.first.type} [${g.first.file}:${g.first.line}]${g.first.why ? `: ${g.first.why}` : ''}`)
+}
+
+/** One line per warning code: the count and the first message (the list itself can be long: MigApp.xml has 66). */
+export function warningSummary(warnings: readonly EngineWarning[], total = warnings.length): string[] {
+  const by = new Map<string, { n: number; first: EngineWarning }>()
+  for (const w of warnings) {
+    const g = by.get(w.code)
+    if (g) g.n++
+    else by.set(w.code, { n: 1, first: w })
+  }
+  const out = [...by].map(([code, g]) => `${code} ×${g.n}, e.g. ${g.first.message}${g.first.file ? ` [${g.first.file}${g.first.line ? `:${g.first.line}` : ''}]` : ''}`)
+  if (total > warnings.length) out.push(`… ${total - warnings.length} more warnings not grouped here`)
+  return out
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { statfs } from 'node:fs/promises'
 import { execa } from 'execa'
 import { UsmtStepsError } from '../runtime/errors.js'
-import { findBridgeHost, type BridgeHost } from '../windows/com-bridge.js'
+import { findBridgeHost, rememberWshWithoutEngineSwitch, wshArgv, wshRefusedArgv, type BridgeHost } from '../windows/com-bridge.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import type { BitLockerState, Facts, VolumeFact } from './types.js'
 
@@ -145,7 +145,7 @@ var en = new Enumerator(wmi.ExecQuery('SELECT * FROM Win32_Volume')); for (; !en
   if (winpe && v.DriveLetter != 'X:' && fso.FileExists(v.DriveLetter + '\\\\Windows\\\\System32\\\\config\\\\SOFTWARE') && sys.toUpperCase() == 'X:') sys = v.DriveLetter;
   parts.push('{"letter":' + q(v.DriveLetter) + ',"fileSystem":' + q(v.FileSystem) + ',"totalBytes":' + (v.Capacity || 0) + ',"freeBytes":' + (v.FreeSpace || 0) + ',"bitLocker":' + q(bl[v.DriveLetter] || 'off') + ',"label":' + q(v.Label) + ',"removable":' + (v.DriveType == 2) + '}'); }
 var prof = sys; if (!winpe) { try { prof = sh.ExpandEnvironmentStrings(sh.RegRead('HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows NT\\\\CurrentVersion\\\\ProfileList\\\\ProfilesDirectory')).substr(0, 2); } catch (e) { } }
-WScript.StdOut.WriteLine('{"inWinPE":' + winpe + ',"systemDrive":' + q(sys) + ',"profilesVolume":' + q(prof) + ',"computerName":' + q(sh.ExpandEnvironmentStrings('%COMPUTERNAME%')) + ',"volumes":[' + parts.join(',') + '],"source":"probe:cscript"}');
+WScript.Echo('{"inWinPE":' + winpe + ',"systemDrive":' + q(sys) + ',"profilesVolume":' + q(prof) + ',"computerName":' + q(sh.ExpandEnvironmentStrings('%COMPUTERNAME%')) + ',"volumes":[' + parts.join(',') + '],"source":"probe:cscript"}');
 `
 
 export type ProbeRunner = (host: BridgeHost, argv: string[]) => Promise<{ stdout: string; exitCode: number; stderr: string }>
@@ -156,11 +156,11 @@ const defaultRunner: ProbeRunner = async (host, argv) => {
 }
 
 /** Argv for the probe host; the JScript probe is written to a temp file by the caller. */
-export function probeArgv(host: BridgeHost, scriptFile?: string): string[] {
+export function probeArgv(host: BridgeHost, scriptFile?: string, engineSwitch?: boolean): string[] {
   if (host.kind === 'powershell') {
     return ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', Buffer.from(POWERSHELL_FACTS_SCRIPT, 'utf16le').toString('base64')]
   }
-  return ['//NoLogo', '//E:JScript', scriptFile ?? 'facts.js']
+  return wshArgv(scriptFile ?? 'facts.js', engineSwitch)
 }
 
 /** Probe Windows through powershell.exe or cscript.exe (WMI). */
@@ -177,7 +177,14 @@ export async function probeWindows(opts: { env?: Record<string, string | undefin
     scriptFile = nodePath.join(dir, 'facts.js')
     writeFileSync(scriptFile, JSCRIPT_FACTS_SCRIPT, { mode: 0o600 })
   }
-  const r = await (opts.runner ?? defaultRunner)(host, probeArgv(host, scriptFile))
+  const runner = opts.runner ?? defaultRunner
+  const argv = probeArgv(host, scriptFile)
+  let r = await runner(host, argv)
+  if (host.kind === 'wsh' && argv.includes('//E:JScript') && wshRefusedArgv(r)) {
+    // A WSH without //E (Wine's): the same file through the .js association (see wshArgv).
+    r = await runner(host, probeArgv(host, scriptFile, false))
+    if (!wshRefusedArgv(r)) rememberWshWithoutEngineSwitch()
+  }
   const line = r.stdout.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.startsWith('{')).pop()
   if (r.exitCode !== 0 || !line) {
     throw new UsmtStepsError('USM0406', `${host.executable} could not probe the volumes (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().slice(0, 300)}`)

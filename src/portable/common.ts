@@ -130,6 +130,15 @@ export function logFailure(log: UsmtMainLog, program: string, argv: readonly str
   log.failed(details, summary)
 }
 
+/**
+ * The console line for a command-line failure: USMT's message, naming the argument that caused it (the main
+ * log marks it with `##ERROR## -->`), e.g. `Command line option is not valid: /bogus`, plus any detail.
+ */
+export function commandLineFailureText(f: UsmtFailure, argv: readonly string[]): string {
+  const arg = f.argIndex !== undefined ? argv[f.argIndex] : undefined
+  return `${f.message}${arg !== undefined ? `: ${arg}` : ''}${f.detail && f.returnCode !== 11 ? ` (${f.detail})` : ''}`
+}
+
 /** Counts ignored errors by code for the USMT ERROR SUMMARY block. */
 export class ErrorTally {
   private readonly rows = new Map<number, ErrorSummaryRow>()

@@ -5,11 +5,14 @@
  * `<merge>` (SourcePriority / DestinationPriority) or the default rename `name(1).ext`; /lac and /lae are
  * reported (accounts cannot be created from here); timestamps and the read-only attribute are restored.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import * as nodePath from 'node:path'
 import { loadRuleSet } from '../engine/index.js'
-import type { RuleSet } from '../engine/contract.js'
+import { captureFilter, filterName } from '../engine/filters.js'
+import { compareVersions, readVersionInfo } from '../engine/pe.js'
+import { tempBeside } from '../store/file-store.js'
+import type { CleanupRule, LoadedRuleSet, RestorePlan } from '../engine/ruleset.js'
 import { wildcardMatches } from '../engine/pattern.js'
 import { redactor } from '../runtime/redact.js'
 import type { CatalogEntry, CatalogUser } from '../store/catalog.js'
@@ -23,7 +26,7 @@ import { failOnViolation, validateLoadState } from '../usmt/validate.js'
 import { basename, dirname, extname, join as winJoin, joinCommandLine, parseWinPath, relativeTo } from '../windows/path.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import { parseUel, userPatternMatches } from '../engine/users.js'
-import { ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import { commandLineFailureText, ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
 import { catalogKindOf, storeKindFromSwitches } from '../store/kind.js'
 
@@ -42,8 +45,11 @@ export interface AccountPlan {
 export interface RestoredFile {
   source: string
   destination: string
-  /** skipped-error: the file could not be written and /c or a <nonFatal> rule skipped it. */
-  action: 'restored' | 'renamed' | 'overwritten' | 'kept-destination' | 'skipped-error'
+  /**
+   * skipped-error: the file could not be written and /c or a <nonFatal> rule skipped it; not-restored: every
+   * component that includes it filters it out on LoadState (NeverRestore()); `destination` is then empty.
+   */
+  action: 'restored' | 'renamed' | 'overwritten' | 'kept-destination' | 'skipped-error' | 'not-restored'
   rule?: string
   /** Win32 error code of a skipped file. */
   error?: number
@@ -56,6 +62,8 @@ export interface LoadStateResult extends PortableResult {
   ignoredErrors: number
   accounts: AccountPlan[]
   notes: string[]
+  /** Destination files deleted by `<destinationCleanup>` before the apply. */
+  cleaned: string[]
 }
 
 export const LOADSTATE_HELP = `usmt-steps loadstate — portable LoadState (USMT syntax; options start with / or -, case-insensitive)
@@ -189,10 +197,50 @@ class CaseResolver {
 
 /** `name(1).ext`, `name(2).ext` … (USMT's default for a file that exists on the destination). */
 export function collisionName(win: string, n: number): string {
+  return placeByPattern(win, '<F>(<N>).<E>', n)
+}
+
+/**
+ * `MigXmlHelper.FindFilePlaceByPattern` names: `<F>` the file name without its extension, `<N>` the counter,
+ * `<E>` the extension (without the dot); for a name without an extension the `.` before `<E>` is dropped.
+ * `"<F> (<N>).<E>"` names the second `MyDocument.doc` `MyDocument (1).doc`.
+ */
+export function placeByPattern(win: string, pattern: string, n: number): string {
   const ext = extname(win)
   const base = basename(win)
   const stem = ext ? base.slice(0, -ext.length) : base
-  return winJoin(dirname(win), `${stem}(${n})${ext}`)
+  const e = ext.replace(/^\./, '')
+  const p = e ? pattern : pattern.replace(/\.?<E>/gi, '')
+  const name = p.replace(/<F>/gi, stem).replace(/<N>/gi, String(n)).replace(/<E>/gi, e)
+  return winJoin(dirname(win), name)
+}
+
+/** Files on the destination that match a `<destinationCleanup>` pattern (walked from the pattern's literal folder). */
+function cleanupMatches(volumes: VolumeMap, rule: CleanupRule): Array<{ win: string; local: string }> {
+  const out: Array<{ win: string; local: string }> = []
+  const node = rule.pattern.node
+  const star = node.indexOf('*')
+  const literal = (star < 0 ? node : node.slice(0, node.lastIndexOf('\\', star))).replace(/\\+$/, '')
+  const start = volumes.toLocal(literal.length === 2 ? `${literal}\\` : literal)
+  if (!start) return out
+  const stack: Array<{ win: string; local: string }> = [{ win: literal, local: start }]
+  while (stack.length) {
+    const { win, local } = stack.pop() as { win: string; local: string }
+    const key = win.toLowerCase()
+    if (!rule.pattern.canMatchUnder(key)) continue
+    let entries
+    try {
+      entries = readdirSync(local, { withFileTypes: true })
+    } catch {
+      continue
+    }
+    const here = rule.pattern.matchesDir(key)
+    for (const e of entries) {
+      if (e.isDirectory()) stack.push({ win: `${win}\\${e.name}`, local: nodePath.join(local, e.name) })
+      else if (here && e.isFile() && rule.pattern.matchesLeaf(e.name.toLowerCase())) out.push({ win: `${win}\\${e.name}`, local: nodePath.join(local, e.name) })
+    }
+  }
+  return out.sort((a, b) => (a.win < b.win ? -1 : a.win > b.win ? 1 : 0))
 }
 
 export async function runLoadState(ctx: PortableContext): Promise<LoadStateResult> {
@@ -200,7 +248,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
   const started = now()
   const program = 'loadstate'
   const commandLine = redactor.redact(joinCommandLine([program, ...ctx.argv]))
-  const result: LoadStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: [], accounts: [], notes: [], ignoredErrors: 0 }
+  const result: LoadStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: [], accounts: [], notes: [], ignoredErrors: 0, cleaned: [] }
   let log = openMainLog(undefined, ctx, now)
   try {
     log = openMainLog(lenientLogPath(ctx.argv), ctx, now)
@@ -229,7 +277,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     const f = toUsmtFailure(err, 'apply')
     logFailure(log, program, ctx.argv, f, 'command line')
     log.close()
-    ctx.out(f.message)
+    ctx.out(commandLineFailureText(f, ctx.argv))
     return { ...result, returnCode: f.returnCode, message: f.message }
   }
   let progress
@@ -268,7 +316,10 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
 
     const scripts = o.include.map((f) => toolPath(ctx, f, 'scriptMissing'))
     const configFile = o.config === undefined ? undefined : toolPath(ctx, o.config, 'configFile')
-    const ruleSet: RuleSet | null = scripts.length || configFile ? await loadRuleSet({ ruleFiles: scripts, configFile }) : null
+    const catalogUsers = store.catalog.meta.users as CatalogUser[]
+    const ruleSet = scripts.length || configFile
+      ? await loadRuleSet({ ruleFiles: scripts, configFile, profiles: catalogUsers.map((u) => ({ account: u.account, profile: u.profile, sid: u.sid })) }) as LoadedRuleSet
+      : null
     const disabled = new Set((ruleSet?.components ?? []).filter((c) => !c.migrate).map((c) => c.name))
     const errorPolicy = readConfigPolicy(configFile)
     for (const r of errorPolicy.fileErrors) log.info(`ErrorControl: ${r.kind} errorCode=${r.errorCode} ${r.pattern}`)
@@ -279,7 +330,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     const plans = new Map<string, AccountPlan>()
     const restoreNow = now()
     progress.phase('Scanning')
-    for (const u of store.catalog.meta.users as CatalogUser[]) {
+    for (const u of catalogUsers) {
       const target = mapAccount(u.account, o)
       const { domain, user } = splitAccount(target)
       const local = splitAccount(u.account).domain.toLowerCase() === sourceComputer.toLowerCase()
@@ -311,8 +362,31 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     }
     result.accounts = [...plans.values()]
 
-    // Destinations.
+    // Destinations: where each including component puts each file (locationModify), for every migrated user.
     progress.phase('Applying')
+    const migratedSources = [...plans.values()].filter((pl) => pl.migrated).map((pl) => ({ account: pl.source, profile: pl.sourceProfile }))
+    const restorePlan: RestorePlan | null = ruleSet ? ruleSet.restorePlan(migratedSources) : null
+    // <destinationCleanup>: after the destinations are known, before anything is applied (usmt.md §7.1).
+    if (ruleSet) {
+      const targets = [...plans.values()].filter((pl) => pl.migrated).map((pl) => ({ account: pl.target, profile: pl.targetProfile }))
+      for (const rule of ruleSet.restorePlan(targets).cleanupRules()) {
+        const filter = rule.filter ? captureFilter(rule.filter) : null
+        if (filter?.kind === 'notEvaluated') {
+          log.warning(`${rule.rule}: filter ${filterName(rule.filter as NonNullable<CleanupRule['filter']>)} is not evaluated; nothing is deleted by this rule (${filter.why})`)
+          continue
+        }
+        for (const m of cleanupMatches(ctx.volumes, rule)) {
+          if (filter?.kind === 'const' && !filter.value) continue
+          if (filter?.kind === 'stat') {
+            const st = statSync(m.local, { throwIfNoEntry: false })
+            if (!st || !filter.test(st)) continue
+          }
+          rmSync(m.local, { force: true })
+          result.cleaned.push(m.win)
+          log.info(`destinationCleanup deleted ${m.win} (${rule.rule})`)
+        }
+      }
+    }
     const resolver = new CaseResolver(ctx.volumes)
     const claimed = new Set<string>()
     const items: Array<RestoreItem<CatalogEntry>> = []
@@ -323,44 +397,74 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
       if (e.user === null) return true
       return plans.get(e.user.toLowerCase())?.migrated ?? selectAtRestore({ account: e.user }, o, sourceComputer, restoreNow).migrated
     })
+    const mergeWarned = new Set<string>()
+    /** NewestVersion collisions: the source is written beside the destination, then the newer copy stays. */
+    const newest: Array<{ temp: string; destLocal: string; dest: string; record: RestoredFile; tag: 'FileVersion' | 'ProductVersion' }> = []
     for (const e of entries) {
-      let win = ruleSet?.relocate(e.path, e.user) ?? e.path
-      const rule = win !== e.path ? 'locationModify' : undefined
-      const plan = e.user ? plans.get(e.user.toLowerCase()) : undefined
-      if (plan && plan.targetProfile !== plan.sourceProfile) {
-        const rel = relativeTo(win, plan.sourceProfile)
-        if (rel !== null) win = winJoin(plan.targetProfile, rel)
+      const decision = restorePlan ? restorePlan.targets(e.path, e.user, e.component) : { targets: [{ path: e.path, user: e.user }], skipped: undefined }
+      if (decision.targets.length === 0) {
+        result.files.push({ source: e.path, destination: '', action: 'not-restored', rule: decision.skipped })
+        continue
       }
-      const drive = parseWinPath(win).root
-      if (!ctx.volumes.get(drive)) {
-        const moved = `C:${win.slice(drive.length)}`
-        log.info(`Drive ${drive} is not present on the destination: ${win} → ${moved}`)
-        win = moved
+      const merge = ruleSet?.mergeDecision(e.path, e.user) ?? { kind: 'default' as const }
+      if (merge.notEvaluated && !mergeWarned.has(merge.notEvaluated)) {
+        mergeWarned.add(merge.notEvaluated)
+        log.warning(`Not evaluated: ${merge.notEvaluated}`)
+        result.notes.push(`not evaluated: ${merge.notEvaluated}`)
       }
-      const policy = ruleSet?.mergePolicy(e.path, e.user) ?? 'default'
-      let action: RestoredFile['action'] = 'restored'
-      let dest = win
-      const taken = (p: string): boolean => claimed.has(p.toLowerCase()) || resolver.exists(p)
-      if (taken(dest)) {
-        if (policy === 'DestinationPriority' && !claimed.has(dest.toLowerCase())) {
-          result.files.push({ source: e.path, destination: dest, action: 'kept-destination', rule: 'merge DestinationPriority' })
-          continue
+      for (const t of decision.targets) {
+        let win = t.path
+        const rule = t.rule ? 'locationModify' : undefined
+        const owner = t.user ?? e.user
+        const plan = owner ? plans.get(owner.toLowerCase()) : undefined
+        if (plan && plan.targetProfile !== plan.sourceProfile) {
+          const rel = relativeTo(win, plan.sourceProfile)
+          if (rel !== null) win = winJoin(plan.targetProfile, rel)
         }
-        if (policy === 'SourcePriority' && !claimed.has(dest.toLowerCase())) {
-          action = 'overwritten'
-        } else {
-          let n = 1
-          while (taken(collisionName(win, n))) n++
-          dest = collisionName(win, n)
-          action = 'renamed'
+        const drive = parseWinPath(win).root
+        if (!ctx.volumes.get(drive)) {
+          const moved = `C:${win.slice(drive.length)}`
+          log.info(`Drive ${drive} is not present on the destination: ${win} → ${moved}`)
+          win = moved
         }
+        const policy = merge.kind
+        let action: RestoredFile['action'] = 'restored'
+        let dest = win
+        const taken = (p: string): boolean => claimed.has(p.toLowerCase()) || resolver.exists(p)
+        if (taken(dest)) {
+          if (policy === 'DestinationPriority' && !claimed.has(dest.toLowerCase())) {
+            result.files.push({ source: e.path, destination: dest, action: 'kept-destination', rule: 'merge DestinationPriority' })
+            continue
+          }
+          if (policy === 'NewestVersion' && merge.tag && !claimed.has(dest.toLowerCase())) {
+            claimed.add(dest.toLowerCase())
+            const destLocal = resolver.local(dest)
+            const temp = tempBeside(destLocal)
+            items.push({ entry: e, dest: temp })
+            const record: RestoredFile = { source: e.path, destination: dest, action: 'overwritten', rule: `merge NewestVersion("${merge.tag}")` }
+            result.files.push(record)
+            byLocal.set(temp, record)
+            newest.push({ temp, destLocal, dest, record, tag: merge.tag })
+            continue
+          }
+          if (policy === 'SourcePriority' && !claimed.has(dest.toLowerCase())) {
+            action = 'overwritten'
+          } else {
+            const name = (n: number): string => (policy === 'FindFilePlaceByPattern' && merge.pattern ? placeByPattern(win, merge.pattern, n) : collisionName(win, n))
+            let n = 1
+            while (taken(name(n))) n++
+            dest = name(n)
+            action = 'renamed'
+          }
+        }
+        claimed.add(dest.toLowerCase())
+        const local = resolver.local(dest)
+        items.push({ entry: e, dest: local })
+        const ruleText = [rule, policy !== 'default' ? `merge ${policy}${merge.pattern ? `("${merge.pattern}")` : ''}` : undefined].filter(Boolean).join(', ')
+        const record: RestoredFile = { source: e.path, destination: dest, action, ...(ruleText ? { rule: ruleText } : {}) }
+        result.files.push(record)
+        byLocal.set(local, record)
       }
-      claimed.add(dest.toLowerCase())
-      const local = resolver.local(dest)
-      items.push({ entry: e, dest: local })
-      const record: RestoredFile = { source: e.path, destination: dest, action, ...(rule || policy !== 'default' ? { rule: [rule, policy !== 'default' ? `merge ${policy}` : undefined].filter(Boolean).join(', ') } : {}) }
-      result.files.push(record)
-      byLocal.set(local, record)
     }
     const total = items.reduce((n, i) => n + i.entry.size, 0)
     progress.totalSize(total)
@@ -401,7 +505,39 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
       if (stopLine !== null) throw UsmtFailure.of('ioStopped', { detail: stopLine, cause: err })
       throw err
     })
-    for (const f of result.files) if (f.action !== 'restored') log.info(`${f.source} → ${f.destination}: ${f.action}${f.rule ? ` (${f.rule})` : ''}`)
+    // NewestVersion: the copy with the higher version stays; without a version on both sides, the default rename.
+    for (const nv of newest) {
+      if (nv.record.action === 'skipped-error') continue
+      byLocal.delete(nv.temp)
+      const version = (local: string): string | undefined => readVersionInfo(local)?.[nv.tag]
+      const src = version(nv.temp)
+      const dst = version(nv.destLocal)
+      if (src !== undefined && dst !== undefined) {
+        if (compareVersions(src, dst) > 0) {
+          renameSync(nv.temp, nv.destLocal)
+          byLocal.set(nv.destLocal, nv.record)
+          nv.record.rule = `${nv.record.rule}: source ${src} > destination ${dst}`
+        } else {
+          rmSync(nv.temp, { force: true })
+          nv.record.action = 'kept-destination'
+          nv.record.rule = `${nv.record.rule}: destination ${dst} >= source ${src}`
+        }
+        continue
+      }
+      let n = 1
+      while (claimed.has(collisionName(nv.dest, n).toLowerCase()) || resolver.exists(collisionName(nv.dest, n))) n++
+      const renamed = collisionName(nv.dest, n)
+      claimed.add(renamed.toLowerCase())
+      renameSync(nv.temp, resolver.local(renamed))
+      byLocal.set(resolver.local(renamed), nv.record)
+      nv.record.action = 'renamed'
+      nv.record.destination = renamed
+      nv.record.rule = `${nv.record.rule}: no ${nv.tag} on ${src === undefined ? 'the source copy' : 'the destination file'}, default rename`
+    }
+    for (const f of result.files) {
+      if (f.action === 'not-restored') log.info(`${f.source}: ${f.rule ?? 'not restored'}`)
+      else if (f.action !== 'restored') log.info(`${f.source} → ${f.destination}: ${f.action}${f.rule ? ` (${f.rule})` : ''}`)
+    }
     if (ctx.appliedFile !== undefined) {
       const localOf = new Map([...byLocal].map(([local, rec]) => [rec, local] as const))
       const lines = result.files.map((f) => JSON.stringify([f.source, f.destination, f.action, localOf.get(f) ?? null, ...(f.error !== undefined ? [f.error] : [])]))
@@ -419,7 +555,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     progress.percent(100)
     progress.final(result.returnCode, tally.count, result.returnCode === 0 ? USMT_MESSAGES.success : result.message)
     log.success(tally.summary(), tally.count)
-    const restored = result.files.filter((f) => f.action !== 'kept-destination' && f.action !== 'skipped-error').length
+    const restored = result.files.filter((f) => f.action !== 'kept-destination' && f.action !== 'skipped-error' && f.action !== 'not-restored').length
     ctx.out(`${restored} files restored from ${storeRoot}${tally.count ? `, ${tally.count} errors ignored` : ''}${result.notes.length ? `; ${result.notes.length} notes in the log` : ''}`)
     return result
   } catch (err) {

@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import * as nodePath from 'node:path'
-import { evaluateMigration, loadRuleSet, prepare } from '../engine/index.js'
+import { captureGaps, evaluatePrepared, loadRuleSet, prepare } from '../engine/index.js'
 import type { ComponentDef } from '../engine/model.js'
 import type { LoadedRuleSet } from '../engine/ruleset.js'
 import type { IncludedFile, UserDecision, UserProfile } from '../engine/contract.js'
@@ -27,7 +27,7 @@ import { failOnViolation, validateScanState } from '../usmt/validate.js'
 import { invalidComponentReason, invalidFilePathReason, joinCommandLine } from '../windows/path.js'
 import { classicLetters, isCloudOnly, readAttributeBits } from '../windows/file-attributes.js'
 import {
-  ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult,
+  commandLineFailureText, ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult,
 } from './common.js'
 import { configSections } from './genconfig.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
@@ -42,6 +42,8 @@ export interface ScanStateResult extends PortableResult {
   estimate?: { storeBytes: number; path?: string }
   listFiles?: string
   genConfig?: string
+  /** Not-evaluated rule items that change what is captured (return code 3). */
+  notEvaluated?: number
 }
 
 export const SCANSTATE_HELP = `usmt-steps scanstate — portable ScanState (USMT syntax; options start with / or -, case-insensitive)
@@ -255,7 +257,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     const f = toUsmtFailure(err, 'gather')
     logFailure(log, program, ctx.argv, f, 'command line')
     log.close()
-    ctx.out(`${f.message}${f.detail && f.returnCode !== 11 ? ` (${f.detail})` : ''}`)
+    ctx.out(commandLineFailureText(f, ctx.argv))
     return { ...result, returnCode: f.returnCode, message: f.message }
   }
   const progress = (() => {
@@ -360,10 +362,16 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       session = await StoreSession.create(storeRoot, { kind, overwrite: o.overwrite })
       pipeline = session.linkPipeline
     }
-    for await (const ev of evaluateMigration({
+    const prepared = prepare({
       ruleFiles: scripts, configFile, ruleSet, volumes: ctx.volumes, users: profiles, computer,
       selection: { ui: o.ui, ue: o.ue, uel: o.uel, all: o.all, localOnly: o.localOnly }, now: now(), attributes: attributes?.letters,
-    })) {
+    })
+    // What the portable engine does not evaluate is logged, never dropped (the conditions are logged here too).
+    for (const ne of prepared.notEvaluated) {
+      log.warning(`Not evaluated: ${ne.type} ${ne.pattern} (${ne.file}:${ne.line}, component "${ne.component}")${ne.why ? `: ${ne.why}` : ''}`)
+    }
+    const gaps = captureGaps(prepared)
+    for await (const ev of evaluatePrepared(prepared)) {
       if (ev.kind === 'user') {
         result.users.push(ev.user)
         progress.detectedUser(ev.user.account, ev.user.migrated)
@@ -395,6 +403,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
           if (pipeline.backlog() > 64) await pipeline.drain(32)
         }
       } else if (ev.kind === 'warning') {
+        if (ev.warning.code === 'condition-not-evaluated') continue
         log.warning(`${ev.warning.message}${ev.warning.path ? ` (${ev.warning.path})` : ''}`)
       } else if ((o.verbosity ?? 0) & 1) {
         log.info(`Excluded ${ev.file.path}: ${ev.file.reason}`)
@@ -513,9 +522,16 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       result.returnCode = 3
       result.message = USMT_MESSAGES.wouldHaveFailed
     }
+    if (gaps.length > 0) {
+      // The store is complete for what the engine evaluates, but it is not what USMT would capture: say so (3, not 0).
+      result.returnCode = 3
+      result.notEvaluated = gaps.length
+      if (tally.count === 0) result.message = `${gaps.length} rule item(s) that change what is captured are not evaluated by the portable engine (see the "Not evaluated" warnings in the log)`
+      log.warning(`${gaps.length} not-evaluated rule item(s) change what is captured (registry, Ini or content objects, assumed conditions, unevaluated filters); return code 3`)
+    }
     progress.final(result.returnCode, tally.count, result.returnCode === 0 ? USMT_MESSAGES.success : result.message)
     log.success(tally.summary(), tally.count)
-    ctx.out(`${result.files} files captured to ${storeRoot} (${kind}${secret !== undefined ? ', encrypted' : ''})${tally.count ? `, ${tally.count} errors ignored` : ''}`)
+    ctx.out(`${gaps.length ? `${gaps.length} rule items not evaluated (return code 3); ` : ''}${result.files} files captured to ${storeRoot} (${kind}${secret !== undefined ? ', encrypted' : ''})${tally.count ? `, ${tally.count} errors ignored` : ''}`)
     return result
   } catch (err) {
     const f = toUsmtFailure(err, 'gather')

@@ -16,7 +16,7 @@ import type { UsmtUtilsOptions } from '../usmt/options.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateUsmtUtils } from '../usmt/validate.js'
 import { joinCommandLine } from '../windows/path.js'
-import { lenientLogPath, openMainLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import { commandLineFailureText, lenientLogPath, openMainLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
 
 export interface UsmtUtilsResult extends PortableResult {
   command?: string
@@ -80,7 +80,7 @@ export async function runUsmtUtils(ctx: PortableContext): Promise<UsmtUtilsResul
   } catch (err) {
     const f = toUsmtFailure(err, 'utils')
     log.error(`${f.message}${f.detail ? ` (${f.detail})` : ''}`)
-    ctx.out(f.message)
+    ctx.out(commandLineFailureText(f, ctx.argv))
     return finish({ returnCode: f.returnCode, message: f.message })
   }
   let store: OpenedStore | null = null

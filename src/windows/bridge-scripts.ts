@@ -6,6 +6,10 @@
  *
  * Request:  v1;OP;FIELD;FIELD…          OP = ping | read | write | progress | closeprogress
  * Response: OK;FIELD;FIELD…  or  ERR;HRESULT;MESSAGE
+ *
+ * The JScript form runs unchanged on every Windows Script Host we know of: it answers through WScript.Echo (which
+ * cscript writes to stdout) rather than WScript.StdOut, which Wine's WSH does not implement, and it uses no JScript
+ * beyond ES3 (WSH has no JSON). How cscript is told that the file is JScript is com-bridge.ts's business (wshArgv).
  */
 export const BRIDGE_ENV_VAR = 'USMT_STEPS_BRIDGE_REQUEST'
 
@@ -49,9 +53,9 @@ try {
   else if (op === 'progress') { ui = new ActiveXObject('Microsoft.SMS.TSProgressUI'); ui.ShowActionProgress(f[0], f[1], f[2], f[3], parseInt(f[4], 10), parseInt(f[5], 10), f[6], parseInt(f[7], 10), parseInt(f[8], 10)); }
   else if (op === 'closeprogress') { ui = new ActiveXObject('Microsoft.SMS.TSProgressUI'); ui.CloseProgressDialog(); }
   else throw new Error('unknown op ' + op);
-  WScript.StdOut.WriteLine(out.join(';'));
+  WScript.Echo(out.join(';'));
 } catch (err) {
   var hr = (err.number >>> 0).toString(16); while (hr.length < 8) hr = '0' + hr;
-  WScript.StdOut.WriteLine('ERR;' + enc('0x' + hr) + ';' + enc(err.message || String(err)));
+  WScript.Echo('ERR;' + enc('0x' + hr) + ';' + enc(err.message || String(err)));
 }
 `

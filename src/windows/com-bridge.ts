@@ -8,8 +8,8 @@ import { BRIDGE_ENV_VAR, JSCRIPT_BRIDGE_SCRIPT, POWERSHELL_BRIDGE_SCRIPT } from 
 /**
  * Reaches Windows COM objects (Microsoft.SMS.TSEnvironment, Microsoft.SMS.TSProgressUI) from Node by running
  * a fixed script in powershell.exe (-EncodedCommand) or, where PowerShell is absent (WinPE without
- * WinPE-PowerShell), in cscript.exe with a JScript helper. Values never enter script text (see
- * bridge-scripts.ts). node-powershell was evaluated and not used for this: its template interpolation is
+ * WinPE-PowerShell), in cscript.exe with a JScript helper (wshArgv says how the engine is named). Values never
+ * enter script text (see bridge-scripts.ts). node-powershell was evaluated and not used for this: its template interpolation is
  * unescaped (test/unit/windows/node-powershell-unfit.test.ts proves it).
  */
 export type BridgeOp = 'ping' | 'read' | 'write' | 'progress' | 'closeprogress'
@@ -78,11 +78,40 @@ function jscriptFile(): string {
   return file
 }
 
-export function hostArgv(host: BridgeHost): string[] {
+/**
+ * cscript is told the engine with //E:JScript, so a changed .js file association (an image that opens .js in
+ * Notepad, or maps it to another engine) cannot turn our helper into something else. Windows Script Hosts that
+ * do not implement //E (Wine 8's cscript refuses the switch and exits 1 before running anything) are answered
+ * by running the same file through its .js association instead; the refusal is remembered for the process. The
+ * retry happens only when the host produced no answer at all, so on Windows, where //E always works, the
+ * association is never consulted.
+ */
+let wshEngineSwitchRefused = false
+
+export function wshArgv(file: string, engineSwitch = !wshEngineSwitchRefused): string[] {
+  return engineSwitch ? ['//NoLogo', '//E:JScript', file] : ['//NoLogo', file]
+}
+
+/** Whether a WSH run ended before the script could answer (the host refused its command line). */
+export function wshRefusedArgv(r: { exitCode?: number; stdout: unknown; timedOut?: boolean }): boolean {
+  return !r.timedOut && r.exitCode !== 0 && String(r.stdout).trim() === ''
+}
+
+/** Record that this process's WSH refuses //E:JScript (after the association form answered). */
+export function rememberWshWithoutEngineSwitch(): void {
+  wshEngineSwitchRefused = true
+}
+
+/** For tests: forget what was learnt about the WSH host. */
+export function resetWshHostKnowledge(): void {
+  wshEngineSwitchRefused = false
+}
+
+export function hostArgv(host: BridgeHost, engineSwitch?: boolean): string[] {
   if (host.kind === 'powershell') {
     return ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand', Buffer.from(POWERSHELL_BRIDGE_SCRIPT, 'utf16le').toString('base64')]
   }
-  return ['//NoLogo', '//E:JScript', jscriptFile()]
+  return wshArgv(jscriptFile(), engineSwitch)
 }
 
 /** Largest request we put in one environment variable (Windows caps a variable at 32767 characters). */
@@ -93,17 +122,25 @@ export async function callBridge(host: BridgeHost, op: BridgeOp, fields: readonl
   const request = encodeRequest(op, fields)
   if (request.length > MAX_REQUEST_CHARS) throw new UsmtStepsError('USM0019', `bridge request too large (${request.length} characters)`)
   const { execa } = await import('execa') // lazy: most commands never start a bridge
-  let result
-  try {
-    result = await execa(host.executable, hostArgv(host), {
-      env: { [BRIDGE_ENV_VAR]: request },
-      timeout: timeoutMs,
-      reject: false,
-      stdin: 'ignore',
-      windowsHide: true,
-    })
-  } catch (err) {
-    throw new UsmtStepsError('USM0019', `cannot run ${host.executable}: ${(err as Error).message}`, { cause: err })
+  const run = async (argv: string[]) => {
+    try {
+      return await execa(host.executable, argv, {
+        env: { [BRIDGE_ENV_VAR]: request },
+        timeout: timeoutMs,
+        reject: false,
+        stdin: 'ignore',
+        windowsHide: true,
+      })
+    } catch (err) {
+      throw new UsmtStepsError('USM0019', `cannot run ${host.executable}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+  const argv = hostArgv(host)
+  let result = await run(argv)
+  if (host.kind === 'wsh' && argv.includes('//E:JScript') && wshRefusedArgv(result)) {
+    const retry = await run(hostArgv(host, false))
+    if (!wshRefusedArgv(retry)) rememberWshWithoutEngineSwitch()
+    result = retry
   }
   if (result.timedOut) throw new UsmtStepsError('USM0019', `${host.kind} bridge did not answer within ${timeoutMs} ms`)
   if (result.failed && !String(result.stdout).includes('ERR;') && !String(result.stdout).includes('OK')) {

@@ -5,6 +5,9 @@
  *  - it accepts exactly the argv the bridge must pass (PowerShell: -NoProfile -NonInteractive -ExecutionPolicy
  *    Bypass -EncodedCommand <base64 UTF-16LE>; cscript: //NoLogo //E:JScript <file>) and exactly our fixed
  *    scripts (byte-for-byte), so data can never have been interpolated into script text;
+ *  - mode `wsh-no-engine-switch` is a Windows Script Host without //E (as Wine 8's cscript): any //E switch ends
+ *    the run with exit code 1 and no output, before the script runs; the script must then come as
+ *    `//NoLogo <file>.js` (the engine chosen by the file's .js association);
  *  - it reads the request only from USMT_STEPS_BRIDGE_REQUEST and rejects one over 32767 characters, as Windows does;
  *  - it emulates the COM objects over a JSON state file (USMT_STEPS_DOUBLE_STATE):
  *      { "inTaskSequence": true, "variables": {...}, "progressUI": true, "progressCalls": [...] }
@@ -38,6 +41,10 @@ if (mode === 'powershell') {
 } else if (mode === 'wsh') {
   if (argv.length !== 3 || argv[0] !== '//NoLogo' || argv[1] !== '//E:JScript') fatal(`unexpected argv ${JSON.stringify(argv)}`)
   if (readFileSync(argv[2], 'utf8') !== JSCRIPT_BRIDGE_SCRIPT) fatal('the helper file is not the bridge script')
+} else if (mode === 'wsh-no-engine-switch') {
+  if (argv.some((a) => /^\/\/E:/i.test(a))) process.exit(1)
+  if (argv.length !== 2 || argv[0] !== '//NoLogo' || !argv[1].toLowerCase().endsWith('.js')) fatal(`unexpected argv ${JSON.stringify(argv)}`)
+  if (readFileSync(argv[1], 'utf8') !== JSCRIPT_BRIDGE_SCRIPT) fatal('the helper file is not the bridge script')
 } else {
   fatal(`unknown mode ${mode}`)
 }

@@ -3,8 +3,10 @@ function Get-UsmtStepsCliCommand {
     .SYNOPSIS
         Finds how to start the usmt-steps CLI.
     .DESCRIPTION
-        Prefers the package's own node.exe with the single-file bundle usmt-steps.cjs (no cmd.exe in
-        between, so arguments are passed exactly); falls back to usmt-steps on the PATH (npm install).
+        Prefers the package's own node.exe for this processor (node\x64 or node\arm64, chosen like
+        usmt-steps.cmd does: PROCESSOR_ARCHITEW6432, else PROCESSOR_ARCHITECTURE) with the single-file bundle
+        usmt-steps.cjs (no cmd.exe in between, so arguments are passed exactly); falls back to usmt-steps on
+        the PATH (npm install).
     .OUTPUTS
         System.Management.Automation.PSCustomObject with FilePath and Arguments.
     .EXAMPLE
@@ -15,7 +17,11 @@ function Get-UsmtStepsCliCommand {
     param()
 
     $root = Get-UsmtStepsRoot
-    $node = Join-Path -Path $root -ChildPath 'node.exe'
+    $arch = $env:PROCESSOR_ARCHITEW6432
+    if (-not $arch) { $arch = $env:PROCESSOR_ARCHITECTURE }
+    $folder = 'x64'
+    if ($arch -eq 'ARM64') { $folder = 'arm64' }
+    $node = Join-Path -Path (Join-Path -Path (Join-Path -Path $root -ChildPath 'node') -ChildPath $folder) -ChildPath 'node.exe'
     $bundle = Join-Path -Path $root -ChildPath 'usmt-steps.cjs'
     if ((Test-Path -LiteralPath $node) -and (Test-Path -LiteralPath $bundle)) {
         return [pscustomobject]@{ FilePath = $node; Arguments = @($bundle) }

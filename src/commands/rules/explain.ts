@@ -20,6 +20,10 @@ export default class RulesExplain extends StepCommand<ExplainResult[]> {
     const result = explainPaths(p, paths)
     const text: string[] = []
     for (const r of result) {
+      if (r.kind === 'folder') {
+        text.push(`${r.path} (folder): ${r.reason}`)
+        continue
+      }
       text.push(`${r.path}${r.exists ? '' : ' (not on the volume)'}: ${r.captured ? 'CAPTURED' : 'NOT CAPTURED'} — ${r.reason}`)
       if (r.decidedBy) text.push(`  decided by: ${r.decidedBy}`)
       for (const m of r.matches) {
@@ -27,7 +31,9 @@ export default class RulesExplain extends StepCommand<ExplainResult[]> {
       }
       for (const v of r.verdicts) text.push(`  => ${v.component}${v.user ? ` [${v.user}]` : ' [System]'}: ${v.included ? 'include' : 'exclude'}: ${v.why}${v.inactive ? ` (${v.inactive})` : ''}`)
     }
-    const summary = `${result.filter((r) => r.captured).length} of ${result.length} paths would be captured`
+    const files = result.filter((r) => r.kind !== 'folder')
+    const folders = result.length - files.length
+    const summary = `${files.filter((r) => r.captured).length} of ${files.length} file paths would be captured${folders ? `; ${folders} folder(s) summarised` : ''}`
     return { result, summary, text: `${text.join('\n')}\n${summary}` }
   }
 }

@@ -1,6 +1,6 @@
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { engineInputFromFlags, formatBytes, ruleFlags } from '../../engine/cli-support.js'
-import { prepare, previewTempPath, previewText, writePreviewJson, type EngineWarning, type PreviewSummary } from '../../engine/index.js'
+import { prepare, previewTempPath, previewText, warningSummary, writePreviewJson, type EngineWarning, type PreviewSummary } from '../../engine/index.js'
 
 export type { PreviewResult, PreviewSummary } from '../../engine/index.js'
 
@@ -20,7 +20,15 @@ export default class RulesPreview extends StepCommand<PreviewSummary> {
    */
   protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<PreviewSummary>> {
     const p = prepare(await engineInputFromFlags(ctx, flags))
-    const log = (w: EngineWarning): void => ctx.logger.warn(`${w.code}: ${w.message}`)
+    // Each warning goes to the log file (and to the console with --verbose); the console gets one line per kind.
+    const seen: EngineWarning[] = []
+    const log = (w: EngineWarning): void => {
+      ctx.logger.verbose(`${w.code}: ${w.message}${w.file ? ` [${w.file}${w.line ? `:${w.line}` : ''}]` : ''}`)
+      if (seen.length < 100_000) seen.push(w)
+    }
+    const summarize = (): void => {
+      for (const l of warningSummary(seen)) ctx.logger.warn(`${l} (--json lists each warning, --verbose logs each)`)
+    }
     const line = (s: PreviewSummary): string => {
       const t = s.totals
       return `${t.files} files (${formatBytes(t.bytes)}) would be captured for ${t.users.migrated} of ${t.users.total} users; ${t.excluded} excluded; ${s.warnings} warnings`
@@ -28,9 +36,11 @@ export default class RulesPreview extends StepCommand<PreviewSummary> {
     if (ctx.json) {
       const file = previewTempPath()
       const result = writePreviewJson(p, file, log)
+      summarize()
       return { result, summary: line(result), resultJsonFile: file }
     }
     const { text, summary: result } = previewText(p, log)
+    summarize()
     const summary = line(result)
     return { result, summary, text: `${text}\n${summary}` }
   }

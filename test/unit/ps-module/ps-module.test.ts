@@ -122,4 +122,17 @@ describe('ps-module UsmtSteps (checked with the tree-sitter PowerShell parser)',
     for (const fn of ['Invoke-UsmtStep', 'New-UsmtStepsTaskSequence', 'Get-UsmtStepsStore']) expect(tests).to.include(`Describe '${fn}'`)
     expect(existsSync(path.join(MODULE, 'UsmtSteps.psm1'))).to.equal(true)
   })
+
+  it('the Pester tests run with one documented command (Invoke-UsmtStepsTests.ps1: Pester 5 required, exit code = failures)', () => {
+    const runner = read(path.join(PROJECT_ROOT, 'ps-module', 'tests', 'Invoke-UsmtStepsTests.ps1'))
+    const command = 'powershell.exe -NoProfile -ExecutionPolicy Bypass -File ps-module\\tests\\Invoke-UsmtStepsTests.ps1'
+    expect(runner).to.include(command)
+    expect(runner).to.match(/\$minimum = \[version\]'5\.0\.0'/)
+    expect(runner).to.include('Install-Module -Name Pester -MinimumVersion $minimum -Scope CurrentUser')
+    expect(runner).to.include('$config.Run.Path = $PSScriptRoot')
+    expect(runner).to.include('exit $result.FailedCount')
+    // The tests find the module and task-steps two folders up: the package folder or the checkout.
+    expect(read(path.join(PROJECT_ROOT, 'ps-module', 'tests', 'UsmtSteps.Tests.ps1'))).to.include("Split-Path -Path (Split-Path -Path $PSScriptRoot -Parent) -Parent")
+    for (const doc of ['README.md', path.join('templates', 'package-README.md')]) expect(read(path.join(PROJECT_ROOT, doc)), doc).to.include(command)
+  })
 })

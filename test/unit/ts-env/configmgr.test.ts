@@ -5,7 +5,7 @@ import { ConfigMgrTsEnvironment } from '../../../src/ts-env/configmgr-env.js'
 import { openTsEnvironment } from '../../../src/ts-env/index.js'
 import { mdtBase64Encode } from '../../../src/ts-env/mdt-obfuscation.js'
 import { UsmtStepsError } from '../../../src/runtime/errors.js'
-import { chunkPairs, decodeResponse, encodeRequest, hexDecode, hexEncode, MAX_REQUEST_CHARS } from '../../../src/windows/com-bridge.js'
+import { chunkPairs, decodeResponse, encodeRequest, hexDecode, hexEncode, MAX_REQUEST_CHARS, resetWshHostKnowledge, wshArgv } from '../../../src/windows/com-bridge.js'
 import { comDoubleEnv, readComDoubleState } from '../../helpers/com-double.js'
 import { tempDir } from '../../helpers/fixtures.js'
 
@@ -86,5 +86,26 @@ describe('ts-env/configmgr through the COM bridge (double)', function () {
   it('auto-detects configmgr when the COM object answers', async () => {
     use(comDoubleEnv(path.join(t.dir, 'state.json'), { inTaskSequence: true, variables: { A: '1' } }))
     expect((await openTsEnvironment(undefined, { platform: 'win32', env: process.env })).kind).to.equal('configmgr')
+  })
+  it('a WSH without //E:JScript (Wine 8) gets the same helper through its .js association, learnt once per process', async () => {
+    const state = path.join(t.dir, 'state.json')
+    const log = path.join(t.dir, 'calls.log')
+    resetWshHostKnowledge()
+    try {
+      use(comDoubleEnv(state, { inTaskSequence: true, variables: { _SMSTSLogPath: 'X:\\Windows\\Temp\\SMSTSLog' } }, 'wsh-no-engine-switch', log))
+      const env = await ConfigMgrTsEnvironment.open({ platform: 'win32', env: process.env })
+      expect(env.get('_SMSTSLogPath')).to.equal('X:\\Windows\\Temp\\SMSTSLog')
+      env.set('USMTStepsLastResult', 'Success')
+      await env.commit()
+      expect(readComDoubleState(state).variables.USMTStepsLastResult).to.equal('Success')
+      const argvs = readFileSync(log, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { argv: string[] }).argv)
+      // First call: //E:JScript refused; the retry without it answers; the write goes straight to the form that works.
+      expect(argvs.map((a) => a.includes('//E:JScript'))).to.deep.equal([true, false, false])
+      expect(wshArgv('x.js')).to.deep.equal(['//NoLogo', 'x.js'])
+    } finally {
+      resetWshHostKnowledge()
+    }
+    // Where //E works (Windows), the association is never consulted.
+    expect(wshArgv('x.js')).to.deep.equal(['//NoLogo', '//E:JScript', 'x.js'])
   })
 })

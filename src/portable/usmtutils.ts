@@ -20,7 +20,7 @@ import { commandLineFailureText, lenientLogPath, openMainLog, toolPath, toUsmtFa
 
 export interface UsmtUtilsResult extends PortableResult {
   command?: string
-  verify?: { files: number; corrupted: string[]; catalog: 'OK' | 'CORRUPTED' }
+  verify?: { files: number; corrupted: string[]; extra?: string[]; catalog: 'OK' | 'CORRUPTED' }
   extracted?: number
   removed?: boolean
 }
@@ -120,17 +120,25 @@ export async function runUsmtUtils(ctx: PortableContext): Promise<UsmtUtilsResul
           if (o.report === 'all' || (o.report === 'failureonly' && !r.ok)) ctx.out(`${r.entry.path}\t${r.ok ? 'OK' : 'CORRUPTED'}`)
           if (!r.ok) log.error(`Corrupted file: ${r.entry.path}`)
         }
+        // Files the store does not account for are never restored, but a store that verifies holds exactly
+        // what the capture wrote: each is listed and the verification fails (42) (issue #20 item 6).
+        const extra = o.report === 'catalog' ? [] : await store.extras()
+        for (const x of extra) {
+          ctx.out(`${x}\tEXTRA`)
+          log.error(`Extra file in the store (not written by the capture, never restored): ${x}`)
+        }
         if (o.report === 'summary') {
           ctx.out(`Number of files: ${store.catalog.files.length}`)
           ctx.out(`Intact: ${results.length - corrupted.length}`)
           ctx.out(`Corrupted: ${corrupted.length}`)
+          ctx.out(`Extra: ${extra.length}`)
           ctx.out('Catalog: OK')
         } else {
           ctx.out('CATALOG\tOK')
         }
-        const rc = corrupted.length ? 42 : 0
-        log.info(`Verified ${store.catalog.files.length} files: ${corrupted.length} corrupted; catalog OK`)
-        return finish({ returnCode: rc, message: rc ? USMT_MESSAGES.corruptedStore : USMT_MESSAGES.success, command: 'verify', verify: { files: store.catalog.files.length, corrupted, catalog: 'OK' } })
+        const rc = corrupted.length || extra.length ? 42 : 0
+        log.info(`Verified ${store.catalog.files.length} files: ${corrupted.length} corrupted, ${extra.length} extra; catalog OK`)
+        return finish({ returnCode: rc, message: rc ? USMT_MESSAGES.corruptedStore : USMT_MESSAGES.success, command: 'verify', verify: { files: store.catalog.files.length, corrupted, extra, catalog: 'OK' } })
       }
       case 'extract': {
         const file = toolPath(ctx, o.file, 'storePathInvalid')

@@ -7,3 +7,16 @@ export function writeAllSync(fd: number, data: string | Buffer, start = 0, end?:
   let off = start
   while (off < stop) off += writeSync(fd, buf, off, stop - off)
 }
+
+/**
+ * Write all of `data` through a file handle: a write may take fewer bytes than asked (a file system filling
+ * up), so loop; a write that makes no progress is ENOSPC. Never a silently short file (issue #20 item 2).
+ */
+export async function writeAll(fh: { write(buffer: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }> }, data: Uint8Array): Promise<void> {
+  let off = 0
+  while (off < data.length) {
+    const { bytesWritten } = await fh.write(data, off, data.length - off)
+    if (bytesWritten <= 0) throw Object.assign(new Error(`no space left: wrote ${off} of ${data.length} bytes`), { code: 'ENOSPC' })
+    off += bytesWritten
+  }
+}

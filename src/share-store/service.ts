@@ -592,6 +592,13 @@ export class StoreService {
       const manifest = await this.manifestOf(t, rec)
       const remote = await this.remoteFiles(t, id)
       const problems = this.compare(manifest.files, remote)
+      // Files the manifest does not list (added after the capture was sealed): not restored, but reported — a
+      // store that verifies holds exactly what was captured (issue #20 item 6).
+      const listed = new Set(manifest.files.map((f) => f.path.toLowerCase()))
+      for (const r of remote) {
+        if (r.path === RECORD_FILE || r.path === MANIFEST_FILE || listed.has(r.path.toLowerCase())) continue
+        problems.push(`${r.path} is an extra file the capture did not write (${r.size} bytes)`)
+      }
       if (deep) {
         for (const f of manifest.files) {
           if (problems.some((p) => p.startsWith(`${f.path} `))) continue

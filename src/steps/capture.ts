@@ -12,7 +12,7 @@ import { buildScanStateArgs } from '../usmt/index.js'
 import { isUnc, normalize, splitCommandLine } from '../windows/path.js'
 import { captureDefaults, finishCapture, mergeOptions, parseCaptureExtras, type CaptureBuild } from './command-line.js'
 import { storeKindFromSwitches, type StoreKind } from '../store/kind.js'
-import { childEnv, copyLogsToStore, portableFlags, profilesFolder, resolveXml, setupStep, storePaths } from './common.js'
+import { childEnv, copyLogsToStore, portableFlags, localInputPath, profilesFolder, resolveXml, setupStep, storePaths } from './common.js'
 import { classifyRun, ignoredLines, usmtFailure } from './outcome.js'
 import { planOffline, volumeLookup, type OfflinePlan } from './offline.js'
 import { runUsmtTool } from './run-usmt.js'
@@ -132,7 +132,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
   // Migration XML.
   const xml = resolveXml(inputs.xmlFiles, s, ctx.cwd, inputs.xmlSource, inputs.rules.length > 0 && inputs.xmlSource.startsWith('default'))
   if (xml.missing.length) ctx.logger.info(`default migration XML not found (${xml.missing.join(', ')}): using --rules only`)
-  const rules = inputs.rules.map((r) => nodePath.resolve(ctx.cwd, r))
+  const rules = inputs.rules.map((r) => localInputPath(r, s, ctx.cwd, '--rules file'))
   for (const r of rules) if (!existsSync(r)) throw new UsmtStepsError('USM0315', `--rules file ${r} does not exist`, { data: { file: r } })
   const config = inputs.configFile ? resolveXml([inputs.configFile], s, ctx.cwd, 'USMTConfigFile', false).found[0] : undefined
   const logFile = nodePath.join(s.logDir, 'scanstate.log')
@@ -151,7 +151,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     }
     const options = finishCapture(mergeOptions(mergeOptions(captureDefaults(b), base.options), extra.options), b, ctx.cwd)
     options.listFiles ??= defaultListFile
-    const listFile = nodePath.resolve(ctx.cwd, options.listFiles)
+    const listFile = localInputPath(options.listFiles, s, ctx.cwd, '/listfiles')
     const kind = storeKindFromSwitches(options)
     const argv = [...buildScanStateArgs(options), ...portableFlags(s, 'scanstate')]
     const run = await runUsmtTool(ctx, s.location.command('scanstate'), argv, {

@@ -53,6 +53,17 @@ export interface StorePaths {
   local: string
 }
 
+/**
+ * The local path of a file input of a step (--rules, a list file): a Windows path goes through the volume map
+ * like the store (issue #20 item 12); off Windows an unmapped drive or a UNC path is USM0003, never a file named
+ * `C:\rules.xml` looked up in the current directory.
+ */
+export function localInputPath(p: string, s: Pick<StepSetup, 'volumes'>, cwd: string, what: string): string {
+  const local = toLocalPath(p, { platform: process.platform, volumes: s.volumes, cwd })
+  if (local) return local
+  throw new UsmtStepsError('USM0003', `${what} ${p} cannot be reached from ${process.platform}: ${isUnc(p) ? 'mount the share and give the mounted folder' : `map drive ${p.slice(0, 2)} with --volume`}`, { data: { path: p } })
+}
+
 /** The store path for USMT and for this process. Off Windows a Windows path must be on a mapped volume. */
 export function storePaths(storePath: string, s: StepSetup, cwd: string): StorePaths {
   if (process.platform === 'win32') return { usmt: storePath, local: nodePath.resolve(cwd, storePath) }

@@ -13,7 +13,7 @@ import { buildLoadStateArgs, buildUsmtUtilsArgs, classifyReturnCode } from '../u
 import { joinCommandLine, normalize } from '../windows/path.js'
 import { finishRestore, mergeOptions, parseRestoreExtras, restoreDefaults, type RestoreBuild } from './command-line.js'
 import type { StoreKind } from '../store/kind.js'
-import { childEnv, copyLogsToStore, portableFlags, resolveXml, setupStep, storePaths, type StepSetup } from './common.js'
+import { childEnv, copyLogsToStore, localInputPath, portableFlags, resolveXml, setupStep, storePaths, type StepSetup } from './common.js'
 import { classifyRun, ignoredLines, usmtFailure } from './outcome.js'
 import { runUsmtTool } from './run-usmt.js'
 import { withKeyFile } from './secrets.js'
@@ -105,7 +105,7 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
   ctx.logger.info(`store ${storePath}: ${kind}${encrypted ? `, encrypted (${algorithm})` : ''}${store.meta ? `, captured ${store.meta.capturedAt} on ${store.meta.computer ?? 'unknown computer'} by the ${store.meta.engine} engine` : ''}`)
 
   const xml = resolveXml(inputs.xmlFiles, s, ctx.cwd, inputs.xmlSource, inputs.rules.length > 0 && inputs.xmlSource.startsWith('default'))
-  const rules = inputs.rules.map((r) => nodePath.resolve(ctx.cwd, r))
+  const rules = inputs.rules.map((r) => localInputPath(r, s, ctx.cwd, '--rules file'))
   const config = inputs.configFile ? resolveXml([inputs.configFile], s, ctx.cwd, 'USMTConfigFile', false).found[0] : undefined
   const logFile = nodePath.join(s.logDir, 'loadstate.log')
   const progressFile = nodePath.join(s.logDir, 'loadstate-progress.log')

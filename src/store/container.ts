@@ -412,10 +412,15 @@ export class ContainerReader {
     const size = (await fh.stat()).size
     const header = Buffer.alloc(HEADER_SIZE)
     await fh.read(header, 0, HEADER_SIZE, 0)
-    if (size < HEADER_SIZE || !header.subarray(0, 8).equals(MIG_MAGIC)) {
+    // The return codes the README promises (issue #20 item 11): a file that is not a container (other magic) or
+    // a container of another version is 27 (USM0211, "not recognized"); a container cut anywhere — even inside
+    // its 128-byte header, down to an empty file — is truncated: corrupted, 42 (USM0212).
+    const seen = Math.min(size, MIG_MAGIC.length)
+    if (!header.subarray(0, seen).equals(MIG_MAGIC.subarray(0, seen))) {
       throw new UsmtStepsError('USM0211', `${path}: not a usmt-steps USMT.MIG container (bad magic)`)
     }
-    if (header.readUInt16LE(8) !== 1) throw new UsmtStepsError('USM0211', `${path}: container version ${header.readUInt16LE(8)} is not supported`)
+    if (size < HEADER_SIZE) throw corrupt(path, `the container is truncated (${size} of the ${HEADER_SIZE} header bytes)`)
+    if (header.readUInt16LE(8) !== 1) throw new UsmtStepsError('USM0211', `${path}: container version ${header.readUInt16LE(8)} is not supported (a store of another usmt-steps version)`)
     if (size < HEADER_SIZE + TRAILER_SIZE) throw corrupt(path, 'the container is truncated (no trailer)')
     const trailer = Buffer.alloc(TRAILER_SIZE)
     await fh.read(trailer, 0, TRAILER_SIZE, size - TRAILER_SIZE)

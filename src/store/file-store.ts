@@ -10,6 +10,7 @@ import { constants as fsConstants, linkSync, mkdirSync } from 'node:fs'
 import { chmod, copyFile, link, mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
+import { writeAll } from '../runtime/write-all.js'
 import { decodeFileCatalog, FileCatalogWriter, storeDirOf, unsafeFileName, type Catalog, type CatalogEntry, type StoreMeta } from './catalog.js'
 import { LinkPipeline, type LinkOutcome } from './link-pipeline.js'
 import { isFileError, type RestoreErrorHandler, type RestoreFileResult, type RestoreItem, type SourceFile } from './types.js'
@@ -44,7 +45,7 @@ export async function copyHashing(src: string, dest: string, flags = 'w'): Promi
         if (bytesRead === 0) break
         const chunk = buf.subarray(0, bytesRead)
         h.update(chunk)
-        await output.write(chunk)
+        await writeAll(output, chunk)
         size += bytesRead
       }
       return { sha256: h.digest('hex'), size }

@@ -5,7 +5,7 @@
  * encryption, algorithm, engine, users), so a restore on another computer knows how to read the store.
  */
 import { findChildCaseInsensitive } from '../windows/volume-map.js'
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { StoreKind } from './kind.js'
 
@@ -83,10 +83,34 @@ export function inspectStore(store: string): StoreInspection {
   const catalog = findChildCaseInsensitive(usmt, 'Catalog.json') ?? findChildCaseInsensitive(usmt, 'catalog.mig')
   const hardlinkMain = findChildCaseInsensitive(usmt, 'hardlink.main')
   if (catalog || hardlinkMain) {
-    const kind: StoreKind = meta?.kind === 'hardlink' || hardlinkMain ? 'hardlink' : meta?.kind === 'compressed' ? 'uncompressed' : (meta?.kind ?? 'uncompressed')
+    // Classified by content (issue #20 item 7): Microsoft's hardlink.main, or the kind on the first line of the
+    // portable Catalog.json; usmt-steps-store.json (absent when portable scanstate made the store) only when the
+    // content cannot tell.
+    const content: StoreKind | undefined = hardlinkMain ? 'hardlink' : catalog ? portableCatalogKind(catalog) : undefined
+    const kind: StoreKind = content ?? (meta?.kind === 'hardlink' ? 'hardlink' : 'uncompressed')
     return { exists, hasUsmtFolder: true, kind, complete: true, meta }
   }
   return { exists, hasUsmtFolder: true, complete: false, meta, problem: `${usmt} holds no USMT.MIG and no catalog: the capture did not finish (an interrupted capture is never complete)` }
+}
+
+/** The kind named on the first line of a portable Catalog.json (`{"format":"usmt-steps-catalog",…,"kind":…}`). */
+function portableCatalogKind(file: string): StoreKind | undefined {
+  if (nodePath.basename(file).toLowerCase() !== 'catalog.json') return undefined
+  let head: string
+  try {
+    const fd = openSync(file, 'r')
+    try {
+      const buf = Buffer.alloc(512)
+      head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8').split('\n')[0]
+    } finally {
+      closeSync(fd)
+    }
+    const first = JSON.parse(head) as { format?: string; kind?: string }
+    if (first.format !== 'usmt-steps-catalog') return undefined
+    return first.kind === 'hardlink' ? 'hardlink' : first.kind === 'mirror' ? 'uncompressed' : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export function storeHasData(store: string): boolean {

@@ -7,13 +7,15 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, statSync } from 'node:fs'
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises'
+import type { Dirent } from 'node:fs'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
+import { writeAll } from '../runtime/write-all.js'
 import type { Catalog, CatalogEntry, StoreMeta } from './catalog.js'
 import type { CatalogKind } from './kind.js'
 import { ContainerReader, ContainerWriter, type MigEntry } from './container.js'
 import type { KdfName } from './crypto.js'
-import { applyMetadata, FileStoreReader, FileStoreWriter, syncDir, tempBeside } from './file-store.js'
+import { applyMetadata, CATALOG_FILE, FILE_DIR, FileStoreReader, FileStoreWriter, syncDir, tempBeside } from './file-store.js'
 import type { LinkOutcome } from './link-pipeline.js'
 import { isFileError, type RestoreErrorHandler, type RestoreFileResult, type RestoreItem, type SourceFile } from './types.js'
 
@@ -161,6 +163,12 @@ export interface OpenedStore {
   migPath?: string
   verify(onFile?: (r: StoreVerifyResult) => void): Promise<StoreVerifyResult[]>
   /**
+   * Files in STORE/USMT that the store does not account for (issue #20 item 6): anything beside USMT.MIG, or
+   * beside Catalog.json and the catalogued files of a file store. Never restored; /verify reports them.
+   * Paths are relative to the store folder, with `/`.
+   */
+  extras(): Promise<string[]>
+  /**
    * Write files (destinations decided by the caller). A destination that cannot be written goes to
    * `onError`: skipped when it answers 'ignore' (nothing half-written stays), else the error ends the restore.
    */
@@ -199,9 +207,33 @@ export async function openStore(root: string, opts: { secret?: string } = {}): P
   return {
     root, kind: files.kind, encrypted: false, catalog: files.catalog,
     verify: (onFile) => files.verify(files.catalog.files, onFile),
+    extras: async () => {
+      const known = new Set(files.catalog.files.map((e) => `${USMT_DIR}/${FILE_DIR}/${e.storePath as string}`))
+      return (await listTree(root, USMT_DIR)).filter((p) => p !== `${USMT_DIR}/${CATALOG_FILE}` && !known.has(p))
+    },
     restore: (items, onFile, onError) => files.restore(items, onFile, onError),
     close: async () => undefined,
   }
+}
+
+/** Every file below root/dir, as `dir/…` paths with `/` (a missing dir lists nothing). */
+async function listTree(root: string, dir: string): Promise<string[]> {
+  const out: string[] = []
+  const walk = async (rel: string): Promise<void> => {
+    let names: Dirent[]
+    try {
+      names = await readdir(nodePath.join(root, ...rel.split('/')), { withFileTypes: true })
+    } catch {
+      return
+    }
+    for (const d of names) {
+      const p = `${rel}/${d.name}`
+      if (d.isDirectory()) await walk(p)
+      else out.push(p)
+    }
+  }
+  await walk(dir)
+  return out.sort()
 }
 
 /** Wrap a ContainerReader as an OpenedStore (also used by usmtutils on a bare USMT.MIG path). */
@@ -209,6 +241,7 @@ export function compressedStore(root: string, reader: ContainerReader): OpenedSt
   return {
     root, kind: 'compressed', encrypted: reader.encrypted, catalog: reader.catalog, migPath: reader.path,
     verify: async (onFile) => (await reader.verifyStored(reader.entries, onFile ? (r) => onFile(r) : undefined)),
+    extras: async () => (await listTree(nodePath.dirname(nodePath.dirname(reader.path)), USMT_DIR)).filter((p) => p !== `${USMT_DIR}/${MIG_FILE}`),
     restore: (items, onFile, onError) => restoreFromContainer(reader, items as ReadonlyArray<RestoreItem<MigEntry>>, onFile, onError),
     close: () => reader.close(),
   }
@@ -223,7 +256,7 @@ async function restoreFromContainer(
   const byEntry = new Map<MigEntry, string[]>()
   for (const it of items) byEntry.set(it.entry, [...(byEntry.get(it.entry) ?? []), it.dest])
   /** One destination being written: its handle, the temporary name when it replaces an existing file. */
-  interface Out { dest: string; fh: FileHandle | null; tmp: string | null; written: boolean }
+  interface Out { dest: string; fh: FileHandle | null; tmp: string | null; written: boolean; bytes: number }
   const open_ = new Map<MigEntry, Out[]>()
   const results: RestoreFileResult[] = []
   const made = new Set<string>()
@@ -241,7 +274,7 @@ async function restoreFromContainer(
         const outs: Out[] = []
         open_.set(e, outs)
         for (const dest of byEntry.get(e) ?? []) {
-          const out: Out = { dest, fh: null, tmp: null, written: false }
+          const out: Out = { dest, fh: null, tmp: null, written: false, bytes: 0 }
           outs.push(out)
           try {
             const dir = nodePath.dirname(dest)
@@ -267,7 +300,8 @@ async function restoreFromContainer(
         for (const out of open_.get(e) ?? []) {
           if (!out.fh) continue
           try {
-            await out.fh.write(chunk)
+            await writeAll(out.fh, chunk)
+            out.bytes += chunk.length
           } catch (err) {
             await failed(e, out, err)
           }
@@ -279,6 +313,12 @@ async function restoreFromContainer(
           try {
             await out.fh.close()
             out.fh = null
+            // A file is written whole or not at all: the bytes written and the size on disk must be the
+            // catalog's size before it counts as restored (a full disk surfaces here at the latest).
+            const onDisk = (await stat(out.tmp ?? out.dest)).size
+            if (out.bytes !== e.size || onDisk !== e.size) {
+              throw Object.assign(new Error(`${out.dest}: ${onDisk} of ${e.size} bytes written`), { code: 'ENOSPC' })
+            }
             if (out.tmp !== null) {
               await rename(out.tmp, out.dest)
               out.tmp = null
@@ -294,11 +334,14 @@ async function restoreFromContainer(
       },
     })
   } finally {
-    // A run that stops half-way (an aborting error, a corrupted frame) leaves no open handle and no temporary file.
+    // A run that stops half-way (an aborting error, a corrupted frame, a full disk) leaves no open handle, no
+    // temporary file and no partly written new file (a file it created and did not finish is removed).
     for (const outs of open_.values()) {
       for (const out of outs) {
+        const open = out.fh !== null
         await out.fh?.close().catch(() => undefined)
         if (out.tmp !== null) await rm(out.tmp, { force: true }).catch(() => undefined)
+        else if (open && out.written) await rm(out.dest, { force: true }).catch(() => undefined)
       }
     }
   }

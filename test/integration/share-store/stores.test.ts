@@ -86,6 +86,12 @@ describe('share stores over a real Samba (signing mandatory, SMB3 only)', functi
     expect(bad.exitCode).to.equal(11)
     expect(bad.doc.error?.message).to.match(/mig;info\.xml content differs/)
     writeFileSync(path.join(smb.shareDir(), id, 'USMT', 'mig;info.xml'), '<info/>')
+    // An extra file (not in the manifest sealed at release) is reported, not passed over (issue #20 item 6).
+    writeFileSync(path.join(smb.shareDir(), id, 'USMT', 'evil.exe'), 'MZ')
+    const extra = await cli(['store', 'verify', '--policy', policy], srcEnv)
+    expect(extra.exitCode).to.equal(11)
+    expect(extra.doc.error?.message).to.match(/USMT\/evil\.exe is an extra file the capture did not write/)
+    rmSync(path.join(smb.shareDir(), id, 'USMT', 'evil.exe'))
 
     const dstEnv = writeEnv({ _SMSTSMachineName: 'NEWPC' })
     const restoreDir = path.join(dir, 'restore')

@@ -89,15 +89,22 @@ describe('store/container (USMT.MIG)', () => {
     expect(await code(ContainerReader.open(plain, 'some key'))).to.equal('USM0214')
   })
 
-  it('detects truncation at any point', async () => {
+  it('detects truncation at any point: always USM0212 (42, as the README says), also inside the header (issue #20 item 11)', async () => {
     const mig = path.join(tmp.dir, 'USMT.MIG')
     await write(mig, path.join(tmp.dir, 'src'), 'k')
     const size = statSync(mig).size
-    for (const cut of [10, HEADER_SIZE + 10, Math.floor(size / 2), size - TRAILER_SIZE - 1, size - 1]) {
+    for (const cut of [0, 4, 10, HEADER_SIZE - 1, HEADER_SIZE + 10, Math.floor(size / 2), size - TRAILER_SIZE - 1, size - 1]) {
       const copy = path.join(tmp.dir, `cut-${cut}.MIG`)
       writeFileSync(copy, readFileSync(mig).subarray(0, cut))
-      expect(await code(ContainerReader.open(copy, 'k')), `cut at ${cut}`).to.be.oneOf(['USM0211', 'USM0212'])
+      expect(await code(ContainerReader.open(copy, 'k')), `cut at ${cut}`).to.equal('USM0212')
     }
+    // Another format or another container version is "not recognized" (USM0211, 27), not corruption.
+    const other = readFileSync(mig)
+    other[8] = 9
+    writeFileSync(path.join(tmp.dir, 'v9.MIG'), other)
+    expect(await code(ContainerReader.open(path.join(tmp.dir, 'v9.MIG'), 'k'))).to.equal('USM0211')
+    writeFileSync(path.join(tmp.dir, 'zip.MIG'), Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(300)]))
+    expect(await code(ContainerReader.open(path.join(tmp.dir, 'zip.MIG'), 'k'))).to.equal('USM0211')
     truncateSync(mig, size - 1)
     expect(await code(ContainerReader.open(mig, 'k'))).to.equal('USM0212')
   })

@@ -360,7 +360,13 @@ class Compiler {
       leaf = e.value
     }
     const pattern = compilePattern({ ...parsed, node, leaf }, node)
-    if (c.root === 'HKCU' && ctx.account === null) return { pattern, view: null }
+    if (c.root === 'HKCU' && ctx.account === null) {
+      // Without any user hive the engine cannot tell: not evaluated. Otherwise USMT's rule: HKCU "is considered
+      // invalid in the current context" (the system context) and names nothing there.
+      if (!reg.userHives()) return null
+      this.warnOnce(`regctx:${at.file}:${at.line}:${text}`, { code: 'registry-context', message: `registry location ${text} is considered invalid in the current context (System); it is evaluated in each user's context`, file: at.file, line: at.line })
+      return { pattern, view: null }
+    }
     if (!reg.available(ctx, node)) return null
     return { pattern, view: reg.view(ctx, c.root) }
   }

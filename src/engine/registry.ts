@@ -22,6 +22,8 @@ export interface RegistryAccess {
   /** Is there a hive on the volume that holds this key in this context (HKCU: the context's user)? */
   available(ctx: EvalContext, fullKey: string): boolean
   view(ctx: EvalContext, root: RegRoot): RegistryView | null
+  /** Was at least one user's hive read (so HKCU questions can be answered at all)? */
+  userHives(): boolean
 }
 
 export interface MachineRegistry extends RegistryAccess {
@@ -138,6 +140,7 @@ export function loadMachineRegistry(model: RuleModel, volumes: VolumeMap, system
   return {
     machine, users, hives,
     view: viewOf,
+    userHives: () => users.size > 0,
     available(ctx, fullKey) {
       const c = canonicalRegKey(fullKey)
       if (!c) return false

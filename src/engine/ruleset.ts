@@ -252,7 +252,7 @@ export class LoadedRuleSet implements RuleSet, RegistryRestoreRules {
 }
 
 /** Restore time: registry patterns compile (for merge and locationModify) without reading any hive. */
-const RESTORE_REGISTRY: RegistryAccess = { available: () => true, view: () => EMPTY_VIEW }
+const RESTORE_REGISTRY: RegistryAccess = { available: () => true, view: () => EMPTY_VIEW, userHives: () => true }
 const EMPTY_VIEW = RegistryView.empty()
 
 export type RegistryMergePolicy = 'SourcePriority' | 'DestinationPriority' | 'HigherValue' | 'LowerValue' | 'default'

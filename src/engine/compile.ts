@@ -361,10 +361,9 @@ class Compiler {
     }
     const pattern = compilePattern({ ...parsed, node, leaf }, node)
     if (c.root === 'HKCU' && ctx.account === null) {
-      // Without any user hive the engine cannot tell: not evaluated. Otherwise USMT's rule: HKCU "is considered
-      // invalid in the current context" (the system context) and names nothing there.
+      // Without any user hive the engine cannot tell: not evaluated. Otherwise HKCU names nothing in the system
+      // context (USMT: "considered invalid in the current context"); each user's context evaluates it.
       if (!reg.userHives()) return null
-      this.warnOnce(`regctx:${at.file}:${at.line}:${text}`, { code: 'registry-context', message: `registry location ${text} is considered invalid in the current context (System); it is evaluated in each user's context`, file: at.file, line: at.line })
       return { pattern, view: null }
     }
     if (!reg.available(ctx, node)) return null

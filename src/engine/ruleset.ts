@@ -207,16 +207,7 @@ export class LoadedRuleSet implements RuleSet, RegistryRestoreRules {
     const call = hit?.rule.entry.script
     if (!hit || !call) return null
     const vars = hit.unit.context.vars
-    const expand = (t: string | null): string | null => {
-      if (t === null) return null
-      let unresolved = false
-      const v = t.trim().replace(/%([^%\s]+)%/g, (w, n: string) => {
-        const x = vars.get(n.toUpperCase())
-        if (x === undefined) unresolved = true
-        return x ?? w
-      })
-      return unresolved ? null : v
-    }
+    const expand = (t: string | null): string | null => expandVariables(t, vars)
     const fn = call.name.split('.').pop()?.toLowerCase()
     const canon = (k: string): string | null => {
       const c = canonicalRegKey(k)
@@ -279,16 +270,7 @@ export function applyLocationModify(path: string, rule: CompiledRule, vars: Read
   const call = rule.entry.script
   if (!call) return null
   const fn = call.name.split('.').pop()?.toLowerCase()
-  const expand = (t: string | null): string | null => {
-    if (t === null) return null
-    let unresolved = false
-    const v = t.trim().replace(/%([^%\s]+)%/g, (w, n: string) => {
-      const x = vars.get(n.toUpperCase())
-      if (x === undefined) unresolved = true
-      return x ?? w
-    })
-    return unresolved ? null : v.replace(/\\+$/, '')
-  }
+  const expand = (t: string | null): string | null => expandVariables(t, vars)?.replace(/\\+$/, '') ?? null
   const name = basename(path)
   if (fn === 'relativemove') {
     const src = expand(call.args[0] ?? null)
@@ -405,4 +387,16 @@ export class RestorePlan {
     }
     return best
   }
+}
+
+/** `%VAR%` expanded from a context's variables (trimmed); null when the text is null or a variable does not resolve. */
+function expandVariables(t: string | null, vars: ReadonlyMap<string, string>): string | null {
+  if (t === null) return null
+  let unresolved = false
+  const v = t.trim().replace(/%([^%\s]+)%/g, (w, n: string) => {
+    const x = vars.get(n.toUpperCase())
+    if (x === undefined) unresolved = true
+    return x ?? w
+  })
+  return unresolved ? null : v
 }

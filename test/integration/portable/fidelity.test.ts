@@ -166,19 +166,19 @@ describe('portable tools: documented rule features at restore (round trips)', fu
     expect(readdirSync(path.join(r.dst, 'Tools')).filter((x) => x.startsWith('.usmt-steps-'))).to.deep.equal([])
   })
 
-  it('scanstate: a not-evaluated registry include is a log warning and return code 3; a registry exclude alone changes nothing (0); /bogus is named', async () => {
+  it('scanstate: a not-evaluated include (a helper the engine cannot compute) is a log warning and return code 3; a registry exclude alone changes nothing (0); /bogus is named', async () => {
     const dir = path.join(tmp.dir, `case${n++}`)
     const src = path.join(dir, 'C')
     write(src, { 'Data\\a.txt': 'a' })
     const withReg = path.join(dir, 'reg.xml')
-    writeFileSync(withReg, migration(component('Data', include(null, 'C:\\Data\\* [*]') + '<include><objectSet><pattern type="Registry">HKCU\\Software\\Vendor\\* [*]</pattern></objectSet></include>')))
+    writeFileSync(withReg, migration(component('Data', include(null, 'C:\\Data\\* [*]') + '<include><objectSet><script>MigSysHelper.UnknownPatterns()</script></objectSet></include>')))
     const excludeOnly = path.join(dir, 'exc.xml')
     writeFileSync(excludeOnly, migration(component('Data', include(null, 'C:\\Data\\* [*]') + '<exclude><objectSet><pattern type="Registry">HKCU\\Software\\Vendor\\* [*]</pattern></objectSet></exclude>')))
     const log = path.join(dir, 'scan.log')
     const a = await tool<ScanResult>(['scanstate', '--volume', `C=${src}`, path.join(dir, 's1'), `/i:${withReg}`, '/nocompress', `/l:${log}`])
     expect(a.exitCode).to.equal(3)
     expect(a.result.files).to.equal(1)
-    expect(readFileSync(log, 'utf8')).to.match(/Not evaluated: Registry HKCU\\Software\\Vendor\\\* \[\*\] \(reg\.xml:\d+, component "Data"\)/)
+    expect(readFileSync(log, 'utf8')).to.match(/Not evaluated: Script MigSysHelper\.UnknownPatterns\(\) \(reg\.xml:\d+, component "Data"\)/)
     const b = await tool<ScanResult>(['scanstate', '--volume', `C=${src}`, path.join(dir, 's2'), `/i:${excludeOnly}`, '/nocompress'])
     expect(b.exitCode).to.equal(0)
     const { runCli } = await import('../../helpers/cli.js')

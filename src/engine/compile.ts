@@ -87,6 +87,8 @@ export interface CompileInput {
    * GetStringContent are evaluated where a hive holds the key; without it they are reported as not evaluated.
    */
   registry?: RegistryAccess
+  /** Why no registry could be read at all (the offline registry tools cannot run here): named in every registry "not evaluated". */
+  registryUnavailable?: string
 }
 
 export interface CompiledRuleSet {
@@ -122,6 +124,8 @@ export function enabledComponents(model: RuleModel, config: ConfigModel | undefi
 
 const DOC_ROOT_SKIP = new Set(['windows', 'program files', 'program files (x86)', 'programdata', 'users', 'documents and settings', '$recycle.bin',
   'system volume information', 'recovery', 'perflogs', 'windows.old', '$windows.~bt', '$windows.~ws', 'msocache', 'boot', 'config.msi', 'intel', 'onedrivetemp'])
+const REGISTRY_NOT_EVALUATED = 'the registry is not evaluated'
+
 const PROFILE_ROOT_SKIP = new Set(['appdata', 'application data', 'local settings', 'nethood', 'printhood', 'recent', 'sendto', 'start menu', 'templates',
   'cookies', 'my documents', 'onedrive - personal'])
 const USER_DOC_FOLDERS = ['CSIDL_MYDOCUMENTS', 'CSIDL_MYPICTURES', 'FOLDERID_ORIGINALIMAGES', 'CSIDL_MYMUSIC', 'CSIDL_MYVIDEO', 'CSIDL_FAVORITES',
@@ -195,7 +199,8 @@ class Compiler {
     }
   }
 
-  private notEvaluatedCall(call: ScriptCall, at: SourceRef, why: string, value: boolean, comp?: ComponentDef): boolean {
+  private notEvaluatedCall(call: ScriptCall, at: SourceRef, reason: string, value: boolean, comp?: ComponentDef): boolean {
+    const why = reason === REGISTRY_NOT_EVALUATED && this.input.registryUnavailable ? `${reason}: ${this.input.registryUnavailable}` : reason
     if (comp) this.note({ file: at.file, line: at.line, component: comp.displayName, type: 'Condition', pattern: call.raw, kind: 'condition', affectsCapture: true, why: `${why}; assumed ${value ? 'true' : 'false'}` })
     this.warnOnce(`cond:${at.file}:${at.line}`, { code: 'condition-not-evaluated', message: `${call.raw}: ${why}; assumed ${value ? 'true' : 'false'}`, file: at.file, line: at.line })
     return value
@@ -218,7 +223,7 @@ class Compiler {
           if (r) return r.view === null ? false : registryObjectExists(r.view, r.pattern)
         }
         if (a(0).toLowerCase() !== 'file') {
-          return this.notEvaluatedCall(call, at, 'the registry is not evaluated', this.input.registryDefault, comp)
+          return this.notEvaluatedCall(call, at, REGISTRY_NOT_EVALUATED, this.input.registryDefault, comp)
         }
         const { value, unresolved } = this.expand(a(1), vars)
         if (unresolved.size) return false
@@ -234,7 +239,7 @@ class Compiler {
           return cx !== null && cy !== null && cx.root === cy.root && cx.rest.toLowerCase() === cy.rest.toLowerCase()
             && (parsePattern(x.value, 'Registry').leaf ?? '').toLowerCase() === (parsePattern(y.value, 'Registry').leaf ?? '').toLowerCase()
         }
-        if (a(0).toLowerCase() !== 'file') return this.notEvaluatedCall(call, at, 'the registry is not evaluated', this.input.registryDefault, comp)
+        if (a(0).toLowerCase() !== 'file') return this.notEvaluatedCall(call, at, REGISTRY_NOT_EVALUATED, this.input.registryDefault, comp)
         const x = this.expand(a(1), vars)
         const y = this.expand(a(2), vars)
         if (x.unresolved.size || y.unresolved.size) return false
@@ -372,8 +377,9 @@ class Compiler {
 
   private noteRegistry(comp: ComponentDef, at: SourceRef, type: string, pattern: string, ruleKind = 'include'): void {
     const affectsCapture = ruleKind === 'include' || ruleKind === 'variable'
+    const because = type === 'Registry' && this.input.registryUnavailable ? ` (${this.input.registryUnavailable})` : ''
     this.note({ file: at.file, line: at.line, component: comp.displayName, type, pattern, kind: 'object', affectsCapture,
-      why: `${type} objects are not evaluated by the portable engine${affectsCapture ? '; they are not captured' : ''}` })
+      why: `${type} objects are not evaluated by the portable engine${because}${affectsCapture ? '; they are not captured' : ''}` })
   }
 
   /** Record something the engine does not evaluate (once per file, line, type and text). */

@@ -29,6 +29,8 @@ export interface EngineOptions {
   attributes?: ReadonlyMap<string, string>
   /** Value assumed for conditions that need the registry (default false). */
   registryDefault?: boolean
+  /** Why the offline registry tools cannot run here, or null (default: probe once; tests inject their answer). */
+  hiveToolsMissing?: () => string | null
   /** OS version for IsOSLaterThan/DoesOSMatch (default 10.0). */
   osVersion?: string
   /** Follow folder symlinks (junctions); default false, as USMT does not traverse junctions. */
@@ -80,10 +82,12 @@ export function prepare(input: FullEngineInput): Prepared {
     if (!p.used) return
     contexts.push({ index: contexts.length, account: p.account, profile: p.profile, sid: p.sid, active: users[i].migrated, vars: userVariables(systemVars, p) })
   })
-  const registry = loadMachineRegistry(ruleSet.model, input.volumes, layout.systemDrive, contexts, systemVars)
+  const loaded = loadMachineRegistry(ruleSet.model, input.volumes, layout.systemDrive, contexts, systemVars, input.hiveToolsMissing)
+  const registry = loaded !== undefined && 'unavailable' in loaded ? undefined : loaded
+  const registryUnavailable = loaded !== undefined && 'unavailable' in loaded ? loaded.unavailable : undefined
   const compiled = compileRuleSet({
     model: ruleSet.model, config: ruleSet.config, volumes: input.volumes, layout, systemVars, contexts,
-    profiles: profiles.filter((p) => p.used), registryDefault: input.registryDefault ?? false, osVersion: input.osVersion ?? '10.0', registry,
+    profiles: profiles.filter((p) => p.used), registryDefault: input.registryDefault ?? false, osVersion: input.osVersion ?? '10.0', registry, registryUnavailable,
   })
   const userContexts = contexts.filter((c) => c.account !== null && c.profile !== null)
   const owners = userContexts.filter((c) => c.active).map((c) => ({ key: dirKey(c.profile as string), ctx: c.index }))

@@ -13,6 +13,7 @@ import { decide, type DirPlan, type UnitGroup } from './decide.js'
 import type { RuleModel } from './model.js'
 import { canonicalRegKey, type RegRoot, type RegValue } from '../registry/model.js'
 import { machineHives, RegistryView, userHives } from '../registry/hives.js'
+import { hiveToolsMissing } from '../registry/hivex.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import { expandEnv } from '../windows/path.js'
 import type { CompiledPattern } from './pattern.js'
@@ -24,6 +25,11 @@ export interface RegistryAccess {
   view(ctx: EvalContext, root: RegRoot): RegistryView | null
   /** Was at least one user's hive read (so HKCU questions can be answered at all)? */
   userHives(): boolean
+}
+
+/** No registry could be read although the rules name it: why (the engine reports those rules as not evaluated). */
+export interface RegistryUnavailable {
+  unavailable: string
 }
 
 export interface MachineRegistry extends RegistryAccess {
@@ -111,11 +117,15 @@ export function literalPrefixes(text: string, defs: Map<string, string[]>, vars:
 
 /**
  * Read the registry a rule set needs: the machine hives once, each used profile's hives once (only when
- * some location names that root). Hives that are absent leave their questions "not evaluated".
+ * some location names that root). Hives that are absent leave their questions "not evaluated"; so does
+ * every registry question when the offline registry tools cannot run here (`toolsMissing`, e.g. on Windows).
  */
-export function loadMachineRegistry(model: RuleModel, volumes: VolumeMap, systemDrive: string, contexts: readonly EvalContext[], systemVars: Map<string, string>): MachineRegistry | undefined {
+export function loadMachineRegistry(model: RuleModel, volumes: VolumeMap, systemDrive: string, contexts: readonly EvalContext[], systemVars: Map<string, string>,
+  toolsMissing: () => string | null = hiveToolsMissing): MachineRegistry | RegistryUnavailable | undefined {
   const texts = registryTexts(model)
   if (texts.length === 0) return undefined
+  const missing = toolsMissing()
+  if (missing !== null) return { unavailable: missing }
   const defs = textVariables(model)
   const prefixes = new Set<string>()
   for (const t of texts) for (const p of literalPrefixes(t, defs, systemVars)) prefixes.add(p)

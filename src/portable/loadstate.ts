@@ -30,7 +30,7 @@ import { commandLineFailureText, ErrorTally, lenientLogPath, logFailure, openMai
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
 import { decodeRegistry, type StoredRegistryValue } from '../store/registry.js'
 import { localFile, machineHives, mountOf, userHives } from '../registry/hives.js'
-import { createHive, mergeHive, readHive } from '../registry/hivex.js'
+import { createHive, hiveToolsMissing, mergeHive, readHive } from '../registry/hivex.js'
 import type { RegMergeKey } from '../registry/reg-text.js'
 import type { RegistryMergePolicy, RegistryRestoreRules } from '../engine/ruleset.js'
 import { catalogKindOf, storeKindFromSwitches } from '../store/kind.js'
@@ -177,6 +177,8 @@ export interface LoadStateResult extends PortableResult {
   files: RestoredFile[]
   /** Registry values written into the destination's hives. */
   settings: RestoredSetting[]
+  /** Registry values in the store that this runtime could not apply (no offline registry tools): return code 3. */
+  registryNotApplied?: number
   /** Errors skipped because of /c or a <nonFatal> rule (return code 3). */
   ignoredErrors: number
   accounts: AccountPlan[]
@@ -660,7 +662,16 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     // Registry values: one hivex read and one merge per destination hive; the source overwrites (usmt.md §7.1).
     const settings = decodeRegistry(store.catalog.meta.registry, storeRoot).filter((v) => !disabled.has(v.component)
       && (v.user === null || (plans.get(v.user.toLowerCase())?.migrated ?? false)))
-    if (settings.length) {
+    const hiveTools = settings.length ? hiveToolsMissing() : null
+    if (hiveTools !== null) {
+      // Not applied, and said so (return code 3, each value in the log): never a silent loss, never a failed restore of the files.
+      for (const v of settings) log.warning(`Registry ${v.key} [${v.name}]${v.user ? ` (${v.user})` : ''}: not applied: ${hiveTools}`)
+      const n = `${settings.length} registry values in the store were not applied: ${hiveTools}`
+      result.notes.push(n)
+      result.registryNotApplied = settings.length
+      result.returnCode = 3
+      result.message = n
+    } else if (settings.length) {
       const applied = applyRegistry(ctx.volumes, settings, (user) => (user ? plans.get(user.toLowerCase())?.targetProfile ?? null : null), (n) => {
         result.notes.push(n)
         log.info(n)
@@ -687,7 +698,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     progress.final(result.returnCode, tally.count, result.returnCode === 0 ? USMT_MESSAGES.success : result.message)
     log.success(tally.summary(), tally.count)
     const restored = result.files.filter((f) => f.action !== 'kept-destination' && f.action !== 'skipped-error' && f.action !== 'not-restored').length
-    ctx.out(`${restored} files${result.settings.length ? ` and ${result.settings.length} registry values` : ''} restored from ${storeRoot}${tally.count ? `, ${tally.count} errors ignored` : ''}${result.notes.length ? `; ${result.notes.length} notes in the log` : ''}`)
+    ctx.out(`${restored} files${result.settings.length ? ` and ${result.settings.length} registry values` : ''} restored from ${storeRoot}${result.registryNotApplied ? `; ${result.registryNotApplied} registry values NOT applied (return code 3)` : ''}${tally.count ? `, ${tally.count} errors ignored` : ''}${result.notes.length ? `; ${result.notes.length} notes in the log` : ''}`)
     return result
   } catch (err) {
     const f = toUsmtFailure(err, 'apply')

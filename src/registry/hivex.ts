@@ -32,6 +32,28 @@ while (my $k = <STDIN>) {
 }
 `
 
+let toolsProbe: string | null | undefined
+
+/**
+ * Why the offline registry tools cannot run here, or null when they can. Probed once per process (perl with
+ * Win::Hivex for reads, hivexregedit for writes). On Windows they never exist: the portable engine then reports
+ * registry rules as not evaluated and loadstate reports registry values as not applied, instead of failing.
+ */
+export function hiveToolsMissing(): string | null {
+  if (toolsProbe !== undefined) return toolsProbe
+  if (process.platform === 'win32') {
+    toolsProbe = 'the offline registry tools (hivex) do not run on Windows'
+    return toolsProbe
+  }
+  const perl = spawnSync('perl', ['-MWin::Hivex', '-MWin::Hivex::Regedit', '-e', '1'], { encoding: 'utf8' })
+  const merge = perl.error || perl.status !== 0 ? null : spawnSync('hivexregedit', ['--help'], { encoding: 'utf8' })
+  if (perl.error) toolsProbe = 'the offline registry tools are not installed (perl: not found on PATH)'
+  else if (perl.status !== 0) toolsProbe = 'the offline registry tools are not installed (perl Win::Hivex: libwin-hivex-perl is missing)'
+  else if (merge?.error) toolsProbe = 'the offline registry tools are not installed (hivexregedit: not found on PATH)'
+  else toolsProbe = null
+  return toolsProbe
+}
+
 function toolMissing(tool: string, detail: string): UsmtStepsError {
   return new UsmtStepsError('USM0118', `the offline registry tools are not installed (${tool}: ${detail})`, { data: { tool } })
 }

@@ -11,6 +11,7 @@ import * as path from 'node:path'
 import { blankHive } from '../../../src/registry/blank-hive.js'
 import { settingsFromLog } from '../../../src/report/log-analysis.js'
 import { parseUsmtLog } from '../../../src/usmt/main-log.js'
+import { parseJsonOutput, spawnCli } from '../../helpers/cli.js'
 import { requireSharedFixtures, sharedFixture, tempDir } from '../../helpers/fixtures.js'
 import { writeHive } from '../../helpers/hives.js'
 import { SAMPLE, tool } from './helpers.js'
@@ -92,4 +93,32 @@ describe('portable registry round trip (MigApp.xml, sample hives → fresh hives
       expect(load.result.settings.some((x) => x.user === 'PC\\olduser')).to.equal(false)
     })
   }
+
+  it('a runtime without the offline registry tools (as on Windows): loadstate restores the files, applies no value, names each one and returns 3', async () => {
+    const dir = path.join(tmp.dir, 'no-tools')
+    const store = path.join(dir, 'store')
+    const migApp = sharedFixture('usmt-xml/MigApp.xml')
+    const scan = await tool<ScanResult>(['scanstate', '--volume', `C=${path.join(SAMPLE, 'C')}`, '--users', path.join(SAMPLE, 'users.json'), store, `/i:${migApp}`, '/o', '/nocompress'])
+    expect(scan.exitCode, scan.result.message).to.equal(0)
+    expect(scan.result.settings).to.equal(12)
+    const dest = path.join(dir, 'dest', 'C')
+    const ann = path.join(dest, 'Users', 'ann', 'NTUSER.DAT')
+    writeHive(ann, { '\\Software\\Nico Mak Computing\\WinZip\\WinZip': { ShowTips: 'destination' } })
+    const hiveBefore = readFileSync(ann)
+    // The CLI's own child, with a PATH that has no perl and no hivexregedit: the tools are really missing.
+    const empty = path.join(dir, 'empty-path')
+    mkdirSync(empty, { recursive: true })
+    const log = path.join(dir, 'load.log')
+    const r = await spawnCli(['loadstate', '--volume', `C=${dest}`, store, `/i:${migApp}`, '/nocompress', `/l:${log}`, '--json', '--progress', 'none'], { env: { PATH: empty } })
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(3)
+    const doc = parseJsonOutput<{ result: LoadResult & { registryNotApplied: number; files: Array<{ action: string }> } }>(r.stdout)
+    expect(doc.result.registryNotApplied).to.equal(11)
+    expect(doc.result.settings).to.deep.equal([])
+    expect(doc.result.message).to.equal('11 registry values in the store were not applied: the offline registry tools are not installed (perl: not found on PATH)')
+    expect(doc.result.files.filter((f) => f.action === 'restored').length).to.equal(scan.result.files).and.to.be.greaterThan(0)
+    expect(readFileSync(ann)).to.deep.equal(hiveBefore)
+    const text = readFileSync(log, 'utf8')
+    expect(text).to.include('Registry HKCU\\Software\\Nico Mak Computing\\WinZip\\WinZip [ShowTips] (PC\\ann): not applied')
+    expect(text.match(/: not applied: /g)).to.have.length(11)
+  })
 })

@@ -192,6 +192,23 @@ describe('engine registry rules over offline hives (usmt.md registry examples)',
       expect(ds.filter((d) => !d.included).map((d) => d.value.name).sort()).to.deep.equal(['Display', 'Main', 'Plugins Root', 'Plugins Root'])
     })
 
+    it('without the offline registry tools (Windows): no hive is read, every registry rule and condition is reported as not evaluated with the reason', () => {
+      const WHY = 'the offline registry tools (hivex) do not run on Windows'
+      const without = prepare({
+        ruleFiles: [sharedFixture('usmt-xml/MigApp.xml')], volumes: VolumeMap.parse([`C=${path.join(S, 'C')}`, `D=${path.join(S, 'D')}`]),
+        users: readUsersFile(path.join(S, 'users.json')), now: new Date('2025-06-01'), hiveToolsMissing: () => WHY,
+      })
+      expect(without.registry).to.equal(undefined)
+      expect(decisions(without)).to.deep.equal([])
+      const objects = without.notEvaluated.filter((n) => n.type === 'Registry')
+      const conditions = without.notEvaluated.filter((n) => n.kind === 'condition' && /Registry/.test(n.pattern))
+      expect(objects.length).to.be.greaterThan(10)
+      expect(conditions.length).to.be.greaterThan(3)
+      for (const n of [...objects, ...conditions]) expect(n.why).to.include(WHY)
+      // The same machine with the tools: nothing about the registry is left unevaluated.
+      expect(sample().notEvaluated.filter((n) => n.type === 'Registry' || (n.why ?? '').startsWith('the registry is not evaluated'))).to.deep.equal([])
+    })
+
     it('explain: WinZip [Display] is excluded by MigApp.xml\'s exclude, [ShowTips] captured by its WinZip\\* [*] include', () => {
       const r = explainPaths(sample(), ['HKCU\\Software\\Nico Mak Computing\\WinZip\\WinZip [Display]', 'HKCU\\Software\\Nico Mak Computing\\WinZip\\WinZip [ShowTips]'])
       const ann = r.filter((x) => x.user === 'PC\\ann')

@@ -534,7 +534,20 @@ class Compiler {
     const vars = new Map(ctx.vars)
     for (const env of comp.environments) {
       if (env.context === 'User' && ctx.account === null) continue
-      if (env.context === 'System' && ctx.account !== null) continue
+      if (env.context === 'System' && ctx.account !== null) {
+        // "System: evaluates the variables only once for the system" (XML elements library): a user context sees
+        // the values the system context computed (CX-1's myAppExePath feeds the detection of its User rules).
+        const system = this.input.contexts.find((c) => c.account === null)
+        if (!system) continue
+        const once = this.systemVariablesOf(comp, system)
+        for (const variable of env.variables) {
+          const key = variable.name.toUpperCase()
+          const value = once.get(key)
+          if (value === undefined) vars.delete(key)
+          else vars.set(key, value)
+        }
+        continue
+      }
       if (env.condition && !this.evalCondition(env.condition, ctx, vars, comp)) continue
       for (const variable of env.variables) {
         const key = variable.name.toUpperCase()
@@ -556,6 +569,16 @@ class Compiler {
         else vars.set(key, value)
       }
     }
+    return vars
+  }
+
+  private readonly systemVariablesCache = new Map<number, Map<string, string>>()
+
+  private systemVariablesOf(comp: ComponentDef, system: EvalContext): Map<string, string> {
+    const hit = this.systemVariablesCache.get(comp.index)
+    if (hit) return hit
+    const vars = this.variablesFor(comp, system)
+    this.systemVariablesCache.set(comp.index, vars)
     return vars
   }
 

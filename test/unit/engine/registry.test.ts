@@ -3,8 +3,10 @@
  * (§6.3 pattern table, §7.7 R1–R4, §7.9 IN-1, §7.10 UX-3, §7.13 CX-1 and CX-3) and MigApp.xml on the sample.
  */
 import { expect } from 'chai'
+import { writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { explainPaths, prepare, scan, type Prepared } from '../../../src/engine/index.js'
+import { buildVersionedExe } from '../../../src/engine/pe.js'
 import type { RegistryDecision } from '../../../src/engine/registry.js'
 import { readUsersFile } from '../../../src/engine/users.js'
 import { VolumeMap } from '../../../src/windows/volume-map.js'
@@ -45,13 +47,14 @@ const NTUSER: HiveSpec = {
   '\\Keyboard Layout\\Toggle': { '': '1', Hotkey: '2' },
 }
 
-async function withMachine<T>(rules: string, fn: (p: Prepared) => T, opts: { exe?: boolean } = {}): Promise<T> {
+async function withMachine<T>(rules: string, fn: (p: Prepared) => T, opts: { exe?: boolean; exeVersion?: string } = {}): Promise<T> {
   const files = ['Users\\ann\\Documents\\a.txt', 'Windows\\SysWOW64\\x.dll']
   if (opts.exe) files.push('Program Files\\MyApp\\myapp.exe')
   const m = makeMachine({ C: files })
   try {
     writeHive(path.join(m.root, 'C', 'Windows', 'System32', 'config', 'SOFTWARE'), SOFTWARE)
     writeHive(path.join(m.root, 'C', 'Users', 'ann', 'NTUSER.DAT'), NTUSER)
+    if (opts.exeVersion) writeFileSync(path.join(m.root, 'C', 'Program Files', 'MyApp', 'myapp.exe'), buildVersionedExe(opts.exeVersion, opts.exeVersion))
     const xml = m.xml('rules.xml', rules)
     return fn(prepare({ ruleFiles: [xml], volumes: m.volumes, users: [ANN] }))
   } finally {
@@ -136,6 +139,14 @@ describe('engine registry rules over offline hives (usmt.md registry examples)',
     const notDetected = await withMachine(cx1, decisions, { exe: true })
     expect(captured(notDetected)).to.deep.equal([])
     expect(notDetected.every((d) => d.reason === 'component not detected')).to.equal(true)
+    // The documented case: win32_version exists AND myapp.exe (from the EXEPATH value) is version 8.x → detected:
+    // everything under Toolbar and ListView, [ShowTips] of MyApp, and not [Display] (excluded) nor [Other] (not named).
+    const detected = await withMachine(cx1, decisions, { exe: true, exeVersion: '8.2.0.1' })
+    expect(captured(detected)).to.deep.equal([
+      'HKCU\\Software\\MyApp [ShowTips]', 'HKCU\\Software\\MyApp\\ListView [Columns]', 'HKCU\\Software\\MyApp\\Toolbar [Buttons]', 'HKCU\\Software\\MyApp\\Toolbar\\Deep [Size]',
+    ])
+    // Version 10 matches neither 8.* nor 9.*: not detected again.
+    expect(captured(await withMachine(cx1, decisions, { exe: true, exeVersion: '10.0.0.0' }))).to.deep.equal([])
   })
 
   it('the default value: HKCU\\Keyboard Layout\\Toggle [] names only the default value', async () => {

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { expandEnv } from '../windows/path.js'
 import type { VolumeMap } from '../windows/volume-map.js'
-import type { EngineWarning } from './contract.js'
+import type { EngineWarning, NotEvaluated } from './contract.js'
 import { configState, type ConfigModel } from './loader.js'
 import type { ComponentDef, Condition, Ctx, ObjectSet, RuleEntry, RuleKind, RuleModel, ScriptCall, SourceRef } from './model.js'
 import { canonicalNode, compilePattern, compileWildcard, parsePattern, type CompiledPattern, type ParsedPattern } from './pattern.js'
@@ -55,19 +55,7 @@ export interface Unit {
   docFinder: boolean
 }
 
-export interface NotEvaluated {
-  file: string
-  line: number
-  component: string
-  /** Registry, Ini, Content, Script (objects), Condition, Filter, or the element/helper name (contentModify, addObjects, NewestVersion …). */
-  type: string
-  pattern: string
-  /** What kind of thing was not evaluated: an object pattern, a condition, a rule filter, an element or a helper. */
-  kind?: 'object' | 'condition' | 'filter' | 'element' | 'helper'
-  /** It can change what ScanState captures (an include-side object, a condition, a capture filter). */
-  affectsCapture?: boolean
-  why?: string
-}
+export type { NotEvaluated } from './contract.js'
 
 export interface CompileInput {
   model: RuleModel

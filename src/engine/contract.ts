@@ -162,6 +162,21 @@ export interface RuleSet {
   mergePolicy(path: string, user: string | null): 'SourcePriority' | 'DestinationPriority' | 'default'
 }
 
+/** Something the portable engine does not evaluate: reported, never dropped. */
+export interface NotEvaluated {
+  file: string
+  line: number
+  component: string
+  /** Registry, Ini, Content, Script (objects), Condition, Filter, or the element/helper name (contentModify, addObjects, NewestVersion …). */
+  type: string
+  pattern: string
+  /** What kind of thing was not evaluated: an object pattern, a condition, a rule filter, an element or a helper. */
+  kind?: 'object' | 'condition' | 'filter' | 'element' | 'helper'
+  /** It can change what ScanState captures (an include-side object, a condition, a capture filter). */
+  affectsCapture?: boolean
+  why?: string
+}
+
 export interface EstimateTotals {
   files: number
   bytes: number
@@ -175,4 +190,6 @@ export interface EstimateResult {
   byComponent: Record<string, EstimateTotals>
   users: UserDecision[]
   warnings: EngineWarning[]
+  /** What the engine did not evaluate (the estimate cannot include what those items would capture). */
+  notEvaluated: NotEvaluated[]
 }

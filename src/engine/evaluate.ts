@@ -318,7 +318,7 @@ export async function* evaluateMigration(input: FullEngineInput): AsyncGenerator
 
 export async function estimateMigration(input: FullEngineInput): Promise<EstimateResult> {
   const p = prepare(input)
-  const result: EstimateResult = { totals: { files: 0, bytes: 0 }, byUser: {}, byComponent: {}, users: p.users, warnings: [...p.warnings] }
+  const result: EstimateResult = { totals: { files: 0, bytes: 0 }, byUser: {}, byComponent: {}, users: p.users, warnings: [...p.warnings], notEvaluated: p.notEvaluated }
   scanAll(p, {
     include(_folder, _name, unit, _rule, st) {
       const u = unit.context.account ?? 'System'

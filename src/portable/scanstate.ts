@@ -441,7 +441,9 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
 
     if (estimateOnly) {
       progress.phase('Estimating')
-      const storeBytes = kind === 'hardlink' ? 0 : files.reduce((n, f) => n + clusterRound(f.bytes), 0)
+      // Registry values travel in the catalog of every store kind (a hard-link store too): their names and data count.
+      const settingBytes = settings.reduce((n, v) => n + Buffer.byteLength(v.key) + Buffer.byteLength(v.name) + v.data.length, 0)
+      const storeBytes = (kind === 'hardlink' ? 0 : files.reduce((n, f) => n + clusterRound(f.bytes), 0)) + (settingBytes ? clusterRound(settingBytes) : 0)
       const est = { storeBytes, clusterSize: 4096, temporaryBytes: Math.min(totalBytes, 64 << 20) + files.length * 512 }
       result.estimate = { storeBytes }
       if (o.estimate?.path !== undefined) {

@@ -11,11 +11,14 @@ export default class RulesEstimate extends StepCommand<EstimateResult> {
 
   protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<EstimateResult>> {
     const result = await estimateMigration(await engineInputFromFlags(ctx, flags))
+    const row = (name: string, t: EstimateResult['totals']): string => `  ${name.padEnd(32)} ${String(t.files).padStart(8)} files  ${formatBytes(t.bytes).padStart(10)}${t.settings ? `  ${String(t.settings).padStart(6)} settings` : ''}`
     const lines = ['By user:']
-    for (const [u, t] of Object.entries(result.byUser)) lines.push(`  ${u.padEnd(32)} ${String(t.files).padStart(8)} files  ${formatBytes(t.bytes).padStart(10)}`)
+    for (const [u, t] of Object.entries(result.byUser)) lines.push(row(u, t))
     lines.push('By component:')
-    for (const [c, t] of Object.entries(result.byComponent)) lines.push(`  ${c.padEnd(32)} ${String(t.files).padStart(8)} files  ${formatBytes(t.bytes).padStart(10)}`)
-    const summary = `${result.totals.files} files, ${formatBytes(result.totals.bytes)} (${result.totals.bytes} bytes) for ${result.users.filter((u) => u.migrated).length} users`
+    for (const [c, t] of Object.entries(result.byComponent)) lines.push(row(c, t))
+    if (result.notEvaluated.length) lines.push(`Not evaluated: ${result.notEvaluated.length} rule items (--json lists each under notEvaluated); the estimate does not include what they would capture`)
+    const settings = result.totals.settings ? `, ${result.totals.settings} registry values` : ''
+    const summary = `${result.totals.files} files, ${formatBytes(result.totals.bytes)} (${result.totals.bytes} bytes)${settings} for ${result.users.filter((u) => u.migrated).length} users${result.notEvaluated.length ? `; ${result.notEvaluated.length} rule items not evaluated` : ''}`
     return { result, summary, text: `${lines.join('\n')}\n${summary}` }
   }
 }

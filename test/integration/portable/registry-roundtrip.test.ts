@@ -121,4 +121,19 @@ describe('portable registry round trip (MigApp.xml, sample hives → fresh hives
     expect(text).to.include('Registry HKCU\\Software\\Nico Mak Computing\\WinZip\\WinZip [ShowTips] (PC\\ann): not applied')
     expect(text.match(/: not applied: /g)).to.have.length(11)
   })
+
+  it('/p counts the registry values in the store size (they travel in every store kind)', async () => {
+    const dir = path.join(tmp.dir, 'estimate')
+    mkdirSync(dir, { recursive: true })
+    const migApp = sharedFixture('usmt-xml/MigApp.xml')
+    const vol = ['--volume', `C=${path.join(SAMPLE, 'C')}`, '--users', path.join(SAMPLE, 'users.json')]
+    const est = await tool<{ estimate: { storeBytes: number } }>(['scanstate', ...vol, path.join(dir, 'store'), `/i:${migApp}`, '/o', '/nocompress', `/p:${path.join(dir, 'size.xml')}`])
+    expect(est.exitCode).to.equal(0)
+    const preview = await tool<{ included: Array<{ type: string; bytes: number }> }>(['rules', 'preview', '--rules', migApp, ...vol])
+    const cluster = (n: number): number => Math.ceil(n / 4096) * 4096
+    const fileBytes = preview.result.included.filter((x) => x.type === 'file').reduce((n, x) => n + cluster(x.bytes), 0)
+    expect(preview.result.included.filter((x) => x.type === 'registry')).to.have.length(12)
+    // 12 small values: one more cluster than the files alone.
+    expect(est.result.estimate.storeBytes).to.equal(fileBytes + 4096)
+  })
 })

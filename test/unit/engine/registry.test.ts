@@ -10,7 +10,7 @@ import { buildVersionedExe } from '../../../src/engine/pe.js'
 import type { RegistryDecision } from '../../../src/engine/registry.js'
 import { readUsersFile } from '../../../src/engine/users.js'
 import { VolumeMap } from '../../../src/windows/volume-map.js'
-import { PROJECT_ROOT } from '../../helpers/cli.js'
+import { parseJsonOutput, PROJECT_ROOT, runCli } from '../../helpers/cli.js'
 import { requireSharedFixtures, sharedFixture } from '../../helpers/fixtures.js'
 import { writeHive, type HiveSpec } from '../../helpers/hives.js'
 import { makeMachine, migration } from './helpers.js'
@@ -218,6 +218,18 @@ describe('engine registry rules over offline hives (usmt.md registry examples)',
       for (const n of [...objects, ...conditions]) expect(n.why).to.include(WHY)
       // The same machine with the tools: nothing about the registry is left unevaluated.
       expect(sample().notEvaluated.filter((n) => n.type === 'Registry' || (n.why ?? '').startsWith('the registry is not evaluated'))).to.deep.equal([])
+    })
+
+    it('rules estimate counts the settings per user and component beside the files, and says what it did not evaluate', async () => {
+      const argv = ['rules', 'estimate', '--rules', sharedFixture('usmt-xml/MigApp.xml'), '--volume', `C=${path.join(S, 'C')}`, '--volume', `D=${path.join(S, 'D')}`, '--users', path.join(S, 'users.json')]
+      const doc = parseJsonOutput<{ result: { totals: { settings?: number }; byUser: Record<string, { settings?: number }>; byComponent: Record<string, { settings?: number }>; notEvaluated: unknown[] } }>((await runCli([...argv, '--json'])).stdout).result
+      expect(doc.totals.settings).to.equal(12)
+      expect(doc.byUser['CONTOSO\\jdoe'].settings).to.equal(3)
+      expect(doc.byComponent.WinZip.settings).to.equal(7)
+      expect(doc.notEvaluated.length).to.be.greaterThan(0)
+      const text = (await runCli(argv)).stdout
+      expect(text).to.match(/CONTOSO\\jdoe +\d+ files +\S+ \S+ +3 settings/)
+      expect(text).to.match(/, 12 registry values for \d+ users; \d+ rule items not evaluated/)
     })
 
     it('explain: WinZip [Display] is excluded by MigApp.xml\'s exclude, [ShowTips] captured by its WinZip\\* [*] include', () => {

@@ -119,7 +119,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     const profiles = profilesFolder(offline?.winDir, process.platform === 'win32' || !mappedSystem ? ctx.env : { SystemDrive: mappedSystem })
     const why = assertHardLinkVolume({
       storePath, localStore: paths.local, profilesPath: profiles,
-      localProfiles: process.platform === 'win32' ? profiles : s.volumes.toLocal(profiles) ?? undefined,
+      localProfiles: s.volumes.toLocal(profiles) ?? (process.platform === 'win32' ? profiles : undefined),
     })
     ctx.logger.info(`hard-link store check: ${why}`)
   }

@@ -64,16 +64,17 @@ export function localInputPath(p: string, s: Pick<StepSetup, 'volumes'>, cwd: st
   throw new UsmtStepsError('USM0003', `${what} ${p} cannot be reached from ${process.platform}: ${isUnc(p) ? 'mount the share and give the mounted folder' : `map drive ${p.slice(0, 2)} with --volume`}`, { data: { path: p } })
 }
 
-/** The store path for USMT and for this process. Off Windows a Windows path must be on a mapped volume. */
+/** The store path for USMT and for this process: through the volume map where its drive is mapped; off Windows it must be. */
 export function storePaths(storePath: string, s: StepSetup, cwd: string): StorePaths {
-  if (process.platform === 'win32') return { usmt: storePath, local: nodePath.resolve(cwd, storePath) }
   const local = toLocalPath(storePath, { platform: process.platform, volumes: s.volumes, cwd })
   if (!local) {
     throw new UsmtStepsError('USM0003', `the store path ${storePath} cannot be reached from ${process.platform}: ${isUnc(storePath) ? 'mount the share and give the mounted folder' : `map drive ${storePath.slice(0, 2)} with --volume`}`, {
       data: { storePath },
     })
   }
-  return { usmt: s.location.engine === 'portable' ? local : storePath, local }
+  // On Windows the tools get the local path (the store itself, or where a mapped drive really is); off Windows
+  // Microsoft's tools (run through Wine or a double) keep the Windows path.
+  return { usmt: s.location.engine === 'portable' || process.platform === 'win32' ? local : storePath, local }
 }
 
 /** Where bundled migration XML files may live for the portable engine (none are required). */

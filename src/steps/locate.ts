@@ -80,8 +80,13 @@ function isDir(p: string): boolean {
 
 /** A Windows or local path as a local path on this machine, or undefined when it cannot be reached. */
 export function toLocalPath(p: string, input: Pick<LocateInput, 'platform' | 'volumes' | 'cwd'>): string | undefined {
-  if (input.platform === 'win32') return nodePath.resolve(input.cwd, p)
-  if (isWinAbsolute(p) || /^[A-Za-z]:/.test(p)) return input.volumes?.toLocal(p) ?? undefined
+  if (isWinAbsolute(p) || /^[A-Za-z]:/.test(p)) {
+    // A mapped drive goes through the volume map on every OS (an offline volume mounted as R: is "C:" to the
+    // rules and the store path), as the portable tools do; on Windows an unmapped one is the path itself.
+    const mapped = input.volumes?.toLocal(p)
+    if (mapped) return mapped
+    return input.platform === 'win32' ? nodePath.resolve(input.cwd, p) : undefined
+  }
   return nodePath.resolve(input.cwd, p)
 }
 

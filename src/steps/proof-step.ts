@@ -50,7 +50,7 @@ export async function proveRestoredFiles(ctx: StepContext, o: ProofInputs): Prom
     const applied = parseApplied(readFileSync(o.appliedFile, 'utf8'))
     const plan = await planProof(store.catalog.files, applied, {
       storeFileDir: store.kind === 'hardlink' ? nodePath.join(o.storeLocal, USMT_DIR, FILE_DIR) : undefined,
-      toLocal: (w) => (process.platform === 'win32' ? w : o.volumes.toLocal(w)),
+      toLocal: (w) => o.volumes.toLocal(w) ?? (process.platform === 'win32' ? w : null),
     })
     await o.hooks?.beforeProof?.(plan)
     ctx.progress.update({ phase: 'Proving the restore', detail: `${plan.items.length} files` })

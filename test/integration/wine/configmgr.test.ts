@@ -1,6 +1,9 @@
 import { expect } from 'chai'
-import { registerStandIns, startTaskSequence, tsClient } from './configmgr.js'
-import { json, wineLane, type Lane } from './lane.js'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import * as path from 'node:path'
+import { requireSharedFixtures, sharedFixture } from '../../helpers/fixtures.js'
+import { readThroughCom, registerStandIns, startTaskSequence, tsClient } from './configmgr.js'
+import { json, sampleMachine, wineLane, type Lane } from './lane.js'
 
 interface Out<R = Record<string, unknown>> { status: string; result: R; warnings: string[]; error?: { code: string; message: string } }
 
@@ -43,5 +46,69 @@ describe('Wine lane: ConfigMgr task-sequence environment through COM (stand-in C
     const inTs = await l.usmt(['env', 'list', '--json'], { env: ts.env })
     expect(inTs.exitCode, inTs.stdout + inTs.stderr).to.equal(0)
     expect(json<Out<{ environment: string; variables: Record<string, string> }>>(inTs).result).to.deep.include({ environment: 'configmgr (via wsh)', variables: { _SMSTSMachineName: 'AUTO-PC' } })
+  })
+
+  it('env set/get/list --ts-env configmgr: through COM, and a value written by the step is read back by another COM client', async () => {
+    const ts = startTaskSequence(l, 'explicit', { _SMSTSMachineName: 'EXPLICIT-PC' })
+    const set = await l.usmt(['env', 'set', 'Greeting=Grüße – ✓ & <ok>', 'Empty=', '--ts-env', 'configmgr', '--json'], { env: ts.env })
+    expect(set.exitCode, set.stdout + set.stderr).to.equal(0)
+    expect(json<Out>(set).result).to.deep.include({ environment: 'configmgr (via wsh)' })
+    expect(await readThroughCom(l, ts, ['Greeting'])).to.deep.equal({ Greeting: 'Grüße – ✓ & <ok>' })
+    const get = await l.usmt(['env', 'get', 'Greeting', '--ts-env', 'configmgr', '--json'], { env: ts.env })
+    expect(get.exitCode, get.stdout + get.stderr).to.equal(0)
+    expect(JSON.stringify(json<Out>(get).result)).to.include('Grüße – ✓ & <ok>')
+    const readOnly = await l.usmt(['env', 'set', '_SMSTSMachineName=X', '--ts-env', 'configmgr'], { env: ts.env })
+    expect(readOnly.exitCode).to.equal(4)
+    expect(ts.variables()._SMSTSMachineName).to.equal('EXPLICIT-PC')
+  })
+
+  it('a refresh under ConfigMgr through COM: plan, capture and restore read and write their variables through Microsoft.SMS.TSEnvironment and drive the progress dialog with its nine arguments', async function () {
+    requireSharedFixtures(this, 'usmt-xml', 'MigDocs.xml')
+    const machine = sampleMachine(l, 'configmgr refresh')
+    const c = path.join(machine, 'C')
+    const h = l.w.mapDrive('R', c)
+    const logs = path.join(l.work, 'configmgr refresh logs')
+    const ts = startTaskSequence(l, 'refresh', {
+      _SMSTSLogPath: l.w.z(logs), _SMSTSMachineName: 'PC', _SMSTSUserStatePath: 'C:\\_SMSTaskSequence\\UserState', DeploymentType: 'REFRESH',
+      OSDMigrateLocalAccounts: 'true', _SMSTSOrgName: 'Contoso IT', _SMSTSPackageName: 'Windows 11 refresh', _SMSTSCurrentActionName: 'Capture User State',
+      _SMSTSNextInstructionPointer: '7', _SMSTSInstructionTableSize: '40', _SMSTSShowProgressUI: 'true',
+    })
+    const facts = path.join(l.work, 'configmgr facts.json')
+    writeFileSync(facts, JSON.stringify({ inWinPE: false, systemDrive: 'C:', profilesVolume: 'C:', volumes: [{ letter: 'C:', fileSystem: 'NTFS', totalBytes: 2 ** 38, freeBytes: 2 ** 36, bitLocker: 'off' }] }))
+    const cm = ['--ts-env', 'configmgr', '--json']
+    const plan = await l.usmt(['plan', '--facts', l.w.z(facts), ...cm], { env: ts.env })
+    expect(plan.exitCode, plan.stdout + plan.stderr).to.equal(0)
+    expect(await readThroughCom(l, ts, ['USMTStepsStoreType', 'OSDStateStorePath'])).to.deep.equal({ USMTStepsStoreType: 'hardlink', OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState' })
+
+    const usmt = ['--volume', `C=${h}\\`, '--engine', 'portable', '--usmt-dir', l.w.z(sharedFixture('usmt-xml')), '--progress', 'ts']
+    const cap = await l.usmt(['capture', ...usmt, '--users', l.w.z(path.join(machine, 'users.json')), '--at-risk', 'warn', ...cm], { env: ts.env })
+    expect(cap.exitCode, cap.stdout + cap.stderr).to.equal(0)
+    expect(json<Out>(cap).result).to.include({ engine: 'portable', storeKind: 'hardlink' })
+    const store = path.join(c, '_SMSTaskSequence', 'UserState')
+    expect(existsSync(path.join(store, 'USMT'))).to.equal(true)
+    const resume = readFileSync(path.join(c, 'Users', 'ann', 'Documents', 'Résumé – Zoë ✓.txt'))
+    // The refresh wipes the old Windows; the hard-link store stays.
+    for (const n of readdirSync(c)) if (n !== '_SMSTaskSequence') rmSync(path.join(c, n), { recursive: true, force: true })
+
+    const res = await l.usmt(['restore', ...usmt, ...cm], { env: ts.env })
+    expect(res.exitCode, res.stdout + res.stderr).to.equal(0)
+    expect(json<Out>(res).result).to.include({ storeKind: 'hardlink', storeRemoved: true })
+    expect(readFileSync(path.join(c, 'Users', 'ann', 'Documents', 'Résumé – Zoë ✓.txt'))).to.deep.equal(resume)
+    expect(existsSync(store)).to.equal(false)
+
+    // What the steps wrote, read back through COM by another client, as the next step of the sequence would.
+    const back = await readThroughCom(l, ts, ['USMTStepsLastStep', 'USMTStepsLastResult', 'USMTStepsStoreRemoved', 'USMTStepsLastExitCode'])
+    expect(back).to.deep.equal({ USMTStepsLastStep: 'restore', USMTStepsLastResult: back.USMTStepsLastResult === 'Warning' ? 'Warning' : 'Success', USMTStepsStoreRemoved: 'true', USMTStepsLastExitCode: '0' })
+    // The progress dialog: only ShowActionProgress/CloseProgressDialog, each ShowActionProgress with the nine documented arguments.
+    const calls = ts.progressCalls()
+    const shows = calls.filter((x) => x.method === 'ShowActionProgress')
+    expect(shows.length).to.be.greaterThan(1)
+    for (const x of shows) {
+      expect(x.args.map((a) => typeof a)).to.deep.equal(['string', 'string', 'string', 'string', 'number', 'number', 'string', 'number', 'number'])
+      expect(x.args.slice(0, 6)).to.deep.equal(['Contoso IT', 'Windows 11 refresh', '', 'Capture User State', 7, 40])
+      expect(x.args[8]).to.equal(100)
+    }
+    expect(shows.map((x) => String(x.args[6])).join('\n')).to.match(/Captur/i)
+    expect(calls.every((x) => x.method === 'ShowActionProgress' || x.method === 'CloseProgressDialog')).to.equal(true)
   })
 })

@@ -95,10 +95,10 @@ export async function claimComputer(t: ShareTransport, o: ClaimOptions): Promise
       if (!(err instanceof TransportError && err.kind === 'exists')) throw err
     }
     // Somebody holds the claim: wait for its claim.json (the winner writes it right after the store record).
-    // Polling is kept light (one read per round, the claim folder itself every third round): the winner is
+    // Polling is kept light (one read every 1–4 s, the claim folder itself every fourth round): the winner is
     // placing its store on the same server meanwhile.
     const started = o.now().getTime()
-    let delay = 250
+    let delay = 1000
     let retake = false
     for (let poll = 0; !retake; poll++) {
       const claim = await readClaim(t, dir)
@@ -109,7 +109,7 @@ export async function claimComputer(t: ShareTransport, o: ClaimOptions): Promise
         break
       }
       const timedOut = o.now().getTime() - started >= o.waitMs
-      if (poll % 3 === 0 || timedOut) {
+      if (poll % 4 === 0 || timedOut) {
         const entry = await t.stat(dir)
         if (!entry) break // dropped meanwhile (the other request failed): claim again
         if (o.now().getTime() - entry.mtimeMs > o.staleMs) {
@@ -125,7 +125,7 @@ export async function claimComputer(t: ShareTransport, o: ClaimOptions): Promise
         }
       }
       await o.sleep(delay)
-      delay = Math.min(delay * 2, 3000)
+      delay = Math.min(Math.round(delay * 1.5), 4000)
     }
   }
   throw new UsmtStepsError('USM0422', `the claim of ${normalizeComputer(o.computer)} on ${t.root} kept changing while it was read; no store was created`, { data: { computer: normalizeComputer(o.computer), share: t.root } })

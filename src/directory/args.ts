@@ -6,7 +6,8 @@ import type { ProfileDecision } from './policy.js'
  * Turns decisions into USMT user-selection arguments. The selection is always explicit:
  * `/ue:*\* /ui:A /ui:B …` (USMT: /ui wins over /ue), so a profile this step did not see is not captured by
  * accident. Exception: when every profile is captured and one of them has neither a usable account name nor a
- * SID, no switch is written at all, which is USMT's default (all users) and still captures exactly everything.
+ * SID, no switch is written at all, which is USMT's default (all users) and still captures exactly everything
+ * (profiles never used included: USMT leaves them out by itself).
  */
 export interface UserArgs {
   /** argv form, e.g. ['/ue:*\\*', '/ui:CORP\\ann']. Empty means USMT's default (all users). */
@@ -30,7 +31,8 @@ export function uiValue(d: ProfileDecision): string | undefined {
 
 export function buildUserArgs(decisions: readonly ProfileDecision[]): UserArgs {
   const captured = decisions.filter((d) => d.decision === 'capture')
-  const others = decisions.filter((d) => d.decision === 'skip' || d.decision === 'blocked')
+  // A never-used profile needs no /ue: scanstate never migrates it (so "all users" still means exactly the captured ones).
+  const others = decisions.filter((d) => (d.decision === 'skip' && d.rule !== 'never-used') || d.decision === 'blocked')
   const values = captured.map((d) => ({ d, v: uiValue(d) }))
   const inexpressible = values.filter((x) => x.v === undefined)
   const mapArgs = captured.filter((d) => d.mapTo).map((d) => `/mu:${uiValue(d) ?? d.profile}:${d.mapTo}`)

@@ -1,11 +1,15 @@
 import { isUnderDn } from './dn.js'
 import { ENTRA_REASON, isEntraProfile } from './entra.js'
 import type { ResolvedProfile } from './resolve.js'
+import { NEVER_USED_REASON, neverUsed } from '../engine/users.js'
 
 /**
  * The selection policy as one pure function: given the resolved profiles, the policy and "now", decide
  * for every profile whether it is captured, skipped (and why), or blocks the step (an orphan nobody decided
  * about). Nothing is dropped without a row in the decision table.
+ *
+ * A profile never used (no NTUSER.DAT, no last-use time) is left out first, whatever its account: USMT does not
+ * migrate it, so promising it would be false.
  *
  * Order of rules for a domain account (the first that applies decides):
  *   1. excluded group, 2. excluded OU, 3. include scope (groups/OUs) not matched, 4. disabled (skipDisabled),
@@ -54,7 +58,7 @@ export interface ProfileDecision {
   decision: Decision
   /** One sentence for the table. */
   reason: string
-  /** Stable rule id: system, local, local-excluded, exclude-group, exclude-ou, not-in-scope, disabled, inactive, captured, orphan-mapped, deleted-skipped, orphan-excluded, orphan-blocked, foreign, no-directory, directory-unavailable, entra-blocked, entra-excluded. */
+  /** Stable rule id: system, never-used, local, local-excluded, exclude-group, exclude-ou, not-in-scope, disabled, inactive, captured, orphan-mapped, deleted-skipped, orphan-excluded, orphan-blocked, foreign, no-directory, directory-unavailable, entra-blocked, entra-excluded. */
   rule: string
   /** For a mapped orphan: the account that owns the profile after restore. */
   mapTo?: string
@@ -110,6 +114,8 @@ export function selectProfiles(resolved: readonly ResolvedProfile[], policy: Sel
   const decisions = resolved.map((r): ProfileDecision => {
     const base = { profile: r.profile, account: r.account, sid: r.sid, kind: r.kind, status: r.status, ou: r.directory?.ou, lastLogon: r.directory?.lastLogon }
     if (r.kind === 'system') return { ...base, decision: 'always', rule: 'system', reason: 'service profile: USMT always migrates it' }
+    // Decided as scanstate decides it, so the capture does not drop what this table promised.
+    if (neverUsed(r)) return { ...base, decision: 'skip', rule: 'never-used', reason: `${NEVER_USED_REASON}: USMT does not migrate a profile that was never used` }
     if (isEntraProfile(r)) {
       // At risk like an orphan: USMT cannot give it back as the Entra ID user's profile.
       if (policy.orphans === 'exclude') {

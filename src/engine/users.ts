@@ -18,6 +18,15 @@ import { readTextFile } from './loader.js'
 /** Folders under the profiles folder that are not user accounts. */
 export const NON_USER_PROFILES: ReadonlySet<string> = new Set(['default', 'default user', 'public', 'all users'])
 
+/**
+ * USMT migrates no profile that was never used: one without NTUSER.DAT (and no last-use time given). The one
+ * test and the one sentence, shared by the engine, `usmt-steps users` and the capture's at-risk check.
+ */
+export const NEVER_USED_REASON = 'never logged on (no NTUSER.DAT and no lastUse)'
+export function neverUsed(p: { lastUse?: string }): boolean {
+  return p.lastUse === undefined
+}
+
 export interface DiscoveredProfile extends UserProfile {
   /** true when the profile has an NTUSER.DAT (or --users gave lastUse). */
   used: boolean
@@ -50,7 +59,7 @@ export function discoverProfiles(volumes: VolumeMap, profilesFolder: string, com
   return names.map((name) => {
     const profile = `${profilesFolder}\\${name}`
     const lastUse = ntuserMtime(volumes, profile)
-    return { account: `${computer}\\${name}`, profile, lastUse, used: lastUse !== undefined }
+    return { account: `${computer}\\${name}`, profile, lastUse, used: !neverUsed({ lastUse }) }
   })
 }
 
@@ -80,7 +89,7 @@ export function readUsersFile(path: string): UserProfile[] {
 export function completeProfiles(volumes: VolumeMap, users: readonly UserProfile[]): DiscoveredProfile[] {
   return users.map((u) => {
     const lastUse = u.lastUse ?? ntuserMtime(volumes, u.profile)
-    return { ...u, lastUse, used: lastUse !== undefined }
+    return { ...u, lastUse, used: !neverUsed({ lastUse }) }
   })
 }
 
@@ -128,7 +137,7 @@ export function selectUsers(profiles: readonly DiscoveredProfile[], selection: U
   const uel = sel.uel !== undefined ? parseUel(sel.uel, now) : null
   return profiles.map((u) => {
     const base = { account: u.account, profile: u.profile, sid: u.sid }
-    if (!u.used) return { ...base, migrated: false, reason: 'never logged on (no NTUSER.DAT and no lastUse)' }
+    if (!u.used) return { ...base, migrated: false, reason: NEVER_USED_REASON }
     const uiHit = ui.find((p) => userPatternMatches(p, u, computer))
     if (uiHit !== undefined) return { ...base, migrated: true, reason: `included by /ui:${uiHit}` }
     if (uel) {

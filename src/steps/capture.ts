@@ -181,7 +181,10 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     // USMT, so a user usmt-steps users selected (/ue:*\* /ui:…) that scanstate still skipped is at risk.
     const named = userMatcher(options.ui)
     const excluded = userMatcher(options.ue)
-    const risky = profilesAtRisk(run.progress, (u) => !named(u) && (excluded(u) || options.uel !== undefined), pre.profiles)
+    const found = profilesAtRisk(run.progress, (u) => !named(u) && (excluded(u) || options.uel !== undefined), pre.profiles)
+    // A profile never used is left out by USMT whatever the rules say (OOBE's defaultuser0 on many PCs): said, never a stop.
+    for (const n of found.filter((r) => r.kind === 'never-used-profile')) ctx.warn(`not captured: ${n.what}`)
+    const risky = found.filter((r) => r.kind !== 'never-used-profile')
     const refresh = !inputs.replace && !network
     if (risky.length > 0 && inputs.profilesAtRisk !== 'ignore') {
       const text = risky.map((r) => r.what).join('; ')
@@ -205,7 +208,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       encrypted: options.encrypt !== undefined, algorithm: options.encrypt?.algorithm,
       offline: offline ? { winDir: offline.winDir, platformArch: offline.platformArch } : undefined,
       usmtReturnCode: c.classification.code, usmtResult: c.classification.name, ignoredErrors: c.ignored.length, users,
-      atRisk: risky.map((r) => r.what), atRiskDetails: risky, cloudOnly: pre.cloud, logs: [...logs, ...storeLogs], durationMs: run.durationMs,
+      atRisk: risky.map((r) => r.what), atRiskDetails: found, cloudOnly: pre.cloud, logs: [...logs, ...storeLogs], durationMs: run.durationMs,
     }
     const kindText = kind === 'hardlink' ? 'hard-link' : kind === 'compressed' ? (result.encrypted ? `compressed, ${result.algorithm}-encrypted` : 'compressed, unencrypted') : 'uncompressed'
     return {

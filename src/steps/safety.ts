@@ -7,9 +7,10 @@
 import { existsSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { compileWildcard } from '../engine/pattern.js'
+import { NEVER_USED_REASON, neverUsed } from '../engine/users.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import type { ProgressState } from '../usmt/index.js'
-import { driveOf, isUnc } from '../windows/path.js'
+import { basename as winBasename, driveOf, isUnc } from '../windows/path.js'
 import { ENTRA_REASON, isEntraProfile, isEntraUserName } from '../directory/entra.js'
 
 /** The nearest existing folder at or above `p` (a store folder may not exist yet). */
@@ -62,7 +63,7 @@ export function assertHardLinkVolume(c: HardLinkCheck): string {
 }
 
 export interface AtRisk {
-  kind: 'orphaned-profile' | 'excluded-profile' | 'cloud-only-files' | 'entra-profile'
+  kind: 'orphaned-profile' | 'excluded-profile' | 'cloud-only-files' | 'entra-profile' | 'never-used-profile'
   what: string
   /** The user or profile concerned (for the report's Users table). */
   user?: string
@@ -82,7 +83,7 @@ const SID = /^S-1-5-21-\d+-\d+-\d+-\d+$/i
  * means USMT could not resolve it — an orphaned profile), and files skipped with a cloud-file error. Profiles
  * the admin excluded on purpose (`excluded` patterns matched by the caller) are not at risk.
  */
-export function profilesAtRisk(progress: ProgressState, excludedOnPurpose: (user: string) => boolean, profiles: ReadonlyArray<{ account?: string; sid?: string; profile: string }> = []): AtRisk[] {
+export function profilesAtRisk(progress: ProgressState, excludedOnPurpose: (user: string) => boolean, profiles: ReadonlyArray<{ account?: string; sid?: string; profile: string; lastUse?: string }> = []): AtRisk[] {
   const out: AtRisk[] = []
   // Entra ID profiles first, captured or not: USMT does not support them, so the refresh would not give them back.
   const entra = new Set<string>()
@@ -106,7 +107,13 @@ export function profilesAtRisk(progress: ProgressState, excludedOnPurpose: (user
     if (u.included) continue
     const name = u.user.split('\\').pop() ?? u.user
     if (SID.test(name) || SID.test(u.user)) out.push({ kind: 'orphaned-profile', user: u.user, reason: 'SID not resolvable: the profile was not captured', what: `${u.user} (SID not resolvable: the profile was not captured)` })
-    else if (!excludedOnPurpose(u.user)) out.push({ kind: 'excluded-profile', user: u.user, reason: 'detected but not included', what: `${u.user} (detected but not included)` })
+    else if (!excludedOnPurpose(u.user)) {
+      // The real cause first: USMT never migrates a profile that was never used (usmt-steps users leaves it out too).
+      // By account; a profile listed from its folder only (no account known) by its folder name, as USMT names local users.
+      const p = profiles.find((x) => (x.account ? x.account.toLowerCase() === u.user.toLowerCase() : winBasename(x.profile).toLowerCase() === name.toLowerCase()))
+      if (p && neverUsed(p)) out.push({ kind: 'never-used-profile', user: u.user, reason: NEVER_USED_REASON, what: `${u.user} (${p.profile}: ${NEVER_USED_REASON}; USMT does not migrate a profile that was never used)` })
+      else out.push({ kind: 'excluded-profile', user: u.user, reason: 'detected but not included', what: `${u.user} (detected but not included)` })
+    }
   }
   const cloud = progress.errors.filter((e) => isCloudFileError(e.errorCode))
   if (cloud.length > 0) {

@@ -46,7 +46,7 @@ export const STEPS_CODES = defineCodes({
   USM0308: {
     exit: 'profilesAtRisk', summary: 'Some profiles or files were not captured and would be lost when the disk is wiped.',
     actions: [
-      'Read the list in the message: orphaned profiles (SID not resolvable) and cloud-only OneDrive files are not in the store.',
+      'Read the list in the message: orphaned profiles (SID not resolvable), profiles never used (no NTUSER.DAT: USMT never migrates them; copy what they hold elsewhere), Entra ID profiles and cloud-only OneDrive files are not in the store.',
       'Resolve them (map the profile, make OneDrive files available offline), or set USMTStepsProfilesAtRisk=warn to continue knowingly.',
     ],
   },

@@ -6,6 +6,7 @@ import { profilesAtRisk } from '../../../src/steps/safety.js'
 import { emptyProgressState } from '../../../src/usmt/index.js'
 
 const KIM_SID = 'S-1-12-1-3570199785-1124432829-2316173448-2213195540'
+const USED = '2026-11-01T08:00:00.000Z'
 
 describe('directory/entra: Entra ID (Azure AD) profiles', () => {
   it('recognises the Entra ID SID authority (S-1-12-1-…) and the AzureAD\\ domain, nothing else', () => {
@@ -20,7 +21,7 @@ describe('directory/entra: Entra ID (Azure AD) profiles', () => {
   })
 
   it('users: an Entra ID profile blocks the step like an orphan (orphans=fail) or is left out knowingly (orphans=exclude), with the reason', () => {
-    const kim: ResolvedProfile = { profile: 'C:\\Users\\KimAkers', account: 'AzureAD\\KimAkers', sid: KIM_SID, source: 'users-file', kind: 'foreign', status: 'not-checked' }
+    const kim: ResolvedProfile = { profile: 'C:\\Users\\KimAkers', account: 'AzureAD\\KimAkers', sid: KIM_SID, source: 'users-file', lastUse: USED, kind: 'foreign', status: 'not-checked' }
     const blocked = selectProfiles([kim], DEFAULT_POLICY, new Date()).decisions[0]
     expect(blocked).to.include({ decision: 'blocked', rule: 'entra-blocked' })
     expect(blocked.reason).to.contain(ENTRA_REASON)

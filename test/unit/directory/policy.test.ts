@@ -3,6 +3,8 @@ import { DEFAULT_POLICY, selectProfiles, type SelectionPolicy } from '../../../s
 import type { ResolvedProfile } from '../../../src/directory/resolve.js'
 
 const D = 'S-1-5-21-10-20-30'
+/** NTUSER.DAT's time: the profile was used (a profile never used is left out first, see below). */
+const USED = '2026-11-01T08:00:00.000Z'
 const NOW = new Date('2026-11-20T00:00:00Z')
 const daysAgo = (n: number): string => new Date(NOW.getTime() - n * 86_400_000).toISOString()
 const SALES = 'OU=Sales,OU=Lab,DC=corp,DC=example,DC=com'
@@ -12,7 +14,7 @@ const G_KIOSK = { spec: 'Kiosk', name: 'Kiosk', sid: `${D}-3002` }
 
 function domainUser(name: string, rid: number, o: { status?: 'active' | 'disabled'; ou?: string; lastLogon?: string; groups?: string[] } = {}): ResolvedProfile {
   return {
-    profile: `C:\\Users\\${name}`, account: `CORP\\${name}`, sid: `${D}-${rid}`, source: 'users-file', kind: 'domain', status: o.status ?? 'active',
+    profile: `C:\\Users\\${name}`, account: `CORP\\${name}`, sid: `${D}-${rid}`, source: 'users-file', lastUse: USED, kind: 'domain', status: o.status ?? 'active',
     directory: { dn: `CN=${name},${o.ou ?? SALES}`, samAccountName: name, ou: o.ou ?? SALES, lastLogon: o.lastLogon, matchedBy: 'sid' },
     groupSids: o.groups ?? [`${D}-513`],
   }
@@ -32,8 +34,18 @@ describe('directory/policy (selection rules, pure)', () => {
     expect(d).to.include({ decision: 'always', rule: 'system' })
   })
 
+  it('a profile never used (no NTUSER.DAT, no last-use time) is left out first, with the engine\'s reason, whatever its account or status', () => {
+    const fresh = { ...domainUser('newhire', 1103), lastUse: undefined }
+    const d = one(fresh)
+    expect(d).to.include({ decision: 'skip', rule: 'never-used' })
+    expect(d.reason).to.equal('never logged on (no NTUSER.DAT and no lastUse): USMT does not migrate a profile that was never used')
+    // Not an orphan to block on either: USMT would not migrate it.
+    expect(one({ ...fresh, status: 'not-found' })).to.include({ decision: 'skip', rule: 'never-used' })
+    expect(one({ ...domainUser('newhire', 1103) })).to.include({ decision: 'capture' })
+  })
+
   it('local accounts: kept unless keepLocal is off', () => {
-    const local: ResolvedProfile = { profile: 'C:\\Users\\admin', account: 'PC01\\admin', source: 'users-file', kind: 'local', status: 'not-checked' }
+    const local: ResolvedProfile = { profile: 'C:\\Users\\admin', account: 'PC01\\admin', source: 'users-file', lastUse: USED, kind: 'local', status: 'not-checked' }
     expect(one(local)).to.include({ decision: 'capture', rule: 'local' })
     expect(one(local, { keepLocal: false })).to.include({ decision: 'skip', rule: 'local-excluded' })
   })
@@ -88,7 +100,7 @@ describe('directory/policy (selection rules, pure)', () => {
 
   describe('orphans (SID not resolvable)', () => {
     const deleted: ResolvedProfile = { ...domainUser('gone', 1107), status: 'deleted', directory: { dn: 'CN=gone\\0ADEL:x,CN=Deleted Objects', samAccountName: 'gone', ou: SALES, whenChanged: '20261101000000.0Z', matchedBy: 'sid' } }
-    const missing: ResolvedProfile = { profile: 'C:\\Users\\ghost', account: 'CORP\\ghost', sid: `${D}-99999`, source: 'users-file', kind: 'domain', status: 'not-found' }
+    const missing: ResolvedProfile = { profile: 'C:\\Users\\ghost', account: 'CORP\\ghost', sid: `${D}-99999`, source: 'users-file', lastUse: USED, kind: 'domain', status: 'not-found' }
 
     it('block the step by default: never dropped silently', () => {
       const r = selectProfiles([deleted, missing], policy(), NOW)
@@ -116,13 +128,13 @@ describe('directory/policy (selection rules, pure)', () => {
     })
 
     it('an unknown folder that AD does not know is an orphan too', () => {
-      const folder: ResolvedProfile = { profile: 'C:\\Users\\olduser', source: 'folder', kind: 'unknown', status: 'not-found' }
+      const folder: ResolvedProfile = { profile: 'C:\\Users\\olduser', source: 'folder', lastUse: USED, kind: 'unknown', status: 'not-found' }
       expect(one(folder)).to.include({ decision: 'blocked' })
     })
   })
 
   it('accounts of another domain are kept with a warning; no directory or an unavailable one keeps everything', () => {
-    const foreign: ResolvedProfile = { profile: 'C:\\Users\\zed', account: 'OTHER\\zed', sid: 'S-1-5-21-9-9-9-1001', source: 'users-file', kind: 'foreign', status: 'not-checked' }
+    const foreign: ResolvedProfile = { profile: 'C:\\Users\\zed', account: 'OTHER\\zed', sid: 'S-1-5-21-9-9-9-1001', source: 'users-file', lastUse: USED, kind: 'foreign', status: 'not-checked' }
     const r = selectProfiles([foreign], policy({ keepLocal: false }), NOW)
     expect(r.decisions[0]).to.include({ decision: 'capture', rule: 'foreign' })
     expect(r.warnings[0]).to.include('OTHER\\zed')

@@ -123,6 +123,17 @@ describe('steps: PE architecture, safety, store layout, key files', () => {
     expect(isCloudFileError(32)).to.equal(false)
   })
 
+  it('a detected user scanstate did not include because the profile was never used is named with that cause', () => {
+    const st = emptyProgressState()
+    st.detectedUsers.push({ user: 'PC\\newhire', included: false }, { user: 'PC\\bob', included: false })
+    const r = profilesAtRisk(st, () => false, [
+      { account: 'PC\\newhire', profile: 'C:\\Users\\newhire' },
+      { account: 'PC\\bob', profile: 'C:\\Users\\bob', lastUse: '2026-11-01T08:00:00.000Z' },
+    ])
+    expect(r.map((x) => [x.kind, x.user])).to.deep.equal([['never-used-profile', 'PC\\newhire'], ['excluded-profile', 'PC\\bob']])
+    expect(r[0].what).to.equal('PC\\newhire (C:\\Users\\newhire: never logged on (no NTUSER.DAT and no lastUse); USMT does not migrate a profile that was never used)')
+  })
+
   it('recognises complete, incomplete and missing stores', () => {
     const d = mkdtempSync(path.join(os.tmpdir(), 'usmt-steps-layout-'))
     try {

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { inputFlags, settingFlags } from '../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../cli/step-command.js'
 import { createReport } from '../report/index.js'
 import type { ReportSummary } from '../report/types.js'
@@ -35,25 +35,21 @@ export default class Report extends StepCommand<ReportCommandResult> {
     '<%= config.bin %> report --copy-to \\\\server\\migreports',
     '<%= config.bin %> report --log-dir ./logs --volume C=./samples/machine/C --json',
   ]
-  static override flags = {
-    'copy-to': Flags.string({ description: 'Central folder that receives a copy in a COMPUTER_TIME folder (also USMTStepsReportCopyTo)' }),
-    store: Flags.string({ description: 'Store to describe and write into (Windows path or local folder); default: from the run' }),
-    'to-store': Flags.boolean({ description: 'Also write the report into the store when reachable (default on)', allowNo: true }),
-    'copy-required': Flags.boolean({ description: 'Fail when the copy to --copy-to cannot be written' }),
-    volume: Flags.string({ description: 'Non-Windows hosts: where a Windows drive is, LETTER=DIR (repeatable), to measure files and find the store', multiple: true }),
-  }
+  static override settings = ['reportCopyTo', 'reportStorePath', 'reportToStore', 'reportCopyRequired'] as const
+  // volume: non-Windows hosts, where a Windows drive is (to measure files and find the store)
+  static override flags = { ...settingFlags(Report.settings), ...inputFlags('volume') }
 
   protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<ReportCommandResult>> {
     const logDir = ctx.logDir()
     if (!logDir) throw new UsmtStepsError('USM0701', 'no log folder: _SMSTSLogPath is not set and --log-dir was not given')
     const tsEnv = await ctx.tsEnv()
-    const copyTo = (await ctx.setting('reportCopyTo')) as string | undefined
+    const copyTo = await ctx.setting('reportCopyTo')
     const r = createReport({
       logDir,
-      storePath: (await ctx.setting('reportStorePath')) as string | undefined,
+      storePath: await ctx.setting('reportStorePath'),
       copyTo: copyTo || undefined,
-      toStore: Boolean(await ctx.setting('reportToStore')),
-      copyRequired: Boolean(await ctx.setting('reportCopyRequired')),
+      toStore: await ctx.setting('reportToStore'),
+      copyRequired: await ctx.setting('reportCopyRequired'),
       variables: tsEnv.list(),
       volumes: VolumeMap.parse((flags.volume as string[] | undefined) ?? [], [], ctx.cwd),
       generator: `usmt-steps ${this.config.version}`,

@@ -29,7 +29,7 @@ export interface StepSetup {
 export async function setupStep(ctx: StepContext, step: StepKind): Promise<StepSetup> {
   const tsEnv = await ctx.tsEnv()
   const inputs = await resolveInputs(step, {
-    setting: (k) => ctx.setting(k), variable: (n) => tsEnv.get(n), variables: () => tsEnv.list(), flags: ctx.flags,
+    setting: ctx.setting, variable: (n) => tsEnv.get(n), variables: () => tsEnv.list(), flags: ctx.flags,
   })
   for (const [found, meant] of inputs.nearMisses) {
     ctx.warn(`task-sequence variable ${found} is not read by usmt-steps; did you mean ${meant}?`)

@@ -9,12 +9,13 @@ export default class RulesLint extends StepCommand<LintResult> {
   static override examples = ['<%= config.bin %> rules lint MigUser.xml MigApp.xml custom.xml']
   static override strict = false
   static override args = { file: Args.string({ description: 'migration XML file(s)', required: true }) }
+  static override settings = ['rulesMaxXmlBytes'] as const
   static override recordsResult = false
   static override usesTsEnv = false
 
   protected async execute(ctx: StepContext): Promise<StepOutcome<LintResult>> {
     const files = this.argv.filter((a) => !a.startsWith('-')).map((f) => nodePath.resolve(ctx.cwd, f))
-    const result = lintRuleFiles(files, Number(await ctx.setting('rulesMaxXmlBytes')))
+    const result = lintRuleFiles(files, await ctx.setting('rulesMaxXmlBytes'))
     const fmt = (sev: string) => (i: LintResult['errors'][number]): string => `${i.file}:${i.line}: ${sev} ${i.code}: ${i.message}`
     const lines = [...result.errors.map(fmt('error')), ...result.warnings.map(fmt('warning'))]
     if (result.errors.length > 0) {

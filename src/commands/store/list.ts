@@ -1,15 +1,16 @@
+import { settingFlags } from '../../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
-import { storeFlags } from '../../stores/flags.js'
-import { storeServiceFor } from '../../stores/index.js'
+import { STORE_SETTINGS, storeServiceFor } from '../../stores/index.js'
 import type { ShareListing } from '../../stores/service.js'
 
 export default class StoreList extends StepCommand<{ shares: ShareListing[] }> {
   static override description = 'List the stores and computer associations on the policy\'s shares'
   static override examples = ['<%= config.bin %> store list --policy policy.yaml --json']
-  static override flags = { ...storeFlags }
+  static override settings = STORE_SETTINGS
+  static override flags = settingFlags(STORE_SETTINGS)
 
-  protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<{ shares: ShareListing[] }>> {
-    const { service } = await storeServiceFor(ctx, flags)
+  protected async execute(ctx: StepContext): Promise<StepOutcome<{ shares: ShareListing[] }>> {
+    const { service } = await storeServiceFor(ctx)
     try {
       const shares = await service.list()
       const lines: string[] = []

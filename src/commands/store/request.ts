@@ -1,8 +1,7 @@
-import { Flags } from '@oclif/core'
+import { settingFlags } from '../../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import type { StoreRecord } from '../../stores/records.js'
-import { storeFlags } from '../../stores/flags.js'
-import { defaultLocalPath, storeServiceFor } from '../../stores/index.js'
+import { defaultLocalPath, STORE_SETTINGS, storeServiceFor } from '../../stores/index.js'
 import { prepareStaging } from '../../stores/staging.js'
 
 interface RequestResult {
@@ -19,17 +18,13 @@ export default class StoreRequest extends StepCommand<RequestResult> {
     '<%= config.bin %> store request --type capture --policy policy.yaml',
     '<%= config.bin %> store request --type restore --transport smbclient --local-path /tmp/restore',
   ]
-  static override flags = {
-    ...storeFlags,
-    type: Flags.string({ description: 'capture or restore (default: OSDStateRequestType, else capture)', options: ['capture', 'restore'] }),
-    'local-path': Flags.string({ description: 'Local staging folder (smbclient transport): capture writes here, restore downloads here' }),
-    'estimate-bytes': Flags.string({ description: 'Expected store size in bytes, added to the share\'s free-space minimum' }),
-  }
+  static override settings = [...STORE_SETTINGS, 'storeRequestType', 'storeLocalPath', 'storeEstimateBytes'] as const
+  static override flags = settingFlags(StoreRequest.settings)
 
-  protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<RequestResult>> {
-    const type = ((await ctx.setting('storeRequestType')) as 'capture' | 'restore' | undefined) ?? 'capture'
-    const { service, policy, transport } = await storeServiceFor(ctx, flags)
-    const local = (await ctx.setting('storeLocalPath')) as string | undefined
+  protected async execute(ctx: StepContext): Promise<StepOutcome<RequestResult>> {
+    const type = (await ctx.setting('storeRequestType')) ?? 'capture'
+    const { service, policy, transport } = await storeServiceFor(ctx, { estimateBytes: await ctx.setting('storeEstimateBytes') })
+    const local = await ctx.setting('storeLocalPath')
     try {
       if (type === 'capture') {
         // An explicit staging folder is checked (and cleared of an earlier attempt) before a store is created.

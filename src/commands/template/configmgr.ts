@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
-import { templateFlags, templateOptions } from '../../templates/cli-flags.js'
+import { TEMPLATE_FLAGS, TEMPLATE_SETTINGS, templateOptions } from '../../cli/template-flags.js'
 import { SCENARIO_DESCRIPTIONS, type Scenario } from '../../templates/scenarios.js'
 import { generateConfigMgr, writeOutput, type ConfigMgrFormat } from '../../templates/service.js'
 
@@ -19,8 +19,9 @@ Scenarios:
     '<%= config.bin %> template configmgr --scenario replace-source --package-id ABC00012 --format powershell --out New-UsmtReplaceSource.ps1',
   ]
 
+  static override settings = TEMPLATE_SETTINGS
   static override flags = {
-    ...templateFlags,
+    ...TEMPLATE_FLAGS,
     'package-id': Flags.string({ description: 'ConfigMgr package holding the usmt-steps package folder (Run Command Line "package")' }),
     format: Flags.string({ description: 'xml: sequence XML; powershell: script with the ConfigMgr cmdlets; json: the sequence model', options: ['xml', 'powershell', 'json'], default: 'xml' }),
     out: Flags.string({ description: 'Write to this file instead of stdout' }),
@@ -33,8 +34,8 @@ Scenarios:
     const scenario = flags.scenario as Scenario
     const format = flags.format as ConfigMgrFormat
     const { sequence, content } = generateConfigMgr({
-      scenario, packageId: flags['package-id'] as string | undefined, launcher: (await ctx.setting('templateLauncher')) as string | undefined,
-      options: templateOptions(flags), taskStepsDir: (await ctx.setting('taskStepsDir')) as string | undefined,
+      scenario, packageId: flags['package-id'] as string | undefined, launcher: await ctx.setting('templateLauncher'),
+      options: templateOptions(flags), taskStepsDir: await ctx.setting('taskStepsDir'),
     }, format)
     const steps = JSON.stringify(sequence).split('"kind":"step"').length - 1
     const out = flags.out as string | undefined

@@ -11,12 +11,13 @@ export default class TemplateValidate extends StepCommand<ValidationReport> {
 
   static override args = { file: Args.string({ description: 'Sequence XML, object.xml of a console export, or an MDT ts.xml', required: true }) }
 
+  static override settings = ['taskStepsDir'] as const
   static override recordsResult = false
   static override usesTsEnv = false
 
   protected async execute(ctx: StepContext, _flags: Record<string, unknown>, args: Record<string, unknown>): Promise<StepOutcome<ValidationReport>> {
     const file = args.file as string
-    const report = validateFile(file, (await ctx.setting('taskStepsDir')) as string | undefined)
+    const report = validateFile(file, await ctx.setting('taskStepsDir'))
     const lines = report.problems.map((p) => `${p.level.toUpperCase()}: ${p.step}: ${p.message}`)
     const errors = report.problems.filter((p) => p.level === 'error')
     if (errors.length > 0) {

@@ -20,8 +20,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { policyFromObject } from '../src/plan/policy.ts'
-import { StoreService } from '../src/stores/service.ts'
-import { SmbclientTransport } from '../src/stores/smbclient.ts'
+import { StoreService } from '../src/share-store/service.ts'
+import { SmbclientTransport } from '../src/share-store/smbclient.ts'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : def }

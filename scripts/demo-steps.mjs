@@ -14,6 +14,7 @@ if (!xmlDir) {
   console.error('demo-steps: no folder with MigDocs.xml and MigApp.xml found; pass --xml DIR')
   process.exit(2)
 }
-const { runStepsDemo } = await import(path.join(root, 'dist', 'steps', 'demo.js'))
+const { tsImport } = await import('tsx/esm/api')
+const { runStepsDemo } = await tsImport('./steps-demo.ts', import.meta.url)
 const results = await runStepsDemo({ root, xmlDir, keep: args.includes('--keep') })
 process.exitCode = results.every((r) => r.ok) ? 0 : 1

@@ -54,7 +54,8 @@ for (const line of usmt(['users', '--volume', `C=${path.join(sample, 'C')}`, '--
 
 // 4. Refresh and replace, end to end
 say('\n4. The steps of a task sequence, end to end')
-const { runStepsDemo } = await import(path.join(root, 'dist', 'steps', 'demo.js'))
+const { tsImport } = await import('tsx/esm/api')
+const { runStepsDemo } = await tsImport('./steps-demo.ts', import.meta.url)
 const results = await runStepsDemo({ root, rules: [rules], workDir: path.join(work, 'scenarios'), keep: true, report: true, print: (l) => say(`   ${l}`) })
 say(`\nOpen the reports in a browser; all logs, stores and reports are under ${path.relative(root, work)}.`)
 process.exitCode = results.every((r) => r.ok) ? 0 : 1

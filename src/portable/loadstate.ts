@@ -23,6 +23,7 @@ import type { VolumeMap } from '../windows/volume-map.js'
 import { parseUel, userPatternMatches } from '../engine/users.js'
 import { ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
+import { catalogKindOf, storeKindFromSwitches } from '../store/kind.js'
 
 export interface AccountPlan {
   source: string
@@ -249,7 +250,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     if (!ctx.volumes.get('C:')) throw UsmtFailure.of('applyError', { detail: 'the destination system drive C: is not mapped (--volume C=DIR)' })
     const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : nodePath.resolve(ctx.cwd, o.keyFile) }) : undefined
     store = await openStore(storeRoot, { secret })
-    const expected = o.hardlink ? 'hardlink' : o.noCompress ? 'mirror' : 'compressed'
+    const expected = catalogKindOf(storeKindFromSwitches(o))
     if (store.kind !== expected) {
       throw UsmtFailure.of('storeNotRecognized', { detail: `${storeRoot} holds a ${store.kind} store; ${store.kind === 'hardlink' ? 'pass /hardlink /nocompress' : store.kind === 'mirror' ? 'pass /nocompress' : 'do not pass /nocompress or /hardlink'}` })
     }

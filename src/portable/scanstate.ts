@@ -12,7 +12,8 @@ import type { LoadedRuleSet } from '../engine/ruleset.js'
 import type { IncludedFile, UserDecision, UserProfile } from '../engine/contract.js'
 import { redactor } from '../runtime/redact.js'
 import { completeProfiles } from '../engine/users.js'
-import type { CatalogUser, StoreKind } from '../store/catalog.js'
+import type { CatalogUser } from '../store/catalog.js'
+import { catalogKindOf, storeKindFromSwitches, type CatalogKind } from '../store/kind.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import { readStoreKey } from '../store/crypto.js'
 import { deviceOf, StoreSession, storeState } from '../store/store.js'
@@ -32,7 +33,7 @@ import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
 
 export interface ScanStateResult extends PortableResult {
   storePath?: string
-  kind?: StoreKind
+  kind?: CatalogKind
   files: number
   bytes: number
   ignoredErrors: number
@@ -142,7 +143,7 @@ function checkOffline(o: ScanStateOptions, ctx: PortableContext): string | undef
  * For a hard-link store: a check, per drive (once), that the drive's folder is on the store's device;
  * otherwise 27 "The store save location is read-only or does not support a requested storage option".
  */
-function hardLinkDeviceCheck(kind: StoreKind, storeRoot: string, volumes: VolumeMap): (winPath: string) => void {
+function hardLinkDeviceCheck(kind: CatalogKind, storeRoot: string, volumes: VolumeMap): (winPath: string) => void {
   if (kind !== 'hardlink') return () => undefined
   let storeDev: number | undefined
   const checked = new Set<string>()
@@ -287,7 +288,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
 
     const storeRoot = nodePath.resolve(ctx.cwd, o.storePath as string)
     result.storePath = storeRoot
-    const kind: StoreKind = o.hardlink ? 'hardlink' : o.noCompress ? 'mirror' : 'compressed'
+    const kind = catalogKindOf(storeKindFromSwitches(o))
     result.kind = kind
     const estimateOnly = o.estimate !== undefined
     if (!estimateOnly) {

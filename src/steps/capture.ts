@@ -3,21 +3,22 @@
  * stores through a key file, offline capture in Windows PE, progress, classified outcome, logs copied next to
  * usmt-steps.log and into the store, and the safety rules (hard-link volume, profiles at risk).
  */
-import { STORE_LOGS_DIR } from './store-layout.js'
+import { STORE_LOGS_DIR } from '../store/layout.js'
 import { existsSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { buildScanStateArgs } from '../usmt/index.js'
 import { isUnc, normalize } from '../windows/path.js'
-import { captureDefaults, finishCapture, mergeOptions, parseCaptureExtras, type CaptureBuild, type StoreKind } from './command-line.js'
+import { captureDefaults, finishCapture, mergeOptions, parseCaptureExtras, type CaptureBuild } from './command-line.js'
+import { storeKindFromSwitches, type StoreKind } from '../store/kind.js'
 import { childEnv, copyLogsToStore, portableFlags, profilesFolder, resolveXml, setupStep, storePaths } from './common.js'
 import { classifyRun, ignoredLines, usmtFailure } from './outcome.js'
 import { planOffline, volumeLookup, type OfflinePlan } from './offline.js'
 import { runUsmtTool } from './run-usmt.js'
 import { assertHardLinkVolume, profilesAtRisk, userMatcher } from './safety.js'
 import { withKeyFile } from './secrets.js'
-import { writeStoreMeta } from './store-layout.js'
+import { writeStoreMeta } from '../store/layout.js'
 
 export interface CaptureResult {
   skipped: boolean
@@ -132,7 +133,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     const options = finishCapture(mergeOptions(mergeOptions(captureDefaults(b), base.options), extra.options), b, ctx.cwd)
     options.listFiles ??= defaultListFile
     const listFile = nodePath.resolve(ctx.cwd, options.listFiles)
-    const kind: StoreKind = options.hardlink ? 'hardlink' : options.noCompress ? 'uncompressed' : 'compressed'
+    const kind = storeKindFromSwitches(options)
     const argv = [...buildScanStateArgs(options), ...portableFlags(s, 'scanstate')]
     const run = await runUsmtTool(ctx, s.location.command('scanstate'), argv, {
       label: 'Capturing user state', logFile, progressFile, extraArtifacts: [listFile], heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(offline?.env), cwd: ctx.cwd,

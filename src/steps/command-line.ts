@@ -7,6 +7,7 @@
  */
 import { UsmtStepsError } from '../runtime/errors.js'
 import { redactor } from '../runtime/redact.js'
+import type { StoreKind } from '../store/kind.js'
 import {
   assertValidOptions, emptyLoadState, emptyScanState, parseLoadStateArgs, parseScanStateArgs, UsmtFailure, validateLoadState,
   validateScanState, type LoadStateOptions, type ScanStateOptions,
@@ -113,7 +114,6 @@ export function mergeOptions<T extends ScanStateOptions | LoadStateOptions>(base
   return out as T
 }
 
-export type StoreKind = 'hardlink' | 'uncompressed' | 'compressed'
 
 export interface CaptureBuild {
   storePath: string

@@ -15,7 +15,7 @@ import { VolumeMap, findChildCaseInsensitive } from '../windows/volume-map.js'
 import { resolveInputs, type StepInputs, type StepKind } from './inputs.js'
 import { locateUsmt, toLocalPath, type UsmtLocation } from './locate.js'
 import { runningArch } from './pe.js'
-import { STORE_LOGS_DIR } from './store-layout.js'
+import { STORE_LOGS_DIR } from '../store/layout.js'
 
 export interface StepSetup {
   tsEnv: TsEnvironment

@@ -155,7 +155,7 @@ function checkArch(exe: string, arch: UsmtArch): void {
 export function portableCommand(): { file: string; prefix: string[] } {
   const here = fileURLToPath(import.meta.url)
   if (here.endsWith('.ts')) {
-    return { file: process.execPath, prefix: ['--import', import.meta.resolve('tsx'), nodePath.join(nodePath.dirname(here), 'dev-entry.ts')] }
+    return { file: process.execPath, prefix: ['--import', import.meta.resolve('tsx'), nodePath.resolve(nodePath.dirname(here), '..', '..', 'scripts', 'dev-entry.ts')] }
   }
   const binRun = nodePath.resolve(nodePath.dirname(here), '..', '..', 'bin', 'run.js')
   if (existsSync(binRun)) return { file: process.execPath, prefix: [binRun] }

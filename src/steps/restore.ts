@@ -3,7 +3,7 @@
  * succeeds), verifying a compressed store before a single file is written, removing a hard-link store with
  * usmtutils /rd after a clean restore, and keeping the store after a failure with the command to restore by hand.
  */
-import { STORE_LOGS_DIR } from './store-layout.js'
+import { STORE_LOGS_DIR } from '../store/layout.js'
 import { existsSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
@@ -11,12 +11,13 @@ import { UsmtStepsError } from '../runtime/errors.js'
 import { redactor } from '../runtime/redact.js'
 import { buildLoadStateArgs, buildUsmtUtilsArgs, classifyReturnCode } from '../usmt/index.js'
 import { joinCommandLine, normalize } from '../windows/path.js'
-import { finishRestore, mergeOptions, parseRestoreExtras, restoreDefaults, type RestoreBuild, type StoreKind } from './command-line.js'
+import { finishRestore, mergeOptions, parseRestoreExtras, restoreDefaults, type RestoreBuild } from './command-line.js'
+import type { StoreKind } from '../store/kind.js'
 import { childEnv, copyLogsToStore, portableFlags, resolveXml, setupStep, storePaths, type StepSetup } from './common.js'
 import { classifyRun, ignoredLines, usmtFailure } from './outcome.js'
 import { runUsmtTool } from './run-usmt.js'
 import { withKeyFile } from './secrets.js'
-import { inspectStore } from './store-layout.js'
+import { inspectStore } from '../store/layout.js'
 
 export interface RestoreResult {
   skipped: boolean

@@ -23,8 +23,8 @@ import { createHash, type Hash } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import { invalidComponentReason, parseWinPath } from '../windows/path.js'
 import { UsmtStepsError } from '../runtime/errors.js'
+import type { CatalogKind } from './kind.js'
 
-export type StoreKind = 'hardlink' | 'mirror' | 'compressed'
 
 export interface CatalogAttributes {
   readOnly: boolean
@@ -63,7 +63,7 @@ export interface CatalogUser {
 }
 
 export interface StoreMeta {
-  kind: StoreKind
+  kind: CatalogKind
   encrypted: boolean
   created: string
   computer: string
@@ -195,7 +195,7 @@ export function decodeFileCatalog(buf: Buffer, where: string): Catalog {
 interface CatalogHeaderV2 {
   format: string
   version: 2
-  kind: StoreKind
+  kind: CatalogKind
 }
 
 const ATTR_READONLY = 1

@@ -9,7 +9,8 @@ import { mkdirSync, statSync } from 'node:fs'
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
-import type { Catalog, CatalogEntry, StoreKind, StoreMeta } from './catalog.js'
+import type { Catalog, CatalogEntry, StoreMeta } from './catalog.js'
+import type { CatalogKind } from './kind.js'
 import { ContainerReader, ContainerWriter, type MigEntry } from './container.js'
 import type { KdfName } from './crypto.js'
 import { applyMetadata, FileStoreReader, FileStoreWriter, syncDir, tempBeside } from './file-store.js'
@@ -41,7 +42,7 @@ export async function storeState(root: string): Promise<StoreState> {
 }
 
 export interface CreateStoreOptions {
-  kind: StoreKind
+  kind: CatalogKind
   overwrite: boolean
   secret?: string
   kdf?: KdfName
@@ -54,7 +55,7 @@ export class StoreSession {
 
   private constructor(
     readonly root: string,
-    readonly kind: StoreKind,
+    readonly kind: CatalogKind,
     readonly partialDir: string,
     private readonly overwrite: boolean,
     private readonly container: ContainerWriter | null,
@@ -153,7 +154,7 @@ export interface StoreVerifyResult {
 /** A complete store opened for reading. Call `verify()` before restoring: it checks every file. */
 export interface OpenedStore {
   root: string
-  kind: StoreKind
+  kind: CatalogKind
   encrypted: boolean
   catalog: Catalog
   /** The USMT.MIG path (compressed stores). */

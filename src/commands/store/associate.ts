@@ -2,8 +2,8 @@ import { Flags } from '@oclif/core'
 import { settingFlags } from '../../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { UsmtStepsError } from '../../runtime/errors.js'
-import { MIGRATION_BEHAVIORS, validComputerName, type Association, type MigrationBehavior } from '../../stores/records.js'
-import { STORE_SETTINGS, storeServiceFor } from '../../stores/index.js'
+import { MIGRATION_BEHAVIORS, validComputerName, type Association, type MigrationBehavior } from '../../share-store/records.js'
+import { STORE_SETTINGS, storeServiceFor } from '../../share-store/index.js'
 
 export default class StoreAssociate extends StepCommand<Association & { share: string }> {
   static override description = 'Create a computer association (source → destination, optional users) on the share, like the SMP\'s'

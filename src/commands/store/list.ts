@@ -1,7 +1,7 @@
 import { settingFlags } from '../../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
-import { STORE_SETTINGS, storeServiceFor } from '../../stores/index.js'
-import type { ShareListing } from '../../stores/service.js'
+import { STORE_SETTINGS, storeServiceFor } from '../../share-store/index.js'
+import type { ShareListing } from '../../share-store/service.js'
 
 export default class StoreList extends StepCommand<{ shares: ShareListing[] }> {
   static override description = 'List the stores and computer associations on the policy\'s shares'

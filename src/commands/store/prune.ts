@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
 import { settingFlags } from '../../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
-import { STORE_SETTINGS, storeServiceFor } from '../../stores/index.js'
-import type { PruneResult } from '../../stores/service.js'
+import { STORE_SETTINGS, storeServiceFor } from '../../share-store/index.js'
+import type { PruneResult } from '../../share-store/service.js'
 
 export default class StorePrune extends StepCommand<PruneResult> {
   static override description = 'Delete stores past retention (restored + retention.restoredDays) and abandoned requests (retention.abandonedDays)'

@@ -1,8 +1,8 @@
 import { settingFlags } from '../../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { UsmtStepsError } from '../../runtime/errors.js'
-import type { StoreRecord } from '../../stores/records.js'
-import { STORE_SETTINGS, storeServiceFor } from '../../stores/index.js'
+import type { StoreRecord } from '../../share-store/records.js'
+import { STORE_SETTINGS, storeServiceFor } from '../../share-store/index.js'
 
 export default class StoreRelease extends StepCommand<{ type: 'capture' | 'restore'; store: StoreRecord }> {
   static override description = 'Release a state store: after capture upload/verify it and mark it captured; after restore mark it restored and start retention'

@@ -1,8 +1,8 @@
 import { settingFlags } from '../../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
-import type { StoreRecord } from '../../stores/records.js'
-import { defaultLocalPath, STORE_SETTINGS, storeServiceFor } from '../../stores/index.js'
-import { prepareStaging } from '../../stores/staging.js'
+import type { StoreRecord } from '../../share-store/records.js'
+import { defaultLocalPath, STORE_SETTINGS, storeServiceFor } from '../../share-store/index.js'
+import { prepareStaging } from '../../share-store/staging.js'
 
 interface RequestResult {
   type: 'capture' | 'restore'

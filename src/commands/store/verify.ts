@@ -2,8 +2,8 @@ import { Flags } from '@oclif/core'
 import { settingFlags } from '../../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { UsmtStepsError } from '../../runtime/errors.js'
-import { STORE_SETTINGS, storeServiceFor } from '../../stores/index.js'
-import type { VerifyResult } from '../../stores/service.js'
+import { STORE_SETTINGS, storeServiceFor } from '../../share-store/index.js'
+import type { VerifyResult } from '../../share-store/service.js'
 
 export default class StoreVerify extends StepCommand<VerifyResult> {
   static override description = 'Check a store against its manifest (presence and sizes; --deep also re-hashes every file over the network)'

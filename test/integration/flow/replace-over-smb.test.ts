@@ -6,7 +6,7 @@ import { parseJsonOutput, PROJECT_ROOT, runCli, type CliResult } from '../../hel
 import { tempDir } from '../../helpers/fixtures.js'
 import { requireSamba, startSamba, type SambaServer } from '../../helpers/samba.js'
 import { redactor } from '../../../src/runtime/redact.js'
-import type { StoreRecord } from '../../../src/stores/records.js'
+import type { StoreRecord } from '../../../src/share-store/records.js'
 
 /**
  * The whole replace scenario, as a task sequence runs it, over a real Samba (signing mandatory, SMB3 only):

@@ -8,7 +8,7 @@ import { editDistance, mdtList, nearMissVariables } from '../../../src/steps/inp
 import { peHeader, peMachineOf, runningArch } from '../../../src/steps/pe.js'
 import { assertHardLinkVolume, isCloudFileError, profilesAtRisk, userMatcher } from '../../../src/steps/safety.js'
 import { createKeyFile, withKeyFile } from '../../../src/steps/secrets.js'
-import { inspectStore } from '../../../src/steps/store-layout.js'
+import { inspectStore } from '../../../src/store/layout.js'
 import { buildLoadStateArgs, buildScanStateArgs, emptyProgressState } from '../../../src/usmt/index.js'
 
 const none = (): undefined => undefined

@@ -7,7 +7,7 @@
 import { findChildCaseInsensitive } from '../windows/volume-map.js'
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import * as nodePath from 'node:path'
-import type { StoreKind } from './command-line.js'
+import type { StoreKind } from './kind.js'
 
 export const STORE_META_FILE = 'usmt-steps-store.json'
 export const STORE_LOGS_DIR = 'Logs'

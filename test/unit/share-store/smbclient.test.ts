@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { classifyStatus, parseLs, parseRecursiveLs, parseSpace } from '../../../src/stores/smbclient.js'
+import { classifyStatus, parseLs, parseRecursiveLs, parseSpace } from '../../../src/share-store/smbclient.js'
 
 /** Output of smbclient 4.17 (`recurse on` + `ls "S 1\*"`), captured from the test Samba. */
 const RECURSIVE = [

@@ -7,11 +7,11 @@ import { execa } from 'execa'
 import { parseJsonOutput, runCli } from '../../helpers/cli.js'
 import { requireSamba, startSamba, type SambaServer } from '../../helpers/samba.js'
 import { policyFromObject } from '../../../src/plan/policy.js'
-import { StoreService } from '../../../src/stores/service.js'
-import { defaultSmbRunner, type SmbRunner } from '../../../src/stores/smbclient.js'
+import { StoreService } from '../../../src/share-store/service.js'
+import { defaultSmbRunner, type SmbRunner } from '../../../src/share-store/smbclient.js'
 import { UsmtStepsError } from '../../../src/runtime/errors.js'
-import { TransportError } from '../../../src/stores/transport.js'
-import type { StoreRecord } from '../../../src/stores/records.js'
+import { TransportError } from '../../../src/share-store/transport.js'
+import type { StoreRecord } from '../../../src/share-store/records.js'
 
 describe('share stores over a real Samba (signing mandatory, SMB3 only)', function () {
   this.timeout(600000)

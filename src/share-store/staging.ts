@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
-import { STORE_LOGS_DIR, STORE_META_FILE } from '../steps/store-layout.js'
+import { STORE_LOGS_DIR, STORE_META_FILE } from '../store/layout.js'
 
 /**
  * The local staging folder of a share store reached through smbclient (USMTStepsStoreLocalPath): scanstate

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { UsmtStepsError } from '../../../src/runtime/errors.js'
-import { prepareStaging } from '../../../src/stores/staging.js'
+import { prepareStaging } from '../../../src/share-store/staging.js'
 
 describe('local staging folder of a share store', () => {
   let dir: string

@@ -2,8 +2,9 @@
  * The end-to-end demonstration of the capture and restore steps on the bundled sample machine, with the
  * portable engine: the refresh scenario (plan a hard-link store → capture → wipe the volume except the store
  * → restore → verify) and the replace scenario (compressed, encrypted store in a folder standing in for a
- * network share → restore onto a second, empty machine). `scripts/demo-steps.mjs` runs it; the lead wires
- * it into `npm run demo`. Every step runs as a real child process of the built CLI, as in a task sequence.
+ * network share → restore onto a second, empty machine). `npm run demo` (scripts/demo.mjs) and
+ * scripts/demo-steps.mjs run it through tsx; it is a development script, not part of the shipped CLI.
+ * Every step runs as a real child process of the built CLI, as in a task sequence.
  */
 import { execa } from 'execa'
 import { createHash } from 'node:crypto'

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream'
  * transport was opened on (a UNC path `\\server\share[\folder]`), with `/` or `\` separators.
  * Implementations: `fs` (the OS's SMB client: UNC paths on Windows, a mounted share elsewhere) and
  * `smbclient` (Samba's client, SMB3 with signing). The npm `smb2` package is deliberately not one of
- * them: see docs/readme/20-plan-and-stores.md and test/integration/stores/smb2-refused.test.ts.
+ * them: see docs/readme/20-plan-and-stores.md and test/integration/share-store/smb2-refused.test.ts.
  */
 export interface ShareEntry {
   name: string

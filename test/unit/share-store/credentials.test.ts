@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { credentialsFrom, networkAccessAccount } from '../../../src/stores/credentials.js'
+import { credentialsFrom, networkAccessAccount } from '../../../src/share-store/credentials.js'
 import { redactor } from '../../../src/runtime/redact.js'
 
 const lookup = (vars: Record<string, string>) => (n: string): string | undefined => vars[n]

@@ -216,7 +216,7 @@ class StepRun {
     this.record = { summary: err.message, status: 'error', exitCode, error: { code: err.code, message: err.message, actions: err.actions, data: err.data } }
     if (recordsResult && this.tsEnvOpened?.writable) {
       try {
-        await this.writeVariables(resultVariables(name, 'error', exitCode, err.message, err.code), true)
+        await this.writeVariables({ ...err.variables, ...resultVariables(name, 'error', exitCode, err.message, err.code) }, true)
       } catch (e2) {
         this.logger.error(`could not record the failure in task-sequence variables: ${(e2 as Error).message}`)
       }

@@ -4,6 +4,7 @@ import { createReport } from '../report/index.js'
 import type { ReportSummary } from '../report/types.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { truncate } from '../runtime/step-result.js'
+import { stepVariables } from '../runtime/variables.js'
 import { VolumeMap } from '../windows/volume-map.js'
 
 export interface ReportCommandResult {
@@ -13,18 +14,6 @@ export interface ReportCommandResult {
   copy?: string
   summary: ReportSummary
 }
-
-/** Result variables of the report step (in addition to USMTStepsLast*). */
-export const REPORT_VARIABLES = {
-  path: 'USMTStepsReportPath',
-  summary: 'USMTStepsReportSummary',
-  copy: 'USMTStepsReportCopyPath',
-  status: 'USMTStepsReportStatus',
-  headline: 'USMTStepsReportHeadline',
-  users: 'USMTStepsReportUsers',
-  files: 'USMTStepsReportFiles',
-  bytes: 'USMTStepsReportBytes',
-} as const
 
 const STATUS_WORD = { success: 'Success', warning: 'Warning', error: 'Failed', incomplete: 'Incomplete' } as const
 
@@ -58,16 +47,16 @@ export default class Report extends StepCommand<ReportCommandResult> {
     })
     const s = r.summary
     const result: ReportCommandResult = { html: r.files.html, json: r.files.json, store: r.store?.html, copy: r.copy?.html, summary: s }
-    const variables: Record<string, string> = {
-      [REPORT_VARIABLES.path]: r.files.html,
-      [REPORT_VARIABLES.summary]: r.files.json,
-      [REPORT_VARIABLES.copy]: r.copy?.html ?? '',
-      [REPORT_VARIABLES.status]: STATUS_WORD[s.status],
-      [REPORT_VARIABLES.headline]: truncate(s.headline, 1000),
-      [REPORT_VARIABLES.users]: String(s.totals.users),
-      [REPORT_VARIABLES.files]: String(s.totals.files),
-      [REPORT_VARIABLES.bytes]: String(s.totals.bytes),
-    }
+    const variables = stepVariables('report', {
+      USMTStepsReportPath: r.files.html,
+      USMTStepsReportSummary: r.files.json,
+      USMTStepsReportCopyPath: r.copy?.html ?? '',
+      USMTStepsReportStatus: STATUS_WORD[s.status],
+      USMTStepsReportHeadline: truncate(s.headline, 1000),
+      USMTStepsReportUsers: String(s.totals.users),
+      USMTStepsReportFiles: String(s.totals.files),
+      USMTStepsReportBytes: String(s.totals.bytes),
+    })
     const lines = [
       `Migration on ${s.computer}: ${STATUS_WORD[s.status]} — ${s.headline}`,
       ...(s.cause ? [`Cause (${s.cause.source}${s.cause.line ? ` line ${s.cause.line}` : ''}): ${s.cause.text}`] : []),

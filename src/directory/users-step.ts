@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { redactor } from '../runtime/redact.js'
+import { stepVariables } from '../runtime/variables.js'
 import { resolveSetting, type SettingValue } from '../runtime/settings.js'
 import { settingDef } from '../runtime/settings/index.js'
 import { POLICY_SETTING_KEYS } from '../runtime/settings/directory.js'
@@ -20,11 +21,6 @@ import { isSid, normalizeSid } from './sid.js'
  * The `usmt-steps users` service: list the profiles, resolve them in AD, apply the selection policy, and
  * hand the capture step its /ui /ue arguments. Orphans nobody decided about fail the step before capture.
  */
-export const USER_ARGS_VARIABLE = 'USMTStepsUserArgs'
-export const USER_MAP_VARIABLE = 'USMTStepsUserMapArgs'
-export const CAPTURE_OPTIONS_VARIABLE = 'OSDMigrateAdditionalCaptureOptions'
-export const UDPROFILES_VARIABLE = 'UDProfiles'
-
 export interface UsersResult {
   source: string
   computerName?: string
@@ -333,12 +329,12 @@ export async function runUsersStep(ctx: StepContext, opts: UsersStepOptions = {}
     }
     const userArgs = buildUserArgs(selection.decisions)
     const tsEnv = await ctx.tsEnv()
-    const variables: Record<string, string> = {
-      [USER_ARGS_VARIABLE]: userArgs.commandLine,
-      [CAPTURE_OPTIONS_VARIABLE]: mergeCaptureOptions(tsEnv.get(CAPTURE_OPTIONS_VARIABLE), userArgs.args),
-      [UDPROFILES_VARIABLE]: userArgs.udProfiles,
-      [USER_MAP_VARIABLE]: userArgs.mapArgs.join(' '),
-    }
+    const variables = stepVariables('users', {
+      USMTStepsUserArgs: userArgs.commandLine,
+      OSDMigrateAdditionalCaptureOptions: mergeCaptureOptions(tsEnv.get('OSDMigrateAdditionalCaptureOptions'), userArgs.args),
+      UDProfiles: userArgs.udProfiles,
+      USMTStepsUserMapArgs: userArgs.mapArgs.join(' '),
+    })
     const result: UsersResult = {
       source: listing.source, computerName, directory,
       policy: {
@@ -353,8 +349,8 @@ export async function runUsersStep(ctx: StepContext, opts: UsersStepOptions = {}
       `Profiles from ${listing.source} (${where}):`,
       table,
       '',
-      `${USER_ARGS_VARIABLE} = ${userArgs.commandLine || '(empty: USMT default, all users)'}`,
-      ...(userArgs.mapArgs.length ? [`${USER_MAP_VARIABLE} = ${variables[USER_MAP_VARIABLE]}`] : []),
+      `USMTStepsUserArgs = ${userArgs.commandLine || '(empty: USMT default, all users)'}`,
+      ...(userArgs.mapArgs.length ? [`USMTStepsUserMapArgs = ${variables.USMTStepsUserMapArgs}`] : []),
     ].join('\n')
     return {
       result, text, variables,

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
+import { stepVariables } from '../runtime/variables.js'
 import { buildScanStateArgs } from '../usmt/index.js'
 import { isUnc, normalize } from '../windows/path.js'
 import { captureDefaults, finishCapture, mergeOptions, parseCaptureExtras, type CaptureBuild } from './command-line.js'
@@ -38,22 +39,8 @@ export interface CaptureResult {
   durationMs?: number
 }
 
-export const CAPTURE_VARIABLES = {
-  returnCode: 'USMTStepsUsmtReturnCode',
-  engine: 'USMTStepsUsmtEngine',
-  storePath: 'USMTStepsCaptureStorePath',
-  storeKind: 'USMTStepsCaptureStoreKind',
-  encrypted: 'USMTStepsCaptureEncrypted',
-  users: 'USMTStepsCapturedUsers',
-  ignored: 'USMTStepsIgnoredErrors',
-} as const
-
-async function recordReturnCode(ctx: StepContext, code: number): Promise<void> {
-  const env = await ctx.tsEnv()
-  if (!env.writable) return
-  env.set(CAPTURE_VARIABLES.returnCode, String(code))
-  await env.commit()
-}
+/** USMT's return code, which a failed capture still records for the report. */
+const returnCode = (code: number): Record<string, string> => stepVariables('capture', { USMTStepsUsmtReturnCode: String(code) })
 
 export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureResult>> {
   const s = await setupStep(ctx, 'capture')
@@ -144,17 +131,17 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     const logs = [logFile, progressFile, listFile].filter((f) => existsSync(f))
     const users = run.progress.detectedUsers.filter((u) => u.included).map((u) => u.user)
     if (!c.classification.succeeded) {
-      await recordReturnCode(ctx, c.classification.code)
       throw usmtFailure('scanstate', c, {
-        restore: false, actions: [`The scanstate log is ${logFile}${storeLogs.length ? ` (copy in ${nodePath.dirname(storeLogs[0])})` : ''}.`],
+        restore: false, variables: returnCode(c.classification.code), actions: [`The scanstate log is ${logFile}${storeLogs.length ? ` (copy in ${nodePath.dirname(storeLogs[0])})` : ''}.`],
         data: { storePath, log: logFile },
       })
     }
     if (c.ignored.length > 0 || c.classification.code === 3) {
       const lines = ignoredLines(c.ignored)
       if (inputs.failOnIgnoredErrors) {
-        await recordReturnCode(ctx, c.classification.code)
-        throw new UsmtStepsError('USM0306', `scanstate skipped ${c.ignored.length} error(s) because of /c: ${lines.join('; ')}`, { data: { returnCode: c.classification.code } })
+        throw new UsmtStepsError('USM0306', `scanstate skipped ${c.ignored.length} error(s) because of /c: ${lines.join('; ')}`, {
+          data: { returnCode: c.classification.code }, variables: returnCode(c.classification.code),
+        })
       }
       ctx.warn(`scanstate skipped ${c.ignored.length} error(s) because of /c (return code ${c.classification.code}): ${lines.join('; ')}`)
     }
@@ -167,8 +154,9 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     if (risky.length > 0 && inputs.profilesAtRisk !== 'ignore') {
       const text = risky.map((r) => r.what).join('; ')
       if (inputs.profilesAtRisk === 'fail' && refresh) {
-        await recordReturnCode(ctx, c.classification.code)
-        throw new UsmtStepsError('USM0308', `the capture left out data that the refresh would wipe: ${text}`, { data: { atRisk: risky, storePath } })
+        throw new UsmtStepsError('USM0308', `the capture left out data that the refresh would wipe: ${text}`, {
+          data: { atRisk: risky, storePath }, variables: returnCode(c.classification.code),
+        })
       }
       ctx.warn(`the capture left out: ${text}`)
     } else if (risky.length > 0) {
@@ -200,15 +188,15 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
         ...(offline ? [`Offline Windows: ${offline.winDir}`] : []),
         `Logs: ${logs.join(', ')}`,
       ].join('\n'),
-      variables: {
-        [CAPTURE_VARIABLES.returnCode]: String(c.classification.code),
-        [CAPTURE_VARIABLES.engine]: s.location.engine,
-        [CAPTURE_VARIABLES.storePath]: storePath,
-        [CAPTURE_VARIABLES.storeKind]: kind,
-        [CAPTURE_VARIABLES.encrypted]: String(result.encrypted),
-        [CAPTURE_VARIABLES.users]: users.join(',').slice(0, 3900),
-        [CAPTURE_VARIABLES.ignored]: String(c.ignored.length),
-      },
+      variables: stepVariables('capture', {
+        ...returnCode(c.classification.code),
+        USMTStepsUsmtEngine: s.location.engine,
+        USMTStepsCaptureStorePath: storePath,
+        USMTStepsCaptureStoreKind: kind,
+        USMTStepsCaptureEncrypted: String(result.encrypted),
+        USMTStepsCapturedUsers: users.join(',').slice(0, 3900),
+        USMTStepsIgnoredErrors: String(c.ignored.length),
+      }),
     }
   })
 }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { redactor } from '../runtime/redact.js'
 import { ALL_SETTINGS, type SettingKey, type SettingValueOf } from '../runtime/settings/index.js'
-import { RESULT_VARIABLES } from '../runtime/step-result.js'
+import { STEP_VARIABLES } from '../runtime/variables.js'
 import { PLAN_INPUT_VARIABLES } from '../plan/decide.js'
 import type { UsmtArch } from './pe.js'
 import type { EngineChoice } from './locate.js'
@@ -113,13 +113,9 @@ export function knownVariableNames(): string[] {
   const names = new Set<string>()
   for (const s of ALL_SETTINGS) for (const v of s.tsVariables ?? []) names.add(v)
   for (const v of PLAN_INPUT_VARIABLES) names.add(v)
-  for (const v of Object.values(RESULT_VARIABLES)) names.add(v)
-  for (const v of [
-    '_OSDMigrateUsmtPackageID', '_OSDMigrateUsmtRestorePackageID', 'USMTMigFiles', 'USMTLocal', 'USMTStepsStoreRequest', 'USMTStepsPlanRule',
-    'UserDataLocation', 'UDShare', 'UDDir', 'StatePath', 'DeployRoot', '_SMSTSMDataPath', '_SMSTSLogPath', 'SMSTSLocalDataDrive',
-    'USMTStepsUsmtReturnCode', 'USMTStepsCaptureStorePath', 'USMTStepsCaptureStoreKind', 'USMTStepsCaptureEncrypted', 'USMTStepsCapturedUsers',
-    'USMTStepsIgnoredErrors', 'USMTStepsUsmtEngine', 'USMTStepsStoreRemoved', 'USMTStepsRestoredUsers',
-  ]) names.add(v)
+  for (const v of STEP_VARIABLES) names.add(v.name)
+  for (const v of ['_OSDMigrateUsmtPackageID', '_OSDMigrateUsmtRestorePackageID', 'USMTMigFiles', 'UserDataLocation', 'UDShare', 'UDDir', 'StatePath',
+    'DeployRoot', '_SMSTSMDataPath', '_SMSTSLogPath', 'SMSTSLocalDataDrive']) names.add(v)
   return [...names]
 }
 

@@ -9,6 +9,7 @@ import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { redactor } from '../runtime/redact.js'
+import { stepVariables } from '../runtime/variables.js'
 import { buildLoadStateArgs, buildUsmtUtilsArgs, classifyReturnCode } from '../usmt/index.js'
 import { joinCommandLine, normalize } from '../windows/path.js'
 import { finishRestore, mergeOptions, parseRestoreExtras, restoreDefaults, type RestoreBuild } from './command-line.js'
@@ -37,20 +38,8 @@ export interface RestoreResult {
   durationMs?: number
 }
 
-export const RESTORE_VARIABLES = {
-  returnCode: 'USMTStepsUsmtReturnCode',
-  engine: 'USMTStepsUsmtEngine',
-  users: 'USMTStepsRestoredUsers',
-  ignored: 'USMTStepsIgnoredErrors',
-  removed: 'USMTStepsStoreRemoved',
-} as const
-
-async function recordReturnCode(ctx: StepContext, code: number): Promise<void> {
-  const env = await ctx.tsEnv()
-  if (!env.writable) return
-  env.set(RESTORE_VARIABLES.returnCode, String(code))
-  await env.commit()
-}
+/** USMT's return code, which a failed restore still records for the report. */
+const returnCode = (code: number): Record<string, string> => stepVariables('restore', { USMTStepsUsmtReturnCode: String(code) })
 
 function skipped(summary: string): StepOutcome<RestoreResult> {
   return { result: { skipped: true, ignoredErrors: 0, users: [], storeRemoved: false, rebootRequired: false, logs: [] }, summary }
@@ -149,8 +138,7 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
       return [`The store was kept at ${storePath} (${why}).`, `To restore by hand: ${manual}`, ...(copies.length ? [`Logs: ${logFile} (copies in ${nodePath.dirname(copies[0])})`] : [])]
     }
     if (!c.classification.succeeded) {
-      await recordReturnCode(ctx, c.classification.code)
-      throw usmtFailure('loadstate', c, { restore: true, actions: keep('the restore failed'), data: { storePath, log: logFile } })
+      throw usmtFailure('loadstate', c, { restore: true, actions: keep('the restore failed'), data: { storePath, log: logFile }, variables: returnCode(c.classification.code) })
     }
     // The last line about a user decides (a progress log may mention a user more than once).
     const finalUsers = new Map(run.progress.detectedUsers.map((u) => [u.user.toLowerCase(), u] as const))
@@ -165,8 +153,9 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
     if (leftBehind.length > 0 && !selectionAtRestore) {
       const message = `loadstate did not restore ${leftBehind.length} user(s) captured in the store: ${leftBehind.join(', ')}${options.lac === undefined ? ' (local accounts that do not exist here are skipped without /lac)' : ''}`
       if (inputs.usersLeftBehind === 'fail') {
-        await recordReturnCode(ctx, c.classification.code)
-        throw new UsmtStepsError('USM0316', message, { data: { storePath, users: leftBehind, restored: users }, extraActions: keep('users were left behind') })
+        throw new UsmtStepsError('USM0316', message, {
+          data: { storePath, users: leftBehind, restored: users }, extraActions: keep('users were left behind'), variables: returnCode(c.classification.code),
+        })
       }
       ctx.warn(`${message}; the store is kept`)
       storeKept = `users were left behind: ${leftBehind.join(', ')}`
@@ -174,9 +163,8 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
     if (c.ignored.length > 0 || c.classification.code === 3) {
       const lines = ignoredLines(c.ignored)
       if (inputs.failOnIgnoredErrors) {
-        await recordReturnCode(ctx, c.classification.code)
         throw new UsmtStepsError('USM0306', `loadstate skipped ${c.ignored.length} error(s) because of /c: ${lines.join('; ')}`, {
-          data: { returnCode: c.classification.code }, extraActions: keep('errors were skipped'),
+          data: { returnCode: c.classification.code }, extraActions: keep('errors were skipped'), variables: returnCode(c.classification.code),
         })
       }
       ctx.warn(`loadstate skipped ${c.ignored.length} error(s) because of /c (return code ${c.classification.code}): ${lines.join('; ')}`)
@@ -224,14 +212,14 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
         `Logs: ${logs.join(', ')}`,
       ].join('\n'),
       exit: rebootRequired ? 'reboot' : 'success',
-      variables: {
-        [RESTORE_VARIABLES.returnCode]: String(c.classification.code),
-        [RESTORE_VARIABLES.engine]: s.location.engine,
-        [RESTORE_VARIABLES.users]: users.join(',').slice(0, 3900),
-        [RESTORE_VARIABLES.ignored]: String(c.ignored.length),
-        [RESTORE_VARIABLES.removed]: String(storeRemoved),
-        ...(rebootRequired ? { SMSTSRebootRequested: 'HD' } : {}),
-      },
+      variables: stepVariables('restore', {
+        ...returnCode(c.classification.code),
+        USMTStepsUsmtEngine: s.location.engine,
+        USMTStepsRestoredUsers: users.join(',').slice(0, 3900),
+        USMTStepsIgnoredErrors: String(c.ignored.length),
+        USMTStepsStoreRemoved: String(storeRemoved),
+        SMSTSRebootRequested: rebootRequired ? 'HD' : undefined,
+      }),
     }
   })
 }

@@ -3,6 +3,7 @@ import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-
 import type { StoreRecord } from '../../share-store/records.js'
 import { defaultLocalPath, STORE_SETTINGS, storeServiceFor } from '../../share-store/index.js'
 import { prepareStaging } from '../../share-store/staging.js'
+import { stepVariables } from '../../runtime/variables.js'
 
 interface RequestResult {
   type: 'capture' | 'restore'
@@ -10,6 +11,14 @@ interface RequestResult {
   storePath: string
   localPath: string | null
   association: string | null
+}
+
+/** What store request hands the later steps (capture or restore, release). */
+function requestVariables(type: 'capture' | 'restore', store: StoreRecord, localPath: string | null, users?: string[]): Record<string, string> {
+  return stepVariables('store-request', {
+    OSDStateStorePath: store.path, USMTLocal: 'True', USMTStepsStoreType: 'share', USMTStepsStoreId: store.id, USMTStepsStoreRequestType: type,
+    USMTStepsStoreLocalPath: localPath ?? '', USMTStepsStoreUsers: users?.join(','), USMTStepsEncrypt: String(store.encrypted),
+  })
 }
 
 export default class StoreRequest extends StepCommand<RequestResult> {
@@ -34,10 +43,7 @@ export default class StoreRequest extends StepCommand<RequestResult> {
         return {
           result: { type, store, storePath: store.path, localPath, association: store.association },
           summary: `store ${store.path} requested for capture${store.destination ? ` (destination ${store.destination})` : ''}`,
-          variables: {
-            OSDStateStorePath: store.path, USMTLocal: 'True', USMTStepsStoreType: 'share', USMTStepsStoreId: store.id, USMTStepsStoreRequestType: 'capture',
-            USMTStepsStoreLocalPath: localPath ?? '', USMTStepsEncrypt: String(store.encrypted),
-          },
+          variables: requestVariables(type, store, localPath),
         }
       }
       const { record, association, localPath } = await service.requestRestore({
@@ -48,10 +54,7 @@ export default class StoreRequest extends StepCommand<RequestResult> {
       return {
         result: { type, store: record, storePath: record.path, localPath, association: association?.id ?? null },
         summary: `store ${record.path} of ${record.source.computerName} found for restore${localPath ? ` and downloaded to ${localPath}` : ''}`,
-        variables: {
-          OSDStateStorePath: record.path, USMTLocal: 'True', USMTStepsStoreType: 'share', USMTStepsStoreId: record.id, USMTStepsStoreRequestType: 'restore',
-          USMTStepsStoreLocalPath: localPath ?? '', USMTStepsStoreUsers: users.join(','), USMTStepsEncrypt: String(record.encrypted),
-        },
+        variables: requestVariables(type, record, localPath, users),
       }
     } finally {
       await service.close()

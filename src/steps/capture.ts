@@ -9,9 +9,10 @@ import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { stepVariables } from '../runtime/variables.js'
-import { buildScanStateArgs } from '../usmt/index.js'
-import { isUnc, normalize } from '../windows/path.js'
-import { captureDefaults, finishCapture, mergeOptions, parseCaptureExtras, type CaptureBuild } from './command-line.js'
+import { buildScanStateArgs, type ScanStateOptions } from '../usmt/index.js'
+import { isUnc } from '../windows/path.js'
+import { captureDefaults, finishCapture, mergeOptions, parseCaptureExtras, type CaptureBuild, type ExtraOptions } from './command-line.js'
+import type { StepInputs } from './inputs.js'
 import { storeKindFromSwitches, type StoreKind } from '../store/kind.js'
 import { childEnv, copyLogsToStore, portableFlags, profilesFolder, resolveXml, setupStep, storePaths } from './common.js'
 import { classifyRun, ignoredLines, usmtFailure } from './outcome.js'
@@ -42,21 +43,20 @@ export interface CaptureResult {
 /** USMT's return code, which a failed capture still records for the report. */
 const returnCode = (code: number): Record<string, string> => stepVariables('capture', { USMTStepsUsmtReturnCode: String(code) })
 
-export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureResult>> {
-  const s = await setupStep(ctx, 'capture')
-  const { inputs } = s
-  const lookup = (n: string): string | undefined => s.tsEnv.get(n) ?? ctx.env[n]
-  if (inputs.storeType === 'none') {
-    return { result: { skipped: true, ignoredErrors: 0, users: [], atRisk: [], logs: [] }, summary: 'nothing to capture: the plan chose no store (USMTStepsStoreType=none)' }
-  }
-  if (!inputs.storePath) throw new UsmtStepsError('USM0314', 'OSDStateStorePath is not set and --store was not given')
-  const storePath = /^[A-Za-z]:|^\\\\/.test(inputs.storePath) ? normalize(inputs.storePath) : inputs.storePath
-  const paths = storePaths(storePath, s, ctx.cwd)
-  const network = inputs.storeType === 'share' || inputs.storeType === 'smp' || isUnc(storePath) || inputs.replace
+export interface CaptureStoreDecision {
+  /** The store leaves the machine (share, SMP, UNC path or a replace). */
+  network: boolean
+  hardLink: boolean
+  encrypt: boolean
+  key?: string
+}
 
-  const base = parseCaptureExtras(inputs.baseOptions, 'ScanStateArgs', lookup)
-  const extra = parseCaptureExtras(inputs.additionalOptions, 'OSDMigrateAdditionalCaptureOptions', lookup)
-  for (const n of [...base.notes, ...extra.notes]) ctx.warn(n)
+/**
+ * The store kind and its encryption, from the inputs and the ScanState option texts (pure). Refuses a
+ * hard-link store that would leave the machine (USM0302) and a store that must be encrypted without a key (USM0303).
+ */
+export function decideCaptureStore(inputs: StepInputs, storePath: string, base: ExtraOptions<ScanStateOptions>, extra: ExtraOptions<ScanStateOptions>): CaptureStoreDecision {
+  const network = inputs.storeType === 'share' || inputs.storeType === 'smp' || isUnc(storePath) || inputs.replace
   const hardLink = inputs.hardLink ?? (inputs.storeType === 'hardlink' || base.options.hardlink || extra.options.hardlink)
   if (hardLink && (inputs.replace || isUnc(storePath))) {
     throw new UsmtStepsError('USM0302', `a hard-link store cannot ${inputs.replace ? 'move to another computer (DeploymentType=REPLACE)' : `be on the network path ${storePath}`}`, {
@@ -71,6 +71,23 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       data: { storePath },
     })
   }
+  return { network, hardLink: hardLink === true, encrypt, key }
+}
+
+export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureResult>> {
+  const s = await setupStep(ctx, 'capture')
+  const { inputs } = s
+  const lookup = (n: string): string | undefined => s.tsEnv.get(n) ?? ctx.env[n]
+  if (inputs.storeType === 'none') {
+    return { result: { skipped: true, ignoredErrors: 0, users: [], atRisk: [], logs: [] }, summary: 'nothing to capture: the plan chose no store (USMTStepsStoreType=none)' }
+  }
+  if (!inputs.storePath) throw new UsmtStepsError('USM0314', 'OSDStateStorePath is not set and --store was not given')
+  const paths = storePaths(inputs.storePath, s, ctx.cwd)
+  const storePath = paths.path
+  const base = parseCaptureExtras(inputs.baseOptions, 'ScanStateArgs', lookup)
+  const extra = parseCaptureExtras(inputs.additionalOptions, 'OSDMigrateAdditionalCaptureOptions', lookup)
+  for (const n of [...base.notes, ...extra.notes]) ctx.warn(n)
+  const { network, hardLink, key, encrypt } = decideCaptureStore(inputs, storePath, base, extra)
   if (network && !encrypt) ctx.warn(`the network store ${storePath} is written unencrypted (USMTStepsEncrypt=false)`)
 
   // Offline (Windows PE or a mounted volume).

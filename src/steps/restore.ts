@@ -11,7 +11,7 @@ import { UsmtStepsError } from '../runtime/errors.js'
 import { redactor } from '../runtime/redact.js'
 import { stepVariables } from '../runtime/variables.js'
 import { buildLoadStateArgs, buildUsmtUtilsArgs, classifyReturnCode } from '../usmt/index.js'
-import { joinCommandLine, normalize } from '../windows/path.js'
+import { joinCommandLine } from '../windows/path.js'
 import { finishRestore, mergeOptions, parseRestoreExtras, restoreDefaults, type RestoreBuild } from './command-line.js'
 import type { StoreKind } from '../store/kind.js'
 import { childEnv, copyLogsToStore, portableFlags, resolveXml, setupStep, storePaths, type StepSetup } from './common.js'
@@ -59,8 +59,8 @@ export async function runRestore(ctx: StepContext): Promise<StepOutcome<RestoreR
   if (inputs.inWinPE) throw new UsmtStepsError('USM0312', 'restore runs in the full OS; this step is running in Windows PE (_SMSTSInWinPE=true)')
   if (inputs.storeType === 'none') return skipped('nothing to restore: the plan chose no store (USMTStepsStoreType=none)')
   if (!inputs.storePath) throw new UsmtStepsError('USM0314', 'OSDStateStorePath is not set and --store was not given')
-  const storePath = /^[A-Za-z]:|^\\\\/.test(inputs.storePath) ? normalize(inputs.storePath) : inputs.storePath
-  const paths = storePaths(storePath, s, ctx.cwd)
+  const paths = storePaths(inputs.storePath, s, ctx.cwd)
+  const storePath = paths.path
 
   const store = inspectStore(paths.local)
   if (!store.complete) {

@@ -29,8 +29,12 @@ export const CAPTURE_SETTINGS = [...COMMON_SETTINGS, 'stepHardLink', 'deployment
 export const RESTORE_SETTINGS = [...COMMON_SETTINGS, 'loadStateArgs', 'restoreOptions', 'continueOnRestore', 'migrateLocalAccounts',
   'localAccountPassword', 'lacPasswordOnCommandLine', 'usersLeftBehind', 'keepStore', 'allowMissingStore', 'proofPolicy'] as const satisfies readonly SettingKey[]
 
+// Each part of resolveInputs reads through a function typed by the keys its command declares, so reading a
+// setting the command does not declare (which StepRun refuses at run time, exit 1) is a compile error.
+type CommonKey = (typeof COMMON_SETTINGS)[number]
 type CaptureKey = (typeof CAPTURE_SETTINGS)[number]
 type RestoreKey = (typeof RESTORE_SETTINGS)[number]
+const commonSetting = <K extends CommonKey>(src: InputSources, k: K): Promise<SettingValueOf<K>> => src.setting(k)
 
 export interface StepInputs {
   step: StepKind
@@ -177,19 +181,19 @@ function readKeyFile(file: string): string {
 
 /** The key, from a variable or the environment (then registered with the redactor), else from the key file. */
 async function resolveKey(src: InputSources): Promise<{ key?: string; keySource?: string }> {
-  const keyValue = str(await src.setting('encryptionKey'))
+  const keyValue = str(await commonSetting(src, 'encryptionKey'))
   if (keyValue !== undefined) {
     redactor.add(keyValue)
     return { key: keyValue, keySource: src.variable('USMTStepsEncryptionKey') ? 'USMTStepsEncryptionKey' : src.variable('UserDataKey') ? 'UserDataKey' : 'USMT_STEPS_ENCRYPTION_KEY' }
   }
-  const keyFile = str(await src.setting('encryptionKeyFile'))
+  const keyFile = str(await commonSetting(src, 'encryptionKeyFile'))
   return keyFile === undefined ? {} : { key: readKeyFile(keyFile), keySource: `key file ${keyFile}` }
 }
 
 /** Migration XML: OSDMigrateConfigFiles (Advanced), else MDT's USMTMigFiles, else MigApp.xml and MigDocs.xml. */
 async function resolveXmlNames(src: InputSources, vars: Record<string, string>): Promise<{ xmlFiles: string[]; xmlSource: string }> {
-  const configFiles = list(str(await src.setting('migrateConfigFiles')))
-  if ((await src.setting('migrateMode')) === 'Advanced' && configFiles.length > 0) return { xmlFiles: configFiles, xmlSource: 'OSDMigrateConfigFiles (OSDMigrateMode=Advanced)' }
+  const configFiles = list(str(await commonSetting(src, 'migrateConfigFiles')))
+  if ((await commonSetting(src, 'migrateMode')) === 'Advanced' && configFiles.length > 0) return { xmlFiles: configFiles, xmlSource: 'OSDMigrateConfigFiles (OSDMigrateMode=Advanced)' }
   const migFiles = mdtList(vars, 'USMTMigFiles')
   if (migFiles.length > 0) return { xmlFiles: migFiles, xmlSource: 'USMTMigFiles' }
   return { xmlFiles: ['MigApp.xml', 'MigDocs.xml'], xmlSource: 'default (MigApp.xml, MigDocs.xml)' }
@@ -239,9 +243,19 @@ async function restoreOnly(step: StepKind, src: InputSources) {
   }
 }
 
+/** The USMT option texts of the step (MDT base, OSDMigrateAdditional*Options) and its /c setting. */
+async function optionTexts(step: StepKind, src: InputSources): Promise<Pick<StepInputs, 'baseOptions' | 'additionalOptions' | 'continueOnError'>> {
+  if (step === 'capture') {
+    const s = <K extends CaptureKey>(k: K): Promise<SettingValueOf<K>> => src.setting(k)
+    return { baseOptions: str(await s('scanStateArgs')), additionalOptions: str(await s('captureOptions')), continueOnError: await s('continueOnLockedFiles') }
+  }
+  const s = <K extends RestoreKey>(k: K): Promise<SettingValueOf<K>> => src.setting(k)
+  return { baseOptions: str(await s('loadStateArgs')), additionalOptions: str(await s('restoreOptions')), continueOnError: await s('continueOnRestore') }
+}
+
 /** Resolve every input of a step (flags > variables > environment > defaults). */
 export async function resolveInputs(step: StepKind, src: InputSources): Promise<StepInputs> {
-  const s = src.setting.bind(src)
+  const s = <K extends CommonKey>(k: K): Promise<SettingValueOf<K>> => commonSetting(src, k)
   const vars = src.variables()
   const capture = step === 'capture'
   const udProfiles = list(str(await s('udProfiles')))
@@ -255,6 +269,7 @@ export async function resolveInputs(step: StepKind, src: InputSources): Promise<
     ...(await resolveXmlNames(src, vars)),
     ...(await captureOnly(step, src)),
     ...(await restoreOnly(step, src)),
+    ...(await optionTexts(step, src)),
     engine: await s('usmtEngine'),
     usmtDir: str(await s('usmtDir')),
     arch: await s('usmtArch'),
@@ -262,12 +277,9 @@ export async function resolveInputs(step: StepKind, src: InputSources): Promise<
     storePath: str(await s('stepStorePath')),
     storeType: await s('stepStoreType'),
     algorithm: await s('encryptionAlgorithm'),
-    baseOptions: str(await s(capture ? 'scanStateArgs' : 'loadStateArgs')),
-    additionalOptions: str(await s(capture ? 'captureOptions' : 'restoreOptions')),
     userMapArgs: str(await s('userMapArgs')),
     configFile: str(await s('usmtConfigFile')),
     rules: (str(await s('rulesFiles')) ?? '').split(';').map((x) => x.trim()).filter(Boolean),
-    continueOnError: await s(capture ? 'continueOnLockedFiles' : 'continueOnRestore'),
     verbose: await s('migrateVerbose'),
     // Restore: the users a computer association names (store request --type restore) when UDProfiles is empty.
     udProfiles: udProfiles.length > 0 || capture ? udProfiles : list(src.variable('USMTStepsStoreUsers')),

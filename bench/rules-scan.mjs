@@ -12,7 +12,7 @@
 //   node bench/rules-scan.mjs [--files N] [--runs N] [--tree DIR] [--cli DIR] [--bundle [FILE]] [--keep]
 //   --tree DIR     use (or generate once into) DIR instead of a temporary tree
 //   --cli DIR      use (or compile once into) DIR instead of a temporary build
-//   --bundle FILE  measure an already built usmt-steps.cjs (without FILE: build one into the temporary folder)
+//   --bundle FILE  measure an already built bundle entry (cli/usmt-steps.mjs of a package) (without FILE: build one into the temporary folder)
 // Build first (--cli, --bundle FILE) and wait for a quiet machine: the builds themselves raise the load average.
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -91,8 +91,8 @@ if (bundleArg && !bundleArg.startsWith('--')) {
 } else if (process.argv.includes('--bundle')) {
   const out = path.join(work, 'pkg')
   const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'package.mjs'), '--no-node', '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] })
-  if (r.status !== 0 || !existsSync(path.join(out, 'usmt-steps.cjs'))) throw new Error('building the bundle failed')
-  bundle = path.join(out, 'usmt-steps.cjs')
+  if (r.status !== 0 || !existsSync(path.join(out, 'cli', 'usmt-steps.mjs'))) throw new Error('building the bundle failed')
+  bundle = path.join(out, 'cli', 'usmt-steps.mjs')
 }
 
 // ---------------------------------------------------------------- measure

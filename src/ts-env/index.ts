@@ -4,9 +4,15 @@ import { UsmtStepsError } from '../runtime/errors.js'
 import { findBridgeHost } from '../windows/com-bridge.js'
 import { ConfigMgrTsEnvironment } from './configmgr-env.js'
 import { JsonTsEnvironment } from './json-env.js'
-import { MDT_VARIABLES_DAT_LOCATIONS, MdtTsEnvironment } from './mdt-env.js'
+import { MDT_VARIABLES_DAT_LOCATIONS } from './mdt-locations.js'
 import { ProcessTsEnvironment } from './process-env.js'
 import type { TsEnvironment } from './types.js'
+
+/** MDT's environment (and its XML reader) loads only when a step runs under MDT: start-up stays small elsewhere. */
+async function openMdt(file: string): Promise<TsEnvironment> {
+  const { MdtTsEnvironment } = await import('./mdt-env.js')
+  return new MdtTsEnvironment(file)
+}
 
 export type { TsEnvironment, TsEnvKind } from './types.js'
 
@@ -47,7 +53,7 @@ export async function openTsEnvironment(spec: string | undefined, opts: OpenOpti
       }
     }
     const dat = findVariablesDat({ env, platform })
-    if (dat) return new MdtTsEnvironment(dat)
+    if (dat) return openMdt(dat)
     return new ProcessTsEnvironment(env)
   }
   const [kind, ...rest] = s.split(':')
@@ -62,7 +68,7 @@ export async function openTsEnvironment(spec: string | undefined, opts: OpenOpti
           actions: ['Name the file: --ts-env mdt:C:\\MININT\\SMSOSD\\OSDLOGS\\VARIABLES.DAT'],
         })
       }
-      return new MdtTsEnvironment(file)
+      return openMdt(file)
     }
     case 'json':
       if (!arg) throw new UsmtStepsError('USM0010', 'json needs a file: --ts-env json:FILE')

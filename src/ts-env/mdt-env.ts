@@ -7,7 +7,7 @@ import { SnapshotTsEnvironment } from './snapshot-env.js'
 import { EMPTY_VARIABLES_DAT, parseVariablesDat, serializeVariablesDat, variablesOf } from './variables-dat.js'
 
 /** Windows locations MDT uses for VARIABLES.DAT (full OS first, then the WinPE RAM drive). */
-export const MDT_VARIABLES_DAT_LOCATIONS = ['%SystemDrive%\\MININT\\SMSOSD\\OSDLOGS\\VARIABLES.DAT', 'X:\\MININT\\SMSOSD\\OSDLOGS\\VARIABLES.DAT']
+export { MDT_VARIABLES_DAT_LOCATIONS } from './mdt-locations.js'
 
 export interface LockOptions {
   /** How long to wait for another holder (ms). MDT retries every 10 ms without limit; we give up and say so. */

@@ -4,8 +4,8 @@ function Get-UsmtStepsCliCommand {
         Finds how to start the usmt-steps CLI.
     .DESCRIPTION
         Prefers the package's own node.exe for this processor (node\x64 or node\arm64, chosen like
-        usmt-steps.cmd does: PROCESSOR_ARCHITEW6432, else PROCESSOR_ARCHITECTURE) with the single-file bundle
-        usmt-steps.cjs (no cmd.exe in between, so arguments are passed exactly); falls back to usmt-steps on
+        usmt-steps.cmd does: PROCESSOR_ARCHITEW6432, else PROCESSOR_ARCHITECTURE) with the launcher
+        launch.cjs (no cmd.exe in between, so arguments are passed exactly); falls back to usmt-steps on
         the PATH (npm install).
     .OUTPUTS
         System.Management.Automation.PSCustomObject with FilePath and Arguments.
@@ -22,7 +22,7 @@ function Get-UsmtStepsCliCommand {
     $folder = 'x64'
     if ($arch -eq 'ARM64') { $folder = 'arm64' }
     $node = Join-Path -Path (Join-Path -Path (Join-Path -Path $root -ChildPath 'node') -ChildPath $folder) -ChildPath 'node.exe'
-    $bundle = Join-Path -Path $root -ChildPath 'usmt-steps.cjs'
+    $bundle = Join-Path -Path $root -ChildPath 'launch.cjs'
     if ((Test-Path -LiteralPath $node) -and (Test-Path -LiteralPath $bundle)) {
         return [pscustomobject]@{ FilePath = $node; Arguments = @($bundle) }
     }

@@ -3,7 +3,7 @@ function Get-UsmtStepsRoot {
     .SYNOPSIS
         Returns the usmt-steps package folder.
     .DESCRIPTION
-        The package folder holds usmt-steps.cmd, node\x64 and node\arm64, usmt-steps.cjs, task-steps\ and ps-module\.
+        The package folder holds usmt-steps.cmd, node\x64 and node\arm64, launch.cjs, cli\, task-steps\ and ps-module\.
         USMT_STEPS_HOME overrides the default, which is two levels above this module
         (<package>\ps-module\UsmtSteps).
     .OUTPUTS

@@ -18,7 +18,7 @@ describe('npm run package', function () {
   this.timeout(600000)
   let tmp: ReturnType<typeof tempDir>
   let out: string
-  const bundle = (): string => path.join(out, 'usmt-steps.cjs')
+  const bundle = (): string => path.join(out, 'cli', 'usmt-steps.mjs')
   const cli = (args: string[], env: Record<string, string> = {}) => execa(process.execPath, [bundle(), ...args], { reject: false, cwd: out, env: { USMT_STEPS_QUIET: '1', ...env }, stdin: 'ignore' })
 
   before(async function () {
@@ -29,7 +29,7 @@ describe('npm run package', function () {
 
   it('lays out the package folder', () => {
     const top = readdirSync(out).sort()
-    expect(top).to.deep.equal(['README.md', 'launch.cjs', 'node', 'package-manifest.json', 'ps-module', 'task-steps', 'templates', 'usmt-steps.cjs', 'usmt-steps.cmd'])
+    expect(top).to.deep.equal(['README.md', 'cli', 'launch.cjs', 'node', 'package-manifest.json', 'ps-module', 'task-steps', 'templates', 'usmt-steps.cmd'])
     expect(readdirSync(path.join(out, 'node')).sort()).to.deep.equal(['arm64', 'x64'])
     expect(readdirSync(path.join(out, 'ps-module', 'UsmtSteps')).sort()).to.deep.equal(['Private', 'Public', 'UsmtSteps.psd1', 'UsmtSteps.psm1'])
     expect(readdirSync(path.join(out, 'ps-module')).sort()).to.deep.equal(['UsmtSteps', 'tests'])
@@ -53,12 +53,12 @@ describe('npm run package', function () {
     const { LAUNCHER_CMD, peMachine } = await import(pathToFileURL(path.join(PROJECT_ROOT, 'scripts', 'package.mjs')).href) as { LAUNCHER_CMD: string; peMachine: (f: string) => number | null }
     expect(peMachine(path.join(out, 'node', 'x64', 'node.exe'))).to.equal(0x8664)
     expect(peMachine(path.join(out, 'node', 'arm64', 'node.exe'))).to.equal(0xaa64)
-    expect(peMachine(path.join(out, 'usmt-steps.cjs'))).to.equal(null)
+    expect(peMachine(bundle())).to.equal(null)
     const manifest = JSON.parse(readFileSync(path.join(out, 'package-manifest.json'), 'utf8')) as { node: string; nodeArches: string[]; version: string; commands: string[]; files: Record<string, string> }
     expect(manifest.node).to.match(/^22\.\d+\.\d+$/)
     expect(manifest.nodeArches).to.deep.equal(['x64', 'arm64'])
     expect(manifest.commands).to.include.members(['capture', 'restore', 'plan', 'users', 'report', 'store:request', 'store:release', 'template:configmgr', 'template:validate'])
-    expect(Object.keys(manifest.files)).to.include.members(['node/x64/node.exe', 'node/arm64/node.exe', 'usmt-steps.cjs', 'ps-module/UsmtSteps/UsmtSteps.psd1'])
+    expect(Object.keys(manifest.files)).to.include.members(['node/x64/node.exe', 'node/arm64/node.exe', 'cli/usmt-steps.mjs', 'cli/oclif.manifest.json', 'ps-module/UsmtSteps/UsmtSteps.psd1'])
     const cmd = readFileSync(path.join(out, 'usmt-steps.cmd'), 'utf8')
     expect(cmd).to.equal(LAUNCHER_CMD)
     expect(cmd).to.include('if defined PROCESSOR_ARCHITEW6432 set "USMT_STEPS_ARCH=%PROCESSOR_ARCHITEW6432%"\r\n')

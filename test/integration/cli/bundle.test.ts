@@ -1,0 +1,79 @@
+import { expect } from 'chai'
+import { execa } from 'execa'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import * as path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { PROJECT_ROOT } from '../../helpers/cli.js'
+
+/**
+ * bin/run.js runs dist/bundle/ (scripts/bundle.mjs, written by `npm run build`): a command loads only its own
+ * chunks, and oclif finds commands and their help in oclif.manifest.json instead of loading every command class.
+ */
+describe('CLI bundle (bin/run.js → dist/bundle)', function () {
+  this.timeout(60000)
+  const bundleDir = path.join(PROJECT_ROOT, 'dist', 'bundle')
+  const bin = path.join(PROJECT_ROOT, 'bin', 'run.js')
+  // A module-resolution hook that prints every bundle file Node loads, one per line, on stderr.
+  const hook = `data:text/javascript,${encodeURIComponent([
+    "import { register } from 'node:module'",
+    `register(${JSON.stringify(`data:text/javascript,${encodeURIComponent("export async function load(url, ctx, next) { if (url.includes('/dist/bundle/')) process.stderr.write('LOADED ' + url.slice(url.lastIndexOf('/') + 1) + '\\n'); return next(url, ctx) }")}`)})`,
+  ].join('\n'))}`
+  const loaded = async (args: string[]): Promise<{ files: string[]; stdout: string; exitCode: number }> => {
+    const r = await execa(process.execPath, ['--import', hook, bin, ...args], { reject: false, env: { USMT_STEPS_QUIET: '1', NODE_DISABLE_COMPILE_CACHE: '1' }, stdin: 'ignore' })
+    return { files: String(r.stderr).split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7)), stdout: String(r.stdout), exitCode: r.exitCode ?? 1 }
+  }
+  const chunkOf = (id: string): string => {
+    const name = id.split(':').pop() as string
+    const c = readdirSync(bundleDir).filter((f) => f.startsWith(`${name === 'index' ? 'index' : name}-`) && f.endsWith('.mjs'))
+    expect(c, `chunk of ${id}`).to.have.length.greaterThan(0)
+    return c[0]
+  }
+
+  it('has an oclif manifest with every command of src/commands', () => {
+    const manifest = JSON.parse(readFileSync(path.join(bundleDir, 'oclif.manifest.json'), 'utf8')) as { version: string; commands: Record<string, { flags: Record<string, unknown> }> }
+    const pjson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }
+    expect(manifest.version).to.equal(pjson.version)
+    for (const id of ['capture', 'restore', 'plan', 'exit-codes', 'rules:preview', 'store:request', 'scanstate', 'help']) expect(manifest.commands, id).to.have.property(id)
+    expect(manifest.commands.capture.flags).to.have.property('json')
+  })
+
+  it('runs a command with its own chunks only, not every command', async () => {
+    const r = await loaded(['exit-codes', '--json'])
+    expect(r.exitCode).to.equal(0)
+    expect(JSON.parse(r.stdout).status).to.equal('success')
+    expect(r.files).to.include('usmt-steps.mjs')
+    expect(r.files).to.include(chunkOf('exit-codes'))
+    for (const other of ['capture', 'restore', 'scanstate', 'preview']) expect(r.files).not.to.include(chunkOf(other))
+  })
+
+  it('shows a command\'s help from the manifest without loading that command', async () => {
+    const r = await loaded(['capture', '--help'])
+    expect(r.exitCode).to.equal(0)
+    expect(r.stdout).to.include('USAGE')
+    expect(r.stdout).to.include('--hardlink')
+    expect(r.files).not.to.include(chunkOf('capture'))
+  })
+
+  it('is importable and runs commands named with spaces or colons', async () => {
+    const run = (args: string[]) => execa(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(path.join(bundleDir, 'usmt-steps.mjs')).href)}); await m.main(${JSON.stringify(args)})`], { reject: false, env: { USMT_STEPS_QUIET: '1' }, stdin: 'ignore' })
+    const spaced = await run(['rules', 'lint', '--help'])
+    const colon = await run(['rules:lint', '--help'])
+    expect(spaced.exitCode).to.equal(0)
+    expect(String(spaced.stdout)).to.include('USAGE')
+    expect(String(colon.stdout)).to.equal(String(spaced.stdout))
+  })
+
+  it('build --if-stale (npm run demo) does not rebuild a current dist/', async function () {
+    this.timeout(600000)
+    const build = () => execa(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'build.mjs'), '--if-stale'], { reject: false, cwd: PROJECT_ROOT, stdin: 'ignore' })
+    const first = await build() // rebuilds only when a source changed since the last build
+    expect(first.exitCode, String(first.stderr)).to.equal(0)
+    const stamp = statSync(path.join(PROJECT_ROOT, 'dist', '.build-stamp')).mtimeMs
+    const second = await build()
+    expect(second.exitCode).to.equal(0)
+    expect(String(second.stderr)).to.include('dist/ is current')
+    expect(statSync(path.join(PROJECT_ROOT, 'dist', '.build-stamp')).mtimeMs).to.equal(stamp)
+    const pjson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    expect(pjson.scripts.demo).to.match(/^node scripts\/build\.mjs --if-stale && /)
+  })
+})

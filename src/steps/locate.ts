@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { UsmtStepsError } from '../runtime/errors.js'
-import { isAbsolute as isWinAbsolute, join as winJoin } from '../windows/path.js'
+import { isAbsolute as isWinAbsolute, isWindowsPath, join as winJoin } from '../windows/path.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import { readPeMachine, type UsmtArch } from './pe.js'
 
@@ -80,7 +80,7 @@ function isDir(p: string): boolean {
 
 /** A Windows or local path as a local path on this machine, or undefined when it cannot be reached. */
 export function toLocalPath(p: string, input: Pick<LocateInput, 'platform' | 'volumes' | 'cwd'>): string | undefined {
-  if (isWinAbsolute(p) || /^[A-Za-z]:/.test(p)) {
+  if (isWinAbsolute(p) || isWindowsPath(p)) {
     // A mapped drive goes through the volume map on every OS (an offline volume mounted as R: is "C:" to the
     // rules and the store path), as the portable tools do; on Windows an unmapped one is the path itself.
     const mapped = input.volumes?.toLocal(p)

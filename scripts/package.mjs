@@ -212,6 +212,8 @@ async function main() {
     '// loadstate that capture and restore start) Wine\'s GetConsoleTitleW fails without an error code and libuv',
     '// then aborts the process (0xC0000409, "Assertion failed: process_title").',
     "try { process.title = 'usmt-steps' } catch { /* no console to name */ }",
+    '// The package folder, where the steps look first for the USMT\\ folder a package built with --usmt-dir carries.',
+    "process.env.USMT_STEPS_PACKAGE_DIR = __dirname",
     'const argv = process.argv.slice(2)',
     "if (argv.length === 1 && ['--version', '-v', 'version'].includes(argv[0])) {",
     `  process.stdout.write(\`${pjson.name}/${pjson.version} \${process.platform}-\${process.arch} node-\${process.version}\\n\`)`,

@@ -52,6 +52,9 @@ export interface LocateInput {
   cwd: string
 }
 
+/** Set by the Windows package's launch.cjs to the package folder (where USMT\ is when the package carries USMT). */
+export const PACKAGE_DIR_ENV = 'USMT_STEPS_PACKAGE_DIR'
+
 const EXE: Record<UsmtTool, string> = { scanstate: 'scanstate.exe', loadstate: 'loadstate.exe', usmtutils: 'usmtutils.exe' }
 const ARCHES: readonly UsmtArch[] = ['amd64', 'x86', 'arm64']
 
@@ -103,6 +106,10 @@ function candidates(input: LocateInput): Candidate[] {
     add(input.usmtDir, '--usmt-dir')
     return out
   }
+  // The usmt-steps package's own USMT\ folder first (`npm run package -- --usmt-dir`): launch.cjs names the package
+  // folder in USMT_STEPS_PACKAGE_DIR, and a package built with USMT needs no separate USMT package or download step.
+  const own = input.env[PACKAGE_DIR_ENV]
+  if (own) add(nodePath.join(own, 'USMT'), 'the usmt-steps package (USMT\\)')
   const dataPath = input.variable('_SMSTSMDataPath')
   if (input.packageId) {
     if (dataPath) add(winJoin(dataPath, 'Packages', input.packageId), `package ${input.packageId}`)

@@ -92,6 +92,10 @@ describe('npm run package', function () {
     expect(String(codes.stdout)).to.match(/3010\s+reboot/)
     const bad = await launch(['env', 'set', '_SMSTSLogPath=x', '--ts-env', `json:${path.join(tmp.dir, 'launch-env.json')}`])
     expect(bad.exitCode).to.equal(4)
+    // The steps look for the package's own USMT\ folder through the package folder launch.cjs names.
+    const own = await launch(['env', 'get', 'USMT_STEPS_PACKAGE_DIR', '--ts-env', 'env', '--json'])
+    expect(own.exitCode, String(own.stderr)).to.equal(0)
+    expect(String(own.stdout)).to.include(JSON.stringify(out).slice(1, -1))
   })
 
   it('the bundle reads and writes a JSON task-sequence environment and masks secrets', async () => {

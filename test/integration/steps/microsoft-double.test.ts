@@ -106,6 +106,24 @@ describe('capture/restore driving Microsoft\'s USMT (strict double)', function (
     expect(doubleCalls(t.dir)).to.have.length(0)
   })
 
+  it('a usmt-steps package built with USMT: its own USMT\\ folder is found first, before the USMT package of the step', async () => {
+    // The step's USMT package, downloaded by Download Package Content into the variable named by its ID.
+    const b = base({ USMTStepsEncryptionKey: 'Own-USMT-Key', _OSDMigrateUsmtPackageID: 'ABC00012', ABC00012: path.join(t.dir, 'downloaded', 'ABC00012') })
+    // What `npm run package -- --usmt-dir` lays out, and what launch.cjs says in USMT_STEPS_PACKAGE_DIR.
+    const pkg = path.join(t.dir, 'usmt-steps package')
+    makeUsmtPackage(path.join(pkg, 'USMT'))
+    // That package holds USMT for another architecture: never reached while the package's own USMT\ is there.
+    makeUsmtPackage(path.join(t.dir, 'downloaded', 'ABC00012'), 'x86')
+    const env = { ...doubleEnv(t.dir), USMT_STEPS_PACKAGE_DIR: pkg }
+    const cap = await runCli(['capture', '--ts-env', `json:${b.envFile}`, '--engine', 'microsoft', '--arch', 'amd64', '--json'], { env })
+    expect(cap.exitCode, cap.stdout + cap.stderr).to.equal(0)
+    expect(parseJsonOutput<Out>(cap.stdout).result.usmt).to.equal(path.join(pkg, 'USMT', 'amd64'))
+    expect(doubleCalls(t.dir).find((c) => c.tool === 'scanstate.exe')).to.not.equal(undefined)
+    // Without it, the step's USMT package is searched (and here holds x86 only: the clear architecture error).
+    const other = await runCli(['capture', '--ts-env', `json:${b.envFile}`, '--engine', 'microsoft', '--arch', 'amd64', '--json'], { env: doubleEnv(t.dir) })
+    expect(parseJsonOutput<Out>(other.stdout).error?.code).to.equal('USM0301')
+  })
+
   it('a wrong-architecture USMT is a clear error (USM0301, exit 20)', async () => {
     const b = base({ USMTStepsEncrypt: 'false' })
     makeUsmtPackage(path.join(t.dir, 'x86only'), 'x86')

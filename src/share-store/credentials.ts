@@ -5,6 +5,7 @@ import { redactor } from '../runtime/redact.js'
 
 /**
  * Credentials for a share. They come from task-sequence variables (MDT `UserID`/`UserDomain`/`UserPassword`,
+ * ConfigMgr's Connect To Network Folder account `SMSConnectNetworkFolderAccount`/`SMSConnectNetworkFolderPassword`,
  * or the ConfigMgr network access account `_SMSTSReserved1`/`_SMSTSReserved2` when OSDStateFallbackToNAA is
  * true) or from USMT_STEPS_SMB_USER/USMT_STEPS_SMB_PASSWORD (admins' tools). The password is registered with
  * the redactor as soon as it is read, and only ever leaves this process through a 0600 authentication file
@@ -32,6 +33,14 @@ export function credentialsFrom(get: (name: string) => string | undefined, opts:
     redactor.add(pass)
     const acct = splitAccount(user)
     return { username: acct.username, domain: get('UserDomain') || acct.domain, password: pass, source: 'MDT UserID/UserDomain/UserPassword' }
+  }
+  // The account of ConfigMgr's Connect To Network Folder step (SMS_TaskSequence_ConnectNetworkFolderAction: Username
+  // and Password are the variables SMSConnectNetworkFolderAccount/…Password), set on the step or as collection variables.
+  const cnfUser = get('SMSConnectNetworkFolderAccount')
+  const cnfPass = get('SMSConnectNetworkFolderPassword')
+  if (cnfUser && cnfPass !== undefined && cnfPass !== '') {
+    redactor.add(cnfPass)
+    return { ...splitAccount(cnfUser), password: cnfPass, source: 'SMSConnectNetworkFolderAccount/SMSConnectNetworkFolderPassword' }
   }
   const naa = networkAccessAccount(get)
   if (opts.fallbackToNaa && naa) {

@@ -54,6 +54,19 @@ describe('share stores over a real Samba (signing mandatory, SMB3 only)', functi
     return { exitCode: r.exitCode, doc: parseJsonOutput(r.stdout), stdout: r.stdout, stderr: r.stderr }
   }
 
+  it('connects as the Connect To Network Folder account (SMSConnectNetworkFolderAccount/Password) when MDT credentials are absent, and never shows its password', async () => {
+    const policy = writePolicy({ shares: [shareDoc('migstore')] })
+    const env = path.join(dir, 'cnf-env.json')
+    writeFileSync(env, JSON.stringify({ _SMSTSMachineName: 'CNFPC', SMSConnectNetworkFolderAccount: `WORKGROUP\\${smb.user}`, SMSConnectNetworkFolderPassword: smb.password }))
+    const req = await cli(['store', 'request', '--type', 'capture', '--policy', policy, '--verbose'], env)
+    expect(req.exitCode, req.stdout + req.stderr).to.equal(0)
+    const id = (JSON.parse(readFileSync(env, 'utf8')) as Record<string, string>).USMTStepsStoreId
+    expect(recordOnDisk('migstore', id)).to.deep.include({ state: 'requested' })
+    const log = readFileSync(path.join(dir, 'usmt-steps.log'), 'utf8')
+    expect(log).to.include('share credentials: SMSConnectNetworkFolderAccount/SMSConnectNetworkFolderPassword')
+    for (const out of [req.stdout, req.stderr, log]) expect(out).to.not.include(smb.password)
+  })
+
   it('capture → release → associate → restore → release → prune, through the CLI steps', async () => {
     const policy = writePolicy({ shares: [shareDoc('migstore')], retention: { restoredDays: 0 } })
     const assoc = await cli(['store', 'associate', '--source', 'OLDPC', '--destination', 'NEWPC', '--users', 'CONTOSO\\ann', '--policy', policy], writeEnv({}))

@@ -29,4 +29,13 @@ describe('share credentials from task-sequence variables', () => {
       .to.deep.include({ username: 'tool', domain: 'WG', password: 'Env-pass-3' })
     expect(credentialsFrom(lookup({}), { fallbackToNaa: true, env: {} })).to.equal(undefined)
   })
+
+  it('the Connect To Network Folder account comes after MDT\'s credentials and before the network access account', () => {
+    const cnf = { SMSConnectNetworkFolderAccount: 'CORP\\svc-store', SMSConnectNetworkFolderPassword: 'Cnf-pass-4' }
+    const naa = { '_SMSTSReserved1-000': 'naa', '_SMSTSReserved2-000': 'Naa-pass-2' }
+    expect(credentialsFrom(lookup({ ...cnf, ...naa }), { fallbackToNaa: true, env: {} })).to.deep.include({ username: 'svc-store', domain: 'CORP', password: 'Cnf-pass-4', source: 'SMSConnectNetworkFolderAccount/SMSConnectNetworkFolderPassword' })
+    expect(redactor.redact('x Cnf-pass-4 y')).to.not.contain('Cnf-pass-4')
+    expect(credentialsFrom(lookup({ ...cnf, UserID: 'mdtuser', UserPassword: 'Mdt-pass-1' }), { fallbackToNaa: true, env: {} })?.username).to.equal('mdtuser')
+    expect(credentialsFrom(lookup({ SMSConnectNetworkFolderAccount: 'CORP\\svc-store', SMSConnectNetworkFolderPassword: '' }), { fallbackToNaa: false, env: {} })).to.equal(undefined)
+  })
 })

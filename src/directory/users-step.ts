@@ -18,6 +18,7 @@ import { DEFAULT_POLICY, selectProfiles, type GroupRule, type ProfileDecision, t
 import { listVolumeProfiles, listWindowsProfiles, type ProfileListing } from './profiles.js'
 import { resolveProfiles, type ResolvedProfile } from './resolve.js'
 import { isSid, normalizeSid } from './sid.js'
+import { networkAccessAccount } from '../share-store/credentials.js'
 
 /**
  * The `usmt-steps users` service: list the profiles, resolve them in AD, apply the selection policy, and
@@ -182,6 +183,7 @@ async function directoryEndpoints(ctx: StepContext, tls: TlsSetting): Promise<Dc
 }
 
 async function connect(ctx: StepContext, opts: UsersStepOptions): Promise<DirectoryClient> {
+  const tsEnv = await ctx.tsEnv()
   const tls = await ctx.setting('directoryTls')
   const user = await ctx.setting('directoryUser')
   let password = await ctx.setting('directoryPassword')
@@ -196,8 +198,18 @@ async function connect(ctx: StepContext, opts: UsersStepOptions): Promise<Direct
       redactor.add(password)
     }
   }
+  let bindUser = user
   if (!user || !password) {
-    throw new UsmtStepsError('USM0505', `no directory ${user ? 'password' : 'account'}: set ${user ? 'USMTStepsDirectoryPassword (or --bind-password-file)' : 'USMTStepsDirectoryUser and USMTStepsDirectoryPassword'}`)
+    // In WinPE (or before the domain join of a refresh) the task sequence often has no bind account yet; ConfigMgr's
+    // network access account is a domain account that can read users and groups.
+    const naa = user ? undefined : networkAccessAccount((n) => tsEnv.get(n))
+    if (!naa) {
+      throw new UsmtStepsError('USM0505', `no directory ${user ? 'password' : 'account'}: set ${user ? 'USMTStepsDirectoryPassword (or --bind-password-file)' : 'USMTStepsDirectoryUser and USMTStepsDirectoryPassword, OSDJoinAccount and OSDJoinPassword, or run where the network access account is set'}`)
+    }
+    redactor.add(naa.password)
+    bindUser = naa.user
+    password = naa.password
+    ctx.logger.info(`directory: binding as the network access account (${naa.names}): no USMTStepsDirectoryUser or OSDJoinAccount is set`)
   }
   const caFile = await ctx.setting('directoryCaFile')
   let ca: string | undefined
@@ -212,7 +224,7 @@ async function connect(ctx: StepContext, opts: UsersStepOptions): Promise<Direct
   const endpoints = await directoryEndpoints(ctx, tls)
   if (endpoints.some((e) => e.transport === 'none')) ctx.warn('directory: --tls none sends the bind password unencrypted')
   return DirectoryClient.connect({
-    endpoints, credentials: { user, password }, ca,
+    endpoints, credentials: { user: bindUser as string, password }, ca,
     timeoutMs: (await ctx.setting('directoryTimeout')) * 1000,
     retries: await ctx.setting('directoryRetries'),
     pageSize: await ctx.setting('directoryPageSize'),
@@ -298,7 +310,8 @@ export async function runUsersStep(ctx: StepContext, opts: UsersStepOptions = {}
         domainSid: dir.domainSid, netbiosName: dir.netbiosName,
       })
     } catch (err) {
-      const unreachable = err instanceof UsmtStepsError && (err.code === 'USM0501' || err.code === 'USM0506')
+      // No domain controller answers, or there is no account to ask with: the documented policy decides (fail, or keep-all with a warning).
+      const unreachable = err instanceof UsmtStepsError && (err.code === 'USM0501' || err.code === 'USM0506' || err.code === 'USM0505')
       if (!unreachable || onUnavailable !== 'keep-all') throw err
       directory.state = 'unavailable'
       directory.error = `${err.code}: ${err.message}`

@@ -30,7 +30,10 @@ export const DIRECTORY_CODES = defineCodes({
   },
   USM0505: {
     exit: 'config', summary: 'No directory credentials were given.',
-    actions: ['Set USMTStepsDirectoryUser and USMTStepsDirectoryPassword (or OSDJoinAccount / OSDJoinPassword) as task-sequence variables; Kerberos (the machine account) is not supported.'],
+    actions: [
+      'Set USMTStepsDirectoryUser and USMTStepsDirectoryPassword (or OSDJoinAccount / OSDJoinPassword) as task-sequence variables, or run where ConfigMgr\'s network access account is set (_SMSTSReserved1/2): it is used when neither is set.',
+      'Or decide for every profile without the directory: USMTStepsDirectoryUnavailable=keep-all keeps them all with a warning; --directory none is the file-based mode.',
+    ],
   },
   USM0506: {
     exit: 'directoryUnavailable', summary: 'No domain controller was found in DNS.',

@@ -27,7 +27,8 @@ describe('usmt-steps users against Samba AD', function () {
     work = mkdtempSync(path.join(os.tmpdir(), 'usmt-steps-users-'))
     const names = ['ann', 'bob', 'carl', 'dora', 'eve', 'frank', 'gone', 'ghost', 'admin', 'Public', 'Default']
     for (const n of names) mkdirSync(path.join(work, 'C', 'Users', n), { recursive: true })
-    writeFileSync(path.join(work, 'C', 'Users', 'ann', 'NTUSER.DAT'), 'hive')
+    // Profiles that were used have an NTUSER.DAT (a profile never used is left out before any directory rule).
+    for (const n of names.filter((x) => x !== 'Public' && x !== 'Default')) writeFileSync(path.join(work, 'C', 'Users', n, 'NTUSER.DAT'), 'hive')
     ghostSid = `${dir.domainSid}-99999`
     const entry = (n: string): object => ({ account: `CORP\\${n}`, profile: `C:\\Users\\${n}`, sid: dir.users[n].sid })
     usersFile = path.join(work, 'users.json')
@@ -206,8 +207,8 @@ describe('usmt-steps users against Samba AD', function () {
     expect(g2.json.error?.code).to.equal('USM0508')
     const evil = path.join(work, 'evil.json')
     writeFileSync(evil, JSON.stringify([
-      { account: 'CORP\\*)(objectClass=*', profile: 'C:\\Users\\ann' },
-      { account: 'CORP\\*', profile: 'C:\\Users\\bob' },
+      { account: 'CORP\\*)(objectClass=*', profile: 'C:\\Users\\ann', lastUse: '2026-11-01T08:00:00.000Z' },
+      { account: 'CORP\\*', profile: 'C:\\Users\\bob', lastUse: '2026-11-01T08:00:00.000Z' },
     ]))
     const file = envFile()
     const r = await runCli(['users', '--json', '--ts-env', `json:${file}`, '--users', evil, '--dc', dir.ldapUrl, '--ca-file', dir.caFile, '--computer', 'PC01'])
@@ -247,11 +248,32 @@ describe('usmt-steps users against Samba AD', function () {
     expect(r.stdout).to.not.include(AD_ADMIN_PASSWORD)
   })
 
-  it('no credentials: USM0505 before any connection', async () => {
+  it('no credentials: USM0505 before any connection; with keep-all every profile is kept with a warning (the documented policy)', async () => {
     const file = path.join(work, 'env-empty.json')
     writeFileSync(file, '{}')
     const r = await runCli(['users', '--json', '--ts-env', `json:${file}`, '--users', usersFile, '--dc', dir.ldapUrl])
     expect(parseJsonOutput<Json>(r.stdout).error?.code).to.equal('USM0505')
+    const kept = await runCli(['users', '--json', '--ts-env', `json:${file}`, '--volume', `C=${path.join(work, 'C')}`, '--users', usersFile, '--computer', 'PC01', '--dc', dir.ldapUrl, '--on-unavailable', 'keep-all'])
+    const j = parseJsonOutput<Json>(kept.stdout)
+    expect(kept.exitCode, kept.stdout).to.equal(0)
+    expect(j.status).to.equal('warning')
+    expect(j.result.directory.state).to.equal('unavailable')
+    expect(j.result.counts.skip).to.equal(0)
+    expect(j.warnings.join('\n')).to.include('directory unavailable (USM0505')
+  })
+
+  it('without a bind account (WinPE, before the join) it binds as ConfigMgr\'s network access account, and never shows its password', async () => {
+    const file = path.join(work, 'env-naa.json')
+    writeFileSync(file, JSON.stringify({ '_SMSTSReserved1-000': AD_ADMIN_USER, '_SMSTSReserved2-000': AD_ADMIN_PASSWORD }))
+    const r = await runCli(['users', '--json', '--ts-env', `json:${file}`, '--volume', `C=${path.join(work, 'C')}`, '--users', usersFile, '--computer', 'PC01',
+      '--dc', dir.ldapUrl, '--ca-file', dir.caFile, '--orphans', 'exclude', '--log-dir', path.join(work, 'naa-logs')])
+    expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+    const j = parseJsonOutput<Json>(r.stdout)
+    expect(j.result.directory.state).to.equal('connected')
+    expect(row(j, 'ann')).to.include({ status: 'active' })
+    const log = readFileSync(path.join(work, 'naa-logs', 'usmt-steps.log'), 'utf8')
+    expect(log).to.include('directory: binding as the network access account (_SMSTSReserved1-000/_SMSTSReserved2-000)')
+    for (const out of [r.stdout, r.stderr, log]) expect(out).to.not.include(AD_ADMIN_PASSWORD)
   })
 
   it('unreachable directory: fails with USM0501 (exit 30) by default and writes no selection', async () => {

@@ -341,7 +341,9 @@ export abstract class StepCommand<R = unknown> extends Command {
     }, this.argv)
     let exitCode = 1
     try {
-      const parsed = await this.parse(this.constructor as unknown as Parameters<Command['parse']>[0])
+      // Named one by one: oclif spreads its options, which would drop statics a command inherits (strict, args).
+      const C = this.constructor as typeof StepCommand
+      const parsed = await this.parse({ flags: C.flags, baseFlags: C.baseFlags, enableJsonFlag: C.enableJsonFlag, args: C.args, strict: C.strict } as Parameters<Command['parse']>[0])
       await run.start(parsed.flags as Record<string, unknown>)
       exitCode = await run.succeed(await this.execute(run.ctx, run.flags, parsed.args as Record<string, unknown>))
     } catch (raw) {

@@ -7,35 +7,27 @@ import { expect } from 'chai'
 import { readFileSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { parseJsonOutput, runCli } from '../../helpers/cli.js'
-import { requireSharedFixtures, sharedFixture, tempDir } from '../../helpers/fixtures.js'
 import { summarizeProgress } from '../../../src/usmt/index.js'
-import { copySampleMachine, readEnv, writeEnv } from './helpers.js'
+import { copySampleMachine, readEnv, writeEnv, stepSuite } from './helpers.js'
 
 interface Out { status: string; result: Record<string, unknown> & { cloudOnly?: Record<string, unknown> }; warnings: string[]; error?: { code: string; exitCode: number; message: string; data?: Record<string, unknown> } }
 
 const CLOUD = ['C:\\Users\\ann\\OneDrive\\Shared\\synced.docx', 'C:\\Users\\ann\\Documents\\Projects\\plan.docx']
 
 describe('capture: cloud-only files found from their attributes, before scanstate (portable engine)', function () {
-  let t: ReturnType<typeof tempDir>
-  let xml: string
-  before(function () {
-    requireSharedFixtures(this, 'usmt-xml', 'MigDocs.xml')
-    xml = sharedFixture('usmt-xml')
-  })
-  beforeEach(() => { t = tempDir('usmt-steps-cloud-') })
-  afterEach(() => t.cleanup())
+  const s = stepSuite('usmt-steps-cloud-')
 
   const setup = (): { machine: string; attrs: string; env: string; logs: string } => {
-    const machine = copySampleMachine(path.join(t.dir, 'machine'))
-    const attrs = path.join(t.dir, 'attributes.json')
+    const machine = copySampleMachine(path.join(s.dir, 'machine'))
+    const attrs = path.join(s.dir, 'attributes.json')
     const sample = JSON.parse(readFileSync(path.join(machine, 'attributes.json'), 'utf8')) as Record<string, string>
     writeFileSync(attrs, JSON.stringify({ ...sample, [CLOUD[0]]: 'Archive, RecallOnDataAccess, Unpinned', [CLOUD[1]]: 'Archive, SparseFile, ReparsePoint, Offline, 4194304' }))
-    const logs = path.join(t.dir, 'logs')
-    const env = writeEnv(path.join(t.dir, 'env.json'), { _SMSTSLogPath: logs, _SMSTSMachineName: 'PC', OSDStateStorePath: path.join(t.dir, 'store'), USMTStepsEncrypt: 'false' })
+    const logs = path.join(s.dir, 'logs')
+    const env = writeEnv(path.join(s.dir, 'env.json'), { _SMSTSLogPath: logs, _SMSTSMachineName: 'PC', OSDStateStorePath: path.join(s.dir, 'store'), USMTStepsEncrypt: 'false' })
     return { machine, attrs, env, logs }
   }
   const capture = (m: ReturnType<typeof setup>, extra: string[]): ReturnType<typeof runCli> => runCli([
-    'capture', '--ts-env', `json:${m.env}`, '--volume', `C=${path.join(m.machine, 'C')}`, '--engine', 'portable', '--usmt-dir', xml,
+    'capture', '--ts-env', `json:${m.env}`, '--volume', `C=${path.join(m.machine, 'C')}`, '--engine', 'portable', '--usmt-dir', s.xml,
     '--users', path.join(m.machine, 'users.json'), '--attributes', m.attrs, '--at-risk', 'warn', ...extra, '--json',
   ])
   const scanErrors = (logs: string): string[] => summarizeProgress(readFileSync(path.join(logs, 'scanstate-progress.log'), 'utf8')).errors.map((e) => e.objectName)
@@ -43,10 +35,10 @@ describe('capture: cloud-only files found from their attributes, before scanstat
   it('without the check, scanstate errors on them (what the check prevents)', async () => {
     const m = setup()
     // The same sample through the portable scanstate directly, with /c: the placeholders come back as error 395.
-    const r = await runCli(['scanstate', path.join(t.dir, 'raw'), '/i:' + path.join(xml, 'MigDocs.xml'), '/c', '/o', `/progress:${path.join(t.dir, 'raw.prg')}`,
+    const r = await runCli(['scanstate', path.join(s.dir, 'raw'), '/i:' + path.join(s.xml, 'MigDocs.xml'), '/c', '/o', `/progress:${path.join(s.dir, 'raw.prg')}`,
       `--volume=C=${path.join(m.machine, 'C')}`, `--users=${path.join(m.machine, 'users.json')}`, `--attributes=${m.attrs}`])
     expect(r.exitCode).to.equal(3)
-    const errors = summarizeProgress(readFileSync(path.join(t.dir, 'raw.prg'), 'utf8')).errors
+    const errors = summarizeProgress(readFileSync(path.join(s.dir, 'raw.prg'), 'utf8')).errors
     expect(errors.filter((e) => e.errorCode === 395).map((e) => e.objectName)).to.have.members(CLOUD)
   })
 

@@ -3,24 +3,16 @@ import { expect } from 'chai'
 import * as path from 'node:path'
 import { ENTRA_REASON } from '../../../src/directory/entra.js'
 import { parseJsonOutput, runCli } from '../../helpers/cli.js'
-import { requireSharedFixtures, sharedFixture, tempDir } from '../../helpers/fixtures.js'
-import { copySampleMachine, writeEnv } from './helpers.js'
+import { copySampleMachine, writeEnv, stepSuite } from './helpers.js'
 
 interface Out { status: string; result: { atRisk?: string[]; atRiskDetails?: Array<{ kind: string; user: string; reason: string }>; profiles?: Array<{ account?: string; decision: string; reason: string }> }; warnings: string[]; error?: { code: string; exitCode: number; message: string } }
 
 describe('Entra ID profiles on the sample machine', function () {
-  let t: ReturnType<typeof tempDir>
-  let xml: string
-  before(function () {
-    requireSharedFixtures(this, 'usmt-xml', 'MigDocs.xml')
-    xml = sharedFixture('usmt-xml')
-  })
-  beforeEach(() => { t = tempDir('usmt-steps-entra-') })
-  afterEach(() => t.cleanup())
+  const s = stepSuite('usmt-steps-entra-')
 
   it('users: reported with the reason; orphans=fail stops the step before capture (USM0509), exclude leaves it out knowingly', async () => {
-    const machine = copySampleMachine(path.join(t.dir, 'machine'))
-    const env = writeEnv(path.join(t.dir, 'env.json'), { _SMSTSLogPath: path.join(t.dir, 'logs') })
+    const machine = copySampleMachine(path.join(s.dir, 'machine'))
+    const env = writeEnv(path.join(s.dir, 'env.json'), { _SMSTSLogPath: path.join(s.dir, 'logs') })
     const args = ['users', '--json', '--ts-env', `json:${env}`, '--volume', `C=${path.join(machine, 'C')}`, '--users', path.join(machine, 'users.json'), '--computer', 'PC', '--directory', 'none']
     const r = await runCli(args)
     expect(r.exitCode, r.stdout).to.equal(23)
@@ -35,10 +27,10 @@ describe('Entra ID profiles on the sample machine', function () {
   })
 
   it('capture: a refresh stops before the wipe by default (USM0308, exit 23); --at-risk warn goes on and reports it', async () => {
-    const machine = copySampleMachine(path.join(t.dir, 'machine'))
+    const machine = copySampleMachine(path.join(s.dir, 'machine'))
     const c = path.join(machine, 'C')
-    const env = writeEnv(path.join(t.dir, 'env.json'), { _SMSTSLogPath: path.join(t.dir, 'logs'), _SMSTSMachineName: 'PC', OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState', USMTStepsStoreType: 'hardlink' })
-    const args = ['capture', '--ts-env', `json:${env}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', xml, '--users', path.join(machine, 'users.json'), '--json']
+    const env = writeEnv(path.join(s.dir, 'env.json'), { _SMSTSLogPath: path.join(s.dir, 'logs'), _SMSTSMachineName: 'PC', OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState', USMTStepsStoreType: 'hardlink' })
+    const args = ['capture', '--ts-env', `json:${env}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', s.xml, '--users', path.join(machine, 'users.json'), '--json']
     const r = await runCli(args)
     expect(r.exitCode, r.stdout).to.equal(23)
     const err = parseJsonOutput<Out>(r.stdout).error

@@ -2,6 +2,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { PROJECT_ROOT } from '../../helpers/cli.js'
+import { requireSharedFixtures, sharedFixture, tempDir } from '../../helpers/fixtures.js'
 import { peHeader, type UsmtArch } from '../../../src/steps/pe.js'
 
 export const USMT_DOUBLE = path.join(PROJECT_ROOT, 'test', 'doubles', 'microsoft-usmt.double.ts')
@@ -52,4 +53,26 @@ export function listFiles(dir: string, base = dir): string[] {
     else out.push(path.relative(base, p))
   }
   return out.sort()
+}
+
+/**
+ * The hooks every sample-machine step suite needs: the stock USMT XML folder from the shared fixtures (the suite
+ * skips loudly without it) and a fresh temp folder per test. Read `dir` and `xml` inside tests.
+ */
+export function stepSuite(prefix: string): { readonly dir: string; readonly xml: string } {
+  let t: ReturnType<typeof tempDir> | undefined
+  let xml = ''
+  before(function () {
+    requireSharedFixtures(this, 'usmt-xml', 'MigDocs.xml')
+    xml = sharedFixture('usmt-xml')
+  })
+  beforeEach(() => { t = tempDir(prefix) })
+  afterEach(() => t?.cleanup())
+  return {
+    get dir(): string {
+      if (!t) throw new Error('stepSuite: dir is only there inside a test')
+      return t.dir
+    },
+    get xml(): string { return xml },
+  }
 }

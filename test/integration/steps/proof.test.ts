@@ -14,8 +14,7 @@ import type { RestoreHooks } from '../../../src/steps/proof-step.js'
 import type { ProofPlan } from '../../../src/steps/proof.js'
 import { openStore } from '../../../src/store/store.js'
 import { parseJsonOutput, runCli, type CommandClass } from '../../helpers/cli.js'
-import { requireSharedFixtures, sharedFixture, tempDir } from '../../helpers/fixtures.js'
-import { copySampleMachine, readEnv, writeEnv } from './helpers.js'
+import { copySampleMachine, readEnv, writeEnv, stepSuite } from './helpers.js'
 
 interface Bad { path: string; source: string; why: string }
 interface Proof { checked: boolean; verified: number; missing: Bad[]; changed: Bad[]; methods: Record<string, number> }
@@ -32,33 +31,26 @@ function hookedRestore(hooks: RestoreHooks): CommandClass {
 }
 
 describe('restore: every stored file proven on the destination', function () {
-  let t: ReturnType<typeof tempDir>
-  let xml: string
-  before(function () {
-    requireSharedFixtures(this, 'usmt-xml', 'MigDocs.xml')
-    xml = sharedFixture('usmt-xml')
-  })
-  beforeEach(() => { t = tempDir('usmt-steps-proof-') })
-  afterEach(() => t.cleanup())
+  const s = stepSuite('usmt-steps-proof-')
 
   /** Capture the sample into an encrypted compressed store; an empty new machine to restore to. */
   const replace = async (): Promise<{ share: string; newC: string; envNew: string; envOld: string; key: string; stored: number }> => {
-    const oldPc = copySampleMachine(path.join(t.dir, 'old'))
-    const newC = path.join(t.dir, 'new', 'C')
+    const oldPc = copySampleMachine(path.join(s.dir, 'old'))
+    const newC = path.join(s.dir, 'new', 'C')
     mkdirSync(path.join(newC, 'Users'), { recursive: true })
-    const share = path.join(t.dir, 'share', 'OLDPC')
+    const share = path.join(s.dir, 'share', 'OLDPC')
     const key = 'proof-key-8812'
     const vars = { OSDStateStorePath: share, USMTStepsStoreType: 'share', DeploymentType: 'REPLACE', USMTStepsEncryptionKey: key }
-    const envOld = writeEnv(path.join(t.dir, 'old.json'), { ...vars, _SMSTSLogPath: path.join(t.dir, 'old-logs'), _SMSTSMachineName: 'OLDPC' })
-    const envNew = writeEnv(path.join(t.dir, 'new.json'), { ...vars, _SMSTSLogPath: path.join(t.dir, 'new-logs'), _SMSTSMachineName: 'NEWPC', OSDMigrateLocalAccounts: 'true' })
-    const cap = await runCli(['capture', '--ts-env', `json:${envOld}`, '--volume', `C=${path.join(oldPc, 'C')}`, '--engine', 'portable', '--usmt-dir', xml, '--users', path.join(oldPc, 'users.json'), '--json'])
+    const envOld = writeEnv(path.join(s.dir, 'old.json'), { ...vars, _SMSTSLogPath: path.join(s.dir, 'old-logs'), _SMSTSMachineName: 'OLDPC' })
+    const envNew = writeEnv(path.join(s.dir, 'new.json'), { ...vars, _SMSTSLogPath: path.join(s.dir, 'new-logs'), _SMSTSMachineName: 'NEWPC', OSDMigrateLocalAccounts: 'true' })
+    const cap = await runCli(['capture', '--ts-env', `json:${envOld}`, '--volume', `C=${path.join(oldPc, 'C')}`, '--engine', 'portable', '--usmt-dir', s.xml, '--users', path.join(oldPc, 'users.json'), '--json'])
     expect(cap.exitCode, cap.stdout).to.equal(0)
     const store = await openStore(share, { secret: key })
     const stored = store.catalog.files.length
     await store.close()
     return { share, newC, envNew, envOld, key, stored }
   }
-  const restoreArgs = (r: { envNew: string; newC: string }): string[] => ['restore', '--ts-env', `json:${r.envNew}`, '--volume', `C=${r.newC}`, '--engine', 'portable', '--usmt-dir', xml, '--json']
+  const restoreArgs = (r: { envNew: string; newC: string }): string[] => ['restore', '--ts-env', `json:${r.envNew}`, '--volume', `C=${r.newC}`, '--engine', 'portable', '--usmt-dir', s.xml, '--json']
 
   it('compressed store: verified equals the files stored, by content (SHA-256 from the catalog)', async () => {
     const r = await replace()
@@ -110,7 +102,7 @@ describe('restore: every stored file proven on the destination', function () {
     expect(sum.proof.missing.map((m) => m.path)).to.deep.equal(['C:\\Users\\ann\\Documents\\Report.docx'])
     expect(sum.proof.changed.map((m) => m.path)).to.deep.equal(['C:\\Users\\jdoe\\Documents\\Contract.docx'])
     expect(sum.problems.filter((p) => p.kind === 'step' && p.step === 'restore')).to.deep.equal([])
-    const page = readFileSync(path.join(t.dir, 'new-logs', 'usmt-steps-report.html'), 'utf8')
+    const page = readFileSync(path.join(s.dir, 'new-logs', 'usmt-steps-report.html'), 'utf8')
     expect(page).to.contain('id="proof"').and.contain('C:\\Users\\ann\\Documents\\Report.docx')
   })
 
@@ -126,16 +118,16 @@ describe('restore: every stored file proven on the destination', function () {
   })
 
   it('hard-link store (refresh): every file is the store\'s own link (same inode), proven without reading; then the store is removed', async () => {
-    const machine = copySampleMachine(path.join(t.dir, 'machine'))
+    const machine = copySampleMachine(path.join(s.dir, 'machine'))
     const c = path.join(machine, 'C')
-    const envFile = writeEnv(path.join(t.dir, 'env.json'), { _SMSTSLogPath: path.join(t.dir, 'logs'), _SMSTSMachineName: 'PC', OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState', USMTStepsStoreType: 'hardlink', OSDMigrateLocalAccounts: 'true' })
-    const cap = await runCli(['capture', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', xml, '--users', path.join(machine, 'users.json'), '--at-risk', 'warn', '--json'])
+    const envFile = writeEnv(path.join(s.dir, 'env.json'), { _SMSTSLogPath: path.join(s.dir, 'logs'), _SMSTSMachineName: 'PC', OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState', USMTStepsStoreType: 'hardlink', OSDMigrateLocalAccounts: 'true' })
+    const cap = await runCli(['capture', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', s.xml, '--users', path.join(machine, 'users.json'), '--at-risk', 'warn', '--json'])
     expect(cap.exitCode, cap.stdout).to.equal(0)
     const store = await openStore(path.join(c, '_SMSTaskSequence', 'UserState'))
     const stored = store.catalog.files.length
     await store.close()
     for (const n of ['Users', 'Data', 'EngineeringDrafts', 'Tools']) rmSync(path.join(c, n), { recursive: true, force: true })
-    const res = await runCli(['restore', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', xml, '--json'])
+    const res = await runCli(['restore', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', s.xml, '--json'])
     expect(res.exitCode, res.stdout).to.equal(0)
     const out = parseJsonOutput<Out>(res.stdout)
     expect(out.result.proof).to.deep.include({ checked: true, verified: stored, missing: [], changed: [] })

@@ -9,25 +9,17 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import * as path from 'node:path'
 import { inspectStore } from '../../../src/store/layout.js'
 import { parseJsonOutput, runCli } from '../../helpers/cli.js'
-import { requireSharedFixtures, sharedFixture, tempDir } from '../../helpers/fixtures.js'
-import { copySampleMachine, writeEnv } from './helpers.js'
+import { copySampleMachine, writeEnv, stepSuite } from './helpers.js'
 
 describe('steps: stores classified by content (item 7) and Windows input paths (item 12) — issue #20', function () {
   this.timeout(180000)
-  let t: ReturnType<typeof tempDir>
-  let xml: string
-  before(function () {
-    requireSharedFixtures(this, 'usmt-xml', 'MigDocs.xml')
-    xml = sharedFixture('usmt-xml')
-  })
-  beforeEach(() => { t = tempDir('usmt-steps-kind-') })
-  afterEach(() => t.cleanup())
+  const s = stepSuite('usmt-steps-kind-')
 
   it('a portable scanstate hard-link store without usmt-steps-store.json is classified as hard-link by its catalog and restored with /hardlink /nocompress', async () => {
-    const machine = copySampleMachine(path.join(t.dir, 'machine'))
+    const machine = copySampleMachine(path.join(s.dir, 'machine'))
     const c = path.join(machine, 'C')
     const scan = await runCli(['scanstate', '--volume', `C=${c}`, '--computer', 'PC', '--users', path.join(machine, 'users.json'), 'C:\\_SMSTaskSequence\\UserState',
-      `/i:${path.join(xml, 'MigDocs.xml')}`, `/i:${path.join(xml, 'MigUser.xml')}`, '/hardlink', '/nocompress', '/c', '--progress', 'none'])
+      `/i:${path.join(s.xml, 'MigDocs.xml')}`, `/i:${path.join(s.xml, 'MigUser.xml')}`, '/hardlink', '/nocompress', '/c', '--progress', 'none'])
     expect(scan.exitCode, scan.stdout).to.be.oneOf([0, 3])
     const store = path.join(c, '_SMSTaskSequence', 'UserState')
     expect(existsSync(path.join(store, 'usmt-steps-store.json'))).to.equal(false)
@@ -36,9 +28,9 @@ describe('steps: stores classified by content (item 7) and Windows input paths (
     const sample = existsSync(docs) ? path.join(docs, readdirSync(docs).filter((n) => statSync(path.join(docs, n)).isFile()).sort()[0]) : undefined
     const content = sample ? readFileSync(sample) : undefined
     if (sample) rmSync(sample)
-    const logs = path.join(t.dir, 'logs')
-    const envFile = writeEnv(path.join(t.dir, 'env.json'), { _SMSTSLogPath: logs, _SMSTSMachineName: 'PC', OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState', DeploymentType: 'REFRESH', OSDMigrateLocalAccounts: 'true' })
-    const res = await runCli(['restore', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', xml, '--json'])
+    const logs = path.join(s.dir, 'logs')
+    const envFile = writeEnv(path.join(s.dir, 'env.json'), { _SMSTSLogPath: logs, _SMSTSMachineName: 'PC', OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState', DeploymentType: 'REFRESH', OSDMigrateLocalAccounts: 'true' })
+    const res = await runCli(['restore', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', s.xml, '--json'])
     expect(res.exitCode, res.stdout + res.stderr).to.equal(0)
     expect(parseJsonOutput<{ result: Record<string, unknown> }>(res.stdout).result).to.include({ storeKind: 'hardlink' })
     const record = JSON.parse(readFileSync(path.join(logs, 'usmt-steps-restore.json'), 'utf8')) as { commands: Array<{ commandLine: string }> }
@@ -47,17 +39,17 @@ describe('steps: stores classified by content (item 7) and Windows input paths (
   })
 
   it('issue #20 item 12: a --rules file given as a Windows path resolves through the volume map; an unmapped drive is USM0003', async () => {
-    const machine = copySampleMachine(path.join(t.dir, 'machine'))
+    const machine = copySampleMachine(path.join(s.dir, 'machine'))
     const c = path.join(machine, 'C')
-    writeFileSync(path.join(c, 'extra-rules.xml'), readFileSync(path.join(xml, 'MigDocs.xml')))
-    const envFile = writeEnv(path.join(t.dir, 'env.json'), { _SMSTSLogPath: path.join(t.dir, 'logs'), _SMSTSMachineName: 'PC', OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState', USMTStepsStoreType: 'hardlink' })
-    const base = ['capture', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', xml, '--users', path.join(machine, 'users.json'), '--at-risk', 'warn', '--json']
+    writeFileSync(path.join(c, 'extra-rules.xml'), readFileSync(path.join(s.xml, 'MigDocs.xml')))
+    const envFile = writeEnv(path.join(s.dir, 'env.json'), { _SMSTSLogPath: path.join(s.dir, 'logs'), _SMSTSMachineName: 'PC', OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState', USMTStepsStoreType: 'hardlink' })
+    const base = ['capture', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', s.xml, '--users', path.join(machine, 'users.json'), '--at-risk', 'warn', '--json']
     const bad = await runCli([...base, '--rules', 'D:\\extra-rules.xml'])
     const doc = parseJsonOutput<{ status: string; error?: { code: string; message: string } }>(bad.stdout)
     expect(doc.error?.code, bad.stdout).to.equal('USM0003')
     expect(doc.error?.message).to.include('map drive D:')
     const ok = await runCli([...base, '--rules', 'C:\\extra-rules.xml'])
     expect(ok.exitCode, ok.stdout + ok.stderr).to.be.oneOf([0, 3])
-    expect(readFileSync(path.join(t.dir, 'logs', 'scanstate.log'), 'utf8')).to.include(`Script file specified: ${path.join(c, 'extra-rules.xml')}`)
+    expect(readFileSync(path.join(s.dir, 'logs', 'scanstate.log'), 'utf8')).to.include(`Script file specified: ${path.join(c, 'extra-rules.xml')}`)
   })
 })

@@ -83,7 +83,9 @@ function runTo(base: string, file: string, args: string[], env: Record<string, s
       closeSync(err)
       const stdout = readFileSync(outFile, 'utf8')
       const stderr = readFileSync(errFile, 'utf8')
-      if (signal) reject(new Error(`${file} ${args.join(' ')} ended by ${signal} (timeout ${timeoutMs} ms?)\n${stdout}\n${stderr}`))
+      // Name the command line the run carried (usmt() passes it in USMT_STEPS_WINE_LINE), so a hang says what hung.
+      const line = env.USMT_STEPS_WINE_LINE ? ` [${env.USMT_STEPS_WINE_LINE}]` : ''
+      if (signal) reject(new Error(`${file} ${args.join(' ')}${line} ended by ${signal} (timeout ${timeoutMs} ms?)\n${stdout}\n${stderr}`))
       else resolve({ exitCode: code ?? -1, stdout, stderr })
     })
   })

@@ -12,13 +12,10 @@ export const PORTABLE_FLAGS = {
   attributes: Flags.string({ description: 'JSON file of Windows attributes by path ({"C:\\\\x": "RHS"}); Linux volumes cannot hold them' }),
 }
 
-const VALUE_FLAGS = ['volume', 'removable', 'users', 'computer', 'attributes', 'ts-env', 'log-dir', 'progress']
-const BOOL_FLAGS = ['json', 'verbose']
-
 export async function portableContext(ctx: StepContext, flags: Record<string, unknown>, rawArgv: readonly string[], version: string, out: string[]): Promise<PortableContext> {
   const volumes = VolumeMap.parse((flags.volume as string[] | undefined) ?? [], (flags.removable as string[] | undefined) ?? [], ctx.cwd)
   return {
-    argv: splitToolArgv(rawArgv, VALUE_FLAGS, BOOL_FLAGS),
+    argv: splitToolArgv(rawArgv),
     cwd: ctx.cwd,
     volumes,
     usersFile: flags.users as string | undefined,

@@ -5,7 +5,7 @@
  */
 import { expandEnv } from '../windows/path.js'
 import type { ComponentDef, Condition, ObjectSet, ScriptCall, SourceRef } from './model.js'
-import { canonicalNode, compilePattern, parsePattern } from './pattern.js'
+import { canonicalNode, compilePattern, compileWildcard, parsePattern } from './pattern.js'
 import { compareVersions } from './pe.js'
 import type { ObjectProbe } from './probe.js'
 import type { CompileInput, CompileNotes, EvalContext } from './unit.js'
@@ -25,8 +25,7 @@ export function expandVariables(text: string, vars: Map<string, string>): { valu
 }
 
 export function wildcardMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.trim().split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i')
-  return re.test(value.trim())
+  return compileWildcard(pattern.trim(), { caseInsensitive: true })(value.trim())
 }
 
 export interface ConditionScope {

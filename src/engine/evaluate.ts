@@ -143,7 +143,7 @@ export interface ScanFolder {
  */
 export interface ScanSink {
   /** A captured file: the deciding unit and rule, its stat, and the parameters decision (when a rule matched). */
-  include(folder: ScanFolder, name: string, unit: Unit, rule: CompiledRule, st: Stats, parameters: FileParameters | undefined): void
+  include(folder: ScanFolder, name: string, unit: Unit, rule: CompiledRule, st: Stats, parameters: FileParameters | undefined, localPath?: string): void
   /** A file some include matched that is not captured; `user` is the profile owner (or the deciding unit's user). */
   exclude(folder: ScanFolder, name: string, user: string | null, reason: string, rule: CompiledRule | null): void
   warning(w: EngineWarning): void
@@ -180,17 +180,20 @@ export function* scan(p: Prepared, sink: ScanSink): Generator<void, void, undefi
         const d = decide(plan, nameLower, attributed && isHiddenSystem(p, `${f.winDir}\\${name}`))
         if (!d.considered) continue
         if (d.included && d.unit && d.rule) {
-          const local = f.localPrefix + name
+          // A link to a file inside the volume is read through its real path (the walk never lists a link that
+          // leaves the volume), so the store copies or hard-links the target, never the link.
+          const target = f.linkTargets?.get(name)
+          const local = target ?? f.localPrefix + name
           let st: Stats
           try {
-            // A regular file (known from the folder listing) is its own lstat; a link to a file is followed.
-            st = f.links?.has(name) ? statSync(local) : lstatSync(local)
+            // A regular file (known from the folder listing) is its own lstat; a link to a file is its target's.
+            st = target !== undefined ? statSync(target) : lstatSync(local)
           } catch (err) {
             warn({ code: 'unreadable', message: `${f.winDir}\\${name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path: `${f.winDir}\\${name}` })
             continue
           }
           const parameters = plan.attrs.length ? decideParameters(plan, nameLower) : undefined
-          sink.include(folder, name, d.unit, d.rule, st, parameters)
+          sink.include(folder, name, d.unit, d.rule, st, parameters, target)
           if (!readable(st)) warn({ code: 'unreadable', message: `${f.winDir}\\${name}: permission denied (the file cannot be captured)`, path: `${f.winDir}\\${name}` })
         } else {
           sink.exclude(folder, name, d.unit ? userOf(d.unit) : profileUser, d.reason ?? 'excluded by rule', d.reasonRule ?? null)
@@ -213,10 +216,10 @@ export async function* evaluatePrepared(p: Prepared): AsyncGenerator<EngineEvent
   for (const u of p.users) yield { kind: 'user', user: u }
   let batch: EngineEvent[] = []
   const sink: ScanSink = {
-    include(folder, name, unit, rule, st, parameters) {
+    include(folder, name, unit, rule, st, parameters, localPath) {
       const winPath = `${folder.winDir}\\${name}`
       const file: IncludedFile = {
-        path: winPath, localPath: folder.localPrefix + name, user: userOf(unit), component: unit.name, rule: rule.rule, bytes: st.size,
+        path: winPath, localPath: localPath ?? folder.localPrefix + name, user: userOf(unit), component: unit.name, rule: rule.rule, bytes: st.size,
         mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, birthtimeMs: st.birthtimeMs, attributes: attributesOf(p, winPath, st),
       }
       if (parameters) file.parameters = parameters

@@ -23,13 +23,69 @@ export function readTextFile(path: string, what: string, maxBytes = DEFAULT_XML_
   if (size > maxBytes) {
     throw new UsmtStepsError('USM0101', `${what} ${path} is ${size} bytes, above the ${maxBytes}-byte limit`, { data: { path, size, limit: maxBytes } })
   }
+  let buf: Buffer
   try {
-    const buf = readFileSync(path)
-    if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString('utf16le')
-    return buf.toString('utf8')
+    buf = readFileSync(path)
   } catch (err) {
     throw new UsmtStepsError('USM0104', `cannot read ${what} ${path}: ${(err as Error).message}`, { cause: err, data: { path } })
   }
+  return decodeText(buf, what, path)
+}
+
+/**
+ * Decode a text file: UTF-16LE with its BOM, an encoding named by an XML declaration (`encoding="windows-1252"`),
+ * otherwise strict UTF-8. Bytes that are not valid in that encoding are an error naming the file and the byte
+ * offset (USM0115) — never silently replaced by U+FFFD, which used to turn a rule into one that matches nothing.
+ */
+export function decodeText(buf: Uint8Array, what: string, path: string): string {
+  if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return Buffer.from(buf.subarray(2)).toString('utf16le')
+  const declared = /^(?:\xef\xbb\xbf)?<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(Buffer.from(buf.subarray(0, 256)).toString('latin1'))?.[1].toLowerCase()
+  if (declared !== undefined && !/^(?:utf-?8|utf-?16)$/.test(declared)) {
+    let decoder: TextDecoder
+    try {
+      decoder = new TextDecoder(declared, { fatal: true })
+    } catch {
+      throw new UsmtStepsError('USM0115', `${what} ${path} declares encoding "${declared}", which is not supported; save it as UTF-8`, { data: { path, encoding: declared } })
+    }
+    try {
+      return decoder.decode(buf)
+    } catch {
+      throw new UsmtStepsError('USM0115', `${what} ${path} is not valid ${declared}`, { data: { path, encoding: declared } })
+    }
+  }
+  const bad = firstInvalidUtf8(buf)
+  if (bad >= 0) {
+    const line = 1 + buf.subarray(0, bad).reduce((n, b) => n + (b === 0x0a ? 1 : 0), 0)
+    throw new UsmtStepsError('USM0115', `${what} ${path} is not valid UTF-8: byte offset ${bad} (line ${line}, byte 0x${buf[bad].toString(16).padStart(2, '0')})`, { data: { path, offset: bad, line } })
+  }
+  return new TextDecoder('utf-8').decode(buf)
+}
+
+/** Offset of the first byte that does not start a valid UTF-8 sequence (overlong, surrogate, > U+10FFFF), or -1. */
+export function firstInvalidUtf8(buf: Uint8Array): number {
+  let i = 0
+  while (i < buf.length) {
+    const b = buf[i]
+    if (b < 0x80) {
+      i++
+      continue
+    }
+    let n: number
+    let min: number
+    let cp: number
+    if (b >= 0xc2 && b <= 0xdf) [n, min, cp] = [1, 0x80, b & 0x1f]
+    else if (b >= 0xe0 && b <= 0xef) [n, min, cp] = [2, 0x800, b & 0x0f]
+    else if (b >= 0xf0 && b <= 0xf4) [n, min, cp] = [3, 0x10000, b & 0x07]
+    else return i
+    for (let k = 1; k <= n; k++) {
+      const c = buf[i + k]
+      if (c === undefined || (c & 0xc0) !== 0x80) return i
+      cp = (cp << 6) | (c & 0x3f)
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i
+    i += n + 1
+  }
+  return -1
 }
 
 /** Parse `Prefix.Function("a", 'b', NULL)`; null when the text is not a call. */

@@ -84,7 +84,7 @@ export interface CompiledPattern {
   /**
    * How the node matches folders, for the per-folder rule pre-selection of the walk: 'exact' matches one
    * folder (`C:\Dir`), 'recursive' a folder and everything below it (`C:\Dir\*`, no other wildcard),
-   * 'general' anything else (a regular expression). `prefix` is the lower-case literal folder of an exact or
+   * 'general' anything else (a linear wildcard matcher). `prefix` is the lower-case literal folder of an exact or
    * recursive node (`c:\dir`).
    */
   dirMatch: 'exact' | 'recursive' | 'general'
@@ -96,13 +96,82 @@ export interface CompiledPattern {
   display: string
 }
 
-function escapeRe(s: string): string {
-  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+/** Options of {@link compileWildcard}. */
+export interface WildcardOptions {
+  /** `?` matches exactly one character (USMT user patterns, /extract, errorControl); otherwise it is literal. */
+  question?: boolean
+  /** Compare case-insensitively (lower-cases pattern and text). */
+  caseInsensitive?: boolean
+  /** Optional step counter: every character comparison adds one (tests prove the matcher stays linear). */
+  steps?: { count: number }
 }
 
-function wildcardRegex(pattern: string, trailingRecursive: boolean): RegExp {
-  const body = pattern.split('*').map(escapeRe).join('.*')
-  return new RegExp(`^${body}${trailingRecursive ? '(?:\\\\.*)?' : ''}$`, 's')
+/**
+ * A wildcard matcher that never backtracks: `*` matches any run of characters (including `\`), `?` one
+ * character when enabled. The pattern is split at its stars into fixed-length literal pieces; the first piece
+ * is anchored at the start, the last at the end, and every piece in between is found at its leftmost place
+ * after the previous one (leftmost is always safe for fixed-length pieces). The cost is at most
+ * (pattern length × text length) character comparisons, and no more than one pass per piece — never the
+ * exponential backtracking of a `.*` regular expression (issue #20: `*a*a*a*a*a*a*a*a*b` against a 60-character
+ * name took 87 s as a regex).
+ */
+export function compileWildcard(pattern: string, options: WildcardOptions = {}): (text: string) => boolean {
+  const ci = options.caseInsensitive === true
+  const q = options.question === true
+  const counter = options.steps
+  const p = ci ? pattern.toLowerCase() : pattern
+  const pieces = p.split('*')
+  const starred = pieces.length > 1
+  const head = pieces[0]
+  const tail = pieces[pieces.length - 1]
+  const middle = pieces.slice(1, -1).filter((x) => x.length > 0)
+  const minLength = pieces.reduce((n, x) => n + x.length, 0)
+  const at = (t: string, piece: string, pos: number): boolean => {
+    for (let k = 0; k < piece.length; k++) {
+      if (counter) counter.count++
+      const c = piece.charCodeAt(k)
+      if (q && c === 63) continue
+      if (t.charCodeAt(pos + k) !== c) return false
+    }
+    return true
+  }
+  return (text: string): boolean => {
+    const t = ci ? text.toLowerCase() : text
+    if (!starred) return t.length === p.length && at(t, p, 0)
+    if (t.length < minLength) return false
+    if (!at(t, head, 0)) return false
+    const end = t.length - tail.length
+    if (!at(t, tail, end)) return false
+    let pos = head.length
+    for (const piece of middle) {
+      let found = -1
+      for (let i = pos; i + piece.length <= end; i++) {
+        if (at(t, piece, i)) {
+          found = i
+          break
+        }
+      }
+      if (found < 0) return false
+      pos = found + piece.length
+    }
+    return pos <= end
+  }
+}
+
+/** Case-insensitive wildcard test with `*` and `?` (user patterns, /extract selections, version patterns). */
+export function wildcardMatches(pattern: string, text: string, options: Omit<WildcardOptions, 'caseInsensitive'> = {}): boolean {
+  return compileWildcard(pattern, { question: true, ...options, caseInsensitive: true })(text)
+}
+
+/**
+ * A node pattern as a folder matcher: `*` matches across `\`; with `trailingRecursive` the core also matches
+ * any folder below it (`core` or `core\*`). Linear, see {@link compileWildcard}.
+ */
+function nodeMatcher(core: string, trailingRecursive: boolean): (dirLower: string) => boolean {
+  const exact = compileWildcard(core)
+  if (!trailingRecursive) return exact
+  const below = compileWildcard(`${core}\\*`)
+  return (d) => exact(d) || below(d)
 }
 
 export function leafClassOf(leaf: string): 1 | 2 | 3 {
@@ -131,8 +200,7 @@ export function compileLeaf(leaf: string): LeafMatcher {
     const mid = l.slice(1, -1)
     return (n) => n.includes(mid)
   }
-  const re = wildcardRegex(l, false)
-  return (n) => re.test(n)
+  return compileWildcard(l)
 }
 
 /** Node depth: segments without a wildcard. */
@@ -151,9 +219,9 @@ export function compilePattern(parsed: ParsedPattern, expandedNode: string = par
   const core = trailingRecursive ? lower.slice(0, -2) : lower
   const hasStar = lower.includes('*')
   const dirMatch = !hasStar ? 'exact' : trailingRecursive && !core.includes('*') ? 'recursive' : 'general'
-  const re = dirMatch === 'general' ? wildcardRegex(core, trailingRecursive) : null
+  const general = dirMatch === 'general' ? nodeMatcher(core, trailingRecursive) : null
   const under = `${core}\\`
-  const matchesDir = re ? (d: string) => re.test(d) : dirMatch === 'recursive' ? (d: string) => d === core || d.startsWith(under) : (d: string) => d === lower
+  const matchesDir = general ?? (dirMatch === 'recursive' ? (d: string) => d === core || d.startsWith(under) : (d: string) => d === lower)
   const starAt = lower.indexOf('*')
   let lit = starAt < 0 ? lower : lower.slice(0, starAt)
   if (lit.endsWith('\\')) lit = lit.slice(0, -1)

@@ -11,6 +11,7 @@ import { readdirSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { findChildCaseInsensitive, type VolumeMap } from '../windows/volume-map.js'
+import { compileWildcard } from './pattern.js'
 import type { UserDecision, UserProfile, UserSelection } from './contract.js'
 import { readTextFile } from './loader.js'
 
@@ -82,10 +83,6 @@ export function completeProfiles(volumes: VolumeMap, users: readonly UserProfile
   })
 }
 
-function wildcardToRegex(p: string): RegExp {
-  const body = p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')
-  return new RegExp(`^${body}$`, 'i')
-}
 
 /** Does a /ui or /ue pattern match a user? Bare names mean the local account (`COMPUTER\name`). */
 export function userPatternMatches(pattern: string, user: UserProfile, computer: string): boolean {
@@ -94,7 +91,7 @@ export function userPatternMatches(pattern: string, user: UserProfile, computer:
   if (!p.includes('\\')) p = `${computer}\\${p}`
   const [pd, pn] = p.split('\\', 2)
   const [ud, un] = user.account.includes('\\') ? user.account.split('\\', 2) : [computer, user.account]
-  return wildcardToRegex(pd).test(ud) && wildcardToRegex(pn).test(un)
+  return compileWildcard(pd, { caseInsensitive: true })(ud) && compileWildcard(pn, { caseInsensitive: true })(un)
 }
 
 export interface UelWindow {

@@ -3,9 +3,20 @@
  * folder it reports and a stack of folders still to visit, never the whole tree. Each folder carries a
  * caller-defined state derived from its parent's (the rule engine keeps its per-folder rule pre-selection
  * there), and a sub-folder whose state the caller refuses (`enter` returns undefined) is not read at all.
- * Folders are reported depth first, sub-folders in name order, files sorted by name. Folder symlinks
- * (Windows junctions on a mounted volume) are not followed unless asked; when followed, a folder reached
- * twice (a loop) is reported once as a warning. Unreadable folders are warnings, never fatal.
+ * Folders are reported depth first, sub-folders in name order, files sorted by name. Unreadable folders are
+ * warnings, never fatal.
+ *
+ * Symbolic links are Windows reparse points (junctions, symlinks, mount points) seen on a mounted volume. As
+ * USMT does with reparse points, a link is never followed outside its volume (a link in a profile to
+ * `/etc/hostname` is not captured), and every link is logged (a warning with code 'reparse-point'):
+ * - a link to a file inside the same mapped volume is captured with its target's content, size and times, and
+ *   restored as a regular file (the store records the link's path); a link whose target lies outside the
+ *   volume is skipped;
+ * - a link to a folder (junction) is not walked, as USMT does not traverse junctions, unless asked
+ *   (--follow-symlinks); when followed it must stay inside the volume, and a folder reached twice (a loop) is
+ *   reported once as a warning. A folder link inside the volume that is not walked is the one link not
+ *   logged: its target is walked where it is (nothing is lost), and a Windows volume has dozens of legacy
+ *   junctions (`Application Data`, `All Users` …).
  */
 import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs'
 import * as nodePath from 'node:path'
@@ -24,6 +35,8 @@ export interface WalkFolder<S> {
   files: string[]
   /** The names in `files` that are symlinks to files (null when there are none); the others are regular files. */
   links: Set<string> | null
+  /** The real local path of each link in `links` (inside the volume: links that leave it are never listed). */
+  linkTargets: Map<string, string> | null
   state: S
 }
 
@@ -49,6 +62,19 @@ const SEP = nodePath.sep
 
 export function* walkVolume<S>(letter: string, root: string, rootState: S, opts: WalkOptions<S>): Generator<WalkFolder<S>> {
   const visited = new Set<string>()
+  let volumeReal = nodePath.resolve(root)
+  try {
+    volumeReal = realpathSync(root)
+  } catch {
+    // an unreadable root is reported by the first readdir
+  }
+  const volumePrefix = volumeReal.endsWith(SEP) ? volumeReal : volumeReal + SEP
+  /** The Windows path of a real local path inside this volume, or null when it lies outside. */
+  const insideVolume = (real: string): string | null => {
+    if (real === volumeReal) return `${letter}\\`
+    if (!real.startsWith(volumePrefix)) return null
+    return `${letter}\\${real.slice(volumePrefix.length).split(SEP).join('\\')}`
+  }
   const idOf = (local: string): string | null => {
     try {
       const st = statSync(local)
@@ -75,6 +101,7 @@ export function* walkVolume<S>(letter: string, root: string, rootState: S, opts:
     const files: string[] = []
     const dirs: string[] = []
     let links: Set<string> | null = null
+    let linkTargets: Map<string, string> | null = null
     let linkedDirs: Set<string> | null = null
     try {
       for (const ent of entries) {
@@ -98,19 +125,32 @@ export function* walkVolume<S>(letter: string, root: string, rootState: S, opts:
         else if (dir) dirs.push(name)
         else if (link) {
           const target = prefix + name
+          const linkWin = `${win}\\${name}`
           let st
+          let real: string
           try {
-            st = statSync(target)
+            real = realpathSync(target)
+            st = statSync(real)
           } catch (err) {
-            opts.warn({ code: 'unreadable', message: `${win}\\${name}: broken or unreadable link (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, path: `${win}\\${name}` })
+            opts.warn({ code: 'unreadable', message: `${linkWin}: broken or unreadable link (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, path: linkWin })
+            continue
+          }
+          const realWin = insideVolume(real)
+          if (realWin === null) {
+            opts.warn({ code: 'reparse-point', message: `${linkWin} is a symbolic link (reparse point) to ${real}, outside drive ${letter}; not followed, not migrated`, path: linkWin })
             continue
           }
           if (st.isFile()) {
             files.push(name)
             ;(links ??= new Set()).add(name)
+            ;(linkTargets ??= new Map()).set(name, real)
+            opts.warn({ code: 'reparse-point', message: `${linkWin} is a symbolic link (reparse point) to ${realWin}; when included, its target's content is migrated as a regular file`, path: linkWin })
           } else if (st.isDirectory()) {
             if (!opts.followSymlinks) {
-              opts.onSkippedLink?.(`${win}\\${name}`)
+              // A junction inside the volume (Windows' legacy `Application Data`, `All Users` …) is not walked, as
+              // USMT does not traverse junctions; its target is walked where it really is, so nothing is lost and
+              // the (many) junctions of a Windows volume do not flood the log.
+              opts.onSkippedLink?.(linkWin)
               continue
             }
             const id = `${st.dev}:${st.ino}`
@@ -136,7 +176,7 @@ export function* walkVolume<S>(letter: string, root: string, rootState: S, opts:
     entries = []
     // The default sort compares UTF-16 code units: a stable, locale-independent order.
     files.sort()
-    yield { winDir: win, dirKey: key, local, localPrefix: prefix, files, links, state }
+    yield { winDir: win, dirKey: key, local, localPrefix: prefix, files, links, linkTargets, state }
     dirs.sort()
     // Children are entered in name order (so their states are derived in order) and pushed in reverse, so
     // they are popped, and reported, in name order.

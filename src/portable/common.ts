@@ -2,14 +2,13 @@
  * What the three portable tools share: the run context, mapping internal errors to USMT return codes,
  * the main-log/progress-log session, and splitting usmt-steps flags from USMT's own arguments.
  */
-import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { redactor } from '../runtime/redact.js'
 import { markErrorArg, UsmtMainLog, type ErrorSummaryRow } from '../usmt/main-log.js'
 import { ProgressLogWriter } from '../usmt/progress-log.js'
 import { USMT_MESSAGES, UsmtFailure, type UsmtMessageKey } from '../usmt/return-codes.js'
 import { tokenize } from '../usmt/grammar.js'
-import type { VolumeMap } from '../windows/volume-map.js'
+import { localPathOf, type VolumeMap } from '../windows/volume-map.js'
 
 export interface PortableContext {
   /** USMT arguments (without the program name). */
@@ -63,7 +62,7 @@ export function toUsmtFailure(err: unknown, phase: 'gather' | 'apply' | 'utils')
       case 'USM0104': return f('scriptMissing')
       case 'USM0105': return f('scriptInvalid')
       case 'USM0106': return f('configRead')
-      case 'USM0100': case 'USM0101': case 'USM0102': case 'USM0103': case 'USM0110': return f('xmlError')
+      case 'USM0100': case 'USM0101': case 'USM0102': case 'USM0103': case 'USM0110': case 'USM0115': return f('xmlError')
       case 'USM0108': return f('allConflicts')
       case 'USM0109': return f('userExclusion')
       case 'USM0111': case 'USM0112': return f('noWindowsDir')
@@ -76,6 +75,17 @@ export function toUsmtFailure(err: unknown, phase: 'gather' | 'apply' | 'utils')
   return f(phase === 'gather' ? 'gatherError' : phase === 'apply' ? 'applyError' : 'malfunction')
 }
 
+/**
+ * The local path of a path argument (store, /l, /progress, /i, /config, /listfiles, /keyfile, /genconfig, /p,
+ * /offline, the /extract destination): Windows paths resolve through the volume map; a drive that is not mapped
+ * (or a UNC path on Linux) is the return code of that argument (`failure`), never a folder named `C:\store`.
+ */
+export function toolPath(ctx: Pick<PortableContext, 'cwd' | 'volumes'>, p: string, failure: UsmtMessageKey): string {
+  const r = localPathOf(ctx.volumes, p, ctx.cwd)
+  if ('problem' in r) throw UsmtFailure.of(failure, { detail: r.problem })
+  return r.path
+}
+
 /** The /l value, read leniently so that a command line that fails to parse is still logged where asked. */
 export function lenientLogPath(argv: readonly string[]): string | undefined {
   const t = tokenize(argv)
@@ -86,19 +96,21 @@ export function lenientLogPath(argv: readonly string[]): string | undefined {
 }
 
 /** Open the main log; a bad /l path is return code 13. */
-export function openMainLog(path: string | undefined, cwd: string, now: () => Date): UsmtMainLog {
+export function openMainLog(path: string | undefined, ctx: Pick<PortableContext, 'cwd' | 'volumes'>, now: () => Date): UsmtMainLog {
   if (!path) return new UsmtMainLog(null, { clock: now, redact: (s) => redactor.redact(s) })
+  const local = toolPath(ctx, path, 'logPath')
   try {
-    return new UsmtMainLog(nodePath.resolve(cwd, path), { clock: now, redact: (s) => redactor.redact(s) })
+    return new UsmtMainLog(local, { clock: now, redact: (s) => redactor.redact(s) })
   } catch (err) {
     throw UsmtFailure.of('logPath', { detail: `${path}: ${(err as NodeJS.ErrnoException).code ?? err}`, cause: err })
   }
 }
 
-export function openProgressLog(path: string | undefined, cwd: string, now: () => Date, started: Date): ProgressLogWriter {
+export function openProgressLog(path: string | undefined, ctx: Pick<PortableContext, 'cwd' | 'volumes'>, now: () => Date, started: Date): ProgressLogWriter {
   if (!path) return new ProgressLogWriter(null)
+  const local = toolPath(ctx, path, 'progressPath')
   try {
-    return new ProgressLogWriter(nodePath.resolve(cwd, path), { clock: now, started, redact: (s) => redactor.redact(s) })
+    return new ProgressLogWriter(local, { clock: now, started, redact: (s) => redactor.redact(s) })
   } catch (err) {
     throw UsmtFailure.of('progressPath', { detail: `${path}: ${(err as NodeJS.ErrnoException).code ?? err}`, cause: err })
   }

@@ -6,9 +6,9 @@
  * reported (accounts cannot be created from here); timestamps and the read-only attribute are restored.
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import * as nodePath from 'node:path'
 import { loadRuleSet } from '../engine/index.js'
 import type { RuleSet } from '../engine/contract.js'
+import { wildcardMatches } from '../engine/pattern.js'
 import { redactor } from '../runtime/redact.js'
 import type { CatalogEntry, CatalogUser } from '../store/catalog.js'
 import { readStoreKey } from '../store/crypto.js'
@@ -21,7 +21,7 @@ import { failOnViolation, validateLoadState } from '../usmt/validate.js'
 import { basename, dirname, extname, join as winJoin, joinCommandLine, parseWinPath, relativeTo } from '../windows/path.js'
 import { CaseInsensitiveTree, type VolumeMap } from '../windows/volume-map.js'
 import { parseUel, userPatternMatches } from '../engine/users.js'
-import { ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import { ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
 import { catalogKindOf, storeKindFromSwitches } from '../store/kind.js'
 
@@ -63,7 +63,6 @@ export const LOADSTATE_HELP = `usmt-steps loadstate — portable LoadState (USMT
     [/lac[:password] [/lae]] [/md:OldDomain:NewDomain…] [/mu:Old\\user:New\\user…] [/all | /ui:… /ue:… /uel:N|yyyy/mm/dd]
     [/l:FILE] [/v:N] [/progress:FILE]`
 
-const wild = (p: string): RegExp => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i')
 
 function splitAccount(a: string): { domain: string; user: string } {
   const i = a.indexOf('\\')
@@ -107,7 +106,7 @@ export function mapAccount(account: string, o: Pick<LoadStateOptions, 'md' | 'mu
     const hit = from ? from.toLowerCase() === account.toLowerCase() : m.from.toLowerCase() === user.toLowerCase()
     if (hit) return m.to.includes('\\') ? m.to : `${domain}\\${m.to}`
   }
-  for (const m of o.md) if (wild(m.from).test(domain)) return `${m.to}\\${user}`
+  for (const m of o.md) if (wildcardMatches(m.from, domain)) return `${m.to}\\${user}`
   return account
 }
 
@@ -147,9 +146,9 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
   const program = 'loadstate'
   const commandLine = redactor.redact(joinCommandLine([program, ...ctx.argv]))
   const result: LoadStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: [], accounts: [], notes: [], ignoredErrors: 0 }
-  let log = openMainLog(undefined, ctx.cwd, now)
+  let log = openMainLog(undefined, ctx, now)
   try {
-    log = openMainLog(lenientLogPath(ctx.argv), ctx.cwd, now)
+    log = openMainLog(lenientLogPath(ctx.argv), ctx, now)
   } catch (err) {
     const f = toUsmtFailure(err, 'apply')
     return { ...result, returnCode: f.returnCode, message: f.message }
@@ -180,7 +179,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
   }
   let progress
   try {
-    progress = openProgressLog(o.progress, ctx.cwd, now, started)
+    progress = openProgressLog(o.progress, ctx, now, started)
   } catch (err) {
     const f = toUsmtFailure(err, 'apply')
     logFailure(log, program, ctx.argv, f, 'run')
@@ -194,10 +193,10 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
   const tally = new ErrorTally()
   let stopLine: string | null = null
   try {
-    const storeRoot = nodePath.resolve(ctx.cwd, o.storePath as string)
+    const storeRoot = toolPath(ctx, o.storePath as string, 'storePathInvalid')
     result.storePath = storeRoot
     if (!ctx.volumes.get('C:')) throw UsmtFailure.of('applyError', { detail: 'the destination system drive C: is not mapped (--volume C=DIR)' })
-    const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : nodePath.resolve(ctx.cwd, o.keyFile) }) : undefined
+    const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : toolPath(ctx, o.keyFile, 'keyfileAccess') }) : undefined
     store = await openStore(storeRoot, { secret })
     const expected = catalogKindOf(storeKindFromSwitches(o))
     if (store.kind !== expected) {
@@ -212,8 +211,8 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
       throw UsmtFailure.of('corruptedStore', { detail: `${bad.length} corrupted file(s), e.g. ${bad[0].entry.path}` })
     }
 
-    const scripts = o.include.map((f) => nodePath.resolve(ctx.cwd, f))
-    const configFile = o.config === undefined ? undefined : nodePath.resolve(ctx.cwd, o.config)
+    const scripts = o.include.map((f) => toolPath(ctx, f, 'scriptMissing'))
+    const configFile = o.config === undefined ? undefined : toolPath(ctx, o.config, 'configFile')
     const ruleSet: RuleSet | null = scripts.length || configFile ? await loadRuleSet({ ruleFiles: scripts, configFile }) : null
     const disabled = new Set((ruleSet?.components ?? []).filter((c) => !c.migrate).map((c) => c.name))
     const errorPolicy = readConfigPolicy(configFile)

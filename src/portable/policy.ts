@@ -11,13 +11,16 @@
 import { readFileSync } from 'node:fs'
 import { XMLParser } from 'fast-xml-parser'
 import { UsmtFailure } from '../usmt/return-codes.js'
+import { decodeText } from '../engine/loader.js'
+import { compileWildcard } from '../engine/pattern.js'
+import { UsmtStepsError } from '../runtime/errors.js'
 
 export interface ErrorRule {
   kind: 'fatal' | 'nonFatal'
   /** 'any' or a Win32 error number. */
   errorCode: 'any' | number
   pattern: string
-  matcher: RegExp
+  matcher: ObjectPatternMatcher
 }
 
 export interface ConfigPolicy {
@@ -29,19 +32,35 @@ export interface ConfigPolicy {
 
 export const EMPTY_POLICY: ConfigPolicy = { fileErrors: [], registryErrors: [], createHardLink: [], errorHardLink: [] }
 
-const esc = (s: string): string => s.replace(/[.+^${}()|[\]\\]/g, '\\$&')
-const glob = (s: string): string => esc(s).replace(/\*/g, '.*').replace(/\?/g, '.')
+/** A compiled `<ErrorControl>` object pattern: `test(fullWindowsPath)`. */
+export interface ObjectPatternMatcher {
+  test(path: string): boolean
+}
 
-/** `C:\Users\* [*]` → a regex over a full Windows file path (case-insensitive). */
-export function compileObjectPattern(pattern: string): RegExp {
+/**
+ * `C:\Users\* [*]` → a matcher over a full Windows file path (case-insensitive, `*` and `?`). The node is
+ * matched against the folder, the leaf against the file name (a leaf `*` never crosses `\`); both with the
+ * linear wildcard matcher of the engine (never a backtracking regular expression).
+ */
+export function compileObjectPattern(pattern: string): ObjectPatternMatcher {
   const m = /^(.*?)\s*\[(.*)\]\s*$/.exec(pattern.trim())
   const node = (m ? m[1] : pattern).trim().replace(/\\+$/, '')
   const leaf = m ? m[2].trim() : '*'
-  let nodeRe: string
-  if (node === '*' || node === '') nodeRe = '.*'
-  else if (node.endsWith('\\*')) nodeRe = `${glob(node.slice(0, -2))}(?:\\\\.*)?`
-  else nodeRe = glob(node)
-  return new RegExp(`^${nodeRe}\\\\${leaf === '' ? '[^\\\\]*' : glob(leaf).replace(/\.\*/g, '[^\\\\]*')}$`, 'i')
+  const opts = { question: true, caseInsensitive: true }
+  const anyNode = node === '*' || node === ''
+  const exactNode = compileWildcard(node.endsWith('\\*') ? node.slice(0, -2) : node, opts)
+  const belowNode = node.endsWith('\\*') ? compileWildcard(node, opts) : null
+  const leafMatch = compileWildcard(leaf === '' ? '*' : leaf, opts)
+  return {
+    test(path: string): boolean {
+      const cut = path.lastIndexOf('\\')
+      if (cut < 0) return false
+      const dir = path.slice(0, cut)
+      const name = path.slice(cut + 1)
+      if (!leafMatch(name)) return false
+      return anyNode || exactNode(dir) || (belowNode !== null && belowNode(dir))
+    },
+  }
 }
 
 function asArray<T>(v: T | T[] | undefined): T[] {
@@ -91,8 +110,9 @@ export function readConfigPolicy(path: string | undefined): ConfigPolicy {
   if (!path) return EMPTY_POLICY
   let xml: string
   try {
-    xml = readFileSync(path, 'utf8')
+    xml = decodeText(readFileSync(path), 'Config.xml', path)
   } catch (err) {
+    if (err instanceof UsmtStepsError) throw UsmtFailure.of('configRead', { detail: err.message, cause: err })
     throw UsmtFailure.of('configFile', { detail: `${path}: ${(err as NodeJS.ErrnoException).code ?? err}`, cause: err })
   }
   let doc: Ordered

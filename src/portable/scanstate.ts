@@ -14,7 +14,7 @@ import { redactor } from '../runtime/redact.js'
 import { completeProfiles } from '../engine/users.js'
 import type { CatalogUser } from '../store/catalog.js'
 import { catalogKindOf, storeKindFromSwitches, type CatalogKind } from '../store/kind.js'
-import type { VolumeMap } from '../windows/volume-map.js'
+import { localPathOf, type VolumeMap } from '../windows/volume-map.js'
 import { readStoreKey } from '../store/crypto.js'
 import { deviceOf, StoreSession, storeState } from '../store/store.js'
 import { formatConfigXml } from '../usmt/config-xml.js'
@@ -24,9 +24,9 @@ import type { ScanStateOptions } from '../usmt/options.js'
 import type { ProgressErrorType } from '../usmt/progress-log.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateScanState } from '../usmt/validate.js'
-import { joinCommandLine } from '../windows/path.js'
+import { invalidComponentReason, invalidFilePathReason, joinCommandLine } from '../windows/path.js'
 import {
-  ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toUsmtFailure, type PortableContext, type PortableResult,
+  ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult,
 } from './common.js'
 import { configSections } from './genconfig.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
@@ -96,9 +96,9 @@ function readAttributes(file: string | undefined): Map<string, string> | undefin
 }
 
 /** Check /i files exist and are migration XML (a Config.xml passed with /i is return code 28). */
-function checkScripts(o: ScanStateOptions | { include: string[] }, cwd: string): string[] {
+function checkScripts(o: ScanStateOptions | { include: string[] }, ctx: Pick<PortableContext, 'cwd' | 'volumes'>): string[] {
   return o.include.map((f) => {
-    const p = nodePath.resolve(cwd, f)
+    const p = toolPath(ctx, f, 'scriptMissing')
     let head: string
     try {
       head = readFileSync(p, 'utf8').slice(0, 4096)
@@ -120,7 +120,7 @@ function checkOffline(o: ScanStateOptions, ctx: PortableContext): string | undef
   if (o.offline) {
     let xml: string
     try {
-      xml = readFileSync(nodePath.resolve(ctx.cwd, o.offline), 'utf8')
+      xml = readFileSync(toolPath(ctx, o.offline, 'offlinePath'), 'utf8')
     } catch (err) {
       throw UsmtFailure.of('offlinePath', { detail: `${o.offline}: ${(err as NodeJS.ErrnoException).code ?? err}` })
     }
@@ -129,9 +129,10 @@ function checkOffline(o: ScanStateOptions, ctx: PortableContext): string | undef
   }
   if (candidates.length === 0) return undefined
   for (const c of candidates) {
-    const local = ctx.volumes.toLocal(c) ?? nodePath.resolve(ctx.cwd, c)
+    const local = localPathOf(ctx.volumes, c, ctx.cwd)
+    if ('problem' in local) continue
     try {
-      if (statSync(local).isDirectory()) return c
+      if (statSync(local.path).isDirectory()) return c
     } catch {
       // try the next one
     }
@@ -160,6 +161,31 @@ function hardLinkDeviceCheck(kind: CatalogKind, storeRoot: string, volumes: Volu
   }
 }
 
+/** A name as it can be logged: control characters (a newline in a file name) as \xNN. */
+function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex -- exactly the control characters are replaced
+  return s.replace(/[\x00-\x1f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
+/**
+ * Why a source file cannot be migrated under its name: its Windows path breaks the table of Windows path rules
+ * (CON, nul.txt, a:b, q?, a trailing dot or space, a newline …), or one of its local names holds a backslash
+ * (which the Windows path would read as two names). Null when the name is fine.
+ */
+export function sourceNameProblem(f: Pick<IncludedFile, 'path' | 'localPath'>, volumes: VolumeMap): string | null {
+  const why = invalidFilePathReason(f.path)
+  if (why) return why
+  const vol = volumes.volumeOf(f.path)
+  if (!vol) return null
+  const rel = nodePath.relative(vol.root, f.localPath)
+  if (rel === '' || rel.startsWith('..') || nodePath.isAbsolute(rel)) return null
+  for (const name of rel.split(nodePath.sep)) {
+    const w = invalidComponentReason(name)
+    if (w) return `${w}: "${printable(name)}"`
+  }
+  return null
+}
+
 /**
  * A test for "is this local path one of these files or folders, or inside one" (the store, the logs),
  * asked once per scanned file: the roots are resolved once, the test is a prefix comparison
@@ -182,9 +208,9 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
   const program = 'scanstate'
   const commandLine = redactor.redact(joinCommandLine([program, ...ctx.argv]))
   const result: ScanStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: 0, bytes: 0, ignoredErrors: 0, users: [] }
-  let log = openMainLog(undefined, ctx.cwd, now)
+  let log = openMainLog(undefined, ctx, now)
   try {
-    log = openMainLog(lenientLogPath(ctx.argv), ctx.cwd, now)
+    log = openMainLog(lenientLogPath(ctx.argv), ctx, now)
   } catch (err) {
     const f = toUsmtFailure(err, 'gather')
     return { ...result, returnCode: f.returnCode, message: f.message }
@@ -215,7 +241,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
   }
   const progress = (() => {
     try {
-      return openProgressLog(o.progress, ctx.cwd, now, started)
+      return openProgressLog(o.progress, ctx, now, started)
     } catch (err) {
       return err as UsmtFailure
     }
@@ -244,9 +270,9 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       const dir = o.auto === true ? ctx.cwd : o.auto
       include.push(nodePath.join(dir, 'MigDocs.xml'), nodePath.join(dir, 'MigApp.xml'))
     }
-    const scripts = checkScripts({ include }, ctx.cwd)
+    const scripts = checkScripts({ include }, ctx)
     for (const s of scripts) log.info(`Script file specified: ${s}`)
-    const configFile = o.config === undefined ? undefined : nodePath.resolve(ctx.cwd, o.config)
+    const configFile = o.config === undefined ? undefined : toolPath(ctx, o.config, 'configFile')
     const policy = readConfigPolicy(configFile)
     if (configFile) log.info(`Config file specified: ${configFile}`)
     for (const r of policy.fileErrors) log.info(`ErrorControl: ${r.kind} errorCode=${r.errorCode} ${r.pattern}`)
@@ -256,7 +282,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     for (const w of ruleSet.warnings) log.warning(`${w.file ? `${w.file}${w.line ? `:${w.line}` : ''}: ` : ''}${w.message}`)
 
     if (o.genConfig !== undefined) {
-      const file = nodePath.resolve(ctx.cwd, o.genConfig)
+      const file = toolPath(ctx, o.genConfig, 'genconfigFile')
       if (!o.overwrite && statSync(file, { throwIfNoEntry: false }) !== undefined) {
         throw UsmtFailure.of('cannotOverwrite', { detail: file })
       }
@@ -286,7 +312,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       return result
     }
 
-    const storeRoot = nodePath.resolve(ctx.cwd, o.storePath as string)
+    const storeRoot = toolPath(ctx, o.storePath as string, 'storePathInvalid')
     result.storePath = storeRoot
     const kind = catalogKindOf(storeKindFromSwitches(o))
     result.kind = kind
@@ -295,13 +321,14 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       const st = await storeState(storeRoot)
       if (st.exists && !o.overwrite) throw UsmtFailure.of('storeExists', { detail: storeRoot })
     }
-    const secret = o.encrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : nodePath.resolve(ctx.cwd, o.keyFile) }) : undefined
+    const secret = o.encrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : toolPath(ctx, o.keyFile, 'keyfileAccess') }) : undefined
 
     // Scanning: users and the files the rules include.
     progress.phase('Scanning')
     log.info('Examining the system to discover the migration units')
     const files: IncludedFile[] = []
-    const inStore = insideAny([storeRoot, ...[o.log, o.progress, o.listFiles].filter((x): x is string => x !== undefined).map((p) => nodePath.resolve(ctx.cwd, p))])
+    const outputs = ([[o.log, 'logPath'], [o.progress, 'progressPath'], [o.listFiles, 'listfilesPath']] as const).filter(([p]) => p !== undefined)
+    const inStore = insideAny([storeRoot, ...outputs.map(([p, key]) => toolPath(ctx, p as string, key))])
     // A hard-link store is made while the scan runs: the links are made on a background thread as the
     // engine finds the files (the catalog and the logs still follow the scan, file by file, in order).
     let pipeline: StoreSession['linkPipeline'] = null
@@ -320,6 +347,22 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
         log.info(`User ${ev.user.account} (${ev.user.profile}): ${ev.user.migrated ? 'migrated' : 'not migrated'}; ${ev.user.reason}`)
       } else if (ev.kind === 'include') {
         if (inStore(ev.file.localPath)) continue
+        const badName = sourceNameProblem(ev.file, ctx.volumes)
+        if (badName !== null) {
+          // A name Windows cannot hold (ERROR_INVALID_NAME, 123) is a file error like an unreadable file:
+          // /c or a <nonFatal> rule skips and lists it (return code 3), otherwise the capture stops naming it.
+          const shown = printable(ev.file.path)
+          const decision = decideFileError(policy, ev.file.path, 123, o.continueOnError)
+          progress.error('UnableToOpen', shown, decision.ignore ? 'Ignore' : 'Abort', 123)
+          const line = `Invalid name 123 for ${shown}: ${badName}; Windows cannot hold this name, the file is not migrated${decision.rule ? ` (ErrorControl ${decision.rule.kind} ${decision.rule.pattern})` : ''}`
+          log.error(line)
+          tally.add(123, `Invalid name 123 for ${shown}`, !decision.ignore)
+          if (!decision.ignore) {
+            log.error('USMT is shutting down due to errors. If the error is non-fatal, you can use /c to ignore these errors and continue migration.')
+            throw UsmtFailure.of('ioStopped', { detail: line })
+          }
+          continue
+        }
         files.push(ev.file)
         if (pipeline) {
           sameDevice(ev.file.path)
@@ -350,7 +393,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       const est = { storeBytes, clusterSize: 4096, temporaryBytes: Math.min(totalBytes, 64 << 20) + files.length * 512 }
       result.estimate = { storeBytes }
       if (o.estimate?.path !== undefined) {
-        const file = nodePath.resolve(ctx.cwd, o.estimate.path)
+        const file = toolPath(ctx, o.estimate.path, 'estimatePath')
         try {
           await writeFile(file, formatEstimateXml(est))
         } catch (err) {
@@ -373,7 +416,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     // Saving.
     if (o.listFiles !== undefined) {
       try {
-        listFiles = new ListFilesWriter(nodePath.resolve(ctx.cwd, o.listFiles))
+        listFiles = new ListFilesWriter(toolPath(ctx, o.listFiles, 'listfilesPath'))
       } catch (err) {
         throw UsmtFailure.of('listfilesPath', { detail: String(err) })
       }
@@ -436,7 +479,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     })
     session = null
     result.ignoredErrors = tally.count
-    if (o.listFiles !== undefined) result.listFiles = nodePath.resolve(ctx.cwd, o.listFiles)
+    if (o.listFiles !== undefined) result.listFiles = toolPath(ctx, o.listFiles, 'listfilesPath')
     progress.percent(100)
     log.info(`Store complete: ${r.files} files, ${r.bytesIn} bytes${r.bytesStored !== undefined ? `, ${r.bytesStored} bytes stored` : ''}`)
     if (tally.count > 0) {

@@ -4,6 +4,7 @@
  */
 import { stat } from 'node:fs/promises'
 import * as nodePath from 'node:path'
+import { wildcardMatches } from '../engine/pattern.js'
 import { redactor } from '../runtime/redact.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { readStoreKey } from '../store/crypto.js'
@@ -15,7 +16,7 @@ import type { UsmtUtilsOptions } from '../usmt/options.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateUsmtUtils } from '../usmt/validate.js'
 import { joinCommandLine } from '../windows/path.js'
-import { lenientLogPath, openMainLog, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import { lenientLogPath, openMainLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
 
 export interface UsmtUtilsResult extends PortableResult {
   command?: string
@@ -33,12 +34,11 @@ export const USMTUTILS_HELP = `usmt-steps usmtutils — portable UsmtUtils
 
 FILE is STORE\\USMT\\USMT.MIG (or the store folder).`
 
-const wild = (p: string): RegExp => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i')
 
 /** /i and /e of /extract: a pattern matches the file name or the whole Windows path; include wins. */
 export function extractSelected(path: string, include: readonly string[], exclude: readonly string[]): boolean {
   const name = path.slice(path.lastIndexOf('\\') + 1)
-  const hit = (p: string): boolean => wild(p).test(name) || wild(p).test(path)
+  const hit = (p: string): boolean => wildcardMatches(p, name) || wildcardMatches(p, path)
   if (include.length && include.some(hit)) return true
   if (exclude.some(hit)) return false
   return include.length === 0
@@ -56,9 +56,9 @@ export async function runUsmtUtils(ctx: PortableContext): Promise<UsmtUtilsResul
   const now = ctx.now ?? (() => new Date())
   const started = now()
   const commandLine = redactor.redact(joinCommandLine(['usmtutils', ...ctx.argv]))
-  let log = openMainLog(undefined, ctx.cwd, now)
+  let log = openMainLog(undefined, ctx, now)
   try {
-    log = openMainLog(lenientLogPath(ctx.argv), ctx.cwd, now)
+    log = openMainLog(lenientLogPath(ctx.argv), ctx, now)
   } catch (err) {
     const f = toUsmtFailure(err, 'utils')
     return { returnCode: f.returnCode, message: f.message }
@@ -94,15 +94,15 @@ export async function runUsmtUtils(ctx: PortableContext): Promise<UsmtUtilsResul
         log.info('Supported algorithm: AES_256 (AES-256-GCM; usmt-steps stores only)')
         return finish({ returnCode: 0, message: USMT_MESSAGES.success, command: 'ec' })
       case 'rd': {
-        const dir = nodePath.resolve(ctx.cwd, o.storeDir)
+        const dir = toolPath(ctx, o.storeDir, 'storePathInvalid')
         const r = await removeStore(dir)
         log.info(r.removed ? `Removed the store ${dir}` : `${dir} does not exist; nothing to remove`)
         ctx.out(r.removed ? `Removed ${dir}` : `${dir} does not exist`)
         return finish({ returnCode: 0, message: USMT_MESSAGES.success, command: 'rd', removed: r.removed })
       }
       case 'verify': {
-        const file = nodePath.resolve(ctx.cwd, o.file)
-        const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : nodePath.resolve(ctx.cwd, o.keyFile) }) : undefined
+        const file = toolPath(ctx, o.file, 'storePathInvalid')
+        const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : toolPath(ctx, o.keyFile, 'keyfileAccess') }) : undefined
         try {
           store = await openForUtils(file, secret)
         } catch (err) {
@@ -133,9 +133,9 @@ export async function runUsmtUtils(ctx: PortableContext): Promise<UsmtUtilsResul
         return finish({ returnCode: rc, message: rc ? USMT_MESSAGES.corruptedStore : USMT_MESSAGES.success, command: 'verify', verify: { files: store.catalog.files.length, corrupted, catalog: 'OK' } })
       }
       case 'extract': {
-        const file = nodePath.resolve(ctx.cwd, o.file)
-        const dest = nodePath.resolve(ctx.cwd, o.destination)
-        const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : nodePath.resolve(ctx.cwd, o.keyFile) }) : undefined
+        const file = toolPath(ctx, o.file, 'storePathInvalid')
+        const dest = toolPath(ctx, o.destination, 'storePathInvalid')
+        const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : toolPath(ctx, o.keyFile, 'keyfileAccess') }) : undefined
         store = await openForUtils(file, secret)
         const chosen = store.catalog.files.filter((e) => extractSelected(e.path, o.include, o.exclude))
         const bad = (await store.verify()).filter((r) => !r.ok && chosen.includes(r.entry))

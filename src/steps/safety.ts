@@ -6,6 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
+import { compileWildcard } from '../engine/pattern.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import type { ProgressState } from '../usmt/index.js'
 import { driveOf, isUnc } from '../windows/path.js'
@@ -94,6 +95,6 @@ export function profilesAtRisk(progress: ProgressState, excludedOnPurpose: (user
 
 /** USMT user patterns (DOMAIN\name with * and ?) as a matcher, case-insensitive. */
 export function userMatcher(patterns: readonly string[]): (user: string) => boolean {
-  const res = patterns.map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i'))
-  return (user) => res.some((r) => r.test(user))
+  const matchers = patterns.map((p) => compileWildcard(p, { question: true, caseInsensitive: true }))
+  return (user) => matchers.some((m) => m(user))
 }

@@ -21,7 +21,7 @@
 import { writeAllSync } from '../runtime/write-all.js'
 import { createHash, type Hash } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
-import { invalidComponentReason, parseWinPath } from '../windows/path.js'
+import { invalidComponentReason, invalidFilePathReason, parseWinPath } from '../windows/path.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import type { CatalogKind } from './kind.js'
 
@@ -81,18 +81,9 @@ export interface Catalog {
   files: CatalogEntry[]
 }
 
-/** Why a path stored in a catalog is unsafe, or null. */
+/** Why a path stored in a catalog is unsafe, or null: the one table of Windows path rules (WINDOWS_PATH_RULES). */
 export function unsafeWindowsPath(p: string): string | null {
-  if (typeof p !== 'string' || p.length === 0) return 'empty path'
-  if (p.includes('\0')) return 'contains NUL'
-  const parsed = parseWinPath(p)
-  if (parsed.kind !== 'drive') return 'not a drive-absolute Windows path'
-  for (const s of parsed.segments) {
-    if (s === '..' || s === '.') return `contains "${s}"`
-    const why = invalidComponentReason(s)
-    if (why) return why
-  }
-  return null
+  return invalidFilePathReason(p)
 }
 
 /** Why a relative store path (USMT/File/…) is unsafe, or null. */
@@ -125,7 +116,10 @@ function num(v: unknown): v is number {
  * File stores resolve each folder once and then only check the file names in it.
  */
 export function storeDirOf(winDir: string): string {
-  return storePathOf(winDir)
+  const parsed = parseWinPath(winDir)
+  const bad = parsed.kind !== 'drive' ? 'not a drive-absolute Windows path' : parsed.segments.map((s) => invalidComponentReason(s)).find((w) => w !== null)
+  if (bad) throw new UsmtStepsError('USM0217', `cannot store ${winDir}: ${bad}`)
+  return [parsed.root[0].toUpperCase(), ...parsed.segments].join('/')
 }
 
 /** Why a single file name cannot be stored, or null. */

@@ -5,6 +5,8 @@
  * "all", `or` = "any", `not` = "none of"; variable comparisons are case-insensitive and a variable that
  * is not set compares as the empty string.
  */
+import { compileWildcard } from '../engine/pattern.js'
+
 export const VARIABLE_OPERATORS = ['exists', 'notExists', 'equals', 'notEquals', 'less', 'lessEqual', 'greater', 'greaterEqual', 'like', 'notLike'] as const
 export type VariableOperator = typeof VARIABLE_OPERATORS[number]
 
@@ -48,9 +50,10 @@ export function allOf(...parts: Array<Condition | undefined>): Condition | undef
 
 export class ConditionError extends Error {}
 
-function wildcard(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/[*%]/g, '.*').replace(/[?_]/g, '.')
-  return new RegExp(`^${body}$`, 'is')
+/** `*`/`%` any run, `?`/`_` one character, case-insensitive; linear (never a backtracking regex). */
+function wildcard(pattern: string): { test(value: string): boolean } {
+  const m = compileWildcard(pattern.replace(/%/g, '*').replace(/_/g, '?'), { question: true, caseInsensitive: true })
+  return { test: m }
 }
 
 function compare(a: string, b: string): number {

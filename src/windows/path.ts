@@ -17,8 +17,13 @@ export interface ParsedWinPath {
   segments: string[]
 }
 
+/**
+ * Device names Windows reserves in every folder, with or without an extension: CON, PRN, AUX, NUL, CONIN$,
+ * CONOUT$, COM0–COM9 and LPT0–LPT9, and COM/LPT followed by a superscript digit ¹ ² ³ (Windows treats those as
+ * COM1–COM3 / LPT1–LPT3, so `COM¹` is reserved too).
+ */
 const RESERVED = new Set(['CON', 'PRN', 'AUX', 'NUL', 'CONIN$', 'CONOUT$',
-  ...Array.from({ length: 9 }, (_, i) => `COM${i + 1}`), ...Array.from({ length: 9 }, (_, i) => `LPT${i + 1}`)])
+  ...['COM', 'LPT'].flatMap((d) => [...'0123456789\u00b9\u00b2\u00b3'].map((n) => `${d}${n}`))])
 
 /** Turn `/` into `\`. */
 export function toBackslashes(p: string): string {
@@ -160,20 +165,64 @@ export function relativeTo(child: string, parent: string): string | null {
   return c.length === p.length ? '' : c.slice(p.length + 1)
 }
 
-/** A device name (CON, NUL, COM1, LPT1 …) with or without an extension. */
+/** A device name (CON, NUL, COM1, COM¹, LPT1 …) with or without an extension (`nul.txt`, `CON .log`). */
 export function isReservedName(segment: string): boolean {
   const stem = segment.split('.')[0].trim().toUpperCase()
   return RESERVED.has(stem)
 }
 
-/** Why a single path component is invalid on Windows, or null when it is fine. */
+/** The longest Windows path (the `\\?\` long form); a name is at most 255 UTF-16 units. */
+export const MAX_LONG_PATH = 32767
+export const MAX_NAME = 255
+
+/**
+ * The one table of Windows path rules (issue #20 item 9). A *name* is one folder or file name; a *file path*
+ * is what a store catalog records and what capture and restore write: drive-absolute, naming a file. The
+ * same table decides on capture (a source file whose name Windows cannot hold is skipped and listed under
+ * /c, named in the error without it), when a catalog is read (a path breaking a rule makes the store
+ * corrupt: 42) and on restore. Nothing is trimmed or repaired: `a ` and `a.` are refused alike.
+ */
+export const WINDOWS_PATH_RULES: ReadonlyArray<{ rule: string; applies: 'name' | 'path'; refused: string; example: string }> = [
+  { rule: 'empty-name', applies: 'name', refused: 'an empty name (a doubled `\\`)', example: 'C:\\Users\\\\ann' },
+  { rule: 'dot-name', applies: 'name', refused: '`.` or `..` as a name', example: 'C:\\Users\\..\\x' },
+  { rule: 'forbidden-character', applies: 'name', refused: 'a character Windows forbids in names: < > : " / \\ | ? * or a control character (U+0000–U+001F, e.g. a newline)', example: 'a:b, q?, line\\nbreak' },
+  { rule: 'trailing-dot-or-space', applies: 'name', refused: 'a name that ends with a dot or a space (Windows would strip it; both are refused, never trimmed)', example: 'notes., notes ' },
+  { rule: 'reserved-device-name', applies: 'name', refused: 'CON, PRN, AUX, NUL, CONIN$, CONOUT$, COM0–9, LPT0–9, COM¹²³, LPT¹²³, with or without an extension', example: 'CON, nul.txt, COM¹' },
+  { rule: 'name-too-long', applies: 'name', refused: `a name longer than ${MAX_NAME} UTF-16 units`, example: '256 × a' },
+  { rule: 'not-drive-absolute', applies: 'path', refused: 'a path that does not start with a drive letter, a colon and a backslash (UNC, device, relative, drive-relative)', example: '\\\\srv\\share\\a, C:a, a\\b' },
+  { rule: 'no-file-name', applies: 'path', refused: 'the drive root itself, which names no file', example: 'C:\\' },
+  { rule: 'trailing-separator', applies: 'path', refused: 'a path ending in `\\` (a folder, not a file)', example: 'C:\\Users\\ann\\Desktop\\' },
+  { rule: 'path-too-long', applies: 'path', refused: `a path longer than ${MAX_LONG_PATH} characters (the \\\\?\\ limit); longer than MAX_PATH (260) is fine`, example: '40,000 characters' },
+]
+
+/** Why a single name (folder or file) is invalid on Windows, or null when it is fine. See WINDOWS_PATH_RULES. */
 export function invalidComponentReason(segment: string): string | null {
   if (segment.length === 0) return 'empty name'
-  if (segment.length > 255) return 'name longer than 255 characters'
+  if (segment === '.' || segment === '..') return `"${segment}" is not a name`
   // eslint-disable-next-line no-control-regex -- control characters are forbidden in Windows names
-  if (/[<>:"|?*\x00-\x1f]/.test(segment)) return 'contains a character Windows forbids (<>:"|?* or a control character)'
-  if (/[. ]$/.test(segment) && segment !== '.' && segment !== '..') return 'ends with a dot or a space'
+  if (/[<>:"/\\|?*\x00-\x1f]/.test(segment)) return 'contains a character Windows forbids (<>:"/\\|?* or a control character)'
+  if (/[. ]$/.test(segment)) return 'ends with a dot or a space'
   if (isReservedName(segment)) return `"${segment}" is a reserved device name`
+  if (segment.length > MAX_NAME) return `name longer than ${MAX_NAME} characters`
+  return null
+}
+
+/**
+ * Why a Windows file path (as a catalog records it, as capture and restore write it) breaks a rule of
+ * WINDOWS_PATH_RULES, or null. The text is checked as it is: never trimmed.
+ */
+export function invalidFilePathReason(p: string): string | null {
+  if (typeof p !== 'string' || p.length === 0) return 'empty path'
+  if (!/^[A-Za-z]:\\/.test(p)) return 'not a drive-absolute Windows path (C:\\…)'
+  if (p.length > MAX_LONG_PATH) return `longer than ${MAX_LONG_PATH} characters`
+  const rest = p.slice(3)
+  if (rest.length === 0) return 'names the drive root, not a file'
+  if (rest.endsWith('\\')) return 'ends with a backslash (a folder, not a file)'
+  for (const name of rest.split('\\')) {
+    const why = invalidComponentReason(name)
+    // eslint-disable-next-line no-control-regex -- control characters are shown as \xNN
+    if (why) return name.length && !why.startsWith('"') ? `${why}: "${name.replace(/[\x00-\x1f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"` : why
+  }
   return null
 }
 

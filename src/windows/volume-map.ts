@@ -84,6 +84,34 @@ export class VolumeMap {
   }
 }
 
+/**
+ * Where a path argument of a tool (a store, /l, /progress, /i, /config, /listfiles, /keyfile …) lives on this
+ * machine. A Windows path — `C:\store`, `C:store`, `\\?\C:\store` — goes through the volume map like every
+ * source path; a drive that is not mapped is a problem on Linux (it used to become a folder literally named
+ * `C:\store` in the current directory) and the real drive on Windows. A UNC path (`\\server\share\…`) cannot
+ * be reached on Linux (mount the share and give the local folder); on Windows it is used as it is. Any other
+ * path is local, relative to `cwd`.
+ */
+export function localPathOf(volumes: VolumeMap, p: string, cwd: string, platform: NodeJS.Platform = process.platform): { path: string } | { problem: string } {
+  const raw = p.trim()
+  const isWinSyntax = /^[A-Za-z]:/.test(raw) || /^\\\\/.test(raw) || (platform === 'win32' && /^\/\//.test(raw))
+  if (!isWinSyntax) return { path: nodePath.resolve(cwd, raw) }
+  const parsed = parseWinPath(raw)
+  if (parsed.kind === 'drive' || parsed.kind === 'drive-relative') {
+    const vol = volumes.get(parsed.root)
+    if (vol) {
+      const segs = resolveDots(parsed.segments)
+      if (segs === null) return { problem: `${p} climbs above the root of drive ${parsed.root}` }
+      return { path: segs.length ? nodePath.join(vol.root, ...segs) : vol.root }
+    }
+    if (platform === 'win32') return { path: nodePath.resolve(cwd, raw) }
+    const mapped = volumes.volumes.map((v) => v.letter).join(', ')
+    return { problem: `${p} is on drive ${parsed.root}, which is not mapped (${mapped ? `mapped: ${mapped}` : 'no --volume given'}); map it with --volume ${parsed.root[0]}=DIR or give a local path` }
+  }
+  if (platform === 'win32') return { path: raw }
+  return { problem: `${p} is a network (UNC) or device path, which cannot be reached from this machine; mount the share and give its local folder` }
+}
+
 /*
  * Case-insensitive lookups: Windows volumes copied to or mounted on Linux keep their case, and Windows paths in
  * variables, rules and catalogs rarely match it exactly. These are the project's only implementations; an exact
@@ -174,12 +202,14 @@ export class CaseInsensitiveTree {
     return cur
   }
 
-  /** Whether something exists at a Windows path (a file where a folder of the path should be counts as "no"). */
+  /** Whether something exists at a Windows path (a file where a folder of the path should be, or a name too long, counts as "no"). */
   exists(win: string): boolean {
     try {
       return statSync(this.local(win), { throwIfNoEntry: false }) !== undefined
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return false
+      // A folder of the path that is a file, or a path longer than this file system takes: writing there fails and
+      // is reported for that file (3 under /c, 61 without), never as a failure of the whole restore (72).
+      if (['ENOTDIR', 'ENAMETOOLONG'].includes((err as NodeJS.ErrnoException).code ?? '')) return false
       throw err
     }
   }

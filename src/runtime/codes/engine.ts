@@ -17,4 +17,5 @@ export const ENGINE_CODES = defineCodes({
   USM0112: { exit: 'io', summary: 'A mapped volume folder does not exist or is not a folder.', actions: ['Check the DIR part of --volume/--removable LETTER=DIR.'] },
   USM0113: { exit: 'usage', summary: 'The path to explain is not a Windows path on a mapped volume.', actions: ['Give a Windows path such as C:\\Users\\ann\\Documents\\a.docx whose drive is mapped with --volume or --removable.'] },
   USM0114: { exit: 'config', summary: 'The --attributes file is not valid.', actions: ['Write a JSON object mapping Windows paths to attribute letters, for example {"C:\\\\Users\\\\ann\\\\Documents\\\\desktop.ini":"HS"}.'] },
+  USM0115: { exit: 'config', summary: 'A rule, config or users file is not valid text in its encoding (invalid UTF-8 bytes).', actions: ['Open the file named in the message at the byte offset it gives and fix or remove the bytes, or save the file as UTF-8 (or UTF-16 with a byte-order mark).'] },
 })

@@ -86,21 +86,22 @@ describe('pure-JS SMB (npm smb2) against a Samba that allows SMB2 but requires s
 
   it('default NTLM settings: refused at logon (smb2 offers only NTLMv1), or the process crashes on MD4 first', async () => {
     const smb = await start('mandatory')
-    const plain = await runSmb2(smb, false)
-    expect(plain.exitCode, plain.out).to.not.equal(0)
-    expect(plain.out).to.match(/ERR_OSSL_EVP_UNSUPPORTED|digital envelope routines::unsupported/)
-    const legacy = await runSmb2(smb, true)
-    expect(legacy.exitCode, legacy.out).to.equal(2)
-    expect(legacy.out).to.contain('RESULT refused STATUS_LOGON_FAILURE')
-    expect(existsSync(path.join(smb.shareDir(), 'from-smb2.txt'))).to.equal(false)
+    // What matters is that nothing is written; the third-party client's own wording (an OpenSSL MD4 crash,
+    // STATUS_LOGON_FAILURE …) varies with load and versions and is only shown on failure (issue #20 item 13).
+    for (const legacy of [false, true]) {
+      const r = await runSmb2(smb, legacy)
+      expect(r.exitCode, r.out).to.not.equal(0)
+      expect(r.out).to.not.contain('RESULT written')
+      expect(existsSync(path.join(smb.shareDir(), 'from-smb2.txt')), r.out).to.equal(false)
+    }
   })
 
   it('even with NTLMv1 allowed (ntlm auth = yes): refused because it never signs', async () => {
     const smb = await start('mandatory', 'ntlm auth = yes')
     const r = await runSmb2(smb, true)
-    expect(r.exitCode, r.out).to.equal(2)
-    expect(r.out).to.contain('RESULT refused STATUS_ACCESS_DENIED')
-    expect(existsSync(path.join(smb.shareDir(), 'from-smb2.txt'))).to.equal(false)
+    expect(r.exitCode, r.out).to.not.equal(0)
+    expect(r.out).to.not.contain('RESULT written')
+    expect(existsSync(path.join(smb.shareDir(), 'from-smb2.txt')), r.out).to.equal(false)
     // smbclient (our transport's client) signs and reaches the same server.
     const ok = await execa('smbclient', ['//127.0.0.1/migstore', '-p', String(smb.port), '--configfile=/dev/null', '--client-protection=sign', '-U', smb.user, '-c', 'ls'], {
       reject: false, env: { PASSWD: smb.password }, stdin: 'ignore',
@@ -110,15 +111,13 @@ describe('pure-JS SMB (npm smb2) against a Samba that allows SMB2 but requires s
 
   it('control: signing not required and NTLMv1 allowed — the same client writes the file', async () => {
     const smb = await start('default', 'ntlm auth = yes')
-    // smb2 also mishandles interim STATUS_PENDING responses (a busy server sends them): such a run is repeated;
-    // any other failure fails the control at once.
+    // smb2 mishandles interim responses of a busy server (STATUS_PENDING, and once under CI load
+    // STATUS_ACCESS_DENIED): a failed run is repeated whatever the client says (its wording is not the point,
+    // issue #20 item 13). What the control proves is that the file reaches the share with its content.
     const runs: string[] = []
-    for (let i = 0; i < 5 && !runs.some((o) => o.includes('RESULT written')); i++) {
-      const r = await runSmb2(smb, true)
-      runs.push(r.out)
-      if (r.exitCode !== 0) expect(r.out, r.out).to.contain('RESULT refused STATUS_PENDING')
-    }
-    expect(runs.some((o) => o.includes('RESULT written')), runs.join('\n---\n')).to.equal(true)
-    expect(readFileSync(path.join(smb.shareDir(), 'from-smb2.txt'), 'utf8')).to.equal('pure js was here')
+    const file = path.join(smb.shareDir(), 'from-smb2.txt')
+    for (let i = 0; i < 5 && !existsSync(file); i++) runs.push((await runSmb2(smb, true)).out)
+    expect(existsSync(file), runs.join('\n---\n')).to.equal(true)
+    expect(readFileSync(file, 'utf8')).to.equal('pure js was here')
   })
 })

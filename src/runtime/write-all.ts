@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs'
+import { closeSync, openSync, writeSync } from 'node:fs'
 
 /** Write all of `data` to `fd`: writeSync may write less than asked, so loop until every byte is out. */
 export function writeAllSync(fd: number, data: string | Buffer, start = 0, end?: number): void {
@@ -6,4 +6,40 @@ export function writeAllSync(fd: number, data: string | Buffer, start = 0, end?:
   const stop = end ?? buf.length
   let off = start
   while (off < stop) off += writeSync(fd, buf, off, stop - off)
+}
+
+/** A file written in blocks: text collects in memory and goes out once `blockChars` are pending, on flush() and close(). */
+export class BufferedFile {
+  protected fd: number | null
+  protected buf = ''
+  private readonly blockChars: number
+
+  constructor(readonly path: string, opts: { flags?: string; mode?: number; blockChars?: number } = {}) {
+    this.fd = openSync(path, opts.flags ?? 'w', opts.mode)
+    this.blockChars = opts.blockChars ?? 1 << 16
+  }
+
+  write(text: string): void {
+    this.buf += text
+    this.flushIfFull()
+  }
+
+  protected flushIfFull(): void {
+    if (this.buf.length >= this.blockChars) this.flush()
+  }
+
+  flush(): void {
+    if (this.buf && this.fd !== null) writeAllSync(this.fd, this.buf)
+    this.buf = ''
+  }
+
+  close(): void {
+    if (this.fd === null) return
+    try {
+      this.flush()
+    } finally {
+      closeSync(this.fd)
+      this.fd = null
+    }
+  }
 }

@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core'
 import type { PortableContext } from '../portable/common.js'
 import { splitToolArgv } from '../portable/common.js'
 import { VolumeMap } from '../windows/volume-map.js'
-import { BASE_FLAGS, INPUT_FLAGS, settingFlags, type FlagMap } from './flags.js'
+import { INPUT_FLAGS, settingFlags, type FlagMap } from './flags.js'
 import type { StepContext } from './step-command.js'
 
 /** The settings the portable tools read (besides their USMT command line). */
@@ -22,7 +22,7 @@ export const PORTABLE_FLAGS = {
 }
 
 /** Names of the flags that take a value and of those that do not (with their --no- forms), from the declarations. */
-function flagNames(flags: FlagMap): { value: string[]; bool: string[] } {
+export function flagNames(flags: FlagMap): { value: string[]; bool: string[] } {
   const value: string[] = []
   const bool: string[] = []
   for (const [name, f] of Object.entries(flags)) {
@@ -33,12 +33,11 @@ function flagNames(flags: FlagMap): { value: string[]; bool: string[] } {
 }
 
 export async function portableContext(ctx: StepContext, flags: Record<string, unknown>, rawArgv: readonly string[], version: string, out: string[]): Promise<PortableContext> {
-  const names = flagNames({ ...BASE_FLAGS, ...PORTABLE_FLAGS })
   const list = (k: string): string[] => (flags[k] as string[] | undefined) ?? []
   const text = (k: string): string | undefined => flags[k] as string | undefined
   let last = -1
   return {
-    argv: splitToolArgv(rawArgv, names.value, names.bool),
+    argv: splitToolArgv(rawArgv),
     cwd: ctx.cwd,
     volumes: VolumeMap.parse(list('volume'), list('removable'), ctx.cwd),
     usersFile: text('users'),

@@ -21,4 +21,5 @@ export const STORES_CODES = defineCodes({
   USM0418: { exit: 'config', summary: 'The path does not name a store on a known share.', actions: ['Pass the store path printed by "store request" (OSDStateStorePath) or run "store list" to see the stores.'] },
   USM0419: { exit: 'usage', summary: 'Invalid computer association.', actions: ['Give --source and --destination computer names (letters, digits, "-", "_", "."), and --users only with a restore behaviour that names users.'] },
   USM0420: { exit: 'io', summary: 'A share operation failed.', actions: ['Check the permissions on the share folder named in the message and the server log.'] },
+  USM0421: { exit: 'usage', summary: 'A --mount value (or USMT_STEPS_SHARE_MOUNT) does not say which share it mounts.', actions: ['With several shares in the policy, write --mount \\\\server\\share=DIR once per share; a bare DIR is only allowed when the policy lists one share.'] },
 })

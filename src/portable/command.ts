@@ -38,6 +38,7 @@ export async function portableContext(ctx: StepContext, flags: Record<string, un
       }
     })(),
     compressionLevel: Number(await ctx.setting('storeCompressionLevel')),
+    storeCodec: (await ctx.setting('storeCodec')) as 'auto' | 'zstd' | 'deflate',
     kdf: (await ctx.setting('storeKdf')) as 'scrypt' | 'pbkdf2',
   }
 }

@@ -3,11 +3,12 @@
 # client, OpenLDAP tools, Chromium for the report's browser test, ntfs-3g (FUSE) and attr (getfattr/setfattr)
 # for the cloud-only file scan of a mounted NTFS volume, Wine (64-bit only, no i386 multiarch) for the
 # Windows-runtime lane (test/integration/wine), hivex (offline registry hives: hivexsh, hivexget, hivexregedit
-# and its Perl module) for the registry rules. Idempotent; needs root (or sudo).
+# and its Perl module) for the registry rules, iproute2 (`ip`, to bring up loopback in the network namespace of
+# the per-store ACL tests' smbd). Idempotent; needs root (or sudo).
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
-PKGS="samba smbclient samba-ad-dc samba-ad-provision samba-dsdb-modules ldap-utils openssl chromium ntfs-3g attr wine wine64 libhivex-bin libwin-hivex-perl"
+PKGS="samba smbclient samba-ad-dc samba-ad-provision samba-dsdb-modules ldap-utils openssl chromium ntfs-3g attr wine wine64 libhivex-bin libwin-hivex-perl iproute2"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -9,6 +9,12 @@
 #        SMB_MIN_PROTOCOL  server min protocol (default SMB3)
 #        SMB_EXTRA     extra [global] lines ('\n'-separated)
 #        SMB_KEEP=1    restart on an existing $SMB_BASE (keeps shares, users and config: used to restart after a kill)
+#        SMB_ACCOUNTS  more accounts (root only), space-separated, same password: e.g. computers' stand-ins
+#        SMB_GROUP     root only: "group:member,member" — a unix group (SID S-1-22-2-gid, "Unix Group\group")
+#        SMB_ACL=1     NT ACLs on the shares: vfs_acl_xattr (the ACL in security.NTACL, enforced by smbd alone),
+#                      nt acl support, inherit acls, so smbcacls can read and set them
+#        SMB_NETNS=1   root only: run smbd in its own network namespace on 127.0.0.1:445 (smbcacls and rpcclient
+#                      have no port option); clients run through `nsenter --net=/proc/PID/ns/net`
 # Needs the Debian packages samba and smbclient (apt-get install -y --no-install-recommends samba smbclient).
 # Works as root (creates a nologin unix user) or as an unprivileged user on a port above 1024.
 # Prints "smbd pid N listening on 127.0.0.1:PORT ..." and leaves the pid in $SMB_BASE/smbd.pid.
@@ -27,7 +33,18 @@ export PATH="$PATH:/usr/sbin"
 if [ "${SMB_KEEP:-0}" != 1 ] || [ ! -f "$BASE/smb.conf" ]; then
   rm -rf "$BASE"; mkdir -p "$BASE"/{lock,state,cache,private,pid,ncalrpc,log,shares}
   if [ "$(id -u)" = 0 ]; then
-    id "$SMB_USER" >/dev/null 2>&1 || useradd -M -s /usr/sbin/nologin "$SMB_USER"
+    for u in "$SMB_USER" ${SMB_ACCOUNTS:-}; do id "$u" >/dev/null 2>&1 || useradd -M -s /usr/sbin/nologin "$u"; done
+    if [ -n "${SMB_GROUP:-}" ]; then
+      g=${SMB_GROUP%%:*}
+      getent group "$g" >/dev/null 2>&1 || groupadd "$g"
+      for m in $(echo "${SMB_GROUP#*:}" | tr ',' ' '); do usermod -aG "$g" "$m"; done
+    fi
+  elif [ -n "${SMB_ACCOUNTS:-}${SMB_GROUP:-}${SMB_NETNS:-}" ]; then
+    echo "SMB_ACCOUNTS, SMB_GROUP and SMB_NETNS need root" >&2; exit 1
+  fi
+  ACL_LINES=""
+  if [ "${SMB_ACL:-0}" = 1 ]; then
+    ACL_LINES='  vfs objects = acl_xattr\n  acl_xattr:ignore system acls = yes\n  nt acl support = yes\n  inherit acls = yes\n  map acl inherit = yes\n'
   fi
   {
     cat <<CONF
@@ -57,6 +74,7 @@ if [ "${SMB_KEEP:-0}" != 1 ] || [ ! -f "$BASE/smb.conf" ]; then
   map to guest = never
   server signing = $SIGNING
   server min protocol = $MINPROTO
+$(printf '%b' "$ACL_LINES")
 $(printf '%b' "${SMB_EXTRA:-}")
 CONF
     for share in $SHARES; do
@@ -67,7 +85,7 @@ CONF
 [$share]
   path = $BASE/shares/$share
   read only = no
-  valid users = $SMB_USER
+  valid users = $SMB_USER ${SMB_ACCOUNTS:-}
   create mask = 0660
   directory mask = 0770
 CONF
@@ -75,15 +93,26 @@ CONF
   } > "$BASE/smb.conf"
   testparm -s "$BASE/smb.conf" >/dev/null 2>"$BASE/testparm.err" || { cat "$BASE/testparm.err" >&2; exit 1; }
   # pdbedit works without root (smbpasswd -a refuses to run unprivileged); the password goes through stdin.
-  printf '%s\n%s\n' "$SMB_PASS" "$SMB_PASS" | pdbedit -s "$BASE/smb.conf" -t -a -u "$SMB_USER" >/dev/null 2>&1
+  for u in "$SMB_USER" ${SMB_ACCOUNTS:-}; do
+    printf '%s\n%s\n' "$SMB_PASS" "$SMB_PASS" | pdbedit -s "$BASE/smb.conf" -t -a -u "$u" >/dev/null 2>&1
+  done
 fi
 start=$(date +%s%N)
 # NB: never add --no-process-group and never wrap in setsid: smbd makes itself session and process-group
 # leader (pid = pgid), and on SIGTERM it signals its whole group, which must not include our caller.
-smbd --foreground --debug-stdout --configfile="$BASE/smb.conf" </dev/null >>"$BASE/log/smbd.stdout" 2>&1 &
+if [ "${SMB_NETNS:-0}" = 1 ]; then
+  # unshare execs in place (same pid), then sh execs smbd: the pid is smbd's, and its namespace lives as long as it.
+  unshare --net -- sh -c 'ip link set lo up && exec smbd --foreground --debug-stdout --configfile="$1"' sh "$BASE/smb.conf" </dev/null >>"$BASE/log/smbd.stdout" 2>&1 &
+else
+  smbd --foreground --debug-stdout --configfile="$BASE/smb.conf" </dev/null >>"$BASE/log/smbd.stdout" 2>&1 &
+fi
 echo $! > "$BASE/smbd.pid"
+probe() {
+  if [ "${SMB_NETNS:-0}" = 1 ]; then nsenter --net="/proc/$(cat "$BASE/smbd.pid")/ns/net" bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
+  else (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; fi
+}
 for _ in $(seq 1 200); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  if probe; then
     echo "smbd pid $(cat "$BASE/smbd.pid") listening on 127.0.0.1:$PORT after $(( ($(date +%s%N)-start)/1000000 )) ms (user $SMB_USER, shares: $SHARES, signing $SIGNING, min protocol $MINPROTO)"; exit 0
   fi
   kill -0 "$(cat "$BASE/smbd.pid")" 2>/dev/null || break

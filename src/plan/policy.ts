@@ -127,6 +127,24 @@ export function policyFromObject(doc: unknown, file: string): Policy {
     if (r.restoredDays !== undefined) p.retention.restoredDays = nonNegInt(r.restoredDays, 'retention.restoredDays', file)
     if (r.abandonedDays !== undefined) p.retention.abandonedDays = nonNegInt(r.abandonedDays, 'retention.abandonedDays', file)
   }
+  if (d.access !== undefined) {
+    if (!isRecord(d.access)) invalid(file, 'access must be an object')
+    const a = d.access as Record<string, unknown>
+    checkKeys(a, ['admins', 'computerAccount', 'domain', 'accounts'], 'access', file)
+    const text = (v: unknown, where: string): string => {
+      if (typeof v !== 'string' || v.trim() === '' || /[,:"\r\n]/.test(v)) return invalid(file, `${where} must be an account or group name (DOMAIN\\name) or a SID, without , : or "`)
+      return v.trim()
+    }
+    if (a.admins === undefined) invalid(file, 'access.admins is required: the group that keeps full control of every store')
+    const accounts: Record<string, string> = {}
+    if (a.accounts !== undefined) {
+      if (!isRecord(a.accounts)) invalid(file, 'access.accounts must map computer names to accounts')
+      for (const [k, v] of Object.entries(a.accounts as Record<string, unknown>)) accounts[k.trim().toUpperCase()] = text(v, `access.accounts.${k}`)
+    }
+    const template = a.computerAccount === undefined ? '{domain}\\{computer}$' : text(a.computerAccount, 'access.computerAccount')
+    if (!template.includes('{computer}')) invalid(file, 'access.computerAccount must contain {computer}')
+    p.access = { admins: text(a.admins, 'access.admins'), computerAccount: template, domain: a.domain === undefined ? undefined : text(a.domain, 'access.domain'), accounts }
+  }
   return p
 }
 

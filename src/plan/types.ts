@@ -71,8 +71,24 @@ export interface Policy {
     /** Days after which a store that was requested but never captured is pruned. */
     abandonedDays: number
   }
+  /**
+   * Per-store access on shares (issue #19), as a state migration point sets it: absent → the share's own ACL
+   * applies to every store (the old behaviour).
+   */
+  access?: StoreAccessPolicy
   /** Where the policy came from (file path or `defaults`). */
   source: string
+}
+
+export interface StoreAccessPolicy {
+  /** The admins' group (`DOMAIN\\group` or a SID): full control on every store, always. */
+  admins: string
+  /** How a computer's account is named: `{computer}` is replaced by the computer name (default `{domain}\\{computer}$`). */
+  computerAccount: string
+  /** Domain for `{domain}` (default: the domain of the step's credentials). */
+  domain?: string
+  /** Explicit accounts by computer name, where computer accounts are not available (lab, workgroup). */
+  accounts: Record<string, string>
 }
 
 export interface Rejected {

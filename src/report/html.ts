@@ -151,6 +151,7 @@ ${row('State', html`<strong>${st.state}</strong> — ${st.stateReason}`)}
 ${row('Layout', st.layout ?? 'not checked')}${row('Encrypted', st.encrypted === null ? 'unknown' : st.encrypted ? 'yes' : 'no')}
 ${row('Size on disk', st.sizeBytes === null ? 'not checked' : formatBytes(st.sizeBytes))}
 ${st.reasons.length ? row('Why this store', html`${st.rule ? html`<span class="muted">rule ${st.rule}:</span> ` : ''}${st.reasons.join(' ')}`) : ''}
+${st.access?.length ? row('Who had access', html`<ul class="access">${st.access.map((a) => html`<li>${formatTime(a.at)} <strong>${a.computer}</strong> ${a.event === 'access' ? html`set access — ${a.detail}` : a.detail}</li>`)}</ul>`) : ''}
 </tbody></table></section>`
 }
 

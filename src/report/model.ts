@@ -110,10 +110,22 @@ function storeInfo(run: GatheredRun): StoreInfo {
     reason = 'No plan, capture or restore record was found.'
   }
   if (s.path && s.exists === null) reason += ' The store is not reachable from here, so its content was not checked.'
+  const access = storeAccess(run)
   return {
     type, path: s.path, localPath: s.localPath, exists: s.exists, state, stateReason: reason, layout: s.layout, encrypted: s.encrypted,
-    sizeBytes: s.sizeBytes, reasons: plan?.reasons ?? [], rule: plan?.rule,
+    sizeBytes: s.sizeBytes, reasons: plan?.reasons ?? [], rule: plan?.rule, ...(access.length ? { access } : {}),
   }
+}
+
+/** The access history of a share store with per-store access, from the last store step's record of it. */
+function storeAccess(run: GatheredRun): NonNullable<StoreInfo['access']> {
+  type Ev = { at?: unknown; computer?: unknown; event?: unknown; detail?: unknown }
+  const rec = [...run.records].reverse().map((r) => (r.result as { store?: { access?: unknown; history?: unknown } } | undefined)?.store)
+    .find((st) => st !== undefined && st.access !== undefined && Array.isArray(st.history))
+  if (!rec) return []
+  const what: Record<string, string> = { requested: 'requested the store', captured: 'released it after capture', 'restore-requested': 'read it', restored: 'released it after restore' }
+  return (rec.history as Ev[]).filter((e) => typeof e.at === 'string' && typeof e.computer === 'string' && typeof e.event === 'string' && (e.event === 'access' || e.event in what))
+    .map((e) => ({ at: e.at as string, computer: e.computer as string, event: e.event as string, detail: e.event === 'access' ? String(e.detail ?? '') : what[e.event as string] }))
 }
 
 function reportedUsers(parsed: ParsedLogs): UserInfo[] {

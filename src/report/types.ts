@@ -161,6 +161,11 @@ export interface StoreInfo {
   /** The plan's reasons for choosing this store. */
   reasons: string[]
   rule?: string
+  /**
+   * Who had access to a share store with per-store access (issue #19): the store record's grants, reads and
+   * releases, with computer and time, as the last store step saw them (oldest first).
+   */
+  access?: Array<{ at: string; computer: string; event: string; detail: string }>
 }
 
 /** Registry values a capture collected for one user (or This Computer) and one component. */

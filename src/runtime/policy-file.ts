@@ -20,7 +20,7 @@ export const POLICY_SECTIONS: readonly PolicySection[] = ['users', 'stores']
 /** The keys each section accepts (the section's parser checks values; these lists drive the hints). */
 export const POLICY_SECTION_KEYS: Readonly<Record<PolicySection, readonly string[]>> = {
   users: ['includeGroups', 'excludeGroups', 'includeOus', 'excludeOus', 'skipDisabled', 'skipDeleted', 'inactiveDays', 'keepLocal', 'orphans', 'orphanPolicy', 'orphanMap'],
-  stores: ['preferredStore', 'allowedStores', 'fallbackToNetwork', 'shares', 'encryptNetworkStores', 'hardLink', 'unresolvableProfiles', 'retention'],
+  stores: ['preferredStore', 'allowedStores', 'fallbackToNetwork', 'shares', 'encryptNetworkStores', 'hardLink', 'unresolvableProfiles', 'retention', 'access'],
 }
 
 /** Which step reads which section (messages). */

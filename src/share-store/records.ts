@@ -20,7 +20,7 @@ export interface ComputerIdentity {
 
 export interface StoreEvent {
   at: string
-  event: 'requested' | 'captured' | 'restore-requested' | 'restored' | 'capture-failed'
+  event: 'requested' | 'captured' | 'restore-requested' | 'restored' | 'capture-failed' | 'access'
   computer: string
   detail?: string
 }
@@ -47,6 +47,22 @@ export interface StoreRecord {
   retainUntil: string | null
   manifest: { files: number; bytes: number } | null
   history: StoreEvent[]
+  /** Per-store access (policy `access:`): who may do what now; every change is an 'access' event in the history. */
+  access?: StoreAccess
+}
+
+export interface AccessGrant {
+  role: 'admins' | 'capturing computer' | 'restoring computer'
+  computer?: string
+  /** The account or group as the policy names it. */
+  principal: string
+  rights: 'full control' | 'write' | 'read'
+}
+
+export interface StoreAccess {
+  phase: 'requested' | 'captured' | 'restored'
+  since: string
+  grants: AccessGrant[]
 }
 
 export interface ManifestEntry {

@@ -15,6 +15,10 @@ import {
 import { SmbclientTransport, type SmbRunner } from './smbclient.js'
 import { prepareStaging } from './staging.js'
 import { TransportError, type ShareTransport } from './transport.js'
+import { claimComputer, releaseClaim, type ClaimDoc, type ClaimOutcome } from './claims.js'
+import { SmbcaclsTool, WindowsAclTool, type AclTool } from './acl-tool.js'
+import { EVENTS_DIR, eventsOf, eventsOn, withJournal, writeEvent } from './journal.js'
+import { StoreAccessControl } from './store-access.js'
 
 /**
  * State stores on plain SMB shares with the guarantees of a ConfigMgr state migration point: share
@@ -39,6 +43,10 @@ export interface StoreServiceOptions {
   smbRunner?: SmbRunner
   platform?: NodeJS.Platform
   env?: Record<string, string | undefined>
+  /** Per-store access: the ACL tool of a share (tests; default smbcacls, or PowerShell on Windows). */
+  aclTool?: (share: SharePolicy) => AclTool
+  /** How long a concurrent request of the same computer waits for the winner's store (ms; default 5 minutes). */
+  claimWaitMs?: number
 }
 
 export interface ShareListing {
@@ -76,6 +84,8 @@ interface LocalFile {
 
 const DAY_MS = 86_400_000
 const STALE_SLOT_MS = 3_600_000
+const CLAIM_WAIT_MS = 300_000
+const CLAIM_STALE_MS = 600_000
 
 function iso(d: Date): string {
   return d.toISOString()
@@ -114,6 +124,9 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 
 export class StoreService {
   private readonly transports = new Map<string, ShareTransport>()
+  private readonly aclTools = new Map<string, AclTool>()
+  /** Per-store access (policy `access:`), or null when the share's own ACL applies to every store. */
+  readonly access: StoreAccessControl | null
   private readonly log: (line: string) => void
   private readonly now: () => Date
   private readonly sleep: (ms: number) => Promise<void>
@@ -122,6 +135,26 @@ export class StoreService {
     this.log = opts.log ?? (() => undefined)
     this.now = opts.now ?? (() => new Date())
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)))
+    const policy = opts.policy.access
+    this.access = policy ? new StoreAccessControl({ policy, toolFor: (share) => this.aclToolFor(share), domain: opts.credentials?.domain, log: this.log }) : null
+  }
+
+  private aclToolFor(share: SharePolicy): AclTool {
+    const key = share.path.toLowerCase()
+    let tool = this.aclTools.get(key)
+    if (!tool) {
+      if (this.opts.aclTool) tool = this.opts.aclTool(share)
+      else if (this.opts.transport === 'smbclient') {
+        try {
+          tool = new SmbcaclsTool({ unc: share.path, port: share.port, credentials: this.opts.credentials, runner: this.opts.smbRunner })
+        } catch (err) {
+          throw new UsmtStepsError('USM0424', (err as Error).message, { cause: err })
+        }
+      } else if ((this.opts.platform ?? process.platform) === 'win32') tool = new WindowsAclTool(share.path)
+      else throw new UsmtStepsError('USM0424', `per-store access on ${share.path} needs the smbclient transport (smbcacls) or Windows; the fs transport on a mounted share cannot set the store's permissions`)
+      this.aclTools.set(key, tool)
+    }
+    return tool
   }
 
   /** The policy's shares; with none, UDShare-style single share given by the caller is used. */
@@ -150,6 +183,8 @@ export class StoreService {
   async close(): Promise<void> {
     for (const t of this.transports.values()) await t.close()
     this.transports.clear()
+    for (const a of this.aclTools.values()) await a.close()
+    this.aclTools.clear()
   }
 
   private async open(share: SharePolicy): Promise<ShareTransport> {
@@ -183,10 +218,13 @@ export class StoreService {
     throw new UsmtStepsError('USM0418', `${storePath} is not a store on the policy's shares (${this.shares.map((s) => s.path).join(', ') || 'none'})`, { data: { storePath } })
   }
 
-  private fail(err: unknown, share: string, what: string): never {
+  private fail(err: unknown, share: string, what: string, store?: string): never {
     if (err instanceof UsmtStepsError) throw err
     if (err instanceof TransportError) {
       const data = { share, status: err.status ?? null, kind: err.kind }
+      if (err.kind === 'denied' && this.access) {
+        throw new UsmtStepsError('USM0423', `${what}: ${this.opts.computer.computerName} may not do this on ${store ?? share} (${err.status ?? 'access denied'})`, { data: { ...data, store: store ?? null }, cause: err })
+      }
       if (err.kind === 'auth') throw new UsmtStepsError('USM0411', `${share}: ${what}: ${err.message}`, { data, cause: err })
       if (err.kind === 'transfer' || err.kind === 'unreachable') throw new UsmtStepsError('USM0412', `${share}: ${what} failed: ${err.message}`, { data, cause: err })
       if (err.message.includes('smbclient was not found')) throw new UsmtStepsError('USM0417', err.message, { data, cause: err })
@@ -200,6 +238,12 @@ export class StoreService {
   }
 
   async readRecord(t: ShareTransport, id: string): Promise<StoreRecord | null> {
+    const rec = await this.readOwnRecord(t, id)
+    return rec && this.access ? withJournal(rec, await eventsOf(t, id), this.opts.policy.retention.restoredDays) : rec
+  }
+
+  /** The record as its writer left it (without the journal's events). */
+  private async readOwnRecord(t: ShareTransport, id: string): Promise<StoreRecord | null> {
     const text = await t.readText(`${id}/${RECORD_FILE}`)
     if (text === null) return null
     try {
@@ -213,11 +257,16 @@ export class StoreService {
     await t.writeText(`${rec.id}/${RECORD_FILE}`, `${JSON.stringify(rec, null, 2)}\n`)
   }
 
-  private async storesOn(t: ShareTransport): Promise<StoreRecord[]> {
+  /** The stores on a share this computer may read; with `denied`, the ids of those it may not (per-store access). */
+  private async storesOn(t: ShareTransport, denied?: string[]): Promise<StoreRecord[]> {
     const entries = await t.list('')
     const ids = entries.filter((e) => e.isDirectory && isStoreId(e.name)).map((e) => e.name)
-    const recs = await mapLimit(ids, 4, (id) => this.readRecord(t, id).catch(() => null))
-    return recs.filter((r): r is StoreRecord => r !== null)
+    const journal = this.access ? await eventsOn(t).catch(() => new Map<string, StoreEvent[]>()) : new Map<string, StoreEvent[]>()
+    const recs = await mapLimit(ids, 4, (id) => this.readOwnRecord(t, id).catch((err) => {
+      if (err instanceof TransportError && err.kind === 'denied') denied?.push(id)
+      return null
+    }))
+    return recs.filter((r): r is StoreRecord => r !== null).map((r) => withJournal(r, journal.get(r.id) ?? [], this.opts.policy.retention.restoredDays))
   }
 
   private async associationsOn(t: ShareTransport): Promise<Association[]> {
@@ -275,37 +324,102 @@ export class StoreService {
     throw new UsmtStepsError('USM0410', `no share could take the association: ${errors.join('; ') || 'the policy lists no shares'}`)
   }
 
-  /** Request (capture): pick a share, create the store atomically, claim a client slot, write the record. Retries. */
-  async requestCapture(opts: { encrypted: boolean }): Promise<StoreRecord> {
+  /**
+   * Request (capture): claim this computer (one winner among concurrent requests, see claims.ts), pick a share,
+   * create the store atomically, claim a client slot, write the record. Retries. A request that finds the
+   * computer already claimed returns the claimed store instead of creating a second one.
+   */
+  async requestCapture(opts: { encrypted: boolean }): Promise<StoreRecord & { reused?: boolean }> {
     if (this.shares.length === 0) throw new UsmtStepsError('USM0410', 'the policy lists no shares (and UDShare is empty)')
     const attempts = (this.opts.retryCount ?? 0) + 1
     let last: string[] = []
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const problems: string[] = []
       let authError: TransportError | undefined
-      for (const share of this.shares) {
-        try {
-          const rec = await this.tryShare(share, opts.encrypted)
-          if (rec) return rec
-          problems.push(`${share.path}: full (maxClients ${share.maxClients} reached)`)
-        } catch (err) {
-          if (err instanceof UsmtStepsError) {
-            if (err.code === 'USM0417') throw err
-            problems.push(`${share.path}: ${err.message}`)
-            continue
+      const claim = await this.claimOnFirstShare(problems)
+      if (claim && !claim.won) return this.claimedStore(claim.claim)
+      try {
+        for (const share of this.shares) {
+          try {
+            const rec = await this.tryShare(share, opts.encrypted)
+            if (rec) {
+              if (claim?.won) await claim.bind(rec.share, rec.id)
+              return rec
+            }
+            problems.push(`${share.path}: full (maxClients ${share.maxClients} reached)`)
+          } catch (err) {
+            if (err instanceof UsmtStepsError) {
+              if (err.code === 'USM0417' || err.code === 'USM0423' || err.code === 'USM0424') throw err
+              problems.push(`${share.path}: ${err.message}`)
+              continue
+            }
+            if (err instanceof TransportError && err.kind === 'auth') authError = err
+            problems.push(`${share.path}: ${(err as Error).message}`)
           }
-          if (err instanceof TransportError && err.kind === 'auth') authError = err
-          problems.push(`${share.path}: ${(err as Error).message}`)
         }
+      } finally {
+        // The claim only stays with a store: a failed placement lets the next request (or retry) claim again.
+        if (claim?.won) await claim.drop()
       }
       last = problems
       this.log(`store request attempt ${attempt}/${attempts} found no share: ${problems.join('; ')}`)
-      if (authError && problems.length === this.shares.length && problems.every((p) => /LOGON_FAILURE|ACCESS_DENIED|credentials|auth/i.test(p))) {
+      if (authError && problems.length >= this.shares.length && problems.every((p) => /LOGON_FAILURE|ACCESS_DENIED|credentials|auth/i.test(p))) {
         this.fail(authError, authError.message.split(':')[0], 'log on')
       }
       if (attempt < attempts) await this.sleep((this.opts.retrySeconds ?? 0) * 1000)
     }
     throw new UsmtStepsError('USM0410', `no share can take the store after ${attempts} attempt(s): ${last.join('; ')}`, { data: { problems: last } })
+  }
+
+  /** The computer's claim on the first reachable share of the policy (null when none is reachable: placement then fails too). */
+  private async claimOnFirstShare(problems: string[]): Promise<ClaimOutcome | null> {
+    const me = this.opts.computer.computerName
+    for (const share of this.shares) {
+      let t: ShareTransport
+      try {
+        t = await this.open(share)
+        return await claimComputer(t, {
+          computer: me, now: this.now, sleep: this.sleep, log: this.log,
+          waitMs: this.opts.claimWaitMs ?? CLAIM_WAIT_MS, staleMs: CLAIM_STALE_MS,
+          stillRequested: async (c) => {
+            const owner = this.shares.find((s) => s.path.toLowerCase() === c.share.toLowerCase())
+            if (!owner) return false
+            try {
+              const rec = await this.readRecord(await this.open(owner), c.storeId)
+              return rec !== null && rec.state === 'requested' && rec.source.computerName === me
+            } catch {
+              return true // unreadable now: never risk a second store; claimedStore reports the problem
+            }
+          },
+        })
+      } catch (err) {
+        if (err instanceof UsmtStepsError) throw err
+        problems.push(`${share.path}: ${(err as Error).message}`)
+      }
+    }
+    return null
+  }
+
+  /** The store a concurrent (or repeated) request of this computer placed. */
+  private async claimedStore(claim: ClaimDoc): Promise<StoreRecord & { reused: true }> {
+    const share = this.shares.find((s) => s.path.toLowerCase() === claim.share.toLowerCase())
+    if (!share) throw new UsmtStepsError('USM0422', `${claim.computer} is claimed for the store ${claim.share}\\${claim.storeId}, which is not on the policy's shares`, { data: { computer: claim.computer, share: claim.share } })
+    const t = await this.open(share).catch((err) => this.fail(err, share.path, 'open the share'))
+    const rec = await this.readRecord(t, claim.storeId).catch((err) => this.fail(err, share.path, 'read the store record'))
+    if (!rec) throw new UsmtStepsError('USM0422', `${claim.computer} is claimed for ${claim.share}\\${claim.storeId}, which has no record yet`, { data: { computer: claim.computer, share: claim.share } })
+    this.log(`store ${rec.path} was already requested for ${claim.computer} (${claim.claimedAt}): this request gets the same store, no second store or client slot`)
+    return { ...rec, reused: true }
+  }
+
+  /** After capture: let the computer's next capture request create a new store (the claim may be on any share). */
+  private async releaseClaims(computer: string, storeId: string): Promise<void> {
+    for (const share of this.shares) {
+      try {
+        await releaseClaim(await this.open(share), computer, storeId)
+      } catch (err) {
+        this.log(`claim of ${computer} on ${share.path} not released: ${(err as Error).message}`)
+      }
+    }
   }
 
   private async tryShare(share: SharePolicy, encrypted: boolean): Promise<StoreRecord | null> {
@@ -362,6 +476,14 @@ export class StoreService {
       createdAt: now, capturedAt: null, restoredAt: null, retainUntil: null, manifest: null, history: [this.event('requested')],
     }
     try {
+      // Per-store access: the empty folder gets its own protected ACL (capturing computer: write; admins: full
+      // control) before anything is written into it, so every file of the store inherits it.
+      if (this.access) {
+        const { access, detail } = this.access.describe(rec, 'requested', now)
+        await this.access.apply(t, share, rec, 'requested')
+        rec.access = access
+        rec.history.push(this.event('access', detail))
+      }
       await this.writeRecord(t, rec)
     } catch (err) {
       await t.removeDir(`${SLOTS_DIR}/${slotName(slot)}`).catch(() => undefined)
@@ -381,9 +503,11 @@ export class StoreService {
     } catch (err) {
       return this.fail(err, share.path, 'open the share')
     }
-    const rec = await this.readRecord(t, id).catch((err) => this.fail(err, share.path, 'read the store record'))
+    const rec = await this.readRecord(t, id).catch((err) => this.fail(err, share.path, 'read the store record', storePath))
     if (!rec) throw new UsmtStepsError('USM0418', `${storePath} has no store record`, { data: { storePath } })
     if (rec.state === 'captured') {
+      // A release run again after the record was written but before the permissions were: finish them.
+      if (this.access && !(await this.access.isApplied(share, rec, 'captured'))) await this.access.apply(t, share, rec, 'captured')
       this.log(`${rec.path} is already captured: nothing to do`)
       return rec
     }
@@ -423,10 +547,19 @@ export class StoreService {
         ...rec, state: 'captured', capturedAt: iso(this.now()),
         manifest: { files: entries.length, bytes: entries.reduce((a, e) => a + e.size, 0) }, history: [...rec.history, this.event('captured')],
       }
+      // Per-store access: the record says who may read the store from now on before the permissions change
+      // (afterwards this computer can no longer write it); write is removed, the restoring computer reads.
+      const change = this.access?.describe(done, 'captured', done.capturedAt as string)
+      if (change) {
+        done.access = change.access
+        done.history.push(this.event('access', change.detail))
+      }
       await this.writeRecord(t, done)
+      if (this.access) await this.access.apply(t, share, done, 'captured')
+      await this.releaseClaims(rec.source.computerName, id)
       return done
     } catch (err) {
-      return this.fail(err, share.path, `release ${rec.path} after capture`)
+      return this.fail(err, share.path, `release ${rec.path} after capture`, rec.path)
     }
   }
 
@@ -469,11 +602,14 @@ export class StoreService {
     const found: Array<{ t: ShareTransport; rec: StoreRecord }> = []
     const assocs: Association[] = []
     const errors: string[] = []
+    const denied: Array<{ share: string; id: string }> = []
     for (const share of this.shares) {
       try {
         const t = await this.open(share)
         assocs.push(...await this.associationsOn(t))
-        for (const rec of await this.storesOn(t)) found.push({ t, rec })
+        const ids: string[] = []
+        for (const rec of await this.storesOn(t, ids)) found.push({ t, rec })
+        denied.push(...ids.map((id) => ({ share: share.path, id })))
       } catch (err) {
         if (err instanceof TransportError && err.kind === 'auth') this.fail(err, share.path, 'log on')
         errors.push(`${share.path}: ${(err as Error).message}`)
@@ -484,6 +620,15 @@ export class StoreService {
     const mine = found.filter(({ rec }) => sources.includes(rec.source.computerName) || rec.destination === me)
       .sort((a, b) => b.rec.createdAt.localeCompare(a.rec.createdAt))
     const captured = mine.find(({ rec }) => rec.state === 'captured')
+    // Per-store access: a store of the source this computer may not read yet (not released after capture, or
+    // not associated with it) is a denial naming the store, not "no store".
+    const closed = denied.filter((d) => sources.some((src) => d.id.startsWith(`${src.replace(/[^A-Z0-9-]/g, '-').slice(0, 32)}-`)))
+    if (!captured && closed.length) {
+      const names = closed.map((d) => winJoin(d.share, d.id))
+      throw new UsmtStepsError('USM0423', `${me} may not read the store${names.length > 1 ? 's' : ''} ${names.join(', ')} of ${sources.join(', ')}: not released to it (release after capture grants read to the associated restoring computer only)`, {
+        data: { store: names[0], computer: me },
+      })
+    }
     if (!captured) {
       const pending = mine.find(({ rec }) => rec.state === 'requested')
       if (pending) {
@@ -512,11 +657,14 @@ export class StoreService {
         }
         this.log(`store ${rec.path} downloaded to ${localPath} (${manifest.files.length} files, ${files.reduce((a, f) => a + f.size, 0)} bytes in ${downloaded} ms; sha256 verified)`)
       }
-      const updated: StoreRecord = { ...rec, history: [...rec.history, this.event('restore-requested')] }
-      await this.writeRecord(t, updated)
+      const read = this.event('restore-requested', localPath ? `read by ${me}: downloaded to its staging folder` : `read by ${me}`)
+      const updated: StoreRecord = { ...rec, history: [...rec.history, read] }
+      // Per-store access: the restoring computer only reads the store, so its events go to the journal.
+      if (this.access) await writeEvent(t, rec.id, read)
+      else await this.writeRecord(t, updated)
       return { record: updated, association, localPath }
     } catch (err) {
-      return this.fail(err, rec.share, `restore request for ${rec.path}`)
+      return this.fail(err, rec.share, `restore request for ${rec.path}`, rec.path)
     }
   }
 
@@ -534,6 +682,7 @@ export class StoreService {
       if (!rec) throw new UsmtStepsError('USM0418', `${storePath} has no store record`)
       if (rec.state === 'restored') return rec
       if (rec.state !== 'captured') throw new UsmtStepsError('USM0414', `${rec.path} is ${rec.state}, not captured: it cannot have been restored`)
+      if (this.access) return await this.releaseRestoreAccess(t, share, rec)
       const logs = opts.localPath ? await this.uploadRestoreLogs(t, rec, opts.localPath) : []
       const now = this.now()
       const done: StoreRecord = {
@@ -544,8 +693,25 @@ export class StoreService {
       if (rec.slot !== null) await t.removeDir(`${SLOTS_DIR}/${slotName(rec.slot)}`).catch(() => undefined)
       return done
     } catch (err) {
-      return this.fail(err, share.path, `release ${storePath} after restore`)
+      return this.fail(err, share.path, `release ${storePath} after restore`, storePath)
     }
+  }
+
+  /**
+   * Release (restore) with per-store access: the restoring computer may only read the store, so the release
+   * and the change of access go to the journal, then it withdraws its own read (nobody but the admins' group
+   * keeps access until retention deletes the store). The restore logs stay in the local staging folder.
+   */
+  private async releaseRestoreAccess(t: ShareTransport, share: SharePolicy, rec: StoreRecord): Promise<StoreRecord> {
+    const control = this.access as StoreAccessControl
+    const restored = this.event('restored', `released by ${this.opts.computer.computerName}; the restore logs stay on the computer (it may only read the store)`)
+    const change = control.describe(rec, 'restored', restored.at)
+    const withdrawn = this.event('access', change.detail)
+    await writeEvent(t, rec.id, restored)
+    await writeEvent(t, rec.id, withdrawn)
+    await control.apply(t, share, rec, 'restored')
+    if (rec.slot !== null) await t.removeDir(`${SLOTS_DIR}/${slotName(rec.slot)}`).catch((err) => this.log(`client slot ${rec.slot} not freed (prune frees it): ${(err as Error).message}`))
+    return { ...withJournal(rec, [restored, withdrawn], this.opts.policy.retention.restoredDays), access: change.access }
   }
 
   /** Files below `<local>/Logs` that the capture did not put into the store (never overwrites a manifest file). */
@@ -608,7 +774,7 @@ export class StoreService {
       }
       return { store: rec.path, ok: problems.length === 0, deep, files: manifest.files.length, bytes: manifest.files.reduce((a, f) => a + f.size, 0), problems }
     } catch (err) {
-      return this.fail(err, share.path, `verify ${storePath}`)
+      return this.fail(err, share.path, `verify ${storePath}`, storePath)
     }
   }
 
@@ -657,7 +823,9 @@ export class StoreService {
           result.deleted.push({ store: rec.path, reason })
           if (!dryRun) {
             await t.removeTree(rec.id)
+            if (this.access) await t.removeTree(`${EVENTS_DIR}/${rec.id}`).catch(() => undefined)
             if (rec.slot !== null) await t.removeDir(`${SLOTS_DIR}/${slotName(rec.slot)}`).catch(() => undefined)
+            if (rec.state === 'requested') await this.releaseClaims(rec.source.computerName, rec.id)
           }
         }
         const slots = await t.list(SLOTS_DIR).catch(() => [])

@@ -193,14 +193,10 @@ export class SmbclientTransport implements ShareTransport {
   }
 
   async ensureDir(path: string): Promise<void> {
+    // One session for every level (an existing folder answers OBJECT_NAME_COLLISION, which is fine).
     const segs = [...this.baseDir, ...splitSharePath(path)]
-    for (let i = 1; i <= segs.length; i++) {
-      try {
-        await this.run([`mkdir ${q(segs.slice(0, i).join('\\'))}`])
-      } catch (err) {
-        if (!(err instanceof TransportError && err.kind === 'exists')) throw err
-      }
-    }
+    if (segs.length === 0) return
+    await this.run(segs.map((_, i) => `mkdir ${q(segs.slice(0, i + 1).join('\\'))}`), { script: true, allowStatus: /OBJECT_NAME_COLLISION/ })
   }
 
   async list(path: string): Promise<ShareEntry[]> {

@@ -38,7 +38,7 @@ export default class StoreRequest extends StepCommand<RequestResult> {
         const localPath = transport === 'smbclient' ? local ?? defaultLocalPath(store.id) : null
         return {
           result: { type, store, storePath: store.path, localPath, association: store.association },
-          summary: `store ${store.path} requested for capture${store.destination ? ` (destination ${store.destination})` : ''}`,
+          summary: `store ${store.path} ${store.reused ? 'already requested for this computer (same store returned)' : 'requested for capture'}${store.destination ? ` (destination ${store.destination})` : ''}`,
           variables: {
             OSDStateStorePath: store.path, USMTLocal: 'True', USMTStepsStoreType: 'share', USMTStepsStoreId: store.id, USMTStepsStoreRequestType: 'capture',
             USMTStepsStoreLocalPath: localPath ?? '', USMTStepsEncrypt: String(store.encrypted),

@@ -140,17 +140,62 @@ describe('share stores over a real Samba (signing mandatory, SMB3 only)', functi
     expect(readFileSync(path.join(dir, 'usmt-steps.log'), 'utf8')).to.match(/store \S+ created \(slot/)
   })
 
-  it('50 concurrent store requests against one share → 50 distinct stores and records', async () => {
+  it('50 concurrent capture requests across 10 computers → one winner each: 10 stores, 10 slots, the others get the winner\'s store (#20 item 10)', async () => {
     const doc = { shares: [shareDoc('second', { maxClients: 200 })] }
-    const services = Array.from({ length: 50 }, (_, i) => service(`PC${i % 5}`, doc))
+    const slotsDir = path.join(smb.shareDir('second'), '.usmt-steps', 'slots')
+    const slotsBefore = existsSync(slotsDir) ? readdirSync(slotsDir).length : 0
+    const services = Array.from({ length: 50 }, (_, i) => service(`PC${i % 10}`, doc))
     const recs = await Promise.all(services.map((s) => s.requestCapture({ encrypted: false })))
     await Promise.all(services.map((s) => s.close()))
     const ids = new Set(recs.map((r) => r.id))
-    expect(ids.size).to.equal(50)
-    expect(new Set(recs.map((r) => r.slot)).size).to.equal(50)
-    const onDisk = readdirSync(smb.shareDir('second')).filter((n) => !n.startsWith('.'))
-    expect(onDisk.filter((n) => ids.has(n))).to.have.length(50)
-    for (const r of recs) expect(recordOnDisk('second', r.id)).to.deep.include({ id: r.id, state: 'requested', slot: r.slot })
+    expect(ids.size).to.equal(10)
+    expect(new Set(recs.map((r) => r.slot)).size).to.equal(10)
+    for (let c = 0; c < 10; c++) {
+      const mine = recs.filter((r) => r.source.computerName === `PC${c}`)
+      expect(mine).to.have.length(5)
+      expect(new Set(mine.map((r) => r.id)).size, `PC${c}`).to.equal(1)
+      expect(mine.filter((r) => !r.reused), `PC${c}: exactly one request created the store`).to.have.length(1)
+    }
+    const onDisk = readdirSync(smb.shareDir('second')).filter((n) => /^PC\d-/.test(n))
+    expect(onDisk.sort()).to.deep.equal([...ids].sort())
+    expect(readdirSync(slotsDir)).to.have.length(slotsBefore + 10)
+    for (const id of ids) expect(recordOnDisk('second', id)).to.deep.include({ id, state: 'requested' })
+    // The claims name the winners' stores; after release (capture) the computer's next request gets a new store.
+    const pc0 = recs.find((r) => r.source.computerName === 'PC0') as StoreRecord
+    expect(JSON.parse(readFileSync(path.join(smb.shareDir('second'), '.usmt-steps', 'claims', 'PC0', 'claim.json'), 'utf8'))).to.deep.include({ storeId: pc0.id })
+    const staged = stage('pc0', 1024)
+    const s0 = service('PC0', doc)
+    await s0.releaseCapture(pc0.path, { localPath: staged.dir })
+    expect(existsSync(path.join(smb.shareDir('second'), '.usmt-steps', 'claims', 'PC0'))).to.equal(false)
+    const next = await s0.requestCapture({ encrypted: false })
+    expect(next.id).to.not.equal(pc0.id)
+    expect(next.reused).to.equal(undefined)
+    await s0.close()
+  })
+
+  it('a claim whose request has not placed its store yet → USM0422 (in progress), nothing created; a claim left by a crash is taken over after 10 minutes', async () => {
+    const doc = { shares: [shareDoc('second', { maxClients: 200 })] }
+    const claims = path.join(smb.shareDir('second'), '.usmt-steps', 'claims')
+    mkdirSync(path.join(claims, 'BUSYPC'), { recursive: true })
+    const before = readdirSync(smb.shareDir('second')).sort()
+    const slotsBefore = readdirSync(path.join(smb.shareDir('second'), '.usmt-steps', 'slots')).length
+    const waits: number[] = []
+    const busy = service('BUSYPC', doc, { claimWaitMs: 0, retryCount: 0, sleep: async (ms) => { waits.push(ms) } })
+    try {
+      await busy.requestCapture({ encrypted: false })
+      expect.fail('expected USM0422')
+    } catch (err) {
+      expect((err as UsmtStepsError).code, (err as Error).message).to.equal('USM0422')
+      expect((err as Error).message).to.match(/BUSYPC.*in progress/)
+    }
+    expect(readdirSync(smb.shareDir('second')).sort()).to.deep.equal(before)
+    expect(readdirSync(path.join(smb.shareDir('second'), '.usmt-steps', 'slots'))).to.have.length(slotsBefore)
+    // eleven minutes later the empty claim is stale (its requester crashed): the request takes it over
+    const later = service('BUSYPC', doc, { claimWaitMs: 0, retryCount: 0, now: () => new Date(Date.now() + 11 * 60_000) })
+    const rec = await later.requestCapture({ encrypted: false })
+    expect(rec.reused).to.equal(undefined)
+    expect(JSON.parse(readFileSync(path.join(claims, 'BUSYPC', 'claim.json'), 'utf8'))).to.deep.include({ storeId: rec.id })
+    await later.close()
   })
 
   it('maxClients holds under concurrency; a full share falls through to the next; unreachable shares are skipped', async () => {

@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import type { StoreRecord } from '../../share-store/records.js'
 import { storeFlags } from '../../share-store/flags.js'
-import { defaultLocalPath, storeServiceFor } from '../../share-store/index.js'
+import { defaultLocalPath, escrowKeyFor, storeServiceFor } from '../../share-store/index.js'
+import { dpapiNgBridge } from '../../windows/dpapi-ng.js'
 import { prepareStaging } from '../../share-store/staging.js'
 
 interface RequestResult {
@@ -34,8 +35,12 @@ export default class StoreRequest extends StepCommand<RequestResult> {
       if (type === 'capture') {
         // An explicit staging folder is checked (and cleared of an earlier attempt) before a store is created.
         if (transport === 'smbclient' && local) await prepareStaging(local)
-        const store = await service.requestCapture({ encrypted: policy.encryptNetworkStores })
+        const escrowKey = policy.encryptNetworkStores ? await escrowKeyFor(ctx) : undefined
+        if (policy.encryptNetworkStores && escrowKey === undefined) ctx.warn('the store is encrypted but no escrow key (USMTStepsEncryptionKey) is set here: it gets no key of its own, and capture needs the key')
+        const store = await service.requestCapture({ encrypted: policy.encryptNetworkStores, key: escrowKey === undefined ? undefined : { escrowKey, dpapi: dpapiNgBridge() ?? undefined } })
         const localPath = transport === 'smbclient' ? local ?? defaultLocalPath(store.id) : null
+        // The capture writes the staging folder: it finds the store's key document there.
+        if (localPath && escrowKey !== undefined) await service.copyStoreKey(store.path, localPath)
         return {
           result: { type, store, storePath: store.path, localPath, association: store.association },
           summary: `store ${store.path} ${store.reused ? 'already requested for this computer (same store returned)' : 'requested for capture'}${store.destination ? ` (destination ${store.destination})` : ''}`,

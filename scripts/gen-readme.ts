@@ -10,6 +10,7 @@ import { settingsMarkdown } from '../src/runtime/settings.js'
 import { ALL_SETTINGS } from '../src/runtime/settings/index.js'
 import { stepsMarkdown } from '../src/templates/docs.js'
 import { loadTaskSteps } from '../src/templates/task-steps.js'
+import { STEP_IDS, variablesMarkdown, variablesWrittenBy, type StepId } from '../src/runtime/variables.js'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const dir = path.join(root, 'docs', 'readme')
@@ -18,9 +19,27 @@ const generated: Record<string, string> = {
   'EXIT-CODES': ['| code | name | meaning |', '|---|---|---|', ...exitTable().map((r) => `| ${r.code} | \`${r.name}\` | ${r.meaning} |`)].join('\n'),
   SETTINGS: settingsMarkdown(ALL_SETTINGS),
   STEPS: stepsMarkdown(loadTaskSteps(path.join(root, 'task-steps'))),
+  VARIABLES: variablesMarkdown(),
   'ERROR-CODES': ['| code | exit | summary | try this |', '|---|---|---|---|',
     ...Object.entries(ERROR_CATALOG).sort(([a], [b]) => a.localeCompare(b))
       .map(([code, s]) => `| ${code} | ${EXIT_CODES[s.exit].code} | ${s.summary} | ${s.actions.join(' ').replace(/\|/g, '\\|')} |`)].join('\n'),
+}
+
+/**
+ * task-steps/<id>.json whose `writes` list differs from the variable contract (src/runtime/variables.ts), with
+ * the list the contract gives (same order as the file where the sets agree, else the contract's order).
+ */
+export function staleTaskStepWrites(): Array<{ file: string; text: string }> {
+  const out: Array<{ file: string; text: string }> = []
+  for (const id of STEP_IDS) {
+    const file = path.join(root, 'task-steps', `${id}.json`)
+    const text = readFileSync(file, 'utf8')
+    const doc = JSON.parse(text) as { writes: string[] }
+    const want = variablesWrittenBy(id as StepId)
+    if (doc.writes.length === want.length && want.every((v) => doc.writes.includes(v))) continue
+    out.push({ file, text: `${JSON.stringify({ ...doc, writes: want }, null, 2)}\n` })
+  }
+  return out
 }
 
 export function buildReadme(): string {
@@ -37,15 +56,18 @@ export function buildReadme(): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const text = buildReadme()
   const file = path.join(root, 'README.md')
+  const steps = staleTaskStepWrites()
   if (process.argv.includes('--check')) {
     const current = readFileSync(file, 'utf8')
-    if (current !== text) {
-      console.error('README.md is out of date: run `npm run readme`')
+    if (current !== text || steps.length > 0) {
+      console.error(`${[...(current !== text ? ['README.md'] : []), ...steps.map((s) => path.relative(root, s.file))].join(', ')} out of date: run \`npm run readme\``)
       process.exit(1)
     }
     console.log('README.md is up to date')
   } else {
-    writeFileSync(file, text)
-    console.log(`wrote README.md (${text.length} characters)`)
+    // The steps table is generated from task-steps/*.json: write their `writes` lists first, then the README from them.
+    for (const s of steps) writeFileSync(s.file, s.text)
+    writeFileSync(file, steps.length > 0 ? buildReadme() : text)
+    console.log(`wrote README.md (${readFileSync(file, 'utf8').length} characters)`)
   }
 }

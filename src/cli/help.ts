@@ -1,21 +1,15 @@
 import { Help, type Command } from '@oclif/core'
 import type { SettingDef } from '../runtime/settings.js'
-import { ALL_SETTINGS } from '../runtime/settings/index.js'
+import { FOUNDATION_KEYS, isSettingKey, settingDef } from '../runtime/settings/index.js'
 
-/** Which settings areas a command reads, by command id (topic or id). */
-const AREAS: Array<[RegExp, string[]]> = [
-  [/^(capture|restore)$/, ['steps']],
-  [/^(plan|store(:.*)?)$/, ['stores']],
-  [/^users$/, ['directory']],
-  [/^report(:.*)?$/, ['report']],
-  [/^rules:/, ['engine']],
-  [/^(scanstate|loadstate|usmtutils)$/, ['portable']],
-  [/^template:/, ['deploy']],
-]
-
-export function settingsForCommand(id: string, flags: readonly string[]): SettingDef[] {
-  const areas = AREAS.find(([re]) => re.test(id))?.[1] ?? []
-  return ALL_SETTINGS.filter((s) => areas.includes(s.area) || (s.area === 'foundation' && s.flag !== undefined && flags.includes(s.flag)))
+/**
+ * The settings a command reads: the foundation settings every command has, then the ones it declares in
+ * `static settings` (oclif keeps that property in the command's manifest entry).
+ */
+export function settingsForCommand(command: Pick<Command.Loadable, 'id'> & { settings?: unknown }): SettingDef[] {
+  const declared = Array.isArray(command.settings) ? command.settings.filter((k): k is string => typeof k === 'string') : []
+  const keys = [...FOUNDATION_KEYS, ...declared.filter(isSettingKey)]
+  return [...new Set(keys)].map(settingDef)
 }
 
 export function settingsHelpSection(defs: readonly SettingDef[]): string {
@@ -31,7 +25,7 @@ export function settingsHelpSection(defs: readonly SettingDef[]): string {
 export default class UsmtStepsHelp extends Help {
   protected override formatCommand(command: Command.Loadable): string {
     const base = super.formatCommand(command)
-    const section = settingsHelpSection(settingsForCommand(command.id, Object.keys(command.flags ?? {})))
+    const section = settingsHelpSection(settingsForCommand(command))
     return section ? `${base}\n\n${section}` : base
   }
 }

@@ -1,5 +1,6 @@
-import { Command, Flags } from '@oclif/core'
+import { Command } from '@oclif/core'
 import { createReadStream, rmSync } from 'node:fs'
+import * as os from 'node:os'
 import * as nodePath from 'node:path'
 import { createInterface } from 'node:readline'
 import { Logger } from '../log/logger.js'
@@ -8,13 +9,13 @@ import { shouldShowTsProgress, TsDialogSink } from '../progress/ts-dialog.js'
 import { toUsmtStepsError, UsmtStepsError } from '../runtime/errors.js'
 import { exitCodeOf, type ExitName } from '../runtime/exit-codes.js'
 import { installStreamGuards, redactor } from '../runtime/redact.js'
-import { resolveSetting, type SettingValue } from '../runtime/settings.js'
-import { settingDef } from '../runtime/settings/index.js'
+import { resolveSetting } from '../runtime/settings.js'
+import { FOUNDATION_KEYS, settingDef, type SettingKey, type SettingValueOf } from '../runtime/settings/index.js'
 import { PhaseClock, writeRunRecord, type CommandRecord, type RunRecord } from '../runtime/run-record.js'
 import { resultVariables, summaryLine, type StepStatus } from '../runtime/step-result.js'
-import * as os from 'node:os'
 import { openTsEnvironment, type TsEnvironment } from '../ts-env/index.js'
 import { JsonTsEnvironment } from '../ts-env/json-env.js'
+import { BASE_FLAGS } from './flags.js'
 
 /** Print `{status, result, warnings}` where result is the JSON text in `file`, without holding it in memory. */
 async function streamJsonDocument(status: StepStatus, file: string, warnings: string[]): Promise<void> {
@@ -69,13 +70,236 @@ export interface StepContext {
   readonly flags: Record<string, unknown>
   /** The task-sequence environment (opened on first use). */
   tsEnv(): Promise<TsEnvironment>
-  /** A registered setting, resolved flag > TS variable > env > default. */
-  setting(key: string): Promise<SettingValue>
+  /**
+   * A setting the command declares in `static settings` (or a foundation setting), resolved flag > TS
+   * variable > environment > default, typed by its declaration. Secret values are registered with the redactor.
+   */
+  setting<K extends SettingKey>(key: K): Promise<SettingValueOf<K>>
   warn(message: string): void
   /** Record a child command for the run record and the report (the command line is redacted). */
   recordCommand(command: CommandRecord): void
   /** The folder of usmt-steps.log once known (run records and copied USMT logs go there). */
   logDir(): string | undefined
+}
+
+interface CommandTraits {
+  name: string
+  version: string
+  recordsResult: boolean
+  usesTsEnv: boolean
+  createsTsEnv: boolean
+  successExitCodes: readonly number[]
+  warningExitCodes: readonly number[]
+  settings: readonly SettingKey[]
+}
+
+type RecordPart = Pick<RunRecord, 'status' | 'exitCode' | 'summary' | 'result' | 'error'>
+
+/**
+ * One run of a command: the context handed to `execute`, and the three ends of a run (success, failure, the
+ * run record). Kept apart from the oclif class so each end stays short.
+ */
+class StepRun {
+  readonly logger: Logger
+  readonly warnings: string[] = []
+  readonly clock = new PhaseClock()
+  readonly commands: CommandRecord[] = []
+  readonly started = Date.now()
+  readonly env = process.env
+  json: boolean
+  flags: Record<string, unknown> = {}
+  progress: ProgressReporter
+  tsEnvOpened: TsEnvironment | undefined
+  record: RecordPart | undefined
+  recordAlsoIn: string[] = []
+  resultFile: string | undefined
+  private tsEnvPromise: Promise<TsEnvironment> | undefined
+  readonly ctx: StepContext
+
+  constructor(readonly traits: CommandTraits, argv: readonly string[]) {
+    this.logger = new Logger({ component: `usmt-steps ${traits.name}`, echo: false })
+    this.json = argv.includes('--json')
+    this.progress = new ProgressReporter([], (u) => this.clock.mark(u.phase))
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const run = this
+    this.ctx = {
+      get json() { return run.json },
+      cwd: process.cwd(),
+      env: this.env,
+      logger: this.logger,
+      get progress() { return run.progress },
+      get flags() { return run.flags },
+      tsEnv: () => this.tsEnv(),
+      setting: (key) => this.setting(key),
+      warn: (message) => {
+        this.warnings.push(redactor.redact(message))
+        this.logger.warn(message)
+      },
+      recordCommand: (c) => {
+        this.commands.push({ ...c, commandLine: redactor.redact(c.commandLine) })
+        this.logger.info(`ran (exit ${c.exitCode ?? 'none'}, ${c.durationMs} ms): ${c.commandLine}`)
+      },
+      logDir: () => (this.logger.path ? nodePath.dirname(this.logger.path) : undefined),
+    }
+  }
+
+  tsEnv(): Promise<TsEnvironment> {
+    // --ts-env / USMT_STEPS_TS_ENV: the one setting that cannot come from a task-sequence variable
+    const file = resolveSetting(settingDef('tsEnv'), { flags: this.flags, env: this.env }).value as string | undefined
+    this.tsEnvPromise ??= openTsEnvironment(file, { createJson: this.traits.createsTsEnv }).then((e) => {
+      this.tsEnvOpened = e
+      if (e instanceof JsonTsEnvironment && e.created) this.ctx.warn(`${e.file} does not exist: it is created with the variables set here`)
+      redactor.addFromVariables(e.list())
+      this.logger.info(`task-sequence environment: ${e.description}`)
+      return e
+    })
+    return this.tsEnvPromise
+  }
+
+  async setting<K extends SettingKey>(key: K): Promise<SettingValueOf<K>> {
+    if (!FOUNDATION_KEYS.includes(key) && !this.traits.settings.includes(key)) {
+      throw new Error(`${this.traits.name} reads the setting ${key} but does not declare it in static settings`)
+    }
+    const def = settingDef(key)
+    const needsEnv = this.traits.usesTsEnv && (def.tsVariables?.length ?? 0) > 0 && !(def.flag && this.flags[def.flag] !== undefined)
+    const tsEnv = needsEnv ? await this.tsEnv() : undefined
+    const r = resolveSetting(def, { flags: this.flags, variable: (n) => tsEnv?.get(n), env: this.env })
+    if (def.secret && typeof r.value === 'string') redactor.add(r.value)
+    this.logger.verbose(`setting ${key} = ${def.secret ? '********' : JSON.stringify(r.value)} (${r.source})`)
+    return r.value as SettingValueOf<K>
+  }
+
+  /** After parsing: echo, verbosity, the log folder, log size and progress sinks. */
+  async start(flags: Record<string, unknown>): Promise<void> {
+    this.flags = flags
+    this.json = Boolean(flags.json)
+    this.logger.setEcho(!this.json && this.env.USMT_STEPS_QUIET !== '1')
+    this.logger.setVerbose(await this.setting('verbose'))
+    this.logger.info(`usmt-steps ${this.traits.version} ${this.traits.name} starting (pid ${process.pid}, node ${process.version}, ${process.platform}-${process.arch})`)
+    const logDir = await this.setting('logDir')
+    if (logDir) {
+      try {
+        this.logger.attach(nodePath.resolve(logDir))
+      } catch (err) {
+        throw new UsmtStepsError('USM0020', `cannot write the log folder ${logDir}: ${(err as Error).message}`, { cause: err })
+      }
+    }
+    this.logger.setMaxBytes(await this.setting('logMaxBytes'))
+    this.progress = new ProgressReporter(await this.progressSinks(await this.setting('progress')), (u) => this.clock.mark(u.phase))
+  }
+
+  async succeed<R>(outcome: StepOutcome<R>): Promise<number> {
+    const { name, recordsResult } = this.traits
+    this.resultFile = outcome.resultJsonFile
+    await this.progress.end()
+    let status: StepStatus = outcome.status ?? (this.warnings.length > 0 ? 'warning' : 'success')
+    const exitCode = outcome.exitCode ?? exitCodeOf(outcome.exit ?? 'success')
+    if (!this.traits.successExitCodes.includes(exitCode)) status = 'error'
+    else if (this.traits.warningExitCodes.includes(exitCode) && status === 'success') status = 'warning'
+    const vars = { ...(outcome.variables ?? {}) }
+    if (recordsResult) Object.assign(vars, resultVariables(name, status, exitCode, outcome.summary))
+    await this.writeVariables(vars, Boolean(outcome.variables && Object.keys(outcome.variables).length > 0))
+    this.logger.info(`${name} finished: ${outcome.summary} (exit ${exitCode})`)
+    this.record = { result: outcome.result, summary: outcome.summary, status, exitCode }
+    this.recordAlsoIn = outcome.recordAlsoIn ?? []
+    if (this.json && outcome.resultJsonFile) {
+      await streamJsonDocument(status, outcome.resultJsonFile, this.warnings)
+    } else if (this.json) {
+      process.stdout.write(`${JSON.stringify(redactor.redactDeep({ status, result: outcome.result, warnings: this.warnings }), null, 2)}\n`)
+    } else {
+      if (outcome.text) process.stdout.write(`${redactor.redact(outcome.text.replace(/\n?$/, '\n'))}`)
+      if (recordsResult) process.stdout.write(`${summaryLine(name, status, outcome.summary)}\n`)
+    }
+    return exitCode
+  }
+
+  async fail(raw: unknown): Promise<number> {
+    const { name, recordsResult } = this.traits
+    await this.progress.end().catch(() => undefined)
+    const err = toUsmtStepsError(raw)
+    const exitCode = err.exitCode
+    this.logger.setEcho(false)
+    this.logger.error(`${err.headline}${err.actions.length ? ` | Try this: ${err.actions.join(' ')}` : ''}`)
+    if (err.code === 'USM0001' && raw instanceof Error && raw.stack) this.logger.error(raw.stack)
+    this.record = { summary: err.message, status: 'error', exitCode, error: { code: err.code, message: err.message, actions: err.actions, data: err.data } }
+    if (recordsResult && this.tsEnvOpened?.writable) {
+      try {
+        await this.writeVariables({ ...err.variables, ...resultVariables(name, 'error', exitCode, err.message, err.code) }, true)
+      } catch (e2) {
+        this.logger.error(`could not record the failure in task-sequence variables: ${(e2 as Error).message}`)
+      }
+    }
+    if (this.json) {
+      process.stdout.write(`${JSON.stringify(redactor.redactDeep({ status: 'error', error: err.toJSON(), warnings: this.warnings }), null, 2)}\n`)
+    } else {
+      process.stderr.write(`${redactor.redact(err.headline)}\n`)
+      for (const a of err.actions) process.stderr.write(`  Try this: ${redactor.redact(a)}\n`)
+      if (this.logger.path) process.stderr.write(`  Log: ${this.logger.path}\n`)
+      if (recordsResult) process.stdout.write(`${redactor.redact(summaryLine(name, 'error', err.message, err.code))}\n`)
+    }
+    return exitCode
+  }
+
+  /** The run record next to usmt-steps.log (and wherever the outcome asked for a copy). */
+  finish(): void {
+    if (this.resultFile) rmSync(this.resultFile, { force: true }) // streamed, or never printed: either way it goes
+    this.clock.close()
+    const dir = this.ctx.logDir()
+    if (this.traits.recordsResult && dir && this.record) {
+      try {
+        const e = this.tsEnvOpened
+        const full: RunRecord = {
+          schema: 1, step: this.traits.name, computer: (e?.get('_SMSTSMachineName') ?? e?.get('OSDComputerName') ?? os.hostname()),
+          version: this.traits.version, startedAt: new Date(this.started).toISOString(), finishedAt: new Date().toISOString(), durationMs: Date.now() - this.started,
+          warnings: this.warnings, phases: this.clock.phases, commands: this.commands, ...this.record,
+        }
+        writeRunRecord(dir, full)
+        for (const other of this.recordAlsoIn) {
+          try {
+            writeRunRecord(other, full)
+          } catch (e2) {
+            this.logger.warn(`could not copy the run record to ${other}: ${(e2 as Error).message}`)
+          }
+        }
+      } catch (e2) {
+        this.logger.error(`could not write the run record: ${(e2 as Error).message}`)
+      }
+    }
+    this.logger.flushToFallback()
+  }
+
+  private async writeVariables(vars: Record<string, string>, required: boolean): Promise<void> {
+    if (Object.keys(vars).length === 0) return
+    const tsEnv = this.tsEnvOpened ?? (this.traits.usesTsEnv || required ? await this.tsEnv() : undefined)
+    if (!tsEnv) return
+    if (!tsEnv.writable) {
+      if (required) this.ctx.warn(`variables not recorded: ${tsEnv.description} is read-only (${Object.keys(vars).join(', ')})`)
+      return
+    }
+    for (const [k, v] of Object.entries(vars)) tsEnv.set(k, v)
+    await tsEnv.commit()
+    this.logger.verbose(`variables written: ${Object.keys(vars).join(', ')}`)
+  }
+
+  private async progressSinks(mode: string): Promise<ProgressSink[]> {
+    const sinks: ProgressSink[] = []
+    const stderrLine = (line: string): void => { process.stderr.write(`${line}\n`) }
+    if (mode === 'none') return sinks
+    if (mode === 'ts' || mode === 'auto') {
+      if (this.traits.usesTsEnv) {
+        const tsEnv = await this.tsEnv()
+        if (tsEnv.kind === 'configmgr' && (mode === 'ts' || shouldShowTsProgress((n) => tsEnv.get(n)))) {
+          const sink = TsDialogSink.create((n) => tsEnv.get(n), (m) => this.ctx.warn(m))
+          if (sink) sinks.push(sink)
+        }
+      }
+      if (mode === 'ts') return sinks
+    }
+    if (this.json) return sinks
+    if (mode === 'bar' || (mode === 'auto' && process.stderr.isTTY)) sinks.push(new BarSink())
+    else sinks.push(new LineSink(stderrLine))
+    return sinks
+  }
 }
 
 /**
@@ -84,14 +308,10 @@ export interface StepContext {
  * contract. Commands implement `execute` and stay thin.
  */
 export abstract class StepCommand<R = unknown> extends Command {
-  static override baseFlags = {
-    json: Flags.boolean({ description: 'Print only a JSON document {status, result, warnings} (or the error) on stdout', helpGroup: 'GLOBAL' }),
-    'ts-env': Flags.string({ description: 'Task-sequence environment: configmgr, mdt[:FILE], json:FILE, env (default: auto-detect)', helpGroup: 'GLOBAL' }),
-    'log-dir': Flags.string({ description: 'Folder for usmt-steps.log (default: _SMSTSLogPath, else the temp folder)', helpGroup: 'GLOBAL' }),
-    verbose: Flags.boolean({ description: 'Verbose log lines', helpGroup: 'GLOBAL' }),
-    progress: Flags.string({ description: 'Progress display', options: ['auto', 'ts', 'bar', 'lines', 'none'], helpGroup: 'GLOBAL' }),
-  }
+  static override baseFlags = BASE_FLAGS
 
+  /** The settings the command reads (besides the foundation ones): their flags are generated from these. */
+  static settings: readonly SettingKey[] = []
   /** Whether the command records USMTStepsLast* variables (true for task-sequence steps). */
   static recordsResult = true
   /** Whether the command needs the task-sequence environment to find its log folder. */
@@ -115,182 +335,20 @@ export abstract class StepCommand<R = unknown> extends Command {
   async run(): Promise<void> {
     installStreamGuards()
     const ctor = this.constructor as typeof StepCommand
-    const logger = new Logger({ component: `usmt-steps ${this.stepName()}`, echo: false })
-    const warnings: string[] = []
-    let json = this.argv.includes('--json')
-    let tsEnvPromise: Promise<TsEnvironment> | undefined
-    let tsEnvOpened: TsEnvironment | undefined
-    let flags: Record<string, unknown> = {}
-    const env = process.env
-    const started = Date.now()
-    const clock = new PhaseClock()
-    const commands: CommandRecord[] = []
-    const progress = new ProgressReporter([], (u) => clock.mark(u.phase))
-    const ctx: StepContext = {
-      get json() { return json },
-      cwd: process.cwd(),
-      env,
-      logger,
-      get progress() { return progressRef },
-      get flags() { return flags },
-      tsEnv: () => {
-        tsEnvPromise ??= openTsEnvironment(flags['ts-env'] as string | undefined ?? env.USMT_STEPS_TS_ENV, { createJson: ctor.createsTsEnv }).then((e) => {
-          tsEnvOpened = e
-          if (e instanceof JsonTsEnvironment && e.created) ctx.warn(`${e.file} does not exist: it is created with the variables set here`)
-          redactor.addFromVariables(e.list())
-          logger.info(`task-sequence environment: ${e.description}`)
-          return e
-        })
-        return tsEnvPromise
-      },
-      setting: async (key) => {
-        const def = settingDef(key)
-        const needsEnv = ctor.usesTsEnv && (def.tsVariables?.length ?? 0) > 0 && !(def.flag && flags[def.flag] !== undefined)
-        const tsEnv = needsEnv ? await ctx.tsEnv() : undefined
-        const r = resolveSetting(def, { flags, variable: (n) => tsEnv?.get(n), env })
-        if (def.secret && typeof r.value === 'string') redactor.add(r.value)
-        logger.verbose(`setting ${key} = ${def.secret ? '********' : JSON.stringify(r.value)} (${r.source})`)
-        return r.value
-      },
-      warn: (message) => {
-        warnings.push(redactor.redact(message))
-        logger.warn(message)
-      },
-      recordCommand: (c) => {
-        commands.push({ ...c, commandLine: redactor.redact(c.commandLine) })
-        logger.info(`ran (exit ${c.exitCode ?? 'none'}, ${c.durationMs} ms): ${c.commandLine}`)
-      },
-      logDir: () => (logger.path ? nodePath.dirname(logger.path) : undefined),
-    }
-    let record: Pick<RunRecord, 'status' | 'exitCode' | 'summary' | 'result' | 'error'> | undefined
-    let recordAlsoIn: string[] = []
-    let resultFile: string | undefined
-    let progressRef = progress
-    let status: StepStatus = 'error'
+    const run = new StepRun({
+      name: this.stepName(), version: this.config.version, recordsResult: ctor.recordsResult, usesTsEnv: ctor.usesTsEnv, settings: ctor.settings,
+      createsTsEnv: ctor.createsTsEnv, successExitCodes: ctor.successExitCodes, warningExitCodes: ctor.warningExitCodes,
+    }, this.argv)
     let exitCode = 1
     try {
       const parsed = await this.parse(this.constructor as unknown as Parameters<Command['parse']>[0])
-      flags = parsed.flags as Record<string, unknown>
-      json = Boolean(flags.json)
-      logger.setEcho(!json && env.USMT_STEPS_QUIET !== '1')
-      logger.setVerbose(Boolean(await ctx.setting('verbose')))
-      logger.info(`usmt-steps ${this.config.version} ${this.stepName()} starting (pid ${process.pid}, node ${process.version}, ${process.platform}-${process.arch})`)
-      const logDir = flags['log-dir'] as string | undefined ?? env.USMT_STEPS_LOG_DIR
-        ?? (ctor.usesTsEnv ? (await ctx.tsEnv()).get('_SMSTSLogPath') : undefined)
-      if (logDir) {
-        try {
-          logger.attach(nodePath.resolve(logDir))
-        } catch (err) {
-          throw new UsmtStepsError('USM0020', `cannot write the log folder ${logDir}: ${(err as Error).message}`, { cause: err })
-        }
-      }
-      logger.setMaxBytes(Number(await ctx.setting('logMaxBytes')))
-      progressRef = new ProgressReporter(await this.progressSinks(ctx, String(await ctx.setting('progress')), json), (u) => clock.mark(u.phase))
-      const outcome = await this.execute(ctx, flags, parsed.args as Record<string, unknown>)
-      resultFile = outcome.resultJsonFile
-      await progressRef.end()
-      status = outcome.status ?? (warnings.length > 0 ? 'warning' : 'success')
-      exitCode = outcome.exitCode ?? exitCodeOf(outcome.exit ?? 'success')
-      if (!ctor.successExitCodes.includes(exitCode)) status = 'error'
-      else if (ctor.warningExitCodes.includes(exitCode) && status === 'success') status = 'warning'
-      const vars = { ...(outcome.variables ?? {}) }
-      if (ctor.recordsResult) Object.assign(vars, resultVariables(this.stepName(), status, exitCode, outcome.summary))
-      await this.writeVariables(ctx, tsEnvOpened, vars, Boolean(outcome.variables && Object.keys(outcome.variables).length > 0))
-      logger.info(`${this.stepName()} finished: ${outcome.summary} (exit ${exitCode})`)
-      record = { result: outcome.result, summary: outcome.summary, status, exitCode }
-      recordAlsoIn = outcome.recordAlsoIn ?? []
-      if (json && outcome.resultJsonFile) {
-        await streamJsonDocument(status, outcome.resultJsonFile, warnings)
-      } else if (json) {
-        process.stdout.write(`${JSON.stringify(redactor.redactDeep({ status, result: outcome.result, warnings }), null, 2)}\n`)
-      } else {
-        if (outcome.text) process.stdout.write(`${redactor.redact(outcome.text.replace(/\n?$/, '\n'))}`)
-        if (ctor.recordsResult) process.stdout.write(`${summaryLine(this.stepName(), status, outcome.summary)}\n`)
-      }
+      await run.start(parsed.flags as Record<string, unknown>)
+      exitCode = await run.succeed(await this.execute(run.ctx, run.flags, parsed.args as Record<string, unknown>))
     } catch (raw) {
-      await progressRef.end().catch(() => undefined)
-      const err = toUsmtStepsError(raw)
-      status = 'error'
-      exitCode = err.exitCode
-      logger.setEcho(false)
-      logger.error(`${err.headline}${err.actions.length ? ` | Try this: ${err.actions.join(' ')}` : ''}`)
-      if (err.code === 'USM0001' && raw instanceof Error && raw.stack) logger.error(raw.stack)
-      record = { summary: err.message, status: 'error', exitCode, error: { code: err.code, message: err.message, actions: err.actions, data: err.data } }
-      if (ctor.recordsResult && tsEnvOpened?.writable) {
-        try {
-          await this.writeVariables(ctx, tsEnvOpened, resultVariables(this.stepName(), 'error', exitCode, err.message, err.code), true)
-        } catch (e2) {
-          logger.error(`could not record the failure in task-sequence variables: ${(e2 as Error).message}`)
-        }
-      }
-      if (json) {
-        process.stdout.write(`${JSON.stringify(redactor.redactDeep({ status: 'error', error: err.toJSON(), warnings }), null, 2)}\n`)
-      } else {
-        process.stderr.write(`${redactor.redact(err.headline)}\n`)
-        for (const a of err.actions) process.stderr.write(`  Try this: ${redactor.redact(a)}\n`)
-        if (logger.path) process.stderr.write(`  Log: ${logger.path}\n`)
-        if (ctor.recordsResult) process.stdout.write(`${redactor.redact(summaryLine(this.stepName(), 'error', err.message, err.code))}\n`)
-      }
+      exitCode = await run.fail(raw)
     } finally {
-      if (resultFile) rmSync(resultFile, { force: true }) // streamed, or never printed: either way it goes
-      clock.close()
-      const dir = ctx.logDir()
-      if (ctor.recordsResult && dir && record) {
-        try {
-          const full: RunRecord = {
-            schema: 1, step: this.stepName(), computer: (tsEnvOpened?.get('_SMSTSMachineName') ?? tsEnvOpened?.get('OSDComputerName') ?? os.hostname()),
-            version: this.config.version, startedAt: new Date(started).toISOString(), finishedAt: new Date().toISOString(), durationMs: Date.now() - started,
-            warnings, phases: clock.phases, commands, ...record,
-          }
-          writeRunRecord(dir, full)
-          for (const other of recordAlsoIn) {
-            try {
-              writeRunRecord(other, full)
-            } catch (e) {
-              logger.warn(`could not copy the run record to ${other}: ${(e as Error).message}`)
-            }
-          }
-        } catch (e) {
-          logger.error(`could not write the run record: ${(e as Error).message}`)
-        }
-      }
-      logger.flushToFallback()
+      run.finish()
     }
     process.exitCode = exitCode
-  }
-
-  private async writeVariables(ctx: StepContext, opened: TsEnvironment | undefined, vars: Record<string, string>, required: boolean): Promise<void> {
-    if (Object.keys(vars).length === 0) return
-    const ctor = this.constructor as typeof StepCommand
-    const tsEnv = opened ?? (ctor.usesTsEnv || required ? await ctx.tsEnv() : undefined)
-    if (!tsEnv) return
-    if (!tsEnv.writable) {
-      if (required) ctx.warn(`variables not recorded: ${tsEnv.description} is read-only (${Object.keys(vars).join(', ')})`)
-      return
-    }
-    for (const [k, v] of Object.entries(vars)) tsEnv.set(k, v)
-    await tsEnv.commit()
-    ctx.logger.verbose(`variables written: ${Object.keys(vars).join(', ')}`)
-  }
-
-  private async progressSinks(ctx: StepContext, mode: string, json: boolean): Promise<ProgressSink[]> {
-    const sinks: ProgressSink[] = []
-    const stderrLine = (line: string): void => { process.stderr.write(`${line}\n`) }
-    if (mode === 'none') return sinks
-    if (mode === 'ts' || mode === 'auto') {
-      const ctor = this.constructor as typeof StepCommand
-      if (ctor.usesTsEnv) {
-        const tsEnv = await ctx.tsEnv()
-        if (tsEnv.kind === 'configmgr' && (mode === 'ts' || shouldShowTsProgress((n) => tsEnv.get(n)))) {
-          const sink = TsDialogSink.create((n) => tsEnv.get(n), (m) => ctx.warn(m))
-          if (sink) sinks.push(sink)
-        }
-      }
-      if (mode === 'ts') return sinks
-    }
-    if (json) return sinks
-    if (mode === 'bar' || (mode === 'auto' && process.stderr.isTTY)) sinks.push(new BarSink())
-    else sinks.push(new LineSink(stderrLine))
-    return sinks
   }
 }

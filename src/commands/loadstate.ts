@@ -1,10 +1,11 @@
 import { StepCommand, type StepContext, type StepOutcome } from '../cli/step-command.js'
-import { PORTABLE_FLAGS, portableContext } from '../portable/command.js'
+import { PORTABLE_FLAGS, PORTABLE_SETTINGS, portableContext } from '../cli/portable.js'
 import { runLoadState, type LoadStateResult } from '../portable/loadstate.js'
 
 export default class LoadState extends StepCommand<LoadStateResult> {
   static override description = "Portable LoadState: restore a usmt-steps store onto mapped volumes with USMT's syntax and restore semantics; returns USMT's return codes"
   static override strict = false
+  static override settings = PORTABLE_SETTINGS
   static override flags = PORTABLE_FLAGS
   static override recordsResult = false
   static override usesTsEnv = false

@@ -1,9 +1,10 @@
-import { Flags } from '@oclif/core'
+import { inputFlags, settingFlags } from '../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../cli/step-command.js'
 import { createReport } from '../report/index.js'
 import type { ReportSummary } from '../report/types.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { truncate } from '../runtime/step-result.js'
+import { stepVariables } from '../runtime/variables.js'
 import { VolumeMap } from '../windows/volume-map.js'
 
 export interface ReportCommandResult {
@@ -14,18 +15,6 @@ export interface ReportCommandResult {
   summary: ReportSummary
 }
 
-/** Result variables of the report step (in addition to USMTStepsLast*). */
-export const REPORT_VARIABLES = {
-  path: 'USMTStepsReportPath',
-  summary: 'USMTStepsReportSummary',
-  copy: 'USMTStepsReportCopyPath',
-  status: 'USMTStepsReportStatus',
-  headline: 'USMTStepsReportHeadline',
-  users: 'USMTStepsReportUsers',
-  files: 'USMTStepsReportFiles',
-  bytes: 'USMTStepsReportBytes',
-} as const
-
 const STATUS_WORD = { success: 'Success', warning: 'Warning', error: 'Failed', incomplete: 'Incomplete' } as const
 
 export default class Report extends StepCommand<ReportCommandResult> {
@@ -35,25 +24,21 @@ export default class Report extends StepCommand<ReportCommandResult> {
     '<%= config.bin %> report --copy-to \\\\server\\migreports',
     '<%= config.bin %> report --log-dir ./logs --volume C=./samples/machine/C --json',
   ]
-  static override flags = {
-    'copy-to': Flags.string({ description: 'Central folder that receives a copy in a COMPUTER_TIME folder (also USMTStepsReportCopyTo)' }),
-    store: Flags.string({ description: 'Store to describe and write into (Windows path or local folder); default: from the run' }),
-    'to-store': Flags.boolean({ description: 'Also write the report into the store when reachable (default on)', allowNo: true }),
-    'copy-required': Flags.boolean({ description: 'Fail when the copy to --copy-to cannot be written' }),
-    volume: Flags.string({ description: 'Non-Windows hosts: where a Windows drive is, LETTER=DIR (repeatable), to measure files and find the store', multiple: true }),
-  }
+  static override settings = ['reportCopyTo', 'reportStorePath', 'reportToStore', 'reportCopyRequired'] as const
+  // volume: non-Windows hosts, where a Windows drive is (to measure files and find the store)
+  static override flags = { ...settingFlags(Report.settings), ...inputFlags('volume') }
 
   protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<ReportCommandResult>> {
     const logDir = ctx.logDir()
     if (!logDir) throw new UsmtStepsError('USM0701', 'no log folder: _SMSTSLogPath is not set and --log-dir was not given')
     const tsEnv = await ctx.tsEnv()
-    const copyTo = (await ctx.setting('reportCopyTo')) as string | undefined
+    const copyTo = await ctx.setting('reportCopyTo')
     const r = createReport({
       logDir,
-      storePath: (await ctx.setting('reportStorePath')) as string | undefined,
+      storePath: await ctx.setting('reportStorePath'),
       copyTo: copyTo || undefined,
-      toStore: Boolean(await ctx.setting('reportToStore')),
-      copyRequired: Boolean(await ctx.setting('reportCopyRequired')),
+      toStore: await ctx.setting('reportToStore'),
+      copyRequired: await ctx.setting('reportCopyRequired'),
       variables: tsEnv.list(),
       volumes: VolumeMap.parse((flags.volume as string[] | undefined) ?? [], [], ctx.cwd),
       generator: `usmt-steps ${this.config.version}`,
@@ -62,16 +47,16 @@ export default class Report extends StepCommand<ReportCommandResult> {
     })
     const s = r.summary
     const result: ReportCommandResult = { html: r.files.html, json: r.files.json, store: r.store?.html, copy: r.copy?.html, summary: s }
-    const variables: Record<string, string> = {
-      [REPORT_VARIABLES.path]: r.files.html,
-      [REPORT_VARIABLES.summary]: r.files.json,
-      [REPORT_VARIABLES.copy]: r.copy?.html ?? '',
-      [REPORT_VARIABLES.status]: STATUS_WORD[s.status],
-      [REPORT_VARIABLES.headline]: truncate(s.headline, 1000),
-      [REPORT_VARIABLES.users]: String(s.totals.users),
-      [REPORT_VARIABLES.files]: String(s.totals.files),
-      [REPORT_VARIABLES.bytes]: String(s.totals.bytes),
-    }
+    const variables = stepVariables('report', {
+      USMTStepsReportPath: r.files.html,
+      USMTStepsReportSummary: r.files.json,
+      USMTStepsReportCopyPath: r.copy?.html ?? '',
+      USMTStepsReportStatus: STATUS_WORD[s.status],
+      USMTStepsReportHeadline: truncate(s.headline, 1000),
+      USMTStepsReportUsers: String(s.totals.users),
+      USMTStepsReportFiles: String(s.totals.files),
+      USMTStepsReportBytes: String(s.totals.bytes),
+    })
     const lines = [
       `Migration on ${s.computer}: ${STATUS_WORD[s.status]} — ${s.headline}`,
       ...(s.cause ? [`Cause (${s.cause.source}${s.cause.line ? ` line ${s.cause.line}` : ''}): ${s.cause.text}`] : []),

@@ -1,6 +1,6 @@
-import { Flags } from '@oclif/core'
+import { inputFlags, settingFlags } from '../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../cli/step-command.js'
-import { USMT_FLAGS } from '../steps/flags.js'
+import { RESTORE_SETTINGS } from '../steps/inputs.js'
 import { runRestore, type RestoreResult } from '../steps/restore.js'
 
 export default class Restore extends StepCommand<RestoreResult> {
@@ -10,11 +10,9 @@ export default class Restore extends StepCommand<RestoreResult> {
     '<%= config.bin %> restore --keep-store',
     '<%= config.bin %> restore --ts-env json:env.json --volume C=/mnt/c --json',
   ]
-  static override flags = {
-    ...USMT_FLAGS,
-    'keep-store': Flags.boolean({ description: 'Keep a hard-link store after a successful restore (USMTStepsKeepStore)', allowNo: true }),
-    'allow-missing': Flags.boolean({ description: 'Succeed with a warning when there is no store (USMTStepsAllowMissingStore)', allowNo: true }),
-  }
+  static override settings = RESTORE_SETTINGS
+  // volume, removable, computer: the portable engine's inputs (as usmt-steps loadstate)
+  static override flags = { ...settingFlags(RESTORE_SETTINGS), ...inputFlags('volume', 'removable', 'computer') }
 
   protected async execute(ctx: StepContext): Promise<StepOutcome<RestoreResult>> {
     return runRestore(ctx)

@@ -1,10 +1,11 @@
 import { StepCommand, type StepContext, type StepOutcome } from '../cli/step-command.js'
-import { PORTABLE_FLAGS, portableContext } from '../portable/command.js'
+import { PORTABLE_FLAGS, PORTABLE_SETTINGS, portableContext } from '../cli/portable.js'
 import { runScanState, type ScanStateResult } from '../portable/scanstate.js'
 
 export default class ScanState extends StepCommand<ScanStateResult> {
   static override description = "Portable ScanState: capture user state with USMT's command-line syntax into a usmt-steps store (hard-link, mirror or compressed/encrypted); returns USMT's return codes"
   static override strict = false
+  static override settings = PORTABLE_SETTINGS
   static override flags = PORTABLE_FLAGS
   static override recordsResult = false
   static override usesTsEnv = false

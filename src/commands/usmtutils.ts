@@ -1,10 +1,11 @@
 import { StepCommand, type StepContext, type StepOutcome } from '../cli/step-command.js'
-import { PORTABLE_FLAGS, portableContext } from '../portable/command.js'
+import { PORTABLE_FLAGS, PORTABLE_SETTINGS, portableContext } from '../cli/portable.js'
 import { runUsmtUtils, type UsmtUtilsResult } from '../portable/usmtutils.js'
 
 export default class UsmtUtils extends StepCommand<UsmtUtilsResult> {
   static override description = "Portable UsmtUtils: /rd, /verify, /extract and /ec for usmt-steps stores; returns USMT's return codes"
   static override strict = false
+  static override settings = PORTABLE_SETTINGS
   static override flags = PORTABLE_FLAGS
   static override recordsResult = false
   static override usesTsEnv = false

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { redactor } from '../runtime/redact.js'
+import { stepVariables } from '../runtime/variables.js'
 import { resolveSetting, type SettingValue } from '../runtime/settings.js'
 import { settingDef } from '../runtime/settings/index.js'
+import { POLICY_SETTING_KEYS } from '../runtime/settings/directory.js'
 import { findBridgeHost } from '../windows/com-bridge.js'
 import { VolumeMap } from '../windows/volume-map.js'
 import { buildUserArgs, mergeCaptureOptions, type UserArgs } from './args.js'
@@ -21,11 +23,6 @@ import { isSid, normalizeSid } from './sid.js'
  * The `usmt-steps users` service: list the profiles, resolve them in AD, apply the selection policy, and
  * hand the capture step its /ui /ue arguments. Orphans nobody decided about fail the step before capture.
  */
-export const USER_ARGS_VARIABLE = 'USMTStepsUserArgs'
-export const USER_MAP_VARIABLE = 'USMTStepsUserMapArgs'
-export const CAPTURE_OPTIONS_VARIABLE = 'OSDMigrateAdditionalCaptureOptions'
-export const UDPROFILES_VARIABLE = 'UDProfiles'
-
 export interface UsersResult {
   source: string
   computerName?: string
@@ -126,22 +123,15 @@ function readOrphanMap(value: unknown, origin: string): Record<string, string> {
   return parseOrphanMap(value, origin)
 }
 
-function flagList(v: unknown): string | undefined {
-  if (Array.isArray(v)) return v.length ? v.join(';') : undefined
-  return v === undefined ? undefined : String(v)
-}
-
 /** Policy keys: a flag or task-sequence variable overrides the policy file, which overrides the default. */
 async function resolvePolicySettings(ctx: StepContext): Promise<{ values: Record<string, unknown>; sources: Record<string, string> }> {
   const file = await ctx.setting('selectionPolicyFile')
   const fromFile = typeof file === 'string' && file ? readPolicyFile(file) : {}
   const tsEnv = await ctx.tsEnv()
-  const flags: Record<string, unknown> = { ...ctx.flags }
-  for (const k of ['include-group', 'exclude-group', 'include-ou', 'exclude-ou']) flags[k] = flagList(flags[k])
   const values: Record<string, unknown> = {}
   const sources: Record<string, string> = {}
-  for (const key of ['includeGroups', 'excludeGroups', 'includeOus', 'excludeOus', 'skipDisabled', 'skipDeleted', 'inactiveDays', 'keepLocal', 'orphanPolicy', 'orphanMap']) {
-    const r = resolveSetting(settingDef(key), { flags, variable: (n) => tsEnv.get(n), env: ctx.env })
+  for (const key of POLICY_SETTING_KEYS) {
+    const r = resolveSetting(settingDef(key), { flags: ctx.flags, variable: (n) => tsEnv.get(n), env: ctx.env })
     if (r.source !== 'default' && r.source !== 'unset') {
       values[key] = r.value
       sources[key] = r.source
@@ -168,7 +158,7 @@ async function resolvePolicySettings(ctx: StepContext): Promise<{ values: Record
 }
 
 async function listProfiles(ctx: StepContext, opts: UsersStepOptions): Promise<ProfileListing> {
-  const usersFile = await ctx.setting('usersFile') as string | undefined
+  const usersFile = await ctx.setting('usersFile')
   if ((opts.volumes?.length ?? 0) > 0 || (opts.removable?.length ?? 0) > 0 || usersFile) {
     return listVolumeProfiles(VolumeMap.parse(opts.volumes ?? [], opts.removable ?? [], ctx.cwd), usersFile)
   }
@@ -180,23 +170,23 @@ async function listProfiles(ctx: StepContext, opts: UsersStepOptions): Promise<P
 }
 
 async function directoryEndpoints(ctx: StepContext, tls: TlsSetting): Promise<DcEndpoint[]> {
-  const dc = await ctx.setting('directoryDc') as string | undefined
+  const dc = await ctx.setting('directoryDc')
   if (dc) return parseDcList(dc, tls)
-  const domain = await ctx.setting('directoryDomain') as string | undefined
+  const domain = await ctx.setting('directoryDomain')
   if (!domain) throw new UsmtStepsError('USM0500', 'no domain controller (--dc) and no domain (--domain) to discover one from')
-  const dns = await ctx.setting('directoryDnsServer') as string | undefined
+  const dns = await ctx.setting('directoryDnsServer')
   const servers = dns ? dns.split(/[;\s]+/).filter(Boolean) : undefined
-  const found = await discoverDcs(domain, tls, dnsSrvLookup(servers, Number(await ctx.setting('directoryTimeout')) * 1000))
+  const found = await discoverDcs(domain, tls, dnsSrvLookup(servers, (await ctx.setting('directoryTimeout')) * 1000))
   ctx.logger.info(`directory: DNS lists ${found.map(endpointUrl).join(', ')} for ${domain}`)
   return found
 }
 
 async function connect(ctx: StepContext, opts: UsersStepOptions): Promise<DirectoryClient> {
-  const tls = await ctx.setting('directoryTls') as TlsSetting
-  const user = await ctx.setting('directoryUser') as string | undefined
-  let password = await ctx.setting('directoryPassword') as string | undefined
+  const tls = await ctx.setting('directoryTls')
+  const user = await ctx.setting('directoryUser')
+  let password = await ctx.setting('directoryPassword')
   if (!password) {
-    const file = await ctx.setting('directoryPasswordFile') as string | undefined
+    const file = await ctx.setting('directoryPasswordFile')
     if (file) {
       try {
         password = readFileSync(file, 'utf8').split(/\r?\n/)[0]
@@ -209,7 +199,7 @@ async function connect(ctx: StepContext, opts: UsersStepOptions): Promise<Direct
   if (!user || !password) {
     throw new UsmtStepsError('USM0505', `no directory ${user ? 'password' : 'account'}: set ${user ? 'USMTStepsDirectoryPassword (or --bind-password-file)' : 'USMTStepsDirectoryUser and USMTStepsDirectoryPassword'}`)
   }
-  const caFile = await ctx.setting('directoryCaFile') as string | undefined
+  const caFile = await ctx.setting('directoryCaFile')
   let ca: string | undefined
   if (caFile) {
     try {
@@ -223,10 +213,10 @@ async function connect(ctx: StepContext, opts: UsersStepOptions): Promise<Direct
   if (endpoints.some((e) => e.transport === 'none')) ctx.warn('directory: --tls none sends the bind password unencrypted')
   return DirectoryClient.connect({
     endpoints, credentials: { user, password }, ca,
-    timeoutMs: Number(await ctx.setting('directoryTimeout')) * 1000,
-    retries: Number(await ctx.setting('directoryRetries')),
-    pageSize: Number(await ctx.setting('directoryPageSize')),
-    baseDn: await ctx.setting('directoryBaseDn') as string | undefined,
+    timeoutMs: (await ctx.setting('directoryTimeout')) * 1000,
+    retries: await ctx.setting('directoryRetries'),
+    pageSize: await ctx.setting('directoryPageSize'),
+    baseDn: await ctx.setting('directoryBaseDn'),
     log: (line) => ctx.logger.info(line),
     sleep: opts.sleep,
   })
@@ -293,11 +283,11 @@ export async function runUsersStep(ctx: StepContext, opts: UsersStepOptions = {}
   const listing = await listProfiles(ctx, opts)
   for (const w of listing.warnings) ctx.warn(w)
   ctx.logger.info(`profiles: ${listing.profiles.length} from ${listing.source}`)
-  const computerName = (await ctx.setting('computerName') as string | undefined) ?? listing.computerName
+  const computerName = (await ctx.setting('computerName')) ?? listing.computerName
   const { values, sources } = await resolvePolicySettings(ctx)
   for (const [k, v] of Object.entries(values)) ctx.logger.verbose(`policy ${k} = ${JSON.stringify(v)} (${sources[k]})`)
-  const mode = await ctx.setting('directoryMode') as 'ldap' | 'none'
-  const onUnavailable = await ctx.setting('directoryUnavailable') as 'fail' | 'keep-all'
+  const mode = await ctx.setting('directoryMode')
+  const onUnavailable = await ctx.setting('directoryUnavailable')
   const directory: UsersResult['directory'] = { mode, state: 'not-used' }
   let dir: DirectoryClient | null = null
   if (mode === 'ldap') {
@@ -338,12 +328,12 @@ export async function runUsersStep(ctx: StepContext, opts: UsersStepOptions = {}
     }
     const userArgs = buildUserArgs(selection.decisions)
     const tsEnv = await ctx.tsEnv()
-    const variables: Record<string, string> = {
-      [USER_ARGS_VARIABLE]: userArgs.commandLine,
-      [CAPTURE_OPTIONS_VARIABLE]: mergeCaptureOptions(tsEnv.get(CAPTURE_OPTIONS_VARIABLE), userArgs.args),
-      [UDPROFILES_VARIABLE]: userArgs.udProfiles,
-      [USER_MAP_VARIABLE]: userArgs.mapArgs.join(' '),
-    }
+    const variables = stepVariables('users', {
+      USMTStepsUserArgs: userArgs.commandLine,
+      OSDMigrateAdditionalCaptureOptions: mergeCaptureOptions(tsEnv.get('OSDMigrateAdditionalCaptureOptions'), userArgs.args),
+      UDProfiles: userArgs.udProfiles,
+      USMTStepsUserMapArgs: userArgs.mapArgs.join(' '),
+    })
     const result: UsersResult = {
       source: listing.source, computerName, directory,
       policy: {
@@ -358,8 +348,8 @@ export async function runUsersStep(ctx: StepContext, opts: UsersStepOptions = {}
       `Profiles from ${listing.source} (${where}):`,
       table,
       '',
-      `${USER_ARGS_VARIABLE} = ${userArgs.commandLine || '(empty: USMT default, all users)'}`,
-      ...(userArgs.mapArgs.length ? [`${USER_MAP_VARIABLE} = ${variables[USER_MAP_VARIABLE]}`] : []),
+      `USMTStepsUserArgs = ${userArgs.commandLine || '(empty: USMT default, all users)'}`,
+      ...(userArgs.mapArgs.length ? [`USMTStepsUserMapArgs = ${variables.USMTStepsUserMapArgs}`] : []),
     ].join('\n')
     return {
       result, text, variables,

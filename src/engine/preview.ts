@@ -18,7 +18,6 @@ import { closeSync, openSync, readSync, rmSync } from 'node:fs'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { formatBytes } from './cli-support.js'
 import type { EngineWarning, FileParameters, UserDecision } from './contract.js'
 import type { CompiledRule, NotEvaluated, Unit } from './compile.js'
 import { evaluatePrepared, scan, type Prepared, type ScanFolder, type ScanSink } from './evaluate.js'
@@ -477,4 +476,17 @@ export function warningSummary(warnings: readonly EngineWarning[], total = warni
   const out = [...by].map(([code, g]) => `${code} ×${g.n}, e.g. ${g.first.message}${g.first.file ? ` [${g.first.file}${g.first.line ? `:${g.first.line}` : ''}]` : ''}`)
   if (total > warnings.length) out.push(`… ${total - warnings.length} more warnings not grouped here`)
   return out
+}
+
+/** A byte count for people: 512 B, 1.5 KB, 230 MB. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`
+  const units = ['KB', 'MB', 'GB', 'TB']
+  let v = n / 1024
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`
 }

@@ -1,3 +1,4 @@
+import { stepVariables } from '../runtime/variables.js'
 import { caseInsensitiveLookup, driveOf, expandEnv, isUnc, isUnder, join, normalize, parseWinPath } from '../windows/path.js'
 import type {
   DecisionRecord, Facts, PlanFailure, PlanInput, PlanInputsSummary, PlanResult, Policy, Rejected, RuleId, Scenario, StoreType, VolumeFact,
@@ -265,7 +266,7 @@ export function decide(input: PlanInput): PlanResult {
     const hard = c.storeType === 'hardlink'
     const capture = v('OSDMigrateAdditionalCaptureOptions')
     const restore = v('OSDMigrateAdditionalRestoreOptions')
-    const variables: Record<string, string> = {
+    const variables = stepVariables('plan', {
       OSDStateStorePath: c.storePath ?? '',
       USMTLocal: c.storeType === 'smp' ? 'False' : 'True',
       USMTStepsStoreType: c.storeType,
@@ -279,7 +280,7 @@ export function decide(input: PlanInput): PlanResult {
       USMTStepsPlanEstimateBytes: estimate === null ? '' : String(estimate),
       OSDMigrateAdditionalCaptureOptions: hard ? withSwitches(capture, HARDLINK_CAPTURE) : withoutHardLink(capture),
       OSDMigrateAdditionalRestoreOptions: hard ? withSwitches(restore, HARDLINK_RESTORE) : withoutHardLink(restore),
-    }
+    })
     const decision: DecisionRecord = {
       storeType: c.storeType, storePath: c.storePath, reasons, variables, rule: c.rule, scenario, rejected, shares: c.shares ?? [], inputs,
     }

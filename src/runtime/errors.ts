@@ -38,6 +38,11 @@ export interface ErrorOptions {
   cause?: unknown
   /** Override the exit class of the catalogue entry (rare: e.g. the same code used before and after a store exists). */
   exit?: ExitName
+  /**
+   * Task-sequence variables the failed step still sets (e.g. USMT's return code), written with the result
+   * variables by the command base. Build them with `stepVariables` (src/runtime/variables.ts).
+   */
+  variables?: Record<string, string>
 }
 
 /**
@@ -50,6 +55,7 @@ export class UsmtStepsError extends Error {
   readonly exitCode: number
   readonly actions: readonly string[]
   readonly data: Record<string, unknown>
+  readonly variables: Record<string, string>
 
   constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -61,6 +67,7 @@ export class UsmtStepsError extends Error {
     this.exitCode = exitCodeOf(this.exitName)
     this.actions = [...(options.actions ?? spec.actions), ...(options.extraActions ?? [])]
     this.data = options.data ?? {}
+    this.variables = options.variables ?? {}
   }
 
   /** `Error (USM0012): message` — the one-line form used on stderr and in the log. */

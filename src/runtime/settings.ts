@@ -15,8 +15,13 @@ export interface SettingDef {
   area: string
   type: SettingType
   description: string
-  /** oclif flag name without dashes (flags are declared by the command; the registry only reads them). */
+  /**
+   * Flag name without dashes. The oclif flag is generated from this declaration (src/cli/flags.ts) for every
+   * command that names the setting in its `static settings`.
+   */
   flag?: string
+  /** The flag may be repeated; its values are joined with ";" (the list separator of the variable). */
+  multiple?: boolean
   /** Task-sequence variables read, first non-empty wins. */
   tsVariables?: readonly string[]
   /** Process environment variable. */
@@ -81,10 +86,15 @@ export function parseSettingValue(def: SettingDef, raw: string, origin: string):
 
 export function resolveSetting(def: SettingDef, sources: SettingSources): ResolvedSetting {
   const flagValue = def.flag ? sources.flags?.[def.flag] : undefined
-  if (flagValue !== undefined && flagValue !== null && flagValue !== '') {
-    const raw = typeof flagValue === 'string' ? flagValue : String(flagValue)
+  const given = flagValue !== undefined && flagValue !== null && flagValue !== '' && !(Array.isArray(flagValue) && flagValue.length === 0)
+  if (given) {
+    const raw = Array.isArray(flagValue) ? flagValue.map(String).join(';') : typeof flagValue === 'string' ? flagValue : String(flagValue)
     return { key: def.key, value: typeof flagValue === 'boolean' ? flagValue : parseSettingValue(def, raw, `flag --${def.flag}`), source: `flag --${def.flag}` }
   }
+  return fromVariables(def, sources)
+}
+
+function fromVariables(def: SettingDef, sources: SettingSources): ResolvedSetting {
   for (const name of def.tsVariables ?? []) {
     const v = sources.variable?.(name)
     if (v !== undefined && v !== '') return { key: def.key, value: parseSettingValue(def, v, `variable ${name}`), source: `variable ${name}` }

@@ -45,33 +45,34 @@ export function parseMounts(values: readonly string[], policy: Policy): Record<s
   return out
 }
 
+/** The settings every `store` command reads (through storeServiceFor); their flags are generated from these. */
+export const STORE_SETTINGS = ['storePolicy', 'storeTransport', 'storeShareMount', 'storeRetryCount', 'storeRetryTime', 'storeComputerName',
+  'storeFallbackToNaa'] as const
+
 /** Build the store service from the step's settings and task-sequence variables. */
-export async function storeServiceFor(ctx: StepContext, flags: Record<string, unknown>): Promise<{ service: StoreService; policy: Policy; transport: TransportKind; computer: string }> {
+export async function storeServiceFor(ctx: StepContext, opts: { estimateBytes?: number } = {}): Promise<{ service: StoreService; policy: Policy; transport: TransportKind; computer: string }> {
   const tsEnv = await ctx.tsEnv()
   const get = (n: string): string | undefined => tsEnv.get(n)
-  const policy = loadPolicy((await ctx.setting('storePolicy')) as string | undefined)
+  const policy = loadPolicy(await ctx.setting('storePolicy'))
   const udShare = get('UDShare')
   if (policy.shares.length === 0 && udShare && isUnc(udShare)) {
     policy.shares.push({ path: normalize(udShare), maxClients: 99999, minFreeBytes: 0 })
     ctx.logger.info(`no shares in the policy: using UDShare ${udShare}`)
   }
-  const setting = String(await ctx.setting('storeTransport'))
-  const transport: TransportKind = setting === 'auto' ? (process.platform === 'win32' ? 'fs' : 'smbclient') : setting as TransportKind
-  const computer = (await ctx.setting('storeComputerName')) as string | undefined ?? os.hostname()
-  const credentials = credentialsFrom(get, { fallbackToNaa: Boolean(await ctx.setting('storeFallbackToNaa')), env: ctx.env })
+  const setting = await ctx.setting('storeTransport')
+  const transport: TransportKind = setting === 'auto' ? (process.platform === 'win32' ? 'fs' : 'smbclient') : setting
+  const computer = (await ctx.setting('storeComputerName')) ?? os.hostname()
+  const credentials = credentialsFrom(get, { fallbackToNaa: await ctx.setting('storeFallbackToNaa'), env: ctx.env })
   if (credentials) ctx.logger.info(`share credentials: ${credentials.source}`)
   else if (networkAccessAccount(get)) ctx.logger.info('share credentials: none (the network access account is set but OSDStateFallbackToNAA is not true); smbclient uses Kerberos')
   else ctx.logger.info('share credentials: none (no UserID/UserPassword, network access account or USMT_STEPS_SMB_USER); smbclient uses Kerberos')
-  const mountFlag = (flags.mount as string[] | undefined) ?? []
-  const envMount = ctx.env.USMT_STEPS_SHARE_MOUNT
-  const mounts = parseMounts(mountFlag.length ? mountFlag : envMount ? [envMount] : [], policy)
-  const estimate = await ctx.setting('storeEstimateBytes')
+  const mounts = parseMounts((await ctx.setting('storeShareMount'))?.split(';').filter(Boolean) ?? [], policy)
   const service = new StoreService({
     policy, transport, credentials, mounts,
     computer: localIdentity(computer, get('USMTStepsSmbiosGuid')),
-    retryCount: Number(await ctx.setting('storeRetryCount')),
-    retrySeconds: Number(await ctx.setting('storeRetryTime')),
-    estimateBytes: typeof estimate === 'number' ? estimate : undefined,
+    retryCount: await ctx.setting('storeRetryCount'),
+    retrySeconds: await ctx.setting('storeRetryTime'),
+    estimateBytes: opts.estimateBytes,
     log: (line) => ctx.logger.info(line),
     env: ctx.env,
   })

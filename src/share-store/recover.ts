@@ -20,14 +20,14 @@ export interface RecoveredKey {
  * only (never argv, never a variable), and gets it in a new 0600 file for `/decrypt /keyfile:`. The store is a
  * UNC path on the policy's shares (read with the admin's share credentials) or a local folder (a copy).
  */
-export async function recoverStoreKey(ctx: StepContext, flags: Record<string, unknown>, o: { store: string; escrowKeyFile: string; out: string }): Promise<RecoveredKey> {
+export async function recoverStoreKey(ctx: StepContext, o: { store: string; escrowKeyFile: string; out: string }): Promise<RecoveredKey> {
   const escrowKey = await readStoreKey({ keyFile: o.escrowKeyFile }) as string
   let text: string | null
   let storeId: string
   if (isUnc(o.store)) {
     const unc = normalize(o.store)
     storeId = parseWinPath(unc).segments.at(-1) ?? ''
-    const { service } = await storeServiceFor(ctx, flags)
+    const { service } = await storeServiceFor(ctx)
     try {
       text = await service.storeKeyText(unc)
     } finally {

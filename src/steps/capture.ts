@@ -8,9 +8,11 @@ import { existsSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
-import { buildScanStateArgs } from '../usmt/index.js'
-import { isUnc, normalize, splitCommandLine } from '../windows/path.js'
-import { captureDefaults, finishCapture, mergeOptions, parseCaptureExtras, type CaptureBuild } from './command-line.js'
+import { stepVariables } from '../runtime/variables.js'
+import { buildScanStateArgs, type ScanStateOptions } from '../usmt/index.js'
+import { isUnc, splitCommandLine } from '../windows/path.js'
+import { captureDefaults, finishCapture, mergeOptions, parseCaptureExtras, type CaptureBuild, type ExtraOptions } from './command-line.js'
+import type { StepInputs } from './inputs.js'
 import { storeKindFromSwitches, type StoreKind } from '../store/kind.js'
 import { childEnv, copyLogsToStore, portableFlags, localInputPath, profilesFolder, resolveXml, setupStep, storePaths } from './common.js'
 import { classifyRun, ignoredLines, usmtFailure } from './outcome.js'
@@ -43,38 +45,23 @@ export interface CaptureResult {
   durationMs?: number
 }
 
-export const CAPTURE_VARIABLES = {
-  returnCode: 'USMTStepsUsmtReturnCode',
-  engine: 'USMTStepsUsmtEngine',
-  storePath: 'USMTStepsCaptureStorePath',
-  storeKind: 'USMTStepsCaptureStoreKind',
-  encrypted: 'USMTStepsCaptureEncrypted',
-  users: 'USMTStepsCapturedUsers',
-  ignored: 'USMTStepsIgnoredErrors',
-} as const
+/** USMT's return code, which a failed capture still records for the report. */
+const returnCode = (code: number): Record<string, string> => stepVariables('capture', { USMTStepsUsmtReturnCode: String(code) })
 
-async function recordReturnCode(ctx: StepContext, code: number): Promise<void> {
-  const env = await ctx.tsEnv()
-  if (!env.writable) return
-  env.set(CAPTURE_VARIABLES.returnCode, String(code))
-  await env.commit()
+export interface CaptureStoreDecision {
+  /** The store leaves the machine (share, SMP, UNC path or a replace). */
+  network: boolean
+  hardLink: boolean
+  encrypt: boolean
+  key?: string
 }
 
-export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureResult>> {
-  const s = await setupStep(ctx, 'capture')
-  const { inputs } = s
-  const lookup = (n: string): string | undefined => s.tsEnv.get(n) ?? ctx.env[n]
-  if (inputs.storeType === 'none') {
-    return { result: { skipped: true, ignoredErrors: 0, users: [], atRisk: [], atRiskDetails: [], logs: [] }, summary: 'nothing to capture: the plan chose no store (USMTStepsStoreType=none)' }
-  }
-  if (!inputs.storePath) throw new UsmtStepsError('USM0314', 'OSDStateStorePath is not set and --store was not given')
-  const storePath = /^[A-Za-z]:|^\\\\/.test(inputs.storePath) ? normalize(inputs.storePath) : inputs.storePath
-  const paths = storePaths(storePath, s, ctx.cwd)
+/**
+ * The store kind and its encryption, from the inputs and the ScanState option texts (pure). Refuses a
+ * hard-link store that would leave the machine (USM0302) and a store that must be encrypted without a key (USM0303).
+ */
+export function decideCaptureStore(inputs: StepInputs, storePath: string, base: ExtraOptions<ScanStateOptions>, extra: ExtraOptions<ScanStateOptions>): CaptureStoreDecision {
   const network = inputs.storeType === 'share' || inputs.storeType === 'smp' || isUnc(storePath) || inputs.replace
-
-  const base = parseCaptureExtras(inputs.baseOptions, 'ScanStateArgs', lookup)
-  const extra = parseCaptureExtras(inputs.additionalOptions, 'OSDMigrateAdditionalCaptureOptions', lookup)
-  for (const n of [...base.notes, ...extra.notes]) ctx.warn(n)
   const hardLink = inputs.hardLink ?? (inputs.storeType === 'hardlink' || base.options.hardlink || extra.options.hardlink)
   if (hardLink && (inputs.replace || isUnc(storePath))) {
     throw new UsmtStepsError('USM0302', `a hard-link store cannot ${inputs.replace ? 'move to another computer (DeploymentType=REPLACE)' : `be on the network path ${storePath}`}`, {
@@ -98,6 +85,23 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       data: { storePath },
     })
   }
+  return { network, hardLink: hardLink === true, encrypt, key }
+}
+
+export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureResult>> {
+  const s = await setupStep(ctx, 'capture')
+  const { inputs } = s
+  const lookup = (n: string): string | undefined => s.tsEnv.get(n) ?? ctx.env[n]
+  if (inputs.storeType === 'none') {
+    return { result: { skipped: true, ignoredErrors: 0, users: [], atRisk: [], atRiskDetails: [], logs: [] }, summary: 'nothing to capture: the plan chose no store (USMTStepsStoreType=none)' }
+  }
+  if (!inputs.storePath) throw new UsmtStepsError('USM0314', 'OSDStateStorePath is not set and --store was not given')
+  const paths = storePaths(inputs.storePath, s, ctx.cwd)
+  const storePath = paths.path
+  const base = parseCaptureExtras(inputs.baseOptions, 'ScanStateArgs', lookup)
+  const extra = parseCaptureExtras(inputs.additionalOptions, 'OSDMigrateAdditionalCaptureOptions', lookup)
+  for (const n of [...base.notes, ...extra.notes]) ctx.warn(n)
+  const { network, hardLink, key, encrypt } = decideCaptureStore(inputs, storePath, base, extra)
   if (network && !encrypt) ctx.warn(`the network store ${storePath} is written unencrypted (USMTStepsEncrypt=false)`)
 
   // Offline (Windows PE or a mounted volume).
@@ -165,17 +169,17 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     const logs = [logFile, progressFile, listFile].filter((f) => existsSync(f))
     const users = run.progress.detectedUsers.filter((u) => u.included).map((u) => u.user)
     if (!c.classification.succeeded) {
-      await recordReturnCode(ctx, c.classification.code)
       throw usmtFailure('scanstate', c, {
-        restore: false, actions: [`The scanstate log is ${logFile}${storeLogs.length ? ` (copy in ${nodePath.dirname(storeLogs[0])})` : ''}.`],
+        restore: false, variables: returnCode(c.classification.code), actions: [`The scanstate log is ${logFile}${storeLogs.length ? ` (copy in ${nodePath.dirname(storeLogs[0])})` : ''}.`],
         data: { storePath, log: logFile },
       })
     }
     if (c.ignored.length > 0 || c.classification.code === 3) {
       const lines = ignoredLines(c.ignored)
       if (inputs.failOnIgnoredErrors) {
-        await recordReturnCode(ctx, c.classification.code)
-        throw new UsmtStepsError('USM0306', `scanstate skipped ${c.ignored.length} error(s) because of /c: ${lines.join('; ')}`, { data: { returnCode: c.classification.code } })
+        throw new UsmtStepsError('USM0306', `scanstate skipped ${c.ignored.length} error(s) because of /c: ${lines.join('; ')}`, {
+          data: { returnCode: c.classification.code }, variables: returnCode(c.classification.code),
+        })
       }
       ctx.warn(`scanstate skipped ${c.ignored.length} error(s) because of /c (return code ${c.classification.code}): ${lines.join('; ')}`)
     }
@@ -188,8 +192,9 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     if (risky.length > 0 && inputs.profilesAtRisk !== 'ignore') {
       const text = risky.map((r) => r.what).join('; ')
       if (inputs.profilesAtRisk === 'fail' && refresh) {
-        await recordReturnCode(ctx, c.classification.code)
-        throw new UsmtStepsError('USM0308', `the capture left out data that the refresh would wipe: ${text}`, { data: { atRisk: risky, storePath } })
+        throw new UsmtStepsError('USM0308', `the capture left out data that the refresh would wipe: ${text}`, {
+          data: { atRisk: risky, storePath }, variables: returnCode(c.classification.code),
+        })
       }
       ctx.warn(`the capture left out: ${text}`)
     } else if (risky.length > 0) {
@@ -224,16 +229,16 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
         ...(risky.length ? [`At risk: ${risky.map((r) => r.what).join('; ')}`] : []),
         `Logs: ${logs.join(', ')}`,
       ].join('\n'),
-      variables: {
-        [CAPTURE_VARIABLES.returnCode]: String(c.classification.code),
-        [CAPTURE_VARIABLES.engine]: s.location.engine,
-        [CAPTURE_VARIABLES.storePath]: storePath,
-        [CAPTURE_VARIABLES.storeKind]: kind,
-        [CAPTURE_VARIABLES.encrypted]: String(result.encrypted),
-        [CAPTURE_VARIABLES.users]: users.join(',').slice(0, 3900),
-        [CAPTURE_VARIABLES.ignored]: String(c.ignored.length),
+      variables: stepVariables('capture', {
+        ...returnCode(c.classification.code),
+        USMTStepsUsmtEngine: s.location.engine,
+        USMTStepsCaptureStorePath: storePath,
+        USMTStepsCaptureStoreKind: kind,
+        USMTStepsCaptureEncrypted: String(result.encrypted),
+        USMTStepsCapturedUsers: users.join(',').slice(0, 3900),
+        USMTStepsIgnoredErrors: String(c.ignored.length),
         ...cloudVariables(pre.cloud),
-      },
+      }),
     }
   })
 }

@@ -1,6 +1,6 @@
 /**
  * The capture's checks before scanstate runs: the machine's profiles (for Entra ID accounts) and the
- * cloud-only files in them, with the policy (USMTStepsCloudOnlyFiles: fail | warn | exclude) applied.
+ * cloud-only files in them, with the policy (USMTStepsCloudOnlyPolicy: fail | warn | exclude) applied.
  * Whatever the policy, files found are never handed to scanstate: a generated migration XML excludes them
  * explicitly (unconditionalExclude), so scanstate neither fails on them nor lists them as errors.
  */
@@ -9,17 +9,12 @@ import * as nodePath from 'node:path'
 import type { StepContext } from '../cli/step-command.js'
 import { listVolumeProfiles, listWindowsProfiles, type ProfileEntry } from '../directory/profiles.js'
 import { UsmtStepsError } from '../runtime/errors.js'
+import { stepVariables } from '../runtime/variables.js'
 import { findBridgeHost } from '../windows/com-bridge.js'
 import { readAttributeBits } from '../windows/file-attributes.js'
 import { basename } from '../windows/path.js'
 import { VolumeMap } from '../windows/volume-map.js'
 import { cloudExclusionXml, describeCloudFile, describeCloudUsers, scanCloudFiles, type AttributeSourceKind, type CloudPolicy, type CloudUserSummary } from './cloud-files.js'
-
-export const CLOUD_VARIABLES = {
-  files: 'USMTStepsCloudOnlyFiles',
-  bytes: 'USMTStepsCloudOnlyBytes',
-  action: 'USMTStepsCloudOnlyAction',
-} as const
 
 export interface CloudOnlyResult {
   policy: CloudPolicy
@@ -99,13 +94,8 @@ export async function preCapture(ctx: StepContext, o: {
   for (const f of scan.files.slice(0, 200)) ctx.logger.verbose(`cloud-only file: ${describeCloudFile(f)}`)
   const text = `${scan.files.length} cloud-only file(s) (${bytes} bytes) whose content is not on this disk: ${perUser.join('; ')}`
   if (o.policy === 'fail') {
-    const env = await ctx.tsEnv()
-    if (env.writable) {
-      for (const [k, v] of Object.entries(cloudVariables({ ...cloud, action: 'failed' }))) env.set(k, v)
-      await env.commit()
-    }
-    throw new UsmtStepsError('USM0317', `${text}. USMTStepsCloudOnlyFiles=fail stops the capture before anything is written`, {
-      data: { cloudOnly: { ...cloud, action: 'failed' } },
+    throw new UsmtStepsError('USM0317', `${text}. USMTStepsCloudOnlyPolicy=fail stops the capture before anything is written`, {
+      data: { cloudOnly: { ...cloud, action: 'failed' } }, variables: cloudVariables({ ...cloud, action: 'failed' }),
     })
   }
   const xmlFile = nodePath.join(o.logDir, 'usmt-steps-cloud-only.xml')
@@ -113,10 +103,10 @@ export async function preCapture(ctx: StepContext, o: {
   cloud.exclusionXml = xmlFile
   if (o.policy === 'warn') {
     cloud.action = 'warned'
-    ctx.warn(`${text}; they are left out of the capture (USMTStepsCloudOnlyFiles=warn) and stay only in the cloud`)
+    ctx.warn(`${text}; they are left out of the capture (USMTStepsCloudOnlyPolicy=warn) and stay only in the cloud`)
   } else {
     cloud.action = 'excluded'
-    ctx.logger.notice(`${text}; left out of the capture on purpose (USMTStepsCloudOnlyFiles=exclude): their content is in the cloud`)
+    ctx.logger.notice(`${text}; left out of the capture on purpose (USMTStepsCloudOnlyPolicy=exclude): their content is in the cloud`)
   }
   ctx.logger.info(`cloud-only files excluded from scanstate by ${xmlFile}`)
   return { profiles, cloud }
@@ -125,5 +115,5 @@ export async function preCapture(ctx: StepContext, o: {
 /** TS variables of the cloud-only check. */
 export function cloudVariables(c: CloudOnlyResult | undefined): Record<string, string> {
   if (!c) return {}
-  return { [CLOUD_VARIABLES.files]: String(c.files), [CLOUD_VARIABLES.bytes]: String(c.bytes), [CLOUD_VARIABLES.action]: c.action }
+  return stepVariables('capture', { USMTStepsCloudOnlyFiles: String(c.files), USMTStepsCloudOnlyBytes: String(c.bytes), USMTStepsCloudOnlyAction: c.action })
 }

@@ -163,7 +163,7 @@ export function captureDefaults(b: CaptureBuild): ScanStateOptions {
  * USM0302 for combinations USMT refuses or that contradict the store (hard-link with /vsc or /encrypt).
  */
 export function finishCapture(merged: ScanStateOptions, b: CaptureBuild, cwd: string): ScanStateOptions {
-  const o: ScanStateOptions = { ...merged, storePath: b.storePath, log: b.logFile, progress: b.progressFile }
+  const o: ScanStateOptions = { ...merged, log: b.logFile, progress: b.progressFile } // the store: set once by commonDefaults
   if (b.hardLink || o.hardlink) {
     if (b.encrypt || o.encrypt) {
       throw new UsmtStepsError('USM0302', 'a hard-link store cannot be encrypted (/encrypt needs a compressed store; USMT: "/encrypt can\'t be used with /nocompress")', {
@@ -226,7 +226,7 @@ export function restoreDefaults(b: RestoreBuild): LoadStateOptions {
 }
 
 export function finishRestore(merged: LoadStateOptions, b: RestoreBuild, cwd: string): LoadStateOptions {
-  const o: LoadStateOptions = { ...merged, storePath: b.storePath, log: b.logFile, progress: b.progressFile }
+  const o: LoadStateOptions = { ...merged, log: b.logFile, progress: b.progressFile } // the store: set once by commonDefaults
   if (b.kind === 'hardlink') {
     o.hardlink = true
     o.noCompress = true

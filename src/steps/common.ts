@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import type { StepContext } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import type { TsEnvironment } from '../ts-env/index.js'
-import { isAbsolute as isWinAbsolute, isUnc, join as winJoin } from '../windows/path.js'
+import { isAbsolute as isWinAbsolute, isUnc, isWindowsPath, join as winJoin, normalize } from '../windows/path.js'
 import { VolumeMap, findChildCaseInsensitive } from '../windows/volume-map.js'
 import { resolveInputs, type StepInputs, type StepKind } from './inputs.js'
 import { locateUsmt, toLocalPath, type UsmtLocation } from './locate.js'
@@ -29,7 +29,7 @@ export interface StepSetup {
 export async function setupStep(ctx: StepContext, step: StepKind): Promise<StepSetup> {
   const tsEnv = await ctx.tsEnv()
   const inputs = await resolveInputs(step, {
-    setting: (k) => ctx.setting(k), variable: (n) => tsEnv.get(n), variables: () => tsEnv.list(), flags: ctx.flags,
+    setting: ctx.setting, variable: (n) => tsEnv.get(n), variables: () => tsEnv.list(), flags: ctx.flags,
   })
   for (const [found, meant] of inputs.nearMisses) {
     ctx.warn(`task-sequence variable ${found} is not read by usmt-steps; did you mean ${meant}?`)
@@ -47,6 +47,8 @@ export async function setupStep(ctx: StepContext, step: StepKind): Promise<StepS
 }
 
 export interface StorePaths {
+  /** The store as the step was given it, normalised once when it is a Windows path (messages, variables). */
+  path: string
   /** The store as USMT gets it. */
   usmt: string
   /** The store as this process reads it. */
@@ -65,15 +67,16 @@ export function localInputPath(p: string, s: Pick<StepSetup, 'volumes'>, cwd: st
 }
 
 /** The store path for USMT and for this process. Off Windows a Windows path must be on a mapped volume. */
-export function storePaths(storePath: string, s: StepSetup, cwd: string): StorePaths {
-  if (process.platform === 'win32') return { usmt: storePath, local: nodePath.resolve(cwd, storePath) }
+export function storePaths(given: string, s: StepSetup, cwd: string): StorePaths {
+  const storePath = isWindowsPath(given) ? normalize(given) : given
+  if (process.platform === 'win32') return { path: storePath, usmt: storePath, local: nodePath.resolve(cwd, storePath) }
   const local = toLocalPath(storePath, { platform: process.platform, volumes: s.volumes, cwd })
   if (!local) {
     throw new UsmtStepsError('USM0003', `the store path ${storePath} cannot be reached from ${process.platform}: ${isUnc(storePath) ? 'mount the share and give the mounted folder' : `map drive ${storePath.slice(0, 2)} with --volume`}`, {
       data: { storePath },
     })
   }
-  return { usmt: s.location.engine === 'portable' ? local : storePath, local }
+  return { path: storePath, usmt: s.location.engine === 'portable' ? local : storePath, local }
 }
 
 /** Where bundled migration XML files may live for the portable engine (none are required). */

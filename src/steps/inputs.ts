@@ -7,14 +7,34 @@
 import { readFileSync } from 'node:fs'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { redactor } from '../runtime/redact.js'
-import type { SettingValue } from '../runtime/settings.js'
-import { ALL_SETTINGS } from '../runtime/settings/index.js'
-import { RESULT_VARIABLES } from '../runtime/step-result.js'
+import { ALL_SETTINGS, type SettingKey, type SettingValueOf } from '../runtime/settings/index.js'
+import { STEP_VARIABLES } from '../runtime/variables.js'
 import { PLAN_INPUT_VARIABLES } from '../plan/decide.js'
 import type { UsmtArch } from './pe.js'
 import type { EngineChoice } from './locate.js'
 
 export type StepKind = 'capture' | 'restore'
+
+/** Settings both steps read. */
+const COMMON_SETTINGS = ['usmtEngine', 'usmtDir', 'usmtArch', 'stepStorePath', 'stepStoreType', 'encryptionKey', 'encryptionKeyFile',
+  'encryptionAlgorithm', 'migrateMode', 'migrateConfigFiles', 'usmtMigFiles', 'usmtConfigFile', 'rulesFiles', 'migrateVerbose', 'udProfiles',
+  'inWinPE', 'failOnIgnoredErrors', 'heartbeatSeconds', 'userMapArgs'] as const satisfies readonly SettingKey[]
+
+/** The settings `usmt-steps capture` reads (its flags are generated from these). */
+export const CAPTURE_SETTINGS = [...COMMON_SETTINGS, 'stepHardLink', 'deploymentType', 'encryptNetworkStore', 'scanStateArgs', 'captureOptions',
+  'continueOnLockedFiles', 'skipEncryptedFiles', 'fileAccess', 'offlineCapture', 'offlineWinDir', 'originalArchitecture',
+  'profilesAtRisk', 'cloudOnlyFiles', 'attributesFile'] as const satisfies readonly SettingKey[]
+
+/** The settings `usmt-steps restore` reads (its flags are generated from these). */
+export const RESTORE_SETTINGS = [...COMMON_SETTINGS, 'loadStateArgs', 'restoreOptions', 'continueOnRestore', 'migrateLocalAccounts',
+  'localAccountPassword', 'lacPasswordOnCommandLine', 'usersLeftBehind', 'keepStore', 'allowMissingStore', 'proofPolicy'] as const satisfies readonly SettingKey[]
+
+// Each part of resolveInputs reads through a function typed by the keys its command declares, so reading a
+// setting the command does not declare (which StepRun refuses at run time, exit 1) is a compile error.
+type CommonKey = (typeof COMMON_SETTINGS)[number]
+type CaptureKey = (typeof CAPTURE_SETTINGS)[number]
+type RestoreKey = (typeof RESTORE_SETTINGS)[number]
+const commonSetting = <K extends CommonKey>(src: InputSources, k: K): Promise<SettingValueOf<K>> => src.setting(k)
 
 export interface StepInputs {
   step: StepKind
@@ -75,7 +95,7 @@ export interface StepInputs {
 }
 
 export interface InputSources {
-  setting(key: string): Promise<SettingValue>
+  setting<K extends SettingKey>(key: K): Promise<SettingValueOf<K>>
   /** Task-sequence variable lookup (case-insensitive). */
   variable(name: string): string | undefined
   /** All variables of the environment. */
@@ -83,7 +103,7 @@ export interface InputSources {
   flags: Record<string, unknown>
 }
 
-const str = (v: SettingValue): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined)
+const str = (v: string | undefined): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined)
 const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)
 
 /** MDT list properties: NAME (comma-separated), NAME001…, NAME1… (ZTIUtility's list convention). */
@@ -105,13 +125,9 @@ export function knownVariableNames(): string[] {
   const names = new Set<string>()
   for (const s of ALL_SETTINGS) for (const v of s.tsVariables ?? []) names.add(v)
   for (const v of PLAN_INPUT_VARIABLES) names.add(v)
-  for (const v of Object.values(RESULT_VARIABLES)) names.add(v)
-  for (const v of [
-    '_OSDMigrateUsmtPackageID', '_OSDMigrateUsmtRestorePackageID', 'USMTMigFiles', 'USMTLocal', 'USMTStepsStoreRequest', 'USMTStepsPlanRule',
-    'UserDataLocation', 'UDShare', 'UDDir', 'StatePath', 'DeployRoot', '_SMSTSMDataPath', '_SMSTSLogPath', 'SMSTSLocalDataDrive',
-    'USMTStepsUsmtReturnCode', 'USMTStepsCaptureStorePath', 'USMTStepsCaptureStoreKind', 'USMTStepsCaptureEncrypted', 'USMTStepsCapturedUsers',
-    'USMTStepsIgnoredErrors', 'USMTStepsUsmtEngine', 'USMTStepsStoreRemoved', 'USMTStepsRestoredUsers',
-  ]) names.add(v)
+  for (const v of STEP_VARIABLES) names.add(v.name)
+  for (const v of ['_OSDMigrateUsmtPackageID', '_OSDMigrateUsmtRestorePackageID', 'USMTMigFiles', 'UserDataLocation', 'UDShare', 'UDDir', 'StatePath',
+    'DeployRoot', '_SMSTSMDataPath', '_SMSTSLogPath', 'SMSTSLocalDataDrive']) names.add(v)
   return [...names]
 }
 
@@ -163,96 +179,113 @@ function readKeyFile(file: string): string {
   return key
 }
 
-/** Resolve every input of a step (flags > variables > environment > defaults). */
-export async function resolveInputs(step: StepKind, src: InputSources): Promise<StepInputs> {
-  const s = (k: string): Promise<SettingValue> => src.setting(k)
-  const bool = async (k: string): Promise<boolean> => (await s(k)) === true
-  const vars = src.variables()
-  const keyValue = str(await s('encryptionKey'))
-  const keyFile = str(await s('encryptionKeyFile'))
-  let key: string | undefined
-  let keySource: string | undefined
+/** The key, from a variable or the environment (then registered with the redactor), else from the key file. */
+async function resolveKey(src: InputSources): Promise<{ key?: string; keySource?: string }> {
+  const keyValue = str(await commonSetting(src, 'encryptionKey'))
   if (keyValue !== undefined) {
     redactor.add(keyValue)
-    key = keyValue
-    keySource = src.variable('USMTStepsEncryptionKey') ? 'USMTStepsEncryptionKey' : src.variable('UserDataKey') ? 'UserDataKey' : 'USMT_STEPS_ENCRYPTION_KEY'
-  } else if (keyFile !== undefined) {
-    key = readKeyFile(keyFile)
-    keySource = `key file ${keyFile}`
+    return { key: keyValue, keySource: src.variable('USMTStepsEncryptionKey') ? 'USMTStepsEncryptionKey' : src.variable('UserDataKey') ? 'UserDataKey' : 'USMT_STEPS_ENCRYPTION_KEY' }
   }
+  const keyFile = str(await commonSetting(src, 'encryptionKeyFile'))
+  return keyFile === undefined ? {} : { key: readKeyFile(keyFile), keySource: `key file ${keyFile}` }
+}
+
+/** Migration XML: OSDMigrateConfigFiles (Advanced), else MDT's USMTMigFiles, else MigApp.xml and MigDocs.xml. */
+async function resolveXmlNames(src: InputSources, vars: Record<string, string>): Promise<{ xmlFiles: string[]; xmlSource: string }> {
+  const configFiles = list(str(await commonSetting(src, 'migrateConfigFiles')))
+  if ((await commonSetting(src, 'migrateMode')) === 'Advanced' && configFiles.length > 0) return { xmlFiles: configFiles, xmlSource: 'OSDMigrateConfigFiles (OSDMigrateMode=Advanced)' }
+  const migFiles = mdtList(vars, 'USMTMigFiles')
+  if (migFiles.length > 0) return { xmlFiles: migFiles, xmlSource: 'USMTMigFiles' }
+  return { xmlFiles: ['MigApp.xml', 'MigDocs.xml'], xmlSource: 'default (MigApp.xml, MigDocs.xml)' }
+}
+
+/** The inputs only capture reads; restore gets their neutral values. */
+async function captureOnly(step: StepKind, src: InputSources) {
+  if (step !== 'capture') {
+    return {
+      hardLink: undefined, replace: false, encryptNetworkStore: true, skipEncryptedFiles: false, vss: false, offline: false, profilesAtRisk: 'fail' as const,
+      cloudOnlyFiles: 'fail' as const,
+    }
+  }
+  const s = <K extends CaptureKey>(k: K): Promise<SettingValueOf<K>> => src.setting(k)
+  const offline = await s('offlineCapture')
+  return {
+    hardLink: await s('stepHardLink'),
+    replace: (str(await s('deploymentType')) ?? '').toUpperCase() === 'REPLACE',
+    encryptNetworkStore: await s('encryptNetworkStore'),
+    skipEncryptedFiles: await s('skipEncryptedFiles'),
+    vss: (await s('fileAccess')) === 'VSS',
+    offline: offline ?? (await s('inWinPE')),
+    offlineWinDir: str(await s('offlineWinDir')),
+    originalArchitecture: str(await s('originalArchitecture')),
+    profilesAtRisk: await s('profilesAtRisk'),
+    cloudOnlyFiles: await s('cloudOnlyFiles'),
+    attributesFile: str(await s('attributesFile')),
+  }
+}
+
+/** The inputs only restore reads; capture gets their neutral values. */
+async function restoreOnly(step: StepKind, src: InputSources) {
+  if (step !== 'restore') {
+    return { localAccounts: false, lacPasswordOnCommandLine: false, usersLeftBehind: 'fail' as const, keepStore: false, allowMissingStore: false, proofPolicy: 'fail' as const }
+  }
+  const s = <K extends RestoreKey>(k: K): Promise<SettingValueOf<K>> => src.setting(k)
   const password = str(await s('localAccountPassword'))
   if (password !== undefined) redactor.add(password)
-
-  const mode = String(await s('migrateMode'))
-  let xmlFiles: string[]
-  let xmlSource: string
-  const configFiles = list(str(await s('migrateConfigFiles')))
-  const migFiles = mdtList(vars, 'USMTMigFiles')
-  if (mode === 'Advanced' && configFiles.length > 0) {
-    xmlFiles = configFiles
-    xmlSource = 'OSDMigrateConfigFiles (OSDMigrateMode=Advanced)'
-  } else if (migFiles.length > 0) {
-    xmlFiles = migFiles
-    xmlSource = 'USMTMigFiles'
-  } else {
-    xmlFiles = ['MigApp.xml', 'MigDocs.xml']
-    xmlSource = 'default (MigApp.xml, MigDocs.xml)'
+  return {
+    localAccounts: await s('migrateLocalAccounts'),
+    localAccountPassword: password,
+    lacPasswordOnCommandLine: await s('lacPasswordOnCommandLine'),
+    usersLeftBehind: await s('usersLeftBehind'),
+    keepStore: await s('keepStore'),
+    allowMissingStore: await s('allowMissingStore'),
+    proofPolicy: await s('proofPolicy'),
   }
-  const flagRules = src.flags.rules
-  const rules = Array.isArray(flagRules) ? flagRules.map(String) : (str(await s('rulesFiles')) ?? '').split(';').map((x) => x.trim()).filter(Boolean)
-  const storeType = str(await s('stepStoreType')) as StepInputs['storeType']
-  const hard = await s('stepHardLink')
-  const deployment = (str(await s('deploymentType')) ?? '').toUpperCase()
-  const offlineSetting = await s('offlineCapture')
-  const inWinPE = await bool('inWinPE')
-  const arch = str(await s('usmtArch')) as UsmtArch | undefined
+}
+
+/** The USMT option texts of the step (MDT base, OSDMigrateAdditional*Options) and its /c setting. */
+async function optionTexts(step: StepKind, src: InputSources): Promise<Pick<StepInputs, 'baseOptions' | 'additionalOptions' | 'continueOnError'>> {
+  if (step === 'capture') {
+    const s = <K extends CaptureKey>(k: K): Promise<SettingValueOf<K>> => src.setting(k)
+    return { baseOptions: str(await s('scanStateArgs')), additionalOptions: str(await s('captureOptions')), continueOnError: await s('continueOnLockedFiles') }
+  }
+  const s = <K extends RestoreKey>(k: K): Promise<SettingValueOf<K>> => src.setting(k)
+  return { baseOptions: str(await s('loadStateArgs')), additionalOptions: str(await s('restoreOptions')), continueOnError: await s('continueOnRestore') }
+}
+
+/** Resolve every input of a step (flags > variables > environment > defaults). */
+export async function resolveInputs(step: StepKind, src: InputSources): Promise<StepInputs> {
+  const s = <K extends CommonKey>(k: K): Promise<SettingValueOf<K>> => commonSetting(src, k)
+  const vars = src.variables()
+  const capture = step === 'capture'
+  const udProfiles = list(str(await s('udProfiles')))
   const flagList = (name: string): string[] => {
     const v = src.flags[name]
     return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []
   }
   return {
     step,
-    engine: String(await s('usmtEngine')) as EngineChoice,
+    ...(await resolveKey(src)),
+    ...(await resolveXmlNames(src, vars)),
+    ...(await captureOnly(step, src)),
+    ...(await restoreOnly(step, src)),
+    ...(await optionTexts(step, src)),
+    engine: await s('usmtEngine'),
     usmtDir: str(await s('usmtDir')),
-    arch,
-    packageId: src.variable(step === 'capture' ? '_OSDMigrateUsmtPackageID' : '_OSDMigrateUsmtRestorePackageID') ?? src.variable('_OSDMigrateUsmtPackageID'),
+    arch: await s('usmtArch'),
+    packageId: src.variable(capture ? '_OSDMigrateUsmtPackageID' : '_OSDMigrateUsmtRestorePackageID') ?? src.variable('_OSDMigrateUsmtPackageID'),
     storePath: str(await s('stepStorePath')),
-    storeType,
-    hardLink: typeof hard === 'boolean' ? hard : undefined,
-    replace: deployment === 'REPLACE',
-    encryptNetworkStore: await bool('encryptNetworkStore'),
-    key,
-    keySource,
-    algorithm: String(await s('encryptionAlgorithm')),
-    baseOptions: str(await s(step === 'capture' ? 'scanStateArgs' : 'loadStateArgs')),
-    additionalOptions: str(await s(step === 'capture' ? 'captureOptions' : 'restoreOptions')),
+    storeType: await s('stepStoreType'),
+    algorithm: await s('encryptionAlgorithm'),
     userMapArgs: str(await s('userMapArgs')),
-    xmlFiles,
-    xmlSource,
     configFile: str(await s('usmtConfigFile')),
-    rules,
-    continueOnError: await bool(step === 'capture' ? 'continueOnLockedFiles' : 'continueOnRestore'),
-    verbose: await bool('migrateVerbose'),
-    skipEncryptedFiles: await bool('skipEncryptedFiles'),
-    vss: String(await s('fileAccess')) === 'VSS',
+    rules: (str(await s('rulesFiles')) ?? '').split(';').map((x) => x.trim()).filter(Boolean),
+    verbose: await s('migrateVerbose'),
     // Restore: the users a computer association names (store request --type restore) when UDProfiles is empty.
-    udProfiles: list(str(await s('udProfiles'))).length > 0 || step !== 'restore' ? list(str(await s('udProfiles'))) : list(src.variable('USMTStepsStoreUsers')),
-    localAccounts: await bool('migrateLocalAccounts'),
-    localAccountPassword: password,
-    lacPasswordOnCommandLine: await bool('lacPasswordOnCommandLine'),
-    inWinPE,
-    offline: step === 'capture' && (typeof offlineSetting === 'boolean' ? offlineSetting : inWinPE),
-    offlineWinDir: str(await s('offlineWinDir')),
-    originalArchitecture: str(await s('originalArchitecture')),
-    profilesAtRisk: String(await s('profilesAtRisk')) as StepInputs['profilesAtRisk'],
-    cloudOnlyFiles: String(await s('cloudOnlyFiles')) as StepInputs['cloudOnlyFiles'],
-    attributesFile: str(await s('attributesFile')),
-    proofPolicy: String(await s('proofPolicy')) === 'warn' ? 'warn' : 'fail',
-    failOnIgnoredErrors: await bool('failOnIgnoredErrors'),
-    usersLeftBehind: String(await s('usersLeftBehind')) === 'warn' ? 'warn' : 'fail',
-    keepStore: await bool('keepStore'),
-    allowMissingStore: await bool('allowMissingStore'),
-    heartbeatSeconds: Number(await s('heartbeatSeconds')),
+    udProfiles: udProfiles.length > 0 || capture ? udProfiles : list(src.variable('USMTStepsStoreUsers')),
+    inWinPE: await s('inWinPE'),
+    failOnIgnoredErrors: await s('failOnIgnoredErrors'),
+    heartbeatSeconds: await s('heartbeatSeconds'),
     volumes: flagList('volume'),
     removable: flagList('removable'),
     usersFile: typeof src.flags.users === 'string' ? src.flags.users : undefined,

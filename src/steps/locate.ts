@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { UsmtStepsError } from '../runtime/errors.js'
-import { isAbsolute as isWinAbsolute, join as winJoin } from '../windows/path.js'
+import { isAbsolute as isWinAbsolute, isWindowsPath, join as winJoin } from '../windows/path.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import { readPeMachine, type UsmtArch } from './pe.js'
 
@@ -81,7 +81,7 @@ function isDir(p: string): boolean {
 /** A Windows or local path as a local path on this machine, or undefined when it cannot be reached. */
 export function toLocalPath(p: string, input: Pick<LocateInput, 'platform' | 'volumes' | 'cwd'>): string | undefined {
   if (input.platform === 'win32') return nodePath.resolve(input.cwd, p)
-  if (isWinAbsolute(p) || /^[A-Za-z]:/.test(p)) return input.volumes?.toLocal(p) ?? undefined
+  if (isWinAbsolute(p) || isWindowsPath(p)) return input.volumes?.toLocal(p) ?? undefined
   return nodePath.resolve(input.cwd, p)
 }
 

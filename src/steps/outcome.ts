@@ -32,11 +32,11 @@ export function ignoredLines(ignored: readonly ProgressError[], max = 20): strin
 }
 
 /** The step error for a failed USMT run. `tool` is scanstate/loadstate; `restore` changes the store codes. */
-export function usmtFailure(tool: string, c: ClassifiedRun, opts: { restore: boolean; actions?: string[]; data?: Record<string, unknown> }): UsmtStepsError {
+export function usmtFailure(tool: string, c: ClassifiedRun, opts: { restore: boolean; actions?: string[]; data?: Record<string, unknown>; variables?: Record<string, string> }): UsmtStepsError {
   const k = c.classification
   const text = `${tool} returned ${k.code} (${k.name}): ${k.message}${c.detail && c.detail !== k.message ? ` — ${c.detail}` : ''}. ${k.fix}`
   const data = { returnCode: k.code, name: k.name, kind: k.kind, ...opts.data }
-  if (opts.restore && k.code === 27) return new UsmtStepsError('USM0304', text, { data, extraActions: opts.actions })
-  if (opts.restore && (k.code === 37 || k.code === 38 || k.code === 42)) return new UsmtStepsError('USM0311', text, { data, extraActions: opts.actions })
-  return new UsmtStepsError('USM0305', text, { data, extraActions: opts.actions })
+  if (opts.restore && k.code === 27) return new UsmtStepsError('USM0304', text, { data, extraActions: opts.actions, variables: opts.variables })
+  if (opts.restore && (k.code === 37 || k.code === 38 || k.code === 42)) return new UsmtStepsError('USM0311', text, { data, extraActions: opts.actions, variables: opts.variables })
+  return new UsmtStepsError('USM0305', text, { data, extraActions: opts.actions, variables: opts.variables })
 }

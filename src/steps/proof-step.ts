@@ -7,17 +7,11 @@
 import { existsSync, readFileSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { StepContext } from '../cli/step-command.js'
+import { stepVariables } from '../runtime/variables.js'
 import { FILE_DIR } from '../store/file-store.js'
 import { openStore, USMT_DIR } from '../store/store.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import { describeProof, parseApplied, planProof, PROOF_METHOD_TEXT, proveRestore, uncheckedProof, type ProofPlan, type RestoreProof } from './proof.js'
-
-export const PROOF_VARIABLES = {
-  checked: 'USMTStepsProofChecked',
-  verified: 'USMTStepsProofVerified',
-  missing: 'USMTStepsProofMissing',
-  changed: 'USMTStepsProofChanged',
-} as const
 
 /**
  * What a caller of the restore service can inject (tests: alter or remove a restored file between loadstate
@@ -65,7 +59,8 @@ export async function proveRestoredFiles(ctx: StepContext, o: ProofInputs): Prom
 }
 
 export function proofVariables(p: RestoreProof): Record<string, string> {
-  if (!p.checked) return { [PROOF_VARIABLES.checked]: 'false' }
-  return {
-    [PROOF_VARIABLES.checked]: 'true', [PROOF_VARIABLES.verified]: String(p.verified), [PROOF_VARIABLES.missing]: String(p.missing.length), [PROOF_VARIABLES.changed]: String(p.changed.length) }
+  if (!p.checked) return stepVariables('restore', { USMTStepsProofChecked: 'false' })
+  return stepVariables('restore', {
+    USMTStepsProofChecked: 'true', USMTStepsProofVerified: String(p.verified), USMTStepsProofMissing: String(p.missing.length), USMTStepsProofChanged: String(p.changed.length),
+  })
 }

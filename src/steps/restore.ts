@@ -9,8 +9,9 @@ import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { redactor } from '../runtime/redact.js'
+import { stepVariables } from '../runtime/variables.js'
 import { buildLoadStateArgs, buildUsmtUtilsArgs, classifyReturnCode } from '../usmt/index.js'
-import { joinCommandLine, normalize } from '../windows/path.js'
+import { joinCommandLine } from '../windows/path.js'
 import { finishRestore, mergeOptions, parseRestoreExtras, restoreDefaults, type RestoreBuild } from './command-line.js'
 import type { StoreKind } from '../store/kind.js'
 import { childEnv, copyLogsToStore, localInputPath, portableFlags, resolveXml, setupStep, storePaths, type StepSetup } from './common.js'
@@ -41,20 +42,8 @@ export interface RestoreResult {
   durationMs?: number
 }
 
-export const RESTORE_VARIABLES = {
-  returnCode: 'USMTStepsUsmtReturnCode',
-  engine: 'USMTStepsUsmtEngine',
-  users: 'USMTStepsRestoredUsers',
-  ignored: 'USMTStepsIgnoredErrors',
-  removed: 'USMTStepsStoreRemoved',
-} as const
-
-async function recordReturnCode(ctx: StepContext, code: number): Promise<void> {
-  const env = await ctx.tsEnv()
-  if (!env.writable) return
-  env.set(RESTORE_VARIABLES.returnCode, String(code))
-  await env.commit()
-}
+/** USMT's return code, which a failed restore still records for the report. */
+const returnCode = (code: number): Record<string, string> => stepVariables('restore', { USMTStepsUsmtReturnCode: String(code) })
 
 function skipped(summary: string): StepOutcome<RestoreResult> {
   return { result: { skipped: true, ignoredErrors: 0, users: [], storeRemoved: false, rebootRequired: false, logs: [] }, summary }
@@ -74,8 +63,8 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
   if (inputs.inWinPE) throw new UsmtStepsError('USM0312', 'restore runs in the full OS; this step is running in Windows PE (_SMSTSInWinPE=true)')
   if (inputs.storeType === 'none') return skipped('nothing to restore: the plan chose no store (USMTStepsStoreType=none)')
   if (!inputs.storePath) throw new UsmtStepsError('USM0314', 'OSDStateStorePath is not set and --store was not given')
-  const storePath = /^[A-Za-z]:|^\\\\/.test(inputs.storePath) ? normalize(inputs.storePath) : inputs.storePath
-  const paths = storePaths(storePath, s, ctx.cwd)
+  const paths = storePaths(inputs.storePath, s, ctx.cwd)
+  const storePath = paths.path
 
   const store = inspectStore(paths.local)
   if (!store.complete) {
@@ -166,8 +155,7 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
       return [`The store was kept at ${storePath} (${why}).`, `To restore by hand: ${manual}`, ...(copies.length ? [`Logs: ${logFile} (copies in ${nodePath.dirname(copies[0])})`] : [])]
     }
     if (!c.classification.succeeded) {
-      await recordReturnCode(ctx, c.classification.code)
-      throw usmtFailure('loadstate', c, { restore: true, actions: keep('the restore failed'), data: { storePath, log: logFile } })
+      throw usmtFailure('loadstate', c, { restore: true, actions: keep('the restore failed'), data: { storePath, log: logFile }, variables: returnCode(c.classification.code) })
     }
     // The last line about a user decides (a progress log may mention a user more than once).
     const finalUsers = new Map(run.progress.detectedUsers.map((u) => [u.user.toLowerCase(), u] as const))
@@ -182,8 +170,9 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
     if (leftBehind.length > 0 && !selectionAtRestore) {
       const message = `loadstate did not restore ${leftBehind.length} user(s) captured in the store: ${leftBehind.join(', ')}${options.lac === undefined ? ' (local accounts that do not exist here are skipped without /lac)' : ''}`
       if (inputs.usersLeftBehind === 'fail') {
-        await recordReturnCode(ctx, c.classification.code)
-        throw new UsmtStepsError('USM0316', message, { data: { storePath, users: leftBehind, restored: users }, extraActions: keep('users were left behind') })
+        throw new UsmtStepsError('USM0316', message, {
+          data: { storePath, users: leftBehind, restored: users }, extraActions: keep('users were left behind'), variables: returnCode(c.classification.code),
+        })
       }
       ctx.warn(`${message}; the store is kept`)
       storeKept = `users were left behind: ${leftBehind.join(', ')}`
@@ -191,9 +180,8 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
     if (c.ignored.length > 0 || c.classification.code === 3) {
       const lines = ignoredLines(c.ignored)
       if (inputs.failOnIgnoredErrors) {
-        await recordReturnCode(ctx, c.classification.code)
         throw new UsmtStepsError('USM0306', `loadstate skipped ${c.ignored.length} error(s) because of /c: ${lines.join('; ')}`, {
-          data: { returnCode: c.classification.code }, extraActions: keep('errors were skipped'),
+          data: { returnCode: c.classification.code }, extraActions: keep('errors were skipped'), variables: returnCode(c.classification.code),
         })
       }
       ctx.warn(`loadstate skipped ${c.ignored.length} error(s) because of /c (return code ${c.classification.code}): ${lines.join('; ')}`)
@@ -205,13 +193,10 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
       const bad = [...proof.missing.map((m) => `missing ${m.path}`), ...proof.changed.map((c) => `changed ${c.path} (${c.why})`)]
       const message = `the proof after the restore found ${proof.missing.length} missing and ${proof.changed.length} changed file(s) of ${proof.verified + proof.missing.length + proof.changed.length}: ${bad.slice(0, 20).join('; ')}${bad.length > 20 ? `; … and ${bad.length - 20} more (see the log)` : ''}`
       if (inputs.proofPolicy === 'fail') {
-        await recordReturnCode(ctx, c.classification.code)
-        const env = await ctx.tsEnv()
-        if (env.writable) {
-          for (const [k, v] of Object.entries(proofVariables(proof))) env.set(k, v)
-          await env.commit()
-        }
-        throw new UsmtStepsError('USM0318', message, { data: { storePath, proof }, extraActions: keep('the proof found missing or changed files') })
+        throw new UsmtStepsError('USM0318', message, {
+          data: { storePath, proof }, extraActions: keep('the proof found missing or changed files'),
+          variables: { ...returnCode(c.classification.code), ...proofVariables(proof) },
+        })
       }
       ctx.warn(`${message}; the store is kept (USMTStepsProofPolicy=warn)`)
       storeKept ??= 'the proof found missing or changed files'
@@ -260,15 +245,15 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
         `Logs: ${logs.join(', ')}`,
       ].join('\n'),
       exit: rebootRequired ? 'reboot' : 'success',
-      variables: {
-        [RESTORE_VARIABLES.returnCode]: String(c.classification.code),
-        [RESTORE_VARIABLES.engine]: s.location.engine,
-        [RESTORE_VARIABLES.users]: users.join(',').slice(0, 3900),
-        [RESTORE_VARIABLES.ignored]: String(c.ignored.length),
-        [RESTORE_VARIABLES.removed]: String(storeRemoved),
+      variables: stepVariables('restore', {
+        ...returnCode(c.classification.code),
+        USMTStepsUsmtEngine: s.location.engine,
+        USMTStepsRestoredUsers: users.join(',').slice(0, 3900),
+        USMTStepsIgnoredErrors: String(c.ignored.length),
+        USMTStepsStoreRemoved: String(storeRemoved),
         ...proofVariables(proof),
-        ...(rebootRequired ? { SMSTSRebootRequested: 'HD' } : {}),
-      },
+        SMSTSRebootRequested: rebootRequired ? 'HD' : undefined,
+      }),
     }
   })
 }

@@ -102,6 +102,16 @@ export function isUnc(p: string): boolean {
   return parseWinPath(p).kind === 'unc'
 }
 
+/**
+ * A path written the Windows way (`C:\x`, `C:x`, `\\server\share\x`, `\\?\C:\x`) rather than a path of this
+ * machine; forward slashes do not count (`//tmp/x` is a local path on Linux).
+ */
+export function isWindowsPath(p: string): boolean {
+  if (p.startsWith('/')) return false
+  const k = parseWinPath(p).kind
+  return k === 'drive' || k === 'drive-relative' || k === 'unc' || k === 'device'
+}
+
 /** `C:` (upper case) for drive paths, null otherwise. */
 export function driveOf(p: string): string | null {
   const parsed = parseWinPath(p)

@@ -17,18 +17,23 @@ let configPromise: Promise<Config> | undefined
 /** A command class run directly (a test's subclass injecting through a service's API), instead of by name. */
 export interface CommandClass { run(argv: string[], config: Config): Promise<unknown> }
 
-/**
- * Run a usmt-steps command in this process (commands load from src/ through tsx), capturing stdout,
- * stderr and the exit code. Environment overrides apply for the duration of the call.
- */
-export async function runCli(argv: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; command?: CommandClass } = {}): Promise<CliResult> {
+/** The oclif configuration of the commands in src/ (every command, its flags and its declared settings). */
+export function cliConfig(): Promise<Config> {
   // Commands load straight from src/commands: mocha already runs with tsx, so oclif needs no ts-path mapping
   // (its own tsx registration fails and would silently fall back to a stale dist/).
   configPromise ??= (async () => {
     const pjson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { oclif: Record<string, unknown> }
     return Config.load({ root: PROJECT_ROOT, pjson: { ...pjson, oclif: { ...pjson.oclif, commands: './src/commands', helpClass: './src/cli/help.ts' } } as never })
   })()
-  const config = await configPromise
+  return configPromise
+}
+
+/**
+ * Run a usmt-steps command in this process (commands load from src/ through tsx), capturing stdout,
+ * stderr and the exit code. Environment overrides apply for the duration of the call.
+ */
+export async function runCli(argv: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; command?: CommandClass } = {}): Promise<CliResult> {
+  const config = await cliConfig()
   const out: string[] = []
   const err: string[] = []
   const origOut = process.stdout.write

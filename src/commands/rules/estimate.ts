@@ -1,11 +1,13 @@
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
-import { engineInputFromFlags, formatBytes, ruleFlags } from '../../engine/cli-support.js'
+import { engineInputFromFlags, RULES_FLAGS, RULES_SETTINGS } from '../../cli/engine-input.js'
 import { estimateMigration, type EstimateResult } from '../../engine/index.js'
+import { formatBytes } from '../../engine/preview.js'
 
 export default class RulesEstimate extends StepCommand<EstimateResult> {
   static override description = 'Totals (files, bytes) per user and component that the rules would capture — the size estimate plan uses'
   static override examples = ['<%= config.bin %> rules estimate --rules MigUser.xml --volume C=./samples/machine/C --volume D=./samples/machine/D --json']
-  static override flags = ruleFlags
+  static override settings = RULES_SETTINGS
+  static override flags = RULES_FLAGS
   static override recordsResult = false
   static override usesTsEnv = false
 

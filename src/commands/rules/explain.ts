@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { UsmtStepsError } from '../../runtime/errors.js'
-import { engineInputFromFlags, ruleFlags } from '../../engine/cli-support.js'
+import { engineInputFromFlags, RULES_FLAGS, RULES_SETTINGS } from '../../cli/engine-input.js'
 import { explainPaths, prepare, type ExplainResult } from '../../engine/index.js'
 
 export default class RulesExplain extends StepCommand<ExplainResult[]> {
@@ -9,7 +9,8 @@ export default class RulesExplain extends StepCommand<ExplainResult[]> {
   static override examples = ['<%= config.bin %> rules explain "C:\\Users\\ann\\Documents\\notes.txt" --rules MigUser.xml --volume C=./samples/machine/C']
   static override strict = false
   static override args = { path: Args.string({ description: 'Windows path(s) to explain, e.g. C:\\Users\\ann\\Documents\\a.docx', required: true }) }
-  static override flags = ruleFlags
+  static override settings = RULES_SETTINGS
+  static override flags = RULES_FLAGS
   static override recordsResult = false
   static override usesTsEnv = false
 
@@ -44,6 +45,6 @@ function isFlagValue(argv: string[], i: number): boolean {
   const prev = argv[i - 1]
   if (!prev.startsWith('--') || prev.includes('=')) return false
   const name = prev.slice(2)
-  const def = (ruleFlags as Record<string, { type: string }>)[name]
+  const def = (RULES_FLAGS as Record<string, { type: string }>)[name]
   return def !== undefined && def.type === 'option'
 }

@@ -18,12 +18,13 @@ export default class RulesLint extends StepCommand<LintResult> {
     known: Flags.string({ description: 'JSON file of accepted findings ({"known":[{file,code,message,note?}]}): matching errors are listed as known and do not fail' }),
     'write-known': Flags.string({ description: 'Write the current errors as a known-findings file (for a stock file you cannot edit) and succeed' }),
   }
+  static override settings = ['rulesMaxXmlBytes'] as const
   static override recordsResult = false
   static override usesTsEnv = false
 
   protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<LintResult>> {
     const files = this.argv.filter((a, i, all) => !a.startsWith('-') && !(i > 0 && /^--(known|write-known)$/.test(all[i - 1]))).map((f) => nodePath.resolve(ctx.cwd, f))
-    const maxBytes = Number(await ctx.setting('rulesMaxXmlBytes'))
+    const maxBytes = await ctx.setting('rulesMaxXmlBytes')
     const knownFile = flags.known as string | undefined
     const known: KnownFinding[] = knownFile ? readKnownFindings(nodePath.resolve(ctx.cwd, knownFile), maxBytes) : []
     const result = lintRuleFiles(files, maxBytes, known)

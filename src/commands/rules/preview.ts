@@ -1,5 +1,6 @@
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
-import { engineInputFromFlags, formatBytes, ruleFlags } from '../../engine/cli-support.js'
+import { engineInputFromFlags, RULES_FLAGS, RULES_SETTINGS } from '../../cli/engine-input.js'
+import { formatBytes } from '../../engine/preview.js'
 import { prepare, previewTempPath, previewText, warningSummary, writePreviewJson, type EngineWarning, type PreviewSummary } from '../../engine/index.js'
 
 export type { PreviewResult, PreviewSummary } from '../../engine/index.js'
@@ -10,7 +11,8 @@ export default class RulesPreview extends StepCommand<PreviewSummary> {
     '<%= config.bin %> rules preview --rules MigUser.xml --volume C=./samples/machine/C --volume D=./samples/machine/D --removable E=./samples/machine/E --users ./samples/machine/users.json',
     '<%= config.bin %> rules preview --rules MigDocs.xml --config Config.xml --volume C=/mnt/windows --ue "*\\*" --ui "CONTOSO\\*" --json',
   ]
-  static override flags = ruleFlags
+  static override settings = RULES_SETTINGS
+  static override flags = RULES_FLAGS
   static override recordsResult = false
   static override usesTsEnv = false
 

@@ -1,15 +1,16 @@
 import { Flags } from '@oclif/core'
+import { settingFlags } from '../../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { UsmtStepsError } from '../../runtime/errors.js'
 import { MIGRATION_BEHAVIORS, validComputerName, type Association, type MigrationBehavior } from '../../share-store/records.js'
-import { storeFlags } from '../../share-store/flags.js'
-import { storeServiceFor } from '../../share-store/index.js'
+import { STORE_SETTINGS, storeServiceFor } from '../../share-store/index.js'
 
 export default class StoreAssociate extends StepCommand<Association & { share: string }> {
   static override description = 'Create a computer association (source → destination, optional users) on the share, like the SMP\'s'
   static override examples = ['<%= config.bin %> store associate --source PC1 --destination PC2 --users "CONTOSO\\ann,CONTOSO\\bob" --policy policy.yaml']
+  static override settings = STORE_SETTINGS
   static override flags = {
-    ...storeFlags,
+    ...settingFlags(STORE_SETTINGS),
     source: Flags.string({ description: 'Source computer (the one captured)', required: true }),
     destination: Flags.string({ description: 'Destination computer (the one restored)', required: true }),
     users: Flags.string({ description: 'Comma-separated accounts to restore (DOMAIN\\user)' }),
@@ -24,7 +25,7 @@ export default class StoreAssociate extends StepCommand<Association & { share: s
     const behavior = (flags.behavior as MigrationBehavior | undefined) ?? (users.length ? 'CaptureAndRestoreSpecified' : 'CaptureAndRestoreAll')
     if (behavior !== 'CaptureAndRestoreAll' && users.length === 0) throw new UsmtStepsError('USM0419', `${behavior} needs --users`)
     if (behavior === 'CaptureAndRestoreAll' && users.length > 0) throw new UsmtStepsError('USM0419', 'CaptureAndRestoreAll restores every account: drop --users or choose another --behavior')
-    const { service } = await storeServiceFor(ctx, flags)
+    const { service } = await storeServiceFor(ctx)
     try {
       const a = await service.associate(source, destination, behavior, users)
       return { result: a, summary: `association ${a.source} → ${a.destination} written to ${a.share}` }

@@ -1,15 +1,16 @@
+import { settingFlags } from '../../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
-import { storeFlags } from '../../share-store/flags.js'
-import { storeServiceFor } from '../../share-store/index.js'
+import { STORE_SETTINGS, storeServiceFor } from '../../share-store/index.js'
 import type { ShareListing } from '../../share-store/service.js'
 
 export default class StoreList extends StepCommand<{ shares: ShareListing[] }> {
   static override description = 'List the stores and computer associations on the policy\'s shares'
   static override examples = ['<%= config.bin %> store list --policy policy.yaml --json']
-  static override flags = { ...storeFlags }
+  static override settings = STORE_SETTINGS
+  static override flags = settingFlags(STORE_SETTINGS)
 
-  protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<{ shares: ShareListing[] }>> {
-    const { service } = await storeServiceFor(ctx, flags)
+  protected async execute(ctx: StepContext): Promise<StepOutcome<{ shares: ShareListing[] }>> {
+    const { service } = await storeServiceFor(ctx)
     try {
       const shares = await service.list()
       const lines: string[] = []

@@ -1,10 +1,10 @@
-import { Flags } from '@oclif/core'
+import { settingFlags } from '../../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import type { StoreRecord } from '../../share-store/records.js'
-import { storeFlags } from '../../share-store/flags.js'
-import { defaultLocalPath, escrowKeyFor, storeServiceFor } from '../../share-store/index.js'
+import { defaultLocalPath, escrowKeyFor, STORE_SETTINGS, storeServiceFor } from '../../share-store/index.js'
 import { dpapiNgBridge } from '../../windows/dpapi-ng.js'
 import { prepareStaging } from '../../share-store/staging.js'
+import { stepVariables } from '../../runtime/variables.js'
 
 interface RequestResult {
   type: 'capture' | 'restore'
@@ -14,23 +14,27 @@ interface RequestResult {
   association: string | null
 }
 
+/** What store request hands the later steps (capture or restore, release). */
+function requestVariables(type: 'capture' | 'restore', store: StoreRecord, localPath: string | null, users?: string[]): Record<string, string> {
+  return stepVariables('store-request', {
+    OSDStateStorePath: store.path, USMTLocal: 'True', USMTStepsStoreType: 'share', USMTStepsStoreId: store.id, USMTStepsStoreRequestType: type,
+    USMTStepsStoreLocalPath: localPath ?? '', USMTStepsStoreUsers: users?.join(','), USMTStepsEncrypt: String(store.encrypted),
+  })
+}
+
 export default class StoreRequest extends StepCommand<RequestResult> {
   static override description = 'Request a state store on a share (capture: create one; restore: find this computer\'s), like Request State Store'
   static override examples = [
     '<%= config.bin %> store request --type capture --policy policy.yaml',
     '<%= config.bin %> store request --type restore --transport smbclient --local-path /tmp/restore',
   ]
-  static override flags = {
-    ...storeFlags,
-    type: Flags.string({ description: 'capture or restore (default: OSDStateRequestType, else capture)', options: ['capture', 'restore'] }),
-    'local-path': Flags.string({ description: 'Local staging folder (smbclient transport): capture writes here, restore downloads here' }),
-    'estimate-bytes': Flags.string({ description: 'Expected store size in bytes, added to the share\'s free-space minimum' }),
-  }
+  static override settings = [...STORE_SETTINGS, 'storeRequestType', 'storeLocalPath', 'storeEstimateBytes', 'encryptionKey', 'encryptionKeyFile'] as const
+  static override flags = settingFlags(StoreRequest.settings)
 
-  protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<RequestResult>> {
-    const type = ((await ctx.setting('storeRequestType')) as 'capture' | 'restore' | undefined) ?? 'capture'
-    const { service, policy, transport } = await storeServiceFor(ctx, flags)
-    const local = (await ctx.setting('storeLocalPath')) as string | undefined
+  protected async execute(ctx: StepContext): Promise<StepOutcome<RequestResult>> {
+    const type = (await ctx.setting('storeRequestType')) ?? 'capture'
+    const { service, policy, transport } = await storeServiceFor(ctx, { estimateBytes: await ctx.setting('storeEstimateBytes') })
+    const local = await ctx.setting('storeLocalPath')
     try {
       if (type === 'capture') {
         // An explicit staging folder is checked (and cleared of an earlier attempt) before a store is created.
@@ -44,10 +48,7 @@ export default class StoreRequest extends StepCommand<RequestResult> {
         return {
           result: { type, store, storePath: store.path, localPath, association: store.association },
           summary: `store ${store.path} ${store.reused ? 'already requested for this computer (same store returned)' : 'requested for capture'}${store.destination ? ` (destination ${store.destination})` : ''}`,
-          variables: {
-            OSDStateStorePath: store.path, USMTLocal: 'True', USMTStepsStoreType: 'share', USMTStepsStoreId: store.id, USMTStepsStoreRequestType: 'capture',
-            USMTStepsStoreLocalPath: localPath ?? '', USMTStepsEncrypt: String(store.encrypted),
-          },
+          variables: requestVariables(type, store, localPath),
         }
       }
       const { record, association, localPath } = await service.requestRestore({
@@ -58,10 +59,7 @@ export default class StoreRequest extends StepCommand<RequestResult> {
       return {
         result: { type, store: record, storePath: record.path, localPath, association: association?.id ?? null },
         summary: `store ${record.path} of ${record.source.computerName} found for restore${localPath ? ` and downloaded to ${localPath}` : ''}`,
-        variables: {
-          OSDStateStorePath: record.path, USMTLocal: 'True', USMTStepsStoreType: 'share', USMTStepsStoreId: record.id, USMTStepsStoreRequestType: 'restore',
-          USMTStepsStoreLocalPath: localPath ?? '', USMTStepsStoreUsers: users.join(','), USMTStepsEncrypt: String(record.encrypted),
-        },
+        variables: requestVariables(type, record, localPath, users),
       }
     } finally {
       await service.close()

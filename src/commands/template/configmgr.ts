@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
-import { templateFlags, templateOptions } from '../../templates/cli-flags.js'
+import { TEMPLATE_FLAGS, TEMPLATE_SETTINGS, templateOptions } from '../../cli/template-flags.js'
 import { SCENARIO_DESCRIPTIONS, type Scenario } from '../../templates/scenarios.js'
 import { generateConfigMgr, writeOutput, type ConfigMgrFormat } from '../../templates/service.js'
 
@@ -19,8 +19,9 @@ Scenarios:
     '<%= config.bin %> template configmgr --scenario replace-source --package-id ABC00012 --usmt-in-package --format powershell --out New-UsmtReplaceSource.ps1',
   ]
 
+  static override settings = TEMPLATE_SETTINGS
   static override flags = {
-    ...templateFlags,
+    ...TEMPLATE_FLAGS,
     'package-id': Flags.string({ description: 'ConfigMgr package made from the usmt-steps package folder (every usmt-steps step runs from it); required for xml and json, a parameter of the PowerShell script otherwise' }),
     'usmt-package-id': Flags.string({ description: 'A separate ConfigMgr package holding USMT: a Download Package Content step fetches it before capture and restore, which get --usmt-dir "%USMTStepsUsmtPackage01%"' }),
     'usmt-in-package': Flags.boolean({ description: 'USMT is in the usmt-steps package\'s own USMT\\ folder (npm run package -- --usmt-dir): capture and restore get --usmt-dir USMT' }),
@@ -36,8 +37,8 @@ Scenarios:
     const format = flags.format as ConfigMgrFormat
     const { sequence, content } = generateConfigMgr({
       scenario, packageId: flags['package-id'] as string | undefined, usmtPackageId: flags['usmt-package-id'] as string | undefined,
-      usmtInPackage: Boolean(flags['usmt-in-package']), launcher: (await ctx.setting('templateLauncher')) as string | undefined,
-      options: templateOptions(flags), taskStepsDir: (await ctx.setting('taskStepsDir')) as string | undefined,
+      usmtInPackage: Boolean(flags['usmt-in-package']), launcher: await ctx.setting('templateLauncher'),
+      options: templateOptions(flags), taskStepsDir: await ctx.setting('taskStepsDir'),
     }, format)
     const steps = JSON.stringify(sequence).split('"kind":"step"').length - 1
     const out = flags.out as string | undefined

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import * as nodePath from 'node:path'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
-import { templateFlags, templateOptions } from '../../templates/cli-flags.js'
+import { TEMPLATE_FLAGS, TEMPLATE_SETTINGS, templateOptions } from '../../cli/template-flags.js'
 import type { Scenario } from '../../templates/scenarios.js'
 import { generateMdt, writeOutput } from '../../templates/service.js'
 
@@ -14,8 +14,9 @@ export default class TemplateMdt extends StepCommand<Result> {
     '<%= config.bin %> template mdt --scenario refresh --ud-share \\\\MDT01\\MigData$ --out-dir mdt',
   ]
 
+  static override settings = TEMPLATE_SETTINGS
   static override flags = {
-    ...templateFlags,
+    ...TEMPLATE_FLAGS,
     'ud-share': Flags.string({ description: 'UNC share for network stores (UDShare), e.g. \\\\MDT01\\MigData$' }),
     'out-dir': Flags.string({ description: 'Write usmt-steps-<scenario>.ts.xml and CustomSettings.usmt-steps.ini into this folder instead of printing them' }),
   }
@@ -26,8 +27,8 @@ export default class TemplateMdt extends StepCommand<Result> {
   protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<Result>> {
     const scenario = flags.scenario as Scenario
     const r = generateMdt({
-      scenario, launcher: (await ctx.setting('templateLauncher')) as string | undefined, options: templateOptions(flags),
-      taskStepsDir: (await ctx.setting('taskStepsDir')) as string | undefined, udShare: flags['ud-share'] as string | undefined,
+      scenario, launcher: await ctx.setting('templateLauncher'), options: templateOptions(flags),
+      taskStepsDir: await ctx.setting('taskStepsDir'), udShare: flags['ud-share'] as string | undefined,
     })
     const dir = flags['out-dir'] as string | undefined
     if (dir) {

@@ -10,11 +10,12 @@ export default class TemplateSteps extends StepCommand<TaskStepDef[]> {
 
   static override flags = { markdown: Flags.boolean({ description: 'Print the README table of the steps' }) }
 
+  static override settings = ['taskStepsDir'] as const
   static override recordsResult = false
   static override usesTsEnv = false
 
   protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<TaskStepDef[]>> {
-    const defs = stepDefinitions((await ctx.setting('taskStepsDir')) as string | undefined)
+    const defs = stepDefinitions(await ctx.setting('taskStepsDir'))
     const text = flags.markdown ? stepsMarkdown(defs) : defs.map((d) => [
       `${d.id}: ${d.name}`,
       `  usmt-steps ${[...d.command, ...d.arguments].join(' ')}`,

@@ -11,6 +11,7 @@ export default class TemplateValidate extends StepCommand<ValidationReport> {
 
   static override args = { file: Args.string({ description: 'Sequence XML, object.xml of a console export, or an MDT ts.xml', required: true }) }
 
+  static override settings = ['taskStepsDir'] as const
   static override flags = {
     'package-dir': Flags.string({ description: 'The usmt-steps package folder, where the policy files the steps name (--policy) are checked against each step (default: the folder of FILE and the current folder)', multiple: true }),
   }
@@ -20,7 +21,7 @@ export default class TemplateValidate extends StepCommand<ValidationReport> {
 
   protected async execute(ctx: StepContext, flags: Record<string, unknown>, args: Record<string, unknown>): Promise<StepOutcome<ValidationReport>> {
     const file = args.file as string
-    const report = validateFile(file, (await ctx.setting('taskStepsDir')) as string | undefined, flags['package-dir'] as string[] | undefined)
+    const report = validateFile(file, await ctx.setting('taskStepsDir'), flags['package-dir'] as string[] | undefined)
     const lines = report.problems.map((p) => `${p.level.toUpperCase()}: ${p.step}: ${p.message}`)
     const errors = report.problems.filter((p) => p.level === 'error')
     if (errors.length > 0) {

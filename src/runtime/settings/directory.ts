@@ -4,7 +4,7 @@ import type { SettingDef } from '../settings.js'
  * Settings of `usmt-steps users` (AD-aware profile selection). Lists (groups, OUs) are separated by ";"
  * because distinguished names contain commas; a repeated flag adds one item per use.
  */
-export const DIRECTORY_SETTINGS: SettingDef[] = [
+export const DIRECTORY_SETTINGS = [
   // where the profiles come from
   {
     key: 'usersFile', area: 'directory', type: 'path', flag: 'users', tsVariables: ['USMTStepsUsersFile'], envVar: 'USMT_STEPS_USERS_FILE',
@@ -80,19 +80,19 @@ export const DIRECTORY_SETTINGS: SettingDef[] = [
     description: 'The policy file (YAML or JSON); users reads its "users:" section (includeGroups, excludeGroups, includeOus, excludeOus, skipDisabled, skipDeleted, inactiveDays, keepLocal, orphans, orphanMap) and ignores "stores:"; flags and variables override it',
   },
   {
-    key: 'includeGroups', area: 'directory', type: 'string', flag: 'include-group', tsVariables: ['USMTStepsIncludeGroups'],
+    key: 'includeGroups', area: 'directory', type: 'string', flag: 'include-group', multiple: true, tsVariables: ['USMTStepsIncludeGroups'],
     description: 'Only capture domain accounts that are (transitively) in one of these groups (name, DN or SID; ";"-separated)',
   },
   {
-    key: 'excludeGroups', area: 'directory', type: 'string', flag: 'exclude-group', tsVariables: ['USMTStepsExcludeGroups'],
+    key: 'excludeGroups', area: 'directory', type: 'string', flag: 'exclude-group', multiple: true, tsVariables: ['USMTStepsExcludeGroups'],
     description: 'Never capture domain accounts that are (transitively) in one of these groups',
   },
   {
-    key: 'includeOus', area: 'directory', type: 'string', flag: 'include-ou', tsVariables: ['USMTStepsIncludeOUs'],
+    key: 'includeOus', area: 'directory', type: 'string', flag: 'include-ou', multiple: true, tsVariables: ['USMTStepsIncludeOUs'],
     description: 'Only capture domain accounts under one of these OUs (DN, absolute or relative to the base DN; ";"-separated)',
   },
   {
-    key: 'excludeOus', area: 'directory', type: 'string', flag: 'exclude-ou', tsVariables: ['USMTStepsExcludeOUs'],
+    key: 'excludeOus', area: 'directory', type: 'string', flag: 'exclude-ou', multiple: true, tsVariables: ['USMTStepsExcludeOUs'],
     description: 'Never capture domain accounts under one of these OUs',
   },
   {
@@ -120,7 +120,7 @@ export const DIRECTORY_SETTINGS: SettingDef[] = [
     key: 'orphanMap', area: 'directory', type: 'path', flag: 'orphan-map', tsVariables: ['USMTStepsOrphanMap'],
     description: 'JSON file mapping an orphaned SID or old DOMAIN\\name to the account that should own the profile after restore',
   },
-]
+] as const satisfies readonly SettingDef[]
 
 /** The selection-policy keys (shared by the policy file, flags and variables). */
 export const POLICY_SETTING_KEYS = ['includeGroups', 'excludeGroups', 'includeOus', 'excludeOus', 'skipDisabled', 'skipDeleted',

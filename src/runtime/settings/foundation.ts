@@ -1,6 +1,6 @@
 import type { SettingDef } from '../settings.js'
 
-export const FOUNDATION_SETTINGS: SettingDef[] = [
+export const FOUNDATION_SETTINGS = [
   {
     key: 'tsEnv', area: 'foundation', type: 'string', flag: 'ts-env', envVar: 'USMT_STEPS_TS_ENV',
     description: 'Task-sequence environment: configmgr, mdt[:FILE], json:FILE or env; auto-detected when unset',
@@ -23,4 +23,4 @@ export const FOUNDATION_SETTINGS: SettingDef[] = [
     choices: ['auto', 'ts', 'bar', 'lines', 'none'], default: 'auto',
     description: 'Progress display: the task-sequence dialog, a terminal bar, plain lines, or none (auto picks by environment)',
   },
-]
+] as const satisfies readonly SettingDef[]

@@ -1,6 +1,6 @@
 import type { SettingDef } from '../settings.js'
 
-export const PORTABLE_SETTINGS: SettingDef[] = [
+export const PORTABLE_SETTINGS = [
   {
     key: 'storeCompressionLevel', area: 'portable', type: 'integer', envVar: 'USMT_STEPS_STORE_LEVEL', tsVariables: ['USMTStepsStoreLevel'],
     default: '6', min: 0, max: 9,
@@ -11,4 +11,4 @@ export const PORTABLE_SETTINGS: SettingDef[] = [
     choices: ['scrypt', 'pbkdf2'], default: 'scrypt',
     description: 'Key derivation for encrypted stores: scrypt (N=2^15, r=8, p=1) or PBKDF2-SHA256 (600,000 iterations); a random salt per store',
   },
-]
+] as const satisfies readonly SettingDef[]

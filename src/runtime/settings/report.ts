@@ -1,6 +1,6 @@
 import type { SettingDef } from '../settings.js'
 
-export const REPORT_SETTINGS: SettingDef[] = [
+export const REPORT_SETTINGS = [
   {
     key: 'reportCopyTo', area: 'report', type: 'path', flag: 'copy-to', tsVariables: ['USMTStepsReportCopyTo'], envVar: 'USMT_STEPS_REPORT_COPY_TO',
     description: 'Central folder (e.g. a share) that receives a copy of the report in a COMPUTER_TIME folder, for `report index`',
@@ -17,4 +17,4 @@ export const REPORT_SETTINGS: SettingDef[] = [
     key: 'reportCopyRequired', area: 'report', type: 'boolean', flag: 'copy-required', tsVariables: ['USMTStepsReportCopyRequired'], default: 'false',
     description: 'Fail the step when the copy to --copy-to cannot be written (default: a warning, the local report is kept)',
   },
-]
+] as const satisfies readonly SettingDef[]

@@ -5,7 +5,7 @@ import type { SettingDef } from '../settings.js'
  * native Capture/Restore User State steps (OSDMigrate*) and MDT's ZTIUserState (USMT*, ScanStateArgs …)
  * read, plus the decision `usmt-steps plan` writes (OSDStateStorePath, USMTSteps*). Flags win.
  */
-export const STEPS_SETTINGS: SettingDef[] = [
+export const STEPS_SETTINGS = [
   // where USMT is
   {
     key: 'usmtEngine', area: 'steps', type: 'enum', flag: 'engine', tsVariables: ['USMTStepsEngine'], envVar: 'USMT_STEPS_ENGINE',
@@ -184,7 +184,7 @@ export const STEPS_SETTINGS: SettingDef[] = [
     default: '60', min: 1, max: 3600, description: 'Seconds between "still working" progress and log lines while USMT runs',
   },
   {
-    key: 'rulesFiles', area: 'steps', type: 'path', flag: 'rules', tsVariables: ['USMTStepsRules'],
+    key: 'rulesFiles', area: 'steps', type: 'path', flag: 'rules', multiple: true, tsVariables: ['USMTStepsRules'],
     description: 'Extra migration XML files (/i:), ";"-separated, in addition to the variables',
   },
-]
+] as const satisfies readonly SettingDef[]

@@ -1,6 +1,6 @@
 import type { SettingDef } from '../settings.js'
 
-export const STORES_SETTINGS: SettingDef[] = [
+export const STORES_SETTINGS = [
   {
     key: 'storePolicy', area: 'stores', type: 'path', flag: 'policy', tsVariables: ['USMTStepsPolicy'], envVar: 'USMT_STEPS_POLICY',
     description: 'The policy file (YAML or JSON); plan and the store commands read its "stores:" section (preferred and allowed stores, shares, free-space minimums, encryption, retention) and ignore "users:"',
@@ -23,8 +23,8 @@ export const STORES_SETTINGS: SettingDef[] = [
     description: 'How shares are reached: fs (UNC paths on Windows, a mounted share elsewhere), smbclient (Samba client, SMB3 signed); auto = fs on Windows, smbclient elsewhere',
   },
   {
-    key: 'storeShareMount', area: 'stores', type: 'path', flag: 'mount', envVar: 'USMT_STEPS_SHARE_MOUNT',
-    description: 'fs transport off Windows: local folder where the share root is mounted (e.g. /mnt/migstore)',
+    key: 'storeShareMount', area: 'stores', type: 'path', flag: 'mount', multiple: true, envVar: 'USMT_STEPS_SHARE_MOUNT',
+    description: 'fs transport off Windows: local folder where the share root is mounted (e.g. /mnt/migstore), or \\\\server\\share=DIR for each share of a policy with several',
   },
   {
     key: 'storeRequestType', area: 'stores', type: 'enum', flag: 'type', tsVariables: ['OSDStateRequestType'], choices: ['capture', 'restore'],
@@ -58,4 +58,8 @@ export const STORES_SETTINGS: SettingDef[] = [
     key: 'storeLocalPath', area: 'stores', type: 'path', flag: 'local-path', tsVariables: ['USMTStepsStoreLocalPath'],
     description: 'Local staging folder that scanstate writes to / loadstate reads from when the transport cannot open the share as a path (smbclient)',
   },
-]
+  {
+    key: 'storePath', area: 'stores', type: 'string', flag: 'store', tsVariables: ['OSDStateStorePath'],
+    description: 'Store that store release and store verify work on (default: the one store request or the native Request State Store step recorded)',
+  },
+] as const satisfies readonly SettingDef[]

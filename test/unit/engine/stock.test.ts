@@ -5,7 +5,7 @@ import { PROJECT_ROOT } from '../../helpers/cli.js'
 import { requireSharedFixtures, sharedFixture } from '../../helpers/fixtures.js'
 import { VolumeMap } from '../../../src/windows/volume-map.js'
 import { lintRuleFiles, loadRuleSet } from '../../../src/engine/index.js'
-import { readAttributesFile } from '../../../src/engine/cli-support.js'
+import { readAttributesFile } from '../../../src/engine/input-files.js'
 import { readUsersFile } from '../../../src/engine/users.js'
 import { collect } from './helpers.js'
 

@@ -13,7 +13,7 @@ import { prepare, previewResult, previewTempPath, writePreviewJson, type FullEng
 import type { CompiledRule } from '../../../src/engine/compile.js'
 import type { DirPlan, Scope } from '../../../src/engine/decide.js'
 import { FILES_PER_GROUP } from '../../../src/engine/preview.js'
-import { formatBytes } from '../../../src/engine/cli-support.js'
+import { formatBytes } from '../../../src/engine/preview.js'
 import { parseJsonOutput, runCli } from '../../helpers/cli.js'
 import { requireSharedFixtures, sharedFixture, tempDir } from '../../helpers/fixtures.js'
 import { exc, inc, migration, ux } from './helpers.js'

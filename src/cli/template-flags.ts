@@ -1,10 +1,15 @@
-import { Flags } from '@oclif/core'
-import { SCENARIOS } from './scenarios.js'
-
 /** Flags shared by `template configmgr` and `template mdt`. */
-export const templateFlags = {
+import { Flags } from '@oclif/core'
+import { SCENARIOS } from '../templates/scenarios.js'
+import { settingFlags } from './flags.js'
+
+/** The settings both template generators read. */
+export const TEMPLATE_SETTINGS = ['templateLauncher', 'taskStepsDir'] as const
+
+export const TEMPLATE_FLAGS = {
+  ...settingFlags(TEMPLATE_SETTINGS),
   scenario: Flags.string({ description: 'Deployment scenario', options: [...SCENARIOS], required: true }),
-  launcher: Flags.string({ description: 'Program the steps run (default: usmt-steps.cmd from the package; MDT: %DEPLOYROOT%\\Tools\\usmt-steps\\usmt-steps.cmd)' }),
+  // written into the generated command lines (not settings of this command)
   policy: Flags.string({ description: 'Policy file passed to plan, users and the store steps (--policy), e.g. policy.json in the package' }),
   'usmt-dir': Flags.string({ description: 'USMT folder passed to capture and restore (--usmt-dir), e.g. USMT in the package' }),
   'report-share': Flags.string({ description: 'Central share the report step copies reports to (--copy-to)' }),

@@ -1,0 +1,59 @@
+/** Shared plumbing of the three portable commands (flags, argv split, context). */
+import { Flags } from '@oclif/core'
+import type { PortableContext } from '../portable/common.js'
+import { splitToolArgv } from '../portable/common.js'
+import { VolumeMap } from '../windows/volume-map.js'
+import { BASE_FLAGS, INPUT_FLAGS, settingFlags, type FlagMap } from './flags.js'
+import type { StepContext } from './step-command.js'
+
+/** The settings the portable tools read (besides their USMT command line). */
+export const PORTABLE_SETTINGS = ['storeCompressionLevel', 'storeKdf'] as const
+
+/** usmt-steps' own flags of scanstate/loadstate/usmtutils; everything else on the command line is USMT's. */
+export const PORTABLE_FLAGS = {
+  ...settingFlags(PORTABLE_SETTINGS),
+  // non-greedy: a repeatable flag must not swallow the USMT arguments that follow it
+  volume: { ...INPUT_FLAGS.volume, multipleNonGreedy: true },
+  removable: { ...INPUT_FLAGS.removable, multipleNonGreedy: true },
+  users: INPUT_FLAGS.users,
+  computer: { ...INPUT_FLAGS.computer, description: `${INPUT_FLAGS.computer.description} (default PC)` },
+  attributes: INPUT_FLAGS.attributes,
+  applied: Flags.string({ description: 'loadstate: write every catalogued file and what was done with it (JSON Lines [source, destination, action]) to FILE' }),
+}
+
+/** Names of the flags that take a value and of those that do not (with their --no- forms), from the declarations. */
+function flagNames(flags: FlagMap): { value: string[]; bool: string[] } {
+  const value: string[] = []
+  const bool: string[] = []
+  for (const [name, f] of Object.entries(flags)) {
+    if (f.type === 'option') value.push(name)
+    else bool.push(name, ...(f.allowNo ? [`no-${name}`] : []))
+  }
+  return { value, bool }
+}
+
+export async function portableContext(ctx: StepContext, flags: Record<string, unknown>, rawArgv: readonly string[], version: string, out: string[]): Promise<PortableContext> {
+  const names = flagNames({ ...BASE_FLAGS, ...PORTABLE_FLAGS })
+  const list = (k: string): string[] => (flags[k] as string[] | undefined) ?? []
+  const text = (k: string): string | undefined => flags[k] as string | undefined
+  let last = -1
+  return {
+    argv: splitToolArgv(rawArgv, names.value, names.bool),
+    cwd: ctx.cwd,
+    volumes: VolumeMap.parse(list('volume'), list('removable'), ctx.cwd),
+    usersFile: text('users'),
+    computer: text('computer'),
+    attributesFile: text('attributes'),
+    appliedFile: text('applied'),
+    version,
+    out: (line) => out.push(line),
+    onPercent: (p: number, detail: string) => {
+      const whole = Math.floor(p)
+      if (whole === last) return
+      last = whole
+      ctx.progress.update({ phase: 'Portable USMT', percent: p, detail })
+    },
+    compressionLevel: await ctx.setting('storeCompressionLevel'),
+    kdf: await ctx.setting('storeKdf'),
+  }
+}

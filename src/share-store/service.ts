@@ -757,7 +757,8 @@ export class StoreService {
     const control = this.access as StoreAccessControl
     const restored = this.event('restored', `released by ${this.opts.computer.computerName}; the restore logs stay on the computer (it may only read the store)`)
     const change = control.describe(rec, 'restored', restored.at)
-    const withdrawn = this.event('access', change.detail)
+    // after the release in the journal's order, also within the same millisecond
+    const withdrawn = { ...this.event('access', change.detail), at: iso(new Date(Math.max(this.now().getTime(), Date.parse(restored.at) + 1))) }
     await writeEvent(t, rec.id, restored)
     await writeEvent(t, rec.id, withdrawn)
     await control.apply(t, share, rec, 'restored')

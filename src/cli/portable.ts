@@ -7,7 +7,7 @@ import { BASE_FLAGS, INPUT_FLAGS, settingFlags, type FlagMap } from './flags.js'
 import type { StepContext } from './step-command.js'
 
 /** The settings the portable tools read (besides their USMT command line). */
-export const PORTABLE_SETTINGS = ['storeCompressionLevel', 'storeKdf'] as const
+export const PORTABLE_SETTINGS = ['storeCompressionLevel', 'storeCodec', 'storeKdf'] as const
 
 /** usmt-steps' own flags of scanstate/loadstate/usmtutils; everything else on the command line is USMT's. */
 export const PORTABLE_FLAGS = {
@@ -54,6 +54,7 @@ export async function portableContext(ctx: StepContext, flags: Record<string, un
       ctx.progress.update({ phase: 'Portable USMT', percent: p, detail })
     },
     compressionLevel: await ctx.setting('storeCompressionLevel'),
+    storeCodec: await ctx.setting('storeCodec'),
     kdf: await ctx.setting('storeKdf'),
   }
 }

@@ -38,6 +38,8 @@ export interface PortableContext {
   now?: () => Date
   /** zlib level for compressed stores. */
   compressionLevel?: number
+  /** Codec of new compressed stores (auto: zstd where the runtime has it). */
+  storeCodec?: 'auto' | 'zstd' | 'deflate'
   kdf?: 'scrypt' | 'pbkdf2'
 }
 
@@ -64,6 +66,7 @@ export function toUsmtFailure(err: unknown, phase: 'gather' | 'apply' | 'utils')
       case 'USM0218': return f(phase === 'gather' ? 'storeCreation' : 'storeAccess')
       case 'USM0219': return f(/empty/.test(err.message) ? 'keyEmpty' : 'keyfileAccess')
       case 'USM0220': return f('storeRemoval')
+      case 'USM0221': return f('storeNotRecognized')
       case 'USM0104': return f('scriptMissing')
       case 'USM0105': return f('scriptInvalid')
       case 'USM0106': return f('configRead')

@@ -6,7 +6,8 @@
 // Both run in this process through tsx (the same code as src/), after a capture made for the purpose.
 // Run:  node --import tsx bench/proof.mjs        (BENCH_FILES=20000 for a quick run; BENCH_KB per file, default 2)
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { availableParallelism, tmpdir } from 'node:os'
 import * as path from 'node:path'
 
@@ -44,7 +45,8 @@ try {
     const off = i % 4096
     writeFileSync(path.join(d, `f${i}.txt`), blob.subarray(off, off + KB * 1024))
   }
-  writeFileSync(path.join(c, 'Users', 'bench', 'NTUSER.DAT'), 'regf') // a profile that was used (else it is not migrated)
+  // A profile that was used (else it is not migrated), with a real hive: registry rules read it since #17.
+  copyFileSync(path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), 'samples', 'machine', 'C', 'Users', 'jdoe', 'NTUSER.DAT'), path.join(c, 'Users', 'bench', 'NTUSER.DAT'))
   const users = path.join(work, 'users.json')
   writeFileSync(users, JSON.stringify([{ account: 'PC\\bench', profile: 'C:\\Users\\bench', sid: 'S-1-5-21-1-2-3-1001' }]))
   const rules = path.join(work, 'rules.xml')

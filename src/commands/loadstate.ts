@@ -1,13 +1,14 @@
+import { PortableToolCommand } from '../cli/portable.js'
 import type { PortableContext } from '../portable/common.js'
-import { PortableToolCommand } from '../cli/portable-command.js'
 import { runLoadState, type LoadStateResult } from '../portable/loadstate.js'
 
 export default class LoadState extends PortableToolCommand<LoadStateResult> {
   static override description = "Portable LoadState: restore a usmt-steps store onto mapped volumes with USMT's syntax and restore semantics; returns USMT's return codes"
   static override examples = ['<%= config.bin %> loadstate --volume C=./target/C ./store /i:MigDocs.xml /lac /lae /l:load.log']
+  static override strict = false
   protected readonly tool = 'loadstate'
 
-  protected runTool(pctx: PortableContext): Promise<LoadStateResult> {
-    return runLoadState(pctx)
+  protected runTool(ctx: PortableContext): Promise<LoadStateResult> {
+    return runLoadState(ctx)
   }
 }

@@ -347,10 +347,11 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     }
     const secret = o.encrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : toolPath(ctx, o.keyFile, 'keyfileAccess') }) : undefined
 
-    // Scanning: users and the files the rules include.
+    // Scanning: users and the files the rules include. Files are stored as the walk finds them (hard links on a
+    // background thread, compressed and mirror stores file by file): no list of every included file is kept, so
+    // memory does not grow with the number of files; only the totals, components and users are.
     progress.phase('Scanning')
     log.info('Examining the system to discover the migration units')
-    const files: IncludedFile[] = []
     const settings: StoredRegistryValue[] = []
     const attributes = readAttributes(ctx.attributesFile)
     const isCloud = (f: IncludedFile): boolean => attributes !== undefined && attributes.cloudOnly.has(f.path.toLowerCase())
@@ -358,13 +359,72 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     const cloudLater: IncludedFile[] = []
     const outputs = ([[o.log, 'logPath'], [o.progress, 'progressPath'], [o.listFiles, 'listfilesPath']] as const).filter(([p]) => p !== undefined)
     const inStore = insideAny([storeRoot, ...outputs.map(([p, key]) => toolPath(ctx, p as string, key))])
-    // A hard-link store is made while the scan runs: the links are made on a background thread as the
-    // engine finds the files (the catalog and the logs still follow the scan, file by file, in order).
     let pipeline: StoreSession['linkPipeline'] = null
     const sameDevice = hardLinkDeviceCheck(kind, storeRoot, ctx.volumes)
-    if (kind === 'hardlink' && !estimateOnly) {
-      session = await StoreSession.create(storeRoot, { kind, overwrite: o.overwrite })
+    if (!estimateOnly) {
+      if (o.listFiles !== undefined) {
+        try {
+          listFiles = new ListFilesWriter(toolPath(ctx, o.listFiles, 'listfilesPath'))
+        } catch (err) {
+          throw UsmtFailure.of('listfilesPath', { detail: String(err) })
+        }
+      }
+      session = await StoreSession.create(storeRoot, { kind, overwrite: o.overwrite, secret, kdf: ctx.kdf, level: ctx.compressionLevel, codec: ctx.storeCodec })
       pipeline = session.linkPipeline
+      log.info(`Saving to a ${kind} store in ${storeRoot}${secret !== undefined ? ' (encrypted, AES-256-GCM)' : ''} while scanning${pipeline ? ' (hard links made on a background thread)' : ''}`)
+    }
+    const store = session
+    let fileCount = 0
+    let totalBytes = 0
+    let clusterBytes = 0
+    const components = new Map<string, Set<string>>()
+    const addComponent = (user: string | null, component: string): void => {
+      const key = user ?? 'This Computer'
+      let set = components.get(key)
+      if (!set) components.set(key, set = new Set())
+      set.add(component)
+    }
+    /** Users in the order their files were stored (the progress log lists them under Collecting). */
+    const collectingUsers: string[] = []
+    let lastUser: string | null | undefined
+    let done = 0
+    let saving = false
+    const reportPercent = (detail: string): void => {
+      // While the scan stores files the total is not known yet: the caller hears of each file at 0 %.
+      if (!saving) return ctx.onPercent?.(0, detail)
+      const pct = totalBytes > 0 ? (done / totalBytes) * 100 : 100
+      progress.percent(Math.min(99, pct))
+      ctx.onPercent?.(pct, detail)
+    }
+    /** Account for one file: stored, or its error decided by /c and ErrorControl (ignored, or the run stops). */
+    const settle = (f: IncludedFile, err: unknown): void => {
+      if (f.user !== lastUser) {
+        lastUser = f.user
+        const u = f.user ?? 'This Computer'
+        if (saving) progress.collectingUser(u)
+        else if (!collectingUsers.includes(u)) collectingUsers.push(u)
+      }
+      if (err === null) {
+        result.files++
+        result.bytes += f.bytes
+        listFiles?.add(f.path)
+        if ((o.verbosity ?? 0) & 1) log.info(`Stored ${f.path}`)
+      } else {
+        if (!(err as NodeJS.ErrnoException)?.code || (err as { name?: string }).name === 'UsmtStepsError') throw err
+        const code = win32Code(err)
+        if (code === 112) throw err
+        const decision = decideFileError(policy, f.path, code, o.continueOnError)
+        progress.error(progressErrorType(err), f.path, decision.ignore ? 'Ignore' : 'Abort', code)
+        const line = `Read error ${code} for ${f.path}${decision.rule ? ` (ErrorControl ${decision.rule.kind} ${decision.rule.pattern})` : ''}`
+        log.error(line)
+        tally.add(code, `Read error ${code} for ${f.path}`, !decision.ignore)
+        if (!decision.ignore) {
+          log.error('USMT is shutting down due to errors. If the error is non-fatal, you can use /c to ignore these errors and continue migration.')
+          throw UsmtFailure.of('ioStopped', { detail: line })
+        }
+      }
+      done += f.bytes
+      reportPercent(f.path)
     }
     const prepared = prepare({
       ruleFiles: scripts, configFile, ruleSet, volumes: ctx.volumes, users: profiles, computer,
@@ -398,18 +458,34 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
           }
           continue
         }
-        files.push(ev.file)
-        if (pipeline && isCloud(ev.file)) {
-          cloudLater.push(ev.file)
+        const f = ev.file
+        fileCount++
+        totalBytes += f.bytes
+        clusterBytes += clusterRound(f.bytes)
+        addComponent(f.user, f.component)
+        if (!store) continue
+        if (pipeline && isCloud(f)) {
+          cloudLater.push(f)
         } else if (pipeline) {
-          sameDevice(ev.file.path)
-          pipeline.queue(ev.file)
-          if (pipeline.backlog() > 64) await pipeline.drain(32)
+          sameDevice(f.path)
+          pipeline.queue(f)
+          // Read the outcomes of finished batches as the walk goes on: a bounded number of files in flight.
+          if (pipeline.unread() > 8) for await (const { file, error } of pipeline.outcomes(4)) settle(file as IncludedFile, error)
+        } else {
+          let error: unknown = null
+          try {
+            if (isCloud(f)) throw cloudFileError(f.path)
+            await store.addFile(f)
+          } catch (err) {
+            error = err
+          }
+          settle(f, error)
         }
       } else if (ev.kind === 'registry') {
         const v = ev.value
         if (v.included) {
           settings.push({ key: v.key, name: v.name, type: v.type, data: v.data, user: v.user, component: v.component as string })
+          addComponent(v.user, v.component as string)
           if ((o.verbosity ?? 0) & 1) log.info(`Registry ${v.key} [${v.name}] (${v.user ?? 'System'}): ${v.rule}`)
         } else if ((o.verbosity ?? 0) & 1) {
           log.info(`Excluded ${v.key} [${v.name}]: ${v.reason}`)
@@ -421,17 +497,10 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
         log.info(`Excluded ${ev.file.path}: ${ev.file.reason}`)
       }
     }
-    const components = new Map<string, Set<string>>()
-    for (const f of [...files, ...settings]) {
-      const key = f.user ?? 'This Computer'
-      if (!components.has(key)) components.set(key, new Set())
-      ;(components.get(key) as Set<string>).add(f.component)
-    }
     for (const [user, comps] of components) for (const c of comps) progress.component(user, c, true)
-    const totalBytes = files.reduce((n, f) => n + f.bytes, 0)
     progress.phase('Collecting')
     progress.totalSize(totalBytes)
-    log.info(`${files.length} files (${totalBytes} bytes) and ${settings.length} registry values selected for migration`)
+    log.info(`${fileCount} files (${totalBytes} bytes) and ${settings.length} registry values selected for migration`)
     const perUnit = new Map<string, number>()
     for (const v of settings) {
       const k = `${v.user ?? 'This Computer'} / ${v.component}`
@@ -443,8 +512,8 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       progress.phase('Estimating')
       // Registry values travel in the catalog of every store kind (a hard-link store too): their names and data count.
       const settingBytes = settings.reduce((n, v) => n + Buffer.byteLength(v.key) + Buffer.byteLength(v.name) + v.data.length, 0)
-      const storeBytes = (kind === 'hardlink' ? 0 : files.reduce((n, f) => n + clusterRound(f.bytes), 0)) + (settingBytes ? clusterRound(settingBytes) : 0)
-      const est = { storeBytes, clusterSize: 4096, temporaryBytes: Math.min(totalBytes, 64 << 20) + files.length * 512 }
+      const storeBytes = (kind === 'hardlink' ? 0 : clusterBytes) + (settingBytes ? clusterRound(settingBytes) : 0)
+      const est = { storeBytes, clusterSize: 4096, temporaryBytes: Math.min(totalBytes, 64 << 20) + fileCount * 512 }
       result.estimate = { storeBytes }
       if (o.estimate?.path !== undefined) {
         const file = toolPath(ctx, o.estimate.path, 'estimatePath')
@@ -461,70 +530,22 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
         await writeFile(file, `${storeBytes}\r\n`)
         result.estimate.path = file
       }
-      ctx.out(`Estimated store size: ${storeBytes} bytes (${files.length} files)`)
+      ctx.out(`Estimated store size: ${storeBytes} bytes (${fileCount} files)`)
       progress.final(0, 0, USMT_MESSAGES.success)
       log.success([], 0)
       return result
     }
 
-    // Saving.
-    if (o.listFiles !== undefined) {
-      try {
-        listFiles = new ListFilesWriter(toolPath(ctx, o.listFiles, 'listfilesPath'))
-      } catch (err) {
-        throw UsmtFailure.of('listfilesPath', { detail: String(err) })
-      }
-    }
+    // Saving: what the scan stored is accounted for in the progress log; the rest of the links are read.
     progress.phase('Saving')
     progress.percent(0)
-    session ??= await StoreSession.create(storeRoot, { kind, overwrite: o.overwrite, secret, kdf: ctx.kdf, level: ctx.compressionLevel })
-    log.info(`Saving to a ${kind} store in ${storeRoot}${secret !== undefined ? ' (encrypted, AES-256-GCM)' : ''}${pipeline ? ' (linked while scanning)' : ''}`)
-    let done = 0
-    let lastUser: string | null | undefined
-    /** Account for one file: stored, or its error decided by /c and ErrorControl (ignored, or the run stops). */
-    const settle = (f: IncludedFile, err: unknown): void => {
-      if (f.user !== lastUser) {
-        lastUser = f.user
-        progress.collectingUser(f.user ?? 'This Computer')
-      }
-      if (err === null) {
-        result.files++
-        result.bytes += f.bytes
-        listFiles?.add(f.path)
-        if ((o.verbosity ?? 0) & 1) log.info(`Stored ${f.path}`)
-      } else {
-        if (!(err as NodeJS.ErrnoException)?.code || (err as { name?: string }).name === 'UsmtStepsError') throw err
-        const code = win32Code(err)
-        if (code === 112) throw err
-        const decision = decideFileError(policy, f.path, code, o.continueOnError)
-        progress.error(progressErrorType(err), f.path, decision.ignore ? 'Ignore' : 'Abort', code)
-        const line = `Read error ${code} for ${f.path}${decision.rule ? ` (ErrorControl ${decision.rule.kind} ${decision.rule.pattern})` : ''}`
-        log.error(line)
-        tally.add(code, `Read error ${code} for ${f.path}`, !decision.ignore)
-        if (!decision.ignore) {
-          log.error('USMT is shutting down due to errors. If the error is non-fatal, you can use /c to ignore these errors and continue migration.')
-          throw UsmtFailure.of('ioStopped', { detail: line })
-        }
-      }
-      done += f.bytes
-      const pct = totalBytes > 0 ? (done / totalBytes) * 100 : 100
-      progress.percent(Math.min(99, pct))
-      ctx.onPercent?.(pct, f.path)
-    }
+    for (const u of collectingUsers) progress.collectingUser(u)
+    saving = true
+    reportPercent('')
+    if (!session) throw new Error('no store session after the scan')
     if (pipeline) {
       for await (const { file, error } of pipeline.outcomes()) settle(file as IncludedFile, error)
       for (const f of cloudLater) settle(f, cloudFileError(f.path))
-    } else {
-      for (const f of files) {
-        let error: unknown = null
-        try {
-          if (isCloud(f)) throw cloudFileError(f.path)
-          await session.addFile(f)
-        } catch (err) {
-          error = err
-        }
-        settle(f, error)
-      }
     }
     await listFiles?.close()
     listFiles = null

@@ -2,11 +2,13 @@
  * USMT.MIG — the compressed store container of usmt-steps. This is usmt-steps' own format, documented in
  * the README ("Portable USMT"); it is NOT Microsoft's .MIG format and Microsoft's tools cannot read it.
  *
- *   header (128 bytes)  magic "USMTSMIG", version, flags (bit 0: encrypted), KDF id and parameters,
- *                       16-byte store id, 32-byte salt, 32-byte key check, frame size
+ *   header (128 bytes)  magic "USMTSMIG", version (1: DEFLATE frames; 2: the codec is named at byte 104),
+ *                       flags (bit 0: encrypted), KDF id and parameters, 16-byte store id, 32-byte salt,
+ *                       32-byte key check, frame size, codec (version 2: 0 DEFLATE, 1 zstd)
  *   frames              per file, one or more frames: u32 LE payload length, u8 flags
- *                       (bit 0 deflated, bit 1 last frame of the file), payload (raw DEFLATE or stored
- *                       bytes; when encrypted AES-256-GCM ciphertext followed by the 16-byte tag)
+ *                       (bit 0 compressed with the container's codec, bit 1 last frame of the file), payload
+ *                       (raw DEFLATE, a zstd frame or stored bytes; when encrypted AES-256-GCM ciphertext
+ *                       followed by the 16-byte tag)
  *   catalog block       u32 LE length, u8 flags, payload: the catalog JSON, raw DEFLATE, encrypted as above
  *   trailer (64 bytes)  magic "USMTSEND", u64 catalog offset, u64 catalog block length, u64 file count,
  *                       32-byte digest of header + catalog block + the first 32 trailer bytes:
@@ -19,13 +21,21 @@
  * for each file the SHA-256 of its content and of its stored frames: verification checks every stored
  * byte against the authenticated catalog before a single file is written.
  *
+ * The codec is zstd (level 3) where the runtime has it (node:zlib from Node 22.15; the Windows package ships
+ * such a Node) and DEFLATE otherwise; a zstd container is version 2, so an older usmt-steps refuses it as a
+ * store of another version (USM0211) instead of misreading it, and a runtime without zstd refuses it with
+ * USM0221. DEFLATE containers (version 1, every store written before zstd) stay readable everywhere.
+ *
  * Compression runs on libuv's thread pool (zlib's asynchronous API) with several frames in flight, so it
- * uses every core while the main thread reads, hashes, encrypts and writes.
+ * uses every core while the main thread reads, hashes, encrypts and writes. A restore reads the container
+ * once: every frame is authenticated (encrypted stores) and every file's stored bytes and content are
+ * checked against the catalog while it is decoded.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, type Hash } from 'node:crypto'
 import { open, type FileHandle } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { promisify } from 'node:util'
+import * as zlib from 'node:zlib'
 import { deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { checkCatalog, unsafeWindowsPath, type Catalog, type CatalogEntry, type StoreMeta } from './catalog.js'
@@ -34,6 +44,59 @@ import type { SourceFile } from './types.js'
 
 const deflateAsync = promisify(deflateRaw)
 const inflateAsync = promisify(inflateRaw)
+
+/** A store codec: DEFLATE everywhere, zstd where node:zlib has it (Node >= 22.15, 23.8). */
+export type StoreCodec = 'deflate' | 'zstd'
+const CODEC_IDS: Record<StoreCodec, number> = { deflate: 0, zstd: 1 }
+export const ZSTD_DEFAULT_LEVEL = 3
+
+type ZlibCallback = (err: Error | null, out: Buffer) => void
+interface ZstdZlib {
+  zstdCompress?: (buf: Buffer, opts: { params: Record<number, number> }, cb: ZlibCallback) => void
+  zstdDecompress?: (buf: Buffer, cb: ZlibCallback) => void
+  constants: Record<string, number>
+}
+const z = zlib as unknown as ZstdZlib
+
+/** Whether this runtime can write and read zstd stores (tests override it to act as a runtime without zstd). */
+export function zstdAvailable(): boolean {
+  return !zstdDisabledForTests && typeof z.zstdCompress === 'function' && typeof z.zstdDecompress === 'function'
+}
+let zstdDisabledForTests = false
+/** Tests only: behave as a runtime without zstd (Node 20). */
+export function simulateNoZstd(off: boolean): void {
+  zstdDisabledForTests = off
+}
+
+/** The codec a new store gets: `auto` is zstd where the runtime has it, else DEFLATE. */
+export function resolveCodec(wanted: StoreCodec | 'auto' | undefined): StoreCodec {
+  if (wanted === 'zstd') {
+    if (!zstdAvailable()) throw noZstd('a new store', 'write')
+    return 'zstd'
+  }
+  if (wanted === 'deflate') return 'deflate'
+  return zstdAvailable() ? 'zstd' : 'deflate'
+}
+
+function noZstd(what: string, verb: 'read' | 'write'): UsmtStepsError {
+  return new UsmtStepsError('USM0221', `${what}: this Node.js ${process.version} cannot ${verb} zstd-compressed stores (node:zlib has zstd from Node 22.15)`, {
+    data: { node: process.version },
+  })
+}
+
+function compressAsync(codec: StoreCodec, buf: Buffer, level: number): Promise<Buffer> {
+  if (codec === 'deflate') return deflateAsync(buf, { level })
+  return new Promise((resolve, reject) => {
+    (z.zstdCompress as NonNullable<ZstdZlib['zstdCompress']>)(buf, { params: { [z.constants.ZSTD_c_compressionLevel]: level } }, (err, out) => (err ? reject(err) : resolve(out)))
+  })
+}
+
+function decompressAsync(codec: StoreCodec, buf: Buffer): Promise<Buffer> {
+  if (codec === 'deflate') return inflateAsync(buf)
+  return new Promise((resolve, reject) => {
+    (z.zstdDecompress as NonNullable<ZstdZlib['zstdDecompress']>)(buf, (err, out) => (err ? reject(err) : resolve(out)))
+  })
+}
 
 export const MIG_MAGIC = Buffer.from('USMTSMIG', 'ascii')
 export const MIG_END = Buffer.from('USMTSEND', 'ascii')
@@ -59,8 +122,12 @@ export interface MigEntry extends CatalogEntry {
 export interface ContainerWriterOptions {
   secret?: string
   kdf?: KdfName
-  /** zlib level 0–9 (default 6). */
+  /** Frame codec (default `auto`: zstd where the runtime has it, else DEFLATE). */
+  codec?: StoreCodec | 'auto'
+  /** DEFLATE level 0–9 (default 6); 0 stores frames without compressing them, whatever the codec. */
   level?: number
+  /** zstd level 1–19 (default 3). */
+  zstdLevel?: number
   frameSize?: number
   /** Frames in flight (default: 2 × cores + 2). */
   window?: number
@@ -84,10 +151,12 @@ function frameAad(storeId: Buffer, firstFrame: number, index: number, flags: num
 
 const CATALOG_AAD = Buffer.from('usmt-steps catalog v1', 'utf8')
 
-function encodeHeader(encrypted: boolean, kdf: KdfParams | null, storeId: Buffer, check: Buffer | null, frameSize: number): Buffer {
+function encodeHeader(encrypted: boolean, kdf: KdfParams | null, storeId: Buffer, check: Buffer | null, frameSize: number, codec: StoreCodec): Buffer {
   const h = Buffer.alloc(HEADER_SIZE)
   MIG_MAGIC.copy(h, 0)
-  h.writeUInt16LE(1, 8)
+  // Version 1 is DEFLATE (readable by every usmt-steps); version 2 names its codec at byte 104.
+  h.writeUInt16LE(codec === 'deflate' ? 1 : 2, 8)
+  h.writeUInt8(CODEC_IDS[codec], 104)
   h.writeUInt16LE(encrypted ? 1 : 0, 10)
   h.writeUInt8(kdf ? (kdf.kdf === 'scrypt' ? 1 : 2) : 0, 12)
   if (kdf) {
@@ -129,6 +198,7 @@ export class ContainerWriter {
   private readonly window: number
   private readonly frameSize: number
   private readonly level: number
+  private readonly codecLevel: number
   bytesIn = 0
 
   private constructor(
@@ -137,14 +207,17 @@ export class ContainerWriter {
     private readonly header: Buffer,
     private readonly storeId: Buffer,
     private readonly keys: StoreKeys | null,
+    readonly codec: StoreCodec,
     opts: ContainerWriterOptions,
   ) {
     this.frameSize = opts.frameSize ?? DEFAULT_FRAME
     this.level = opts.level ?? 6
+    this.codecLevel = codec === 'zstd' ? (opts.zstdLevel ?? ZSTD_DEFAULT_LEVEL) : this.level
     this.window = opts.window ?? Math.max(4, availableParallelism() * 2 + 2)
   }
 
   static async create(path: string, opts: ContainerWriterOptions = {}): Promise<ContainerWriter> {
+    const codec = resolveCodec(opts.codec)
     const storeId = randomBytes(16)
     let keys: StoreKeys | null = null
     let kdf: KdfParams | null = null
@@ -154,10 +227,10 @@ export class ContainerWriter {
       keys = await deriveKeys(opts.secret, kdf)
       check = keyCheck(keys, storeId)
     }
-    const header = encodeHeader(keys !== null, kdf, storeId, check, opts.frameSize ?? DEFAULT_FRAME)
+    const header = encodeHeader(keys !== null, kdf, storeId, check, opts.frameSize ?? DEFAULT_FRAME, codec)
     const fh = await open(path, 'wx')
     await fh.write(header, 0, header.length, 0)
-    return new ContainerWriter(fh, path, header, storeId, keys, opts)
+    return new ContainerWriter(fh, path, header, storeId, keys, codec, opts)
   }
 
   get storedBytes(): number {
@@ -218,7 +291,7 @@ export class ContainerWriter {
     const index = state.framesQueued++
     const data = state.raw || chunk.length < 64
       ? Promise.resolve({ buf: chunk, deflated: false })
-      : deflateAsync(chunk, { level: this.level }).then((d) => {
+      : compressAsync(this.codec, chunk, this.codecLevel).then((d) => {
         if (d.length >= chunk.length * 0.97) {
           if (index === 0) state.raw = true
           return { buf: chunk, deflated: false }
@@ -387,6 +460,8 @@ export class ContainerReader {
     private readonly keys: StoreKeys | null,
     readonly catalog: Catalog & { files: MigEntry[] },
     private readonly catalogOffset: number,
+    /** The frame codec recorded in the header (version 1 containers: DEFLATE). */
+    readonly codec: StoreCodec,
   ) {}
 
   get entries(): MigEntry[] {
@@ -420,7 +495,12 @@ export class ContainerReader {
       throw new UsmtStepsError('USM0211', `${path}: not a usmt-steps USMT.MIG container (bad magic)`)
     }
     if (size < HEADER_SIZE) throw corrupt(path, `the container is truncated (${size} of the ${HEADER_SIZE} header bytes)`)
-    if (header.readUInt16LE(8) !== 1) throw new UsmtStepsError('USM0211', `${path}: container version ${header.readUInt16LE(8)} is not supported (a store of another usmt-steps version)`)
+    const version = header.readUInt16LE(8)
+    if (version !== 1 && version !== 2) throw new UsmtStepsError('USM0211', `${path}: container version ${version} is not supported (a store of another usmt-steps version)`)
+    const codecId = version === 1 ? 0 : header.readUInt8(104)
+    const codec = (Object.keys(CODEC_IDS) as StoreCodec[]).find((c) => CODEC_IDS[c] === codecId)
+    if (!codec) throw new UsmtStepsError('USM0211', `${path}: codec ${codecId} is not supported (a store of another usmt-steps version)`)
+    if (codec === 'zstd' && !zstdAvailable()) throw noZstd(path, 'read')
     if (size < HEADER_SIZE + TRAILER_SIZE) throw corrupt(path, 'the container is truncated (no trailer)')
     const trailer = Buffer.alloc(TRAILER_SIZE)
     await fh.read(trailer, 0, TRAILER_SIZE, size - TRAILER_SIZE)
@@ -479,7 +559,7 @@ export class ContainerReader {
         && e.offset >= HEADER_SIZE && e.offset + e.storedLength <= catalogOffset && typeof e.sha256 === 'string' && typeof e.storedSha256 === 'string'
       if (!ok) throw corrupt(path, `catalog entry ${e.path} points outside the file data`)
     }
-    return new ContainerReader(fh, path, size, encrypted, Buffer.from(storeId), keys, catalog, catalogOffset)
+    return new ContainerReader(fh, path, size, encrypted, Buffer.from(storeId), keys, catalog, catalogOffset, codec)
   }
 
   /** Hash every file's stored frames against the catalog (no decryption or decompression needed). */
@@ -504,9 +584,10 @@ export class ContainerReader {
   }
 
   /**
-   * Decode files and hand their content to `sink` in order. Frames are decrypted on the main thread and
-   * inflated on the thread pool with several in flight. Every frame's flags, count and the file's SHA-256
-   * are checked; a mismatch throws USM0212.
+   * Decode files and hand their content to `sink` in order, reading the container once. Frames are decrypted
+   * (and so authenticated) on the main thread and decompressed on the thread pool with several in flight.
+   * Every frame's flags and count, the SHA-256 of the file's stored frames (what `verifyStored` checks) and of
+   * its content are checked against the catalog; a mismatch throws USM0212 before the file's `end`.
    */
   async decode(
     entries: readonly MigEntry[],
@@ -519,23 +600,27 @@ export class ContainerReader {
   ): Promise<void> {
     const sorted = [...entries].sort((a, b) => a.offset - b.offset)
     const reader = new BlockReader(this.fh, this.catalogOffset)
-    type Job = { entry: MigEntry; last: boolean; data: Promise<Buffer>; hash: Hash; total: { n: number } }
+    type Job = { entry: MigEntry; first: boolean; last: boolean; data: Promise<Buffer>; hash: Hash; total: { n: number }; stored: string }
     const queue: Job[] = []
     const drain = async (): Promise<void> => {
       const j = queue.shift() as Job
       const buf = await j.data
+      // A file begins (its destination is created) only once its first frame was read, authenticated and decoded.
+      if (j.first) await sink.begin(j.entry)
       j.hash.update(buf)
       j.total.n += buf.length
       await sink.data(j.entry, buf)
       if (j.last) {
+        if (j.stored !== j.entry.storedSha256) throw corrupt(this.path, `${j.entry.path}: stored data does not match its catalog digest`)
         if (j.total.n !== j.entry.size || j.hash.digest('hex') !== j.entry.sha256) throw corrupt(this.path, `${j.entry.path}: content does not match its catalog digest`)
         await sink.end(j.entry)
       }
     }
     for (const e of sorted) {
       reader.seek(e.offset)
-      await sink.begin(e)
+      if (e.frames === 0) await sink.begin(e)
       const hash = createHash('sha256')
+      const storedHash = createHash('sha256')
       const total = { n: 0 }
       for (let i = 0; i < e.frames; i++) {
         let head: Buffer
@@ -546,6 +631,8 @@ export class ContainerReader {
         } catch {
           throw corrupt(this.path, `${e.path}: frame ${i} is truncated`)
         }
+        storedHash.update(head)
+        storedHash.update(payload)
         const flags = head.readUInt8(4)
         const last = (flags & F_LAST) !== 0
         if (last !== (i === e.frames - 1)) throw corrupt(this.path, `${e.path}: frame ${i} has the wrong end marker`)
@@ -562,9 +649,9 @@ export class ContainerReader {
         } else {
           plain = Buffer.from(payload)
         }
-        const data = (flags & F_DEFLATED) ? inflateAsync(plain).catch((err: unknown) => { throw corrupt(this.path, `${e.path}: frame ${i} cannot be inflated (${(err as Error).message})`) }) : Promise.resolve(plain)
+        const data = (flags & F_DEFLATED) ? decompressAsync(this.codec, plain).catch((err: unknown) => { throw corrupt(this.path, `${e.path}: frame ${i} cannot be decompressed (${(err as Error).message})`) }) : Promise.resolve(plain)
         data.catch(() => undefined)
-        queue.push({ entry: e, last, data, hash, total })
+        queue.push({ entry: e, first: i === 0, last, data, hash, total, stored: last ? storedHash.digest('hex') : '' })
         while (queue.length >= window) await drain()
       }
     }

@@ -165,6 +165,11 @@ export class FileStoreWriter {
     pipe.push(src, dir, dest)
   }
 
+  /** Batches of links sent and not read by linkOutcomes() yet. */
+  get linkUnread(): number {
+    return this.pipe?.unread ?? 0
+  }
+
   /** Batches of queued links not answered yet. */
   get linkBacklog(): number {
     return this.pipe?.backlog ?? 0
@@ -179,9 +184,9 @@ export class FileStoreWriter {
    * Every queued file in order with null (linked and catalogued) or its error: the file-system error as it
    * is, USM0216 for a link across devices, USM0217 for a path that cannot be stored.
    */
-  async *linkOutcomes(): AsyncGenerator<LinkOutcome> {
+  async *linkOutcomes(keep = 0): AsyncGenerator<LinkOutcome> {
     if (!this.pipe) return
-    for await (const o of this.pipe.outcomes()) {
+    for await (const o of this.pipe.outcomes(keep)) {
       if (o.error === null) {
         this.catalogLinked(o.file)
         yield o

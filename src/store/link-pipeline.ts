@@ -137,10 +137,19 @@ export class LinkPipeline {
     }
   }
 
-  /** Every queued file with its outcome, in the order queued. Sends what is still queued first. */
-  async *outcomes(): AsyncGenerator<LinkOutcome> {
-    this.flush()
-    while (this.sent.length > 0) {
+  /** Batches sent to the worker whose outcomes were not read yet. */
+  get unread(): number {
+    return this.sent.length
+  }
+
+  /**
+   * Queued files with their outcomes, in the order queued. `keep` = 0 (the end of a scan) sends what is still
+   * queued and reads everything; `keep` > 0 (during a scan) reads the oldest batches until `keep` remain, so a
+   * scan holds a bounded number of files however many it finds.
+   */
+  async *outcomes(keep = 0): AsyncGenerator<LinkOutcome> {
+    if (keep === 0) this.flush()
+    while (this.sent.length > keep) {
       const b = this.sent.shift() as Batch
       const failures = await (b.result as Promise<Failure[]>)
       const byFile = new Map<number, unknown>(b.early)

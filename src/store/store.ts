@@ -13,7 +13,7 @@ import { UsmtStepsError } from '../runtime/errors.js'
 import { writeAll } from '../runtime/write-all.js'
 import type { Catalog, CatalogEntry, StoreMeta } from './catalog.js'
 import type { CatalogKind } from './kind.js'
-import { ContainerReader, ContainerWriter, type MigEntry } from './container.js'
+import { ContainerReader, ContainerWriter, type MigEntry, type StoreCodec } from './container.js'
 import type { KdfName } from './crypto.js'
 import { applyMetadata, CATALOG_FILE, FILE_DIR, FileStoreReader, FileStoreWriter, syncDir, tempBeside } from './file-store.js'
 import type { LinkOutcome } from './link-pipeline.js'
@@ -49,6 +49,8 @@ export interface CreateStoreOptions {
   secret?: string
   kdf?: KdfName
   level?: number
+  /** Codec of a compressed store (default auto: zstd where the runtime has it). */
+  codec?: StoreCodec | 'auto'
 }
 
 /** A capture in progress. */
@@ -74,7 +76,7 @@ export class StoreSession {
     await mkdir(partialDir)
     try {
       if (opts.kind === 'compressed') {
-        const c = await ContainerWriter.create(nodePath.join(partialDir, MIG_FILE), { secret: opts.secret, kdf: opts.kdf, level: opts.level })
+        const c = await ContainerWriter.create(nodePath.join(partialDir, MIG_FILE), { secret: opts.secret, kdf: opts.kdf, level: opts.level, codec: opts.codec })
         return new StoreSession(root, opts.kind, partialDir, opts.overwrite, c, null)
       }
       return new StoreSession(root, opts.kind, partialDir, opts.overwrite, null, new FileStoreWriter(partialDir, opts.kind))
@@ -99,17 +101,19 @@ export class StoreSession {
   }
 
   /**
-   * Hard-link stores only: link files on a background thread while the scan goes on (`queue`), then
-   * read every file's outcome in order (`outcomes`); the catalog gets a file once its link is made.
+   * Hard-link stores only: link files on a background thread while the scan goes on (`queue`), and read
+   * every file's outcome in order (`outcomes`: during the scan with `keep` batches left in flight, then all at
+   * the end); the catalog gets a file once its link is made.
    */
-  get linkPipeline(): { queue(src: SourceFile): void; backlog(): number; drain(max: number): Promise<void>; outcomes(): AsyncGenerator<LinkOutcome> } | null {
+  get linkPipeline(): { queue(src: SourceFile): void; backlog(): number; unread(): number; drain(max: number): Promise<void>; outcomes(keep?: number): AsyncGenerator<LinkOutcome> } | null {
     const files = this.files
     if (!files || files.kind !== 'hardlink') return null
     return {
       queue: (src) => files.queueLink(src),
       backlog: () => files.linkBacklog,
+      unread: () => files.linkUnread,
       drain: (max) => files.drainLinks(max),
-      outcomes: () => files.linkOutcomes(),
+      outcomes: (keep = 0) => files.linkOutcomes(keep),
     }
   }
 

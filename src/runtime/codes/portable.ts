@@ -16,4 +16,5 @@ export const PORTABLE_CODES = defineCodes({
   USM0218: { exit: 'io', summary: 'The migration store could not be read or written.', actions: ['Check that the store path exists, has free space and that the account can write there.'] },
   USM0219: { exit: 'config', summary: 'The encryption key could not be read.', actions: ['Check the /keyfile path and that the file holds at least one character.'] },
   USM0220: { exit: 'io', summary: 'The migration store could not be removed.', actions: ['Close programs that use files in the store and run usmtutils /rd again.'] },
+  USM0221: { exit: 'config', summary: 'The store is compressed with zstd, which this Node.js runtime cannot read or write.', actions: ['Run usmt-steps with Node.js 22.15 or later (the Windows package ships one: run usmt-steps.cmd).', 'For a destination that must run an older Node.js, capture with storeCodec=deflate (USMTStepsStoreCodec / USMT_STEPS_STORE_CODEC).'] },
 })

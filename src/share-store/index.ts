@@ -39,7 +39,7 @@ export function parseMounts(values: readonly string[], policy: Policy): Record<s
     } else if (policy.shares.length === 1) {
       out[policy.shares[0].path.toLowerCase()] = nodePath.resolve(v)
     } else {
-      throw new UsmtStepsError('USM0417', `--mount ${v}: with ${policy.shares.length} shares, write --mount \\\\server\\share=DIR for each`)
+      throw new UsmtStepsError('USM0421', `--mount ${v}: with ${policy.shares.length} shares, write --mount \\\\server\\share=DIR for each`)
     }
   }
   return out

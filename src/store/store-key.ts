@@ -10,6 +10,7 @@
  * Losing one data key exposes one store. An admin recovers a store's data key with `usmt-steps store recover-key`
  * (escrow key from a key file only).
  */
+import type { DpapiNg } from '../windows/dpapi-ng.js'
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt } from 'node:crypto'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { redactor } from '../runtime/redact.js'
@@ -48,13 +49,8 @@ export interface StoreKeyDoc {
   dpapiNg?: DpapiNgWrap
 }
 
-/** The DPAPI-NG boundary (src/windows/dpapi-ng.ts on Windows; a strict double in tests). */
-export interface DpapiNg {
-  /** NCryptProtectSecret for the accounts (resolved to SIDs inside). */
-  protect(secret: Buffer, accounts: readonly string[]): Promise<{ descriptor: string; blob: Buffer }>
-  /** NCryptUnprotectSecret as the calling process (the computer, in a task sequence). */
-  unprotect(blob: Buffer): Promise<Buffer>
-}
+/** The DPAPI-NG boundary, declared with its Windows adapter (formats/runtime layer): stores use it, never the reverse. */
+export type { DpapiNg } from '../windows/dpapi-ng.js'
 
 const LOG_N = 15
 const aad = (storeId: string): Buffer => Buffer.from(`usmt-steps store key v1|${storeId}`, 'utf8')

@@ -12,8 +12,15 @@
  * account translation, caller's token, tampered blobs); it has not run on a domain here.
  */
 import { UsmtStepsError } from '../runtime/errors.js'
-import type { DpapiNg } from '../store/store-key.js'
 import { findBridgeHost, hexDecode, hexEncode, type BridgeEnvironment } from './com-bridge.js'
+
+/** The DPAPI-NG boundary (this adapter on Windows; a strict double in tests): src/store/store-key.ts wraps keys with it. */
+export interface DpapiNg {
+  /** NCryptProtectSecret for the accounts (resolved to SIDs inside). */
+  protect(secret: Buffer, accounts: readonly string[]): Promise<{ descriptor: string; blob: Buffer }>
+  /** NCryptUnprotectSecret as the calling process (the computer, in a task sequence). */
+  unprotect(blob: Buffer): Promise<Buffer>
+}
 
 export const DPAPI_NG_SCRIPT = `$ErrorActionPreference = 'Stop'
 Add-Type -TypeDefinition @'

@@ -1,10 +1,10 @@
 /** Shared plumbing of the three portable commands (flags, argv split, context). */
 import { Flags } from '@oclif/core'
-import type { PortableContext } from '../portable/common.js'
+import type { PortableContext, PortableResult } from '../portable/common.js'
 import { splitToolArgv } from '../portable/common.js'
 import { VolumeMap } from '../windows/volume-map.js'
-import { BASE_FLAGS, INPUT_FLAGS, settingFlags, type FlagMap } from './flags.js'
-import type { StepContext } from './step-command.js'
+import { INPUT_FLAGS, settingFlags, type FlagMap } from './flags.js'
+import { StepCommand, type StepContext, type StepOutcome } from './step-command.js'
 
 /** The settings the portable tools read (besides their USMT command line). */
 export const PORTABLE_SETTINGS = ['storeCompressionLevel', 'storeCodec', 'storeKdf'] as const
@@ -22,7 +22,7 @@ export const PORTABLE_FLAGS = {
 }
 
 /** Names of the flags that take a value and of those that do not (with their --no- forms), from the declarations. */
-function flagNames(flags: FlagMap): { value: string[]; bool: string[] } {
+export function flagNames(flags: FlagMap): { value: string[]; bool: string[] } {
   const value: string[] = []
   const bool: string[] = []
   for (const [name, f] of Object.entries(flags)) {
@@ -33,12 +33,11 @@ function flagNames(flags: FlagMap): { value: string[]; bool: string[] } {
 }
 
 export async function portableContext(ctx: StepContext, flags: Record<string, unknown>, rawArgv: readonly string[], version: string, out: string[]): Promise<PortableContext> {
-  const names = flagNames({ ...BASE_FLAGS, ...PORTABLE_FLAGS })
   const list = (k: string): string[] => (flags[k] as string[] | undefined) ?? []
   const text = (k: string): string | undefined => flags[k] as string | undefined
   let last = -1
   return {
-    argv: splitToolArgv(rawArgv, names.value, names.bool),
+    argv: splitToolArgv(rawArgv),
     cwd: ctx.cwd,
     volumes: VolumeMap.parse(list('volume'), list('removable'), ctx.cwd),
     usersFile: text('users'),
@@ -56,5 +55,35 @@ export async function portableContext(ctx: StepContext, flags: Record<string, un
     compressionLevel: await ctx.setting('storeCompressionLevel'),
     storeCodec: await ctx.setting('storeCodec'),
     kdf: await ctx.setting('storeKdf'),
+  }
+}
+
+/**
+ * Base of `usmt-steps scanstate|loadstate|usmtutils`: USMT's command line, the portable flags, no
+ * task-sequence variables, and USMT's return code as the exit code. A tool names itself and its runner.
+ */
+export abstract class PortableToolCommand<R extends PortableResult> extends StepCommand<R> {
+  // Each tool sets `static override strict = false` itself: oclif's parse copies only the command class's own
+  // static properties (`{...ctor}`), so an inherited `strict` would be ignored.
+  static override settings = PORTABLE_SETTINGS
+  static override flags = PORTABLE_FLAGS
+  static override recordsResult = false
+  static override usesTsEnv = false
+  /** USMT's return codes: 0 success, 1 help shown, 3 success with ignored errors (/c); anything else failed. */
+  static override successExitCodes = [0, 1, 3]
+  static override warningExitCodes = [3]
+
+  protected abstract readonly tool: 'scanstate' | 'loadstate' | 'usmtutils'
+  protected abstract runTool(ctx: PortableContext): Promise<R>
+
+  protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<R>> {
+    const out: string[] = []
+    const result = await this.runTool(await portableContext(ctx, flags, this.argv, this.config.version, out))
+    return {
+      result,
+      summary: `${this.tool} return code ${result.returnCode}: ${result.message}`,
+      text: [...out, `Return code: ${result.returnCode} (${result.message})`].join('\n'),
+      exitCode: result.returnCode,
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { StepCommand, type StepOutcome } from '../cli/step-command.js'
 import { exitTable } from '../runtime/exit-codes.js'
+import { textTable } from '../runtime/text-table.js'
 
 export default class ExitCodes extends StepCommand<ReturnType<typeof exitTable>> {
   static override description = 'Print the exit-code table of the usmt-steps steps (also: usmt-steps help exit-codes)'
@@ -8,7 +9,7 @@ export default class ExitCodes extends StepCommand<ReturnType<typeof exitTable>>
 
   protected async execute(): Promise<StepOutcome<ReturnType<typeof exitTable>>> {
     const rows = exitTable()
-    const text = rows.map((r) => `${String(r.code).padStart(5)}  ${r.name.padEnd(22)} ${r.meaning}`).join('\n')
+    const text = textTable(rows.map((r) => [String(r.code), r.name, r.meaning]), { columns: [{ width: 5, align: 'right', sep: '  ' }, { width: 22 }] }).join('\n')
     return { result: rows, summary: `${rows.length} exit codes`, text }
   }
 }

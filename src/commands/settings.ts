@@ -3,6 +3,7 @@ import { StepCommand, type StepContext, type StepOutcome } from '../cli/step-com
 import { MASK } from '../runtime/redact.js'
 import { resolveSetting } from '../runtime/settings.js'
 import { ALL_SETTINGS } from '../runtime/settings/index.js'
+import { textTable } from '../runtime/text-table.js'
 
 interface SettingRow { key: string; area: string; value: unknown; source: string; flag?: string; tsVariables: readonly string[]; envVar?: string; default?: string; description: string }
 
@@ -29,7 +30,8 @@ export default class Settings extends StepCommand<SettingRow[]> {
       }
       rows.push({ key: def.key, area: def.area, value, source, flag: def.flag, tsVariables: def.tsVariables ?? [], envVar: def.envVar, default: def.default, description: def.description })
     }
-    const text = rows.map((r) => `${r.key.padEnd(28)} ${String(r.value ?? '-').padEnd(24)} ${r.source}\n    ${r.description}${r.flag ? ` (--${r.flag})` : ''}`).join('\n')
+    const table = textTable(rows.map((r) => [r.key, String(r.value ?? '-'), r.source]), { columns: [{ width: 28 }, { width: 24 }] })
+    const text = rows.map((r, i) => `${table[i]}\n    ${r.description}${r.flag ? ` (--${r.flag})` : ''}`).join('\n')
     return { result: rows, summary: `${rows.length} settings`, text }
   }
 }

@@ -18,6 +18,7 @@ import { DEFAULT_POLICY, selectProfiles, type GroupRule, type ProfileDecision, t
 import { listVolumeProfiles, listWindowsProfiles, type ProfileListing } from './profiles.js'
 import { resolveProfiles, type ResolvedProfile } from './resolve.js'
 import { isSid, normalizeSid } from './sid.js'
+import { textTable } from '../runtime/text-table.js'
 
 /**
  * The `usmt-steps users` service: list the profiles, resolve them in AD, apply the selection policy, and
@@ -267,15 +268,11 @@ async function buildPolicy(ctx: StepContext, values: Record<string, unknown>, so
   }
 }
 
-const pad = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n))
-
 /** The decision table for the log and the console. */
 export function formatDecisionTable(decisions: readonly ProfileDecision[]): string {
   const rows = decisions.map((d) => [d.profile, d.account ?? '?', d.status === 'not-checked' ? d.kind : `${d.kind}/${d.status}`, d.decision.toUpperCase(), d.reason])
   const head = ['PROFILE', 'ACCOUNT', 'KIND/AD', 'DECISION', 'REASON']
-  const widths = [0, 1, 2, 3].map((i) => Math.min(40, Math.max(head[i].length, ...rows.map((r) => r[i].length))))
-  const line = (r: string[]): string => `${r.slice(0, 4).map((c, i) => pad(c, widths[i])).join('  ')}  ${r[4]}`
-  return [line(head), ...rows.map(line)].join('\n')
+  return textTable([head, ...rows], { gap: '  ', columns: [{ max: 40 }, { max: 40 }, { max: 40 }, { max: 40 }] }).join('\n')
 }
 
 export async function runUsersStep(ctx: StepContext, opts: UsersStepOptions = {}): Promise<StepOutcome<UsersResult>> {

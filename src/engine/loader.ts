@@ -372,20 +372,25 @@ class FileLoader {
       const el = this.deref(elIn, 'conditions')
       if (!el) return { kind: 'const', value: false, at: this.at(elIn), why: 'unknown named conditions' }
       const op = (attr(el, 'operation') ?? 'AND').toUpperCase() === 'OR' ? 'OR' : 'AND'
-      const items: Condition[] = []
-      for (const c of el.children) {
-        if (c.name === 'condition' || c.name === 'conditions') {
-          const x = this.condition(c)
-          if (x) items.push(x)
-        } else if (c.name === 'objectSet') {
-          items.push({ kind: 'objectSet', set: this.objectSet(c), at: this.at(c) })
-        } else {
-          this.warn('unknown-element', `unknown element <${c.name}> in <conditions> is ignored`, c.line)
-        }
-      }
-      return { kind: 'group', op, items, negate: isYes(attr(el, 'negation')), at: this.at(el) }
+      return { kind: 'group', op, items: this.conditionItems(el, 'conditions'), negate: isYes(attr(el, 'negation')), at: this.at(el) }
     }
     return null
+  }
+
+  /** The conditions and object sets below `<conditions>` or `<detect>`; any other element is warned about and ignored. */
+  private conditionItems(el: XmlElement, where: string): Condition[] {
+    const items: Condition[] = []
+    for (const c of el.children) {
+      if (c.name === 'condition' || c.name === 'conditions') {
+        const x = this.condition(c)
+        if (x) items.push(x)
+      } else if (c.name === 'objectSet') {
+        items.push({ kind: 'objectSet', set: this.objectSet(c), at: this.at(c) })
+      } else {
+        this.warn('unknown-element', `unknown element <${c.name}> in <${where}> is ignored`, c.line)
+      }
+    }
+    return items
   }
 
   /** `<detects>`: all `<detect>` children must hold; each `<detect>` is an OR of its conditions. */
@@ -403,18 +408,7 @@ class FileLoader {
         items.push({ kind: 'const', value: false, at: this.at(c0), why: 'unknown named detect' })
         continue
       }
-      const ors: Condition[] = []
-      for (const d of c.children) {
-        if (d.name === 'condition' || d.name === 'conditions') {
-          const x = this.condition(d)
-          if (x) ors.push(x)
-        } else if (d.name === 'objectSet') {
-          ors.push({ kind: 'objectSet', set: this.objectSet(d), at: this.at(d) })
-        } else {
-          this.warn('unknown-element', `unknown element <${d.name}> in <detect> is ignored`, d.line)
-        }
-      }
-      items.push({ kind: 'group', op: 'OR', items: ors, negate: false, at: this.at(c) })
+      items.push({ kind: 'group', op: 'OR', items: this.conditionItems(c, 'detect'), negate: false, at: this.at(c) })
     }
     return { kind: 'group', op: 'AND', items, negate: false, at: this.at(el) }
   }

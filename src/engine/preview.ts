@@ -13,7 +13,7 @@
  *                              (evaluatePrepared) — for programmatic use on small trees; `--json` prints the
  *                              same document.
  */
-import { writeAllSync } from '../runtime/write-all.js'
+import { BufferedFile, writeAllSync } from '../runtime/write-all.js'
 import { closeSync, openSync, readSync, rmSync } from 'node:fs'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
@@ -141,21 +141,19 @@ function jsonBody(s: string): string {
 }
 
 /** A JSON text file written in large chunks: arrays of items, a newline between items every LINE_CHARS. */
-class JsonFile {
-  private fd: number | null
-  private buf = ''
+class JsonFile extends BufferedFile {
   private line = 0
   private items = 0
 
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'wx', 0o600)
+  constructor(path: string) {
+    super(path, { flags: 'wx', mode: 0o600, blockChars: FLUSH_CHARS })
   }
 
   raw(text: string): void {
     this.buf += text
     const nl = text.lastIndexOf('\n')
     this.line = nl < 0 ? this.line + text.length : text.length - nl - 1
-    if (this.buf.length >= FLUSH_CHARS) this.flush()
+    this.flushIfFull()
   }
 
   /** `text` ends with the `[` of an array whose items follow. */
@@ -178,7 +176,7 @@ class JsonFile {
     }
     this.buf += json
     this.line += json.length
-    if (this.buf.length >= FLUSH_CHARS) this.flush()
+    this.flushIfFull()
   }
 
   /** Close the open array (`]` on its own line when it has items), followed by `text`. */
@@ -209,21 +207,6 @@ class JsonFile {
 
   get count(): number {
     return this.items
-  }
-
-  flush(): void {
-    if (this.buf && this.fd !== null) writeAllSync(this.fd, this.buf)
-    this.buf = ''
-  }
-
-  close(): void {
-    if (this.fd === null) return
-    try {
-      this.flush()
-    } finally {
-      closeSync(this.fd)
-      this.fd = null
-    }
   }
 
   /** Close and delete (error path). */

@@ -8,7 +8,7 @@
  * HKCU\Software\Classes), decided by that user's context only; HKLM is decided once, the system context
  * first, then the users in order.
  */
-import type { CompiledRule, EvalContext, Unit } from './compile.js'
+import type { CompiledRule, EvalContext, Unit } from './unit.js'
 import { decide, type DirPlan, type UnitGroup } from './decide.js'
 import type { RuleModel } from './model.js'
 import { canonicalRegKey, type RegRoot, type RegValue } from '../registry/model.js'

@@ -10,7 +10,7 @@
 import { readdirSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
-import type { VolumeMap } from '../windows/volume-map.js'
+import { findChildCaseInsensitive, type VolumeMap } from '../windows/volume-map.js'
 import { compileWildcard } from './pattern.js'
 import type { UserDecision, UserProfile, UserSelection } from './contract.js'
 import { readTextFile } from './loader.js'
@@ -26,11 +26,10 @@ export interface DiscoveredProfile extends UserProfile {
 function ntuserMtime(volumes: VolumeMap, profile: string): string | undefined {
   const local = volumes.toLocal(`${profile}\\NTUSER.DAT`)
   if (!local) return undefined
-  const dir = nodePath.dirname(local)
+  const hit = findChildCaseInsensitive(nodePath.dirname(local), 'NTUSER.DAT')
+  if (!hit) return undefined
   try {
-    const hit = readdirSync(dir).find((n) => n.toLowerCase() === 'ntuser.dat')
-    if (!hit) return undefined
-    return statSync(nodePath.join(dir, hit)).mtime.toISOString()
+    return statSync(hit).mtime.toISOString()
   } catch {
     return undefined
   }

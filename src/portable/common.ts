@@ -163,8 +163,17 @@ export class ErrorTally {
   }
 }
 
+/**
+ * The usmt-steps flags of the portable tools (scanstate, loadstate, usmtutils), as opposed to USMT's own
+ * /switches: the flags that take a value (the next argument, or `--flag=value`) and the boolean ones. The one
+ * list for the tools' argv split and for reading a recorded command line back (src/report/command-line.ts);
+ * test/unit/cli/portable.test.ts holds it to the oclif flags src/cli/portable.ts declares.
+ */
+export const PORTABLE_VALUE_FLAGS: readonly string[] = ['volume', 'removable', 'users', 'computer', 'attributes', 'applied', 'ts-env', 'log-dir', 'progress']
+export const PORTABLE_BOOL_FLAGS: readonly string[] = ['json', 'verbose', 'no-verbose']
+
 /** Split usmt-steps' own flags (with their values) from the USMT arguments, keeping USMT's order. */
-export function splitToolArgv(argv: readonly string[], valueFlags: readonly string[], boolFlags: readonly string[]): string[] {
+export function splitToolArgv(argv: readonly string[], valueFlags: readonly string[] = PORTABLE_VALUE_FLAGS, boolFlags: readonly string[] = PORTABLE_BOOL_FLAGS): string[] {
   const out: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]

@@ -24,7 +24,7 @@ import type { LoadStateOptions } from '../usmt/options.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateLoadState } from '../usmt/validate.js'
 import { basename, dirname, extname, join as winJoin, joinCommandLine, parseWinPath, relativeTo } from '../windows/path.js'
-import type { VolumeMap } from '../windows/volume-map.js'
+import { CaseInsensitiveTree, type VolumeMap } from '../windows/volume-map.js'
 import { parseUel, userPatternMatches } from '../engine/users.js'
 import { commandLineFailureText, ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
@@ -261,59 +261,6 @@ function destinationAccounts(volumes: VolumeMap, usersFile: string | undefined):
   return out
 }
 
-/** Case-insensitive resolution of a Windows path on a mapped volume (Windows semantics on a case-sensitive disk). */
-class CaseResolver {
-  private readonly dirs = new Map<string, Map<string, string> | null>()
-  constructor(private readonly volumes: VolumeMap) {}
-
-  private list(dir: string): Map<string, string> | null {
-    if (this.dirs.has(dir)) return this.dirs.get(dir) as Map<string, string> | null
-    let m: Map<string, string> | null = null
-    try {
-      m = new Map(readdirSync(dir).map((n) => [n.toLowerCase(), n]))
-    } catch {
-      m = null
-    }
-    this.dirs.set(dir, m)
-    return m
-  }
-
-  /** The local path for a Windows path: existing segments keep their on-disk case. */
-  local(win: string): string {
-    const parsed = parseWinPath(win)
-    const vol = this.volumes.get(parsed.root)
-    if (!vol) throw new Error(`drive ${parsed.root} is not mapped`)
-    let cur = vol.root
-    let existing = true
-    for (const seg of parsed.segments) {
-      const entries = existing ? this.list(cur) : null
-      const real = entries?.get(seg.toLowerCase())
-      if (real === undefined) existing = false
-      cur = nodePath.join(cur, real ?? seg)
-    }
-    return cur
-  }
-
-  /** Whether something exists at a Windows path (a file where a folder of the path should be counts as "no": writing there fails and is reported per file). */
-  exists(win: string): boolean {
-    try {
-      return statSync(this.local(win), { throwIfNoEntry: false }) !== undefined
-    } catch (err) {
-      // A folder of the path that is a file, or a path longer than this file system takes: writing there fails and
-      // is reported for that file (3 under /c, 61 without), never as a failure of the whole restore (72).
-      if (['ENOTDIR', 'ENAMETOOLONG'].includes((err as NodeJS.ErrnoException).code ?? '')) return false
-      throw err
-    }
-  }
-
-  /** Record a file created by this restore. */
-  added(local: string): void {
-    const d = this.list(nodePath.dirname(local))
-    if (d) d.set(nodePath.basename(local).toLowerCase(), nodePath.basename(local))
-    else this.dirs.delete(nodePath.dirname(local))
-  }
-}
-
 /** `name(1).ext`, `name(2).ext` … (USMT's default for a file that exists on the destination). */
 export function collisionName(win: string, n: number): string {
   return placeByPattern(win, '<F>(<N>).<E>', n)
@@ -508,7 +455,7 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
         }
       }
     }
-    const resolver = new CaseResolver(ctx.volumes)
+    const resolver = new CaseInsensitiveTree(ctx.volumes)
     const claimed = new Set<string>()
     const items: Array<RestoreItem<CatalogEntry>> = []
     /** Per local destination: the restored-file record (its Windows path, for errors and the result). */

@@ -3,6 +3,7 @@
  * argument and the log files it was told to write. Works for Microsoft's tools (`C:\USMT\amd64\scanstate.exe
  * \\srv\mig\PC1 /l:…`) and for the portable tools (`usmt-steps scanstate --volume C=/mnt/c /tmp/store /l:…`).
  */
+import { splitToolArgv } from '../portable/common.js'
 import { tokenize } from '../usmt/grammar.js'
 import { splitCommandLine } from '../windows/path.js'
 
@@ -20,25 +21,12 @@ export interface UsmtCommandInfo {
   encrypted: boolean
 }
 
-/** usmt-steps flags of the portable tools that take a value (the next argument). */
-const VALUE_FLAGS = new Set(['volume', 'removable', 'users', 'computer', 'rules', 'ts-env', 'log-dir', 'progress'])
-
 export function parseUsmtCommandLine(commandLine: string): UsmtCommandInfo | null {
   const argv = splitCommandLine(commandLine)
   const at = argv.findIndex((a) => /(^|[\\/])(scanstate|loadstate|usmtutils)(\.exe)?$/i.test(a))
   if (at < 0) return null
   const tool = /(scanstate|loadstate|usmtutils)(\.exe)?$/i.exec(argv[at])?.[1].toLowerCase() as UsmtTool
-  const rest: string[] = []
-  for (let i = at + 1; i < argv.length; i++) {
-    const a = argv[i]
-    const m = /^--([a-z][a-z-]*)(=.*)?$/.exec(a)
-    if (m) {
-      if (!m[2] && VALUE_FLAGS.has(m[1])) i++
-      continue
-    }
-    rest.push(a)
-  }
-  const tokens = tokenize(rest)
+  const tokens = tokenize(splitToolArgv(argv.slice(at + 1)))
   const opt = (name: string): string | undefined => {
     const i = tokens.findIndex((t) => t.name === name)
     if (i < 0) return undefined

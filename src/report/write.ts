@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { redactor } from '../runtime/redact.js'
-import { writeFileAtomic } from '../ts-env/atomic-file.js'
+import { writeFileAtomic } from '../runtime/atomic-file.js'
 import type { GatheredLog } from './gather.js'
 
 export const LOGDIR_HTML = 'usmt-steps-report.html'

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import * as nodePath from 'node:path'
-import { writeFileAtomic } from '../ts-env/atomic-file.js'
+import { writeFileAtomic } from './atomic-file.js'
 import { redactor } from './redact.js'
 
 /**

@@ -40,7 +40,7 @@ export const STEP_VARIABLES = [
   { name: 'UDProfiles', writers: ['users'], readers: ['capture', 'restore'], description: 'MDT\'s comma-separated accounts to migrate' },
   { name: 'USMTStepsUserMapArgs', writers: ['users'], readers: ['capture', 'restore'], description: 'The /mu arguments of the orphan map: capture keeps them in the store, restore passes them to loadstate (else the ones the store carries)' },
   // store request
-  { name: 'USMTStepsStoreId', writers: ['store-request'], readers: [], description: 'The id of the requested share store' },
+  { name: 'USMTStepsStoreId', writers: ['store-request'], readers: ['capture', 'restore'], description: 'The id of the requested share store (capture and restore check that the store\'s own key document, store-key.json, is this store\'s)' },
   { name: 'USMTStepsStoreRequestType', writers: ['store-request'], readers: ['store-release'], description: 'capture or restore: what store release finishes' },
   { name: 'USMTStepsStoreLocalPath', writers: ['store-request'], readers: ['capture', 'restore', 'store-release'], description: 'smbclient transport: the local staging folder USMT writes to / reads from' },
   { name: 'USMTStepsStoreUsers', writers: ['store-request'], readers: ['restore'], description: 'The users a computer association names (restore them only)' },

@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs'
+import { closeSync, openSync, writeSync } from 'node:fs'
 
 /** Write all of `data` to `fd`: writeSync may write less than asked, so loop until every byte is out. */
 export function writeAllSync(fd: number, data: string | Buffer, start = 0, end?: number): void {
@@ -18,5 +18,41 @@ export async function writeAll(fh: { write(buffer: Uint8Array, offset: number, l
     const { bytesWritten } = await fh.write(data, off, data.length - off)
     if (bytesWritten <= 0) throw Object.assign(new Error(`no space left: wrote ${off} of ${data.length} bytes`), { code: 'ENOSPC' })
     off += bytesWritten
+  }
+}
+
+/** A file written in blocks: text collects in memory and goes out once `blockChars` are pending, on flush() and close(). */
+export class BufferedFile {
+  protected fd: number | null
+  protected buf = ''
+  private readonly blockChars: number
+
+  constructor(readonly path: string, opts: { flags?: string; mode?: number; blockChars?: number } = {}) {
+    this.fd = openSync(path, opts.flags ?? 'w', opts.mode)
+    this.blockChars = opts.blockChars ?? 1 << 16
+  }
+
+  write(text: string): void {
+    this.buf += text
+    this.flushIfFull()
+  }
+
+  protected flushIfFull(): void {
+    if (this.buf.length >= this.blockChars) this.flush()
+  }
+
+  flush(): void {
+    if (this.buf && this.fd !== null) writeAllSync(this.fd, this.buf)
+    this.buf = ''
+  }
+
+  close(): void {
+    if (this.fd === null) return
+    try {
+      this.flush()
+    } finally {
+      closeSync(this.fd)
+      this.fd = null
+    }
   }
 }

@@ -4,12 +4,29 @@ import type { StepContext } from '../cli/step-command.js'
 import { loadPolicy } from '../plan/policy.js'
 import type { Policy } from '../plan/types.js'
 import { UsmtStepsError } from '../runtime/errors.js'
+import { redactor } from '../runtime/redact.js'
+import { readStoreKey } from '../store/crypto.js'
 import { isUnc, normalize } from '../windows/path.js'
 import { credentialsFrom, networkAccessAccount } from './credentials.js'
 import { localIdentity } from './records.js'
 import { StoreService, type TransportKind } from './service.js'
 
 export { StoreService } from './service.js'
+
+/**
+ * The admins' escrow key for per-store keys: the same key and variables as the encryption of network stores
+ * (#13: USMTStepsEncryptionKey / UserDataKey / USMT_STEPS_ENCRYPTION_KEY, or the key file), registered with the
+ * redactor. Undefined when none is set (the store then gets no key of its own).
+ */
+export async function escrowKeyFor(ctx: StepContext): Promise<string | undefined> {
+  const value = (await ctx.setting('encryptionKey')) as string | undefined
+  if (value !== undefined && value !== '') {
+    redactor.add(value)
+    return value
+  }
+  const file = (await ctx.setting('encryptionKeyFile')) as string | undefined
+  return file ? readStoreKey({ keyFile: file }) : undefined
+}
 export type { StoreRecord, Association } from './records.js'
 
 /** Parse --mount values: `DIR` (the only share) or `\\server\share=DIR`. */
@@ -22,7 +39,7 @@ export function parseMounts(values: readonly string[], policy: Policy): Record<s
     } else if (policy.shares.length === 1) {
       out[policy.shares[0].path.toLowerCase()] = nodePath.resolve(v)
     } else {
-      throw new UsmtStepsError('USM0417', `--mount ${v}: with ${policy.shares.length} shares, write --mount \\\\server\\share=DIR for each`)
+      throw new UsmtStepsError('USM0421', `--mount ${v}: with ${policy.shares.length} shares, write --mount \\\\server\\share=DIR for each`)
     }
   }
   return out

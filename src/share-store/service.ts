@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import * as nodePath from 'node:path'
-import type { Policy, SharePolicy } from '../plan/types.js'
+import type { Policy, SharePolicy, StoreAccessPolicy } from '../plan/types.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { STORE_LOGS_DIR } from '../store/layout.js'
 import { isUnder, join as winJoin, normalize, parseWinPath } from '../windows/path.js'
@@ -19,6 +19,8 @@ import { claimComputer, releaseClaim, type ClaimDoc, type ClaimOutcome } from '.
 import { SmbcaclsTool, WindowsAclTool, type AclTool } from './acl-tool.js'
 import { EVENTS_DIR, eventsOf, eventsOn, withJournal, writeEvent } from './journal.js'
 import { StoreAccessControl } from './store-access.js'
+import { accountOf } from './access.js'
+import { newStoreKey, STORE_KEY_FILE, type DpapiNg } from '../store/store-key.js'
 
 /**
  * State stores on plain SMB shares with the guarantees of a ConfigMgr state migration point: share
@@ -47,6 +49,14 @@ export interface StoreServiceOptions {
   aclTool?: (share: SharePolicy) => AclTool
   /** How long a concurrent request of the same computer waits for the winner's store (ms; default 5 minutes). */
   claimWaitMs?: number
+}
+
+/** What a store request needs to give an encrypted store its own key. */
+export interface StoreKeyOptions {
+  /** The admins' escrow key (USMTStepsEncryptionKey / the key file: #13's key). */
+  escrowKey: string
+  /** DPAPI-NG for the source and destination computers (Windows). */
+  dpapi?: DpapiNg
 }
 
 export interface ShareListing {
@@ -329,7 +339,7 @@ export class StoreService {
    * create the store atomically, claim a client slot, write the record. Retries. A request that finds the
    * computer already claimed returns the claimed store instead of creating a second one.
    */
-  async requestCapture(opts: { encrypted: boolean }): Promise<StoreRecord & { reused?: boolean }> {
+  async requestCapture(opts: { encrypted: boolean; key?: StoreKeyOptions }): Promise<StoreRecord & { reused?: boolean }> {
     if (this.shares.length === 0) throw new UsmtStepsError('USM0410', 'the policy lists no shares (and UDShare is empty)')
     const attempts = (this.opts.retryCount ?? 0) + 1
     let last: string[] = []
@@ -343,6 +353,8 @@ export class StoreService {
           try {
             const rec = await this.tryShare(share, opts.encrypted)
             if (rec) {
+              // A key of its own for an encrypted store, next to it before any other request can see the store.
+              if (opts.encrypted && opts.key) await this.createStoreKey(await this.open(share), rec, opts.key)
               if (claim?.won) await claim.bind(rec.share, rec.id)
               return rec
             }
@@ -369,6 +381,45 @@ export class StoreService {
       if (attempt < attempts) await this.sleep((this.opts.retrySeconds ?? 0) * 1000)
     }
     throw new UsmtStepsError('USM0410', `no share can take the store after ${attempts} attempt(s): ${last.join('; ')}`, { data: { problems: last } })
+  }
+
+  /**
+   * The store's own data key (issue #19): wrapped by the escrow key and, where DPAPI-NG runs, for the source and
+   * destination computers; written as store-key.json into the store. The data key itself is not kept.
+   */
+  private async createStoreKey(t: ShareTransport, rec: StoreRecord, k: StoreKeyOptions): Promise<void> {
+    const computers = [...new Set([rec.source.computerName, rec.destination ?? rec.source.computerName])]
+    const template: StoreAccessPolicy = this.opts.policy.access ?? { admins: '', computerAccount: '{domain}\\{computer}$', accounts: {} }
+    const accounts = computers.map((c) => accountOf(template, c, this.opts.credentials?.domain ?? this.opts.env?.USERDOMAIN))
+    const { doc } = await newStoreKey({ storeId: rec.id, escrowKey: k.escrowKey, now: this.now(), dpapi: k.dpapi ? { bridge: k.dpapi, computers, accounts } : undefined })
+    try {
+      await t.writeText(`${rec.id}/${STORE_KEY_FILE}`, `${JSON.stringify(doc, null, 2)}\n`)
+    } catch (err) {
+      // No store without its key: remove it (and its slot) so the request can go on elsewhere or be retried.
+      await t.removeTree(rec.id).catch(() => undefined)
+      if (rec.slot !== null) await t.removeDir(`${SLOTS_DIR}/${slotName(rec.slot)}`).catch(() => undefined)
+      return this.fail(err, t.root, `write the key of ${rec.path}`, rec.path)
+    }
+    this.log(`store ${rec.path}: its own data key, wrapped for the escrow key (id ${doc.escrow.escrowId})${doc.dpapiNg ? ` and through DPAPI-NG for ${doc.dpapiNg.computers.join(', ')}` : ''}`)
+  }
+
+  /** Copy the store's key document (if it has one) into a local staging folder. */
+  async copyStoreKey(storePath: string, localPath: string): Promise<boolean> {
+    const text = await this.storeKeyText(storePath)
+    if (text === null) return false
+    await fsp.mkdir(localPath, { recursive: true })
+    await fsp.writeFile(nodePath.join(localPath, STORE_KEY_FILE), text, { mode: 0o600 })
+    return true
+  }
+
+  /** The store's key document as text (store-key.json), or null for a store without its own key. */
+  async storeKeyText(storePath: string): Promise<string | null> {
+    const { share, id } = this.shareOfStore(storePath)
+    try {
+      return await (await this.open(share)).readText(`${id}/${STORE_KEY_FILE}`)
+    } catch (err) {
+      return this.fail(err, share.path, `read the key of ${storePath}`, storePath)
+    }
   }
 
   /** The computer's claim on the first reachable share of the policy (null when none is reachable: placement then fails too). */
@@ -651,6 +702,12 @@ export class StoreService {
         const started = Date.now()
         await t.getFiles(files.map((f) => ({ path: `${rec.id}/${f.path}`, localPath: f.local })))
         const downloaded = Date.now() - started
+        // The store's own key document (written at request, next to the store like its record) comes along even
+        // when the manifest does not list it: restore opens the data key from it.
+        if (!manifest.files.some((f) => f.path === STORE_KEY_FILE)) {
+          const keyText = await t.readText(`${rec.id}/${STORE_KEY_FILE}`)
+          if (keyText !== null) await fsp.writeFile(nodePath.join(localPath, STORE_KEY_FILE), keyText, { mode: 0o600 })
+        }
         const sums = await mapLimit(files, 2, async (f) => ({ f, sum: await sha256File(f.local) }))
         for (const { f, sum } of sums) {
           if (sum !== f.sha256) throw new UsmtStepsError('USM0415', `${f.path} of ${rec.path} differs from the manifest after download (sha256 ${sum}, expected ${f.sha256})`)
@@ -706,7 +763,8 @@ export class StoreService {
     const control = this.access as StoreAccessControl
     const restored = this.event('restored', `released by ${this.opts.computer.computerName}; the restore logs stay on the computer (it may only read the store)`)
     const change = control.describe(rec, 'restored', restored.at)
-    const withdrawn = this.event('access', change.detail)
+    // after the release in the journal's order, also within the same millisecond
+    const withdrawn = { ...this.event('access', change.detail), at: iso(new Date(Math.max(this.now().getTime(), Date.parse(restored.at) + 1))) }
     await writeEvent(t, rec.id, restored)
     await writeEvent(t, rec.id, withdrawn)
     await control.apply(t, share, rec, 'restored')
@@ -762,7 +820,7 @@ export class StoreService {
       // store that verifies holds exactly what was captured (issue #20 item 6).
       const listed = new Set(manifest.files.map((f) => f.path.toLowerCase()))
       for (const r of remote) {
-        if (r.path === RECORD_FILE || r.path === MANIFEST_FILE || listed.has(r.path.toLowerCase())) continue
+        if (r.path === RECORD_FILE || r.path === MANIFEST_FILE || r.path === STORE_KEY_FILE || listed.has(r.path.toLowerCase())) continue
         problems.push(`${r.path} is an extra file the capture did not write (${r.size} bytes)`)
       }
       if (deep) {

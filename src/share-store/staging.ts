@@ -3,15 +3,16 @@ import * as fsp from 'node:fs/promises'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { STORE_LOGS_DIR, STORE_META_FILE } from '../store/layout.js'
+import { STORE_KEY_FILE } from '../store/store-key.js'
 
 /**
  * The local staging folder of a share store reached through smbclient (USMTStepsStoreLocalPath): scanstate
  * writes the store there before `store release` uploads it, and `store request --type restore` downloads the
  * store there for loadstate. Everything in it is uploaded or restored, so it must hold exactly one store: what
- * an earlier attempt left (USMT, Logs, usmt-steps-store.json) is removed first, and a folder holding anything
+ * an earlier attempt left (USMT, Logs, usmt-steps-store.json, store-key.json) is removed first, and a folder holding anything
  * else is refused rather than mixed into a store.
  */
-const STORE_ENTRIES = new Set(['usmt', STORE_LOGS_DIR.toLowerCase(), STORE_META_FILE.toLowerCase()])
+const STORE_ENTRIES = new Set(['usmt', STORE_LOGS_DIR.toLowerCase(), STORE_META_FILE.toLowerCase(), STORE_KEY_FILE.toLowerCase()])
 
 export async function prepareStaging(dir: string): Promise<{ removed: string[] }> {
   if (!existsSync(dir)) {

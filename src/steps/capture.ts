@@ -20,7 +20,7 @@ import { planOffline, volumeLookup, type OfflinePlan } from './offline.js'
 import { runUsmtTool } from './run-usmt.js'
 import { assertHardLinkVolume, profilesAtRisk, userMatcher, type AtRisk } from './safety.js'
 import { cloudVariables, preCapture, type CloudOnlyResult } from './cloud-step.js'
-import { withKeyFile } from './secrets.js'
+import { storeDataKey, withKeyFile } from './secrets.js'
 import { writeStoreMeta } from '../store/layout.js'
 
 export interface CaptureResult {
@@ -144,8 +144,10 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
   // /listfiles: every captured file, for the report's per-user breakdown (an admin's own /listfiles wins).
   const defaultListFile = nodePath.join(s.logDir, 'scanstate-listfiles.txt')
   const keyFromFile = base.options.keyFile ?? extra.options.keyFile
+  // A share store with its own data key (store request wrote store-key.json): that key encrypts the store.
+  const own = encrypt && network ? await storeDataKey({ storeRoot: paths.local, storeId: s.tsEnv.get('USMTStepsStoreId'), escrowKey: key, log: (l) => ctx.logger.info(l) }) : { key, perStore: false }
 
-  return withKeyFile(key, async (keyFile) => {
+  return withKeyFile(own.key, async (keyFile) => {
     const b: CaptureBuild = {
       storePath: paths.usmt, xmlFiles: [...xml.found, ...rules, ...(pre.cloud.exclusionXml ? [pre.cloud.exclusionXml] : [])], configFile: config, continueOnError: inputs.continueOnError,
       verbose: inputs.verbose, skipEncryptedFiles: inputs.skipEncryptedFiles, vss: inputs.vss, hardLink,

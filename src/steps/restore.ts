@@ -17,7 +17,7 @@ import type { StoreKind } from '../store/kind.js'
 import { childEnv, copyLogsToStore, localInputPath, portableFlags, resolveXml, setupStep, storePaths, type StepSetup } from './common.js'
 import { classifyRun, ignoredLines, usmtFailure } from './outcome.js'
 import { runUsmtTool } from './run-usmt.js'
-import { withKeyFile } from './secrets.js'
+import { storeDataKey, withKeyFile } from './secrets.js'
 import { inspectStore } from '../store/layout.js'
 import { proofVariables, proveRestoredFiles, type RestoreHooks } from './proof-step.js'
 import { describeProof, type RestoreProof } from './proof.js'
@@ -85,7 +85,11 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
   if (mapSource) ctx.logger.info(`user mappings from ${mapSource}: ${mapped.options.mu.map((m) => `${m.from} → ${m.to}`).join(', ')}`)
   for (const n of [...base.notes, ...extra.notes]) ctx.warn(n)
   const kind: StoreKind = store.meta?.kind ?? store.kind ?? 'compressed'
-  const key = inputs.key ?? extra.key ?? base.key
+  const escrowOrKey = inputs.key ?? extra.key ?? base.key
+  // A share store with its own data key (store-key.json): that key decrypts it, opened through DPAPI-NG as this
+  // computer or with the escrow key.
+  const own = await storeDataKey({ storeRoot: paths.local, storeId: s.tsEnv.get('USMTStepsStoreId'), escrowKey: escrowOrKey, log: (l) => ctx.logger.info(l) })
+  const key = own.key
   const encrypted = kind === 'compressed' && (store.meta ? store.meta.encrypted : key !== undefined || base.options.decrypt !== undefined || extra.options.decrypt !== undefined)
   if (encrypted && key === undefined) {
     throw new UsmtStepsError('USM0303', `the store ${storePath} is encrypted but USMTStepsEncryptionKey and UserDataKey are empty`, { data: { storePath } })

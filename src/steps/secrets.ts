@@ -3,11 +3,13 @@
  * can open (0700/0600; on Windows the folder is created under the process's own TEMP, which only SYSTEM
  * and the user can read in a task sequence). The file is removed when the work ends, also on failure.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { redactor } from '../runtime/redact.js'
+import { openStoreKey, parseStoreKeyDoc, STORE_KEY_FILE } from '../store/store-key.js'
+import { dpapiNgBridge } from '../windows/dpapi-ng.js'
 
 export interface KeyFile {
   path: string
@@ -52,4 +54,23 @@ export async function withKeyFile<T>(key: string | undefined, fn: (file: string 
   } finally {
     kf.dispose()
   }
+}
+
+/**
+ * A share store with a key of its own (issue #19): `store-key.json` at the store's root holds its data key,
+ * wrapped for the escrow key and (Windows) for the source and destination computers through DPAPI-NG. When
+ * the store has one, that data key — never the escrow key — encrypts and decrypts the store. Returns the
+ * escrow key unchanged for a store without one.
+ */
+export async function storeDataKey(o: { storeRoot: string; storeId?: string; escrowKey?: string; log: (line: string) => void }): Promise<{ key: string | undefined; perStore: boolean }> {
+  const file = nodePath.join(o.storeRoot, STORE_KEY_FILE)
+  if (!existsSync(file)) return { key: o.escrowKey, perStore: false }
+  const doc = parseStoreKeyDoc(readFileSync(file, 'utf8'), file)
+  const storeId = o.storeId || doc.storeId
+  if (o.storeId && o.storeId !== doc.storeId) {
+    throw new UsmtStepsError('USM0425', `${file} is the key of ${doc.storeId}, not of the store ${o.storeId} (USMTStepsStoreId): a store's key opens only that store`, { data: { file } })
+  }
+  const { dataKey, how } = await openStoreKey(doc, { storeId, escrowKey: o.escrowKey, dpapi: dpapiNgBridge() ?? undefined })
+  o.log(`the store ${storeId} has its own data key (${STORE_KEY_FILE}); opened with ${how}`)
+  return { key: dataKey, perStore: true }
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { JsonTsEnvironment } from '../ts-env/json-env.js'
-import { writeFileAtomic } from '../ts-env/atomic-file.js'
+import { writeFileAtomic } from '../runtime/atomic-file.js'
 import { expandEnv, splitCommandLine } from '../windows/path.js'
 import { ConditionError, describeCondition, evaluateCondition, type Condition } from './condition.js'
 import { attr, isTrue, type TsGroup, type TsNode, type TsSequence, type TsStep } from './sequence.js'

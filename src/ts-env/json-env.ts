@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { UsmtStepsError } from '../runtime/errors.js'
-import { writeFileAtomic } from './atomic-file.js'
+import { writeFileAtomic } from '../runtime/atomic-file.js'
 import { VariableMap } from './rules.js'
 import { SnapshotTsEnvironment } from './snapshot-env.js'
 

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs'
 import { UsmtStepsError } from '../runtime/errors.js'
-import { writeFileAtomic } from './atomic-file.js'
+import { writeFileAtomic } from '../runtime/atomic-file.js'
 import { obfuscateEncode, registerEncodedSecrets } from './mdt-obfuscation.js'
 import { VariableMap } from './rules.js'
 import { SnapshotTsEnvironment } from './snapshot-env.js'

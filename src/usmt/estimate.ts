@@ -1,8 +1,7 @@
 /**
  * The `/p:FILE` space estimate (usmt.md §4) and the `/listfiles:FILE` list.
  */
-import { writeAllSync } from '../runtime/write-all.js'
-import { closeSync, openSync } from 'node:fs'
+import { BufferedFile } from '../runtime/write-all.js'
 
 export interface SpaceEstimate {
   /** Bytes needed to host the store (rounded up to whole clusters per file). */
@@ -42,35 +41,15 @@ export function clusterRound(bytes: number, clusterSize = 4096): number {
 }
 
 /** `/listfiles`: one Windows path per line (CRLF), written as the capture goes in blocks of about 64 KiB. */
-export class ListFilesWriter {
-  private fd: number | null
-  private pending = ''
+export class ListFilesWriter extends BufferedFile {
   count = 0
-
-  constructor(path: string) {
-    this.fd = openSync(path, 'w')
-  }
 
   add(winPath: string): void {
     this.count++
-    this.pending += `${winPath}\r\n`
-    if (this.pending.length >= 1 << 16) this.flush()
+    this.write(`${winPath}\r\n`)
   }
 
-  private flush(): void {
-    if (this.fd === null || this.pending === '') return
-    const text = this.pending
-    this.pending = ''
-    writeAllSync(this.fd, text)
-  }
-
-  async close(): Promise<void> {
-    if (this.fd === null) return
-    try {
-      this.flush()
-    } finally {
-      closeSync(this.fd)
-      this.fd = null
-    }
+  override async close(): Promise<void> {
+    super.close()
   }
 }

@@ -8,6 +8,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { quoteArg } from '../windows/path.js'
+import { textTable } from '../runtime/text-table.js'
 
 export type UsmtLogLevel = 'Info' | 'Status' | 'Warning' | 'Error'
 
@@ -131,7 +132,7 @@ export class UsmtMainLog {
     this.info('+-----------------------------------------------------------------------------------------')
     this.info('|    Error Code | Caused Abort | Recurrence | First Occurence')
     for (const r of summary) {
-      this.info(`| ${String(r.errorCode).padStart(13)} | ${(r.causedAbort ? 'Yes' : 'No').padStart(12)} | ${String(r.recurrence).padStart(10)} | ${r.firstOccurrence}`)
+      this.info(textTable([[String(r.errorCode), r.causedAbort ? 'Yes' : 'No', String(r.recurrence), r.firstOccurrence]], { indent: '| ', gap: ' | ', columns: [{ width: 13, align: 'right' }, { width: 12, align: 'right' }, { width: 10, align: 'right' }] })[0])
     }
     this.info('+-----------------------------------------------------------------------------------------')
   }

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { driveOf, normalize, parseWinPath, resolveDots } from './path.js'
@@ -54,7 +54,7 @@ export class VolumeMap {
 
   /**
    * The local path of a Windows path, or null when its drive is not mapped. Segments are joined as they
-   * are: lookups that need Windows' case-insensitivity go through `resolveCaseInsensitive`.
+   * are: lookups that need Windows' case-insensitivity go through `resolveCaseInsensitive` (below).
    */
   toLocal(winPath: string): string | null {
     const parsed = parseWinPath(winPath)
@@ -112,16 +112,112 @@ export function localPathOf(volumes: VolumeMap, p: string, cwd: string, platform
   return { problem: `${p} is a network (UNC) or device path, which cannot be reached from this machine; mount the share and give its local folder` }
 }
 
-/**
- * The entry of a local folder whose name equals `name` the way Windows compares names (case-insensitively),
- * or undefined. Windows volumes copied to or mounted on Linux keep their case, and Windows paths in
- * variables and catalogs rarely match it exactly.
+/*
+ * Case-insensitive lookups: Windows volumes copied to or mounted on Linux keep their case, and Windows paths in
+ * variables, rules and catalogs rarely match it exactly. These are the project's only implementations; an exact
+ * match wins over a case-insensitive one.
  */
+
+/** The names of one folder, for lookups the way Windows compares names. */
+class FolderNames {
+  private readonly exact: Set<string>
+  private readonly byLower = new Map<string, string>()
+
+  constructor(names: readonly string[]) {
+    this.exact = new Set(names)
+    for (const n of names) this.index(n)
+  }
+
+  private index(name: string): void {
+    const lower = name.toLowerCase()
+    if (!this.byLower.has(lower)) this.byLower.set(lower, name)
+  }
+
+  /** The name that equals `name` the way Windows compares names, or undefined. */
+  find(name: string): string | undefined {
+    return this.exact.has(name) ? name : this.byLower.get(name.toLowerCase())
+  }
+
+  add(name: string): void {
+    this.exact.add(name)
+    this.index(name)
+  }
+
+  static read(dir: string): FolderNames | null {
+    try {
+      return new FolderNames(readdirSync(dir))
+    } catch {
+      return null
+    }
+  }
+}
+
+/** The entry of a local folder whose name equals `name` the way Windows compares names, or undefined. */
 export function findChildCaseInsensitive(dir: string, name: string): string | undefined {
-  try {
-    const hit = readdirSync(dir).find((n) => n.toLowerCase() === name.toLowerCase())
-    return hit === undefined ? undefined : nodePath.join(dir, hit)
-  } catch {
-    return undefined
+  const hit = FolderNames.read(dir)?.find(name)
+  return hit === undefined ? undefined : nodePath.join(dir, hit)
+}
+
+/** Resolve a local path component by component, case-insensitively; null when a component does not exist. */
+export function resolveCaseInsensitive(local: string): string | null {
+  if (existsSync(local)) return local
+  const parts = nodePath.resolve(local).split(nodePath.sep)
+  let cur = parts[0] === '' ? nodePath.sep : parts[0]
+  for (const part of parts.slice(1)) {
+    if (!part) continue
+    const direct = nodePath.join(cur, part)
+    const next = existsSync(direct) ? direct : findChildCaseInsensitive(cur, part)
+    if (next === undefined) return null
+    cur = next
+  }
+  return cur
+}
+
+/**
+ * Windows paths on the mapped volumes resolved case-insensitively, with each folder listed once (a restore
+ * asks about many files per folder). Segments that do not exist yet keep the case they are given.
+ */
+export class CaseInsensitiveTree {
+  private readonly dirs = new Map<string, FolderNames | null>()
+  constructor(private readonly volumes: VolumeMap) {}
+
+  private list(dir: string): FolderNames | null {
+    if (!this.dirs.has(dir)) this.dirs.set(dir, FolderNames.read(dir))
+    return this.dirs.get(dir) ?? null
+  }
+
+  /** The local path for a Windows path: existing segments keep their on-disk case. */
+  local(win: string): string {
+    const parsed = parseWinPath(win)
+    const vol = this.volumes.get(parsed.root)
+    if (!vol) throw new Error(`drive ${parsed.root} is not mapped`)
+    let cur = vol.root
+    let existing = true
+    for (const seg of parsed.segments) {
+      const names = existing ? this.list(cur) : null
+      const real = names?.find(seg)
+      if (real === undefined) existing = false
+      cur = nodePath.join(cur, real ?? seg)
+    }
+    return cur
+  }
+
+  /** Whether something exists at a Windows path (a file where a folder of the path should be, or a name too long, counts as "no"). */
+  exists(win: string): boolean {
+    try {
+      return statSync(this.local(win), { throwIfNoEntry: false }) !== undefined
+    } catch (err) {
+      // A folder of the path that is a file, or a path longer than this file system takes: writing there fails and
+      // is reported for that file (3 under /c, 61 without), never as a failure of the whole restore (72).
+      if (['ENOTDIR', 'ENAMETOOLONG'].includes((err as NodeJS.ErrnoException).code ?? '')) return false
+      throw err
+    }
+  }
+
+  /** Record a file created since its folder was listed. */
+  added(local: string): void {
+    const names = this.list(nodePath.dirname(local))
+    if (names) names.add(nodePath.basename(local))
+    else this.dirs.delete(nodePath.dirname(local))
   }
 }

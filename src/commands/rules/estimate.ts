@@ -2,6 +2,7 @@ import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-
 import { engineInputFromFlags, RULES_FLAGS, RULES_SETTINGS } from '../../cli/engine-input.js'
 import { estimateMigration, type EstimateResult } from '../../engine/index.js'
 import { formatBytes } from '../../engine/preview.js'
+import { textTable } from '../../runtime/text-table.js'
 
 export default class RulesEstimate extends StepCommand<EstimateResult> {
   static override description = 'Totals (files, bytes) per user and component that the rules would capture — the size estimate plan uses'
@@ -14,10 +15,16 @@ export default class RulesEstimate extends StepCommand<EstimateResult> {
   protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<EstimateResult>> {
     const result = await estimateMigration(await engineInputFromFlags(ctx, flags))
     const lines = ['By user:']
-    for (const [u, t] of Object.entries(result.byUser)) lines.push(`  ${u.padEnd(32)} ${String(t.files).padStart(8)} files  ${formatBytes(t.bytes).padStart(10)}`)
+    lines.push(...totalsTable(result.byUser))
     lines.push('By component:')
-    for (const [c, t] of Object.entries(result.byComponent)) lines.push(`  ${c.padEnd(32)} ${String(t.files).padStart(8)} files  ${formatBytes(t.bytes).padStart(10)}`)
+    lines.push(...totalsTable(result.byComponent))
     const summary = `${result.totals.files} files, ${formatBytes(result.totals.bytes)} (${result.totals.bytes} bytes) for ${result.users.filter((u) => u.migrated).length} users`
     return { result, summary, text: `${lines.join('\n')}\n${summary}` }
   }
+}
+
+/** `  name   files files  bytes` lines of the estimate's totals by user or component. */
+function totalsTable(totals: Record<string, { files: number; bytes: number }>): string[] {
+  const rows = Object.entries(totals).map(([name, t]) => [name, String(t.files), formatBytes(t.bytes)])
+  return textTable(rows, { indent: '  ', columns: [{ width: 32 }, { width: 8, align: 'right', sep: ' files  ' }, { width: 10, align: 'right' }] })
 }

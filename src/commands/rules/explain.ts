@@ -3,6 +3,7 @@ import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-
 import { UsmtStepsError } from '../../runtime/errors.js'
 import { engineInputFromFlags, RULES_FLAGS, RULES_SETTINGS } from '../../cli/engine-input.js'
 import { explainPaths, prepare, type ExplainResult } from '../../engine/index.js'
+import { textTable } from '../../runtime/text-table.js'
 
 export default class RulesExplain extends StepCommand<ExplainResult[]> {
   static override description = 'Explain why Windows paths are (not) captured: every matching rule per component and context, and which one decided'
@@ -28,7 +29,7 @@ export default class RulesExplain extends StepCommand<ExplainResult[]> {
       text.push(`${r.path}${r.exists ? '' : ' (not on the volume)'}: ${r.captured ? 'CAPTURED' : 'NOT CAPTURED'} — ${r.reason}`)
       if (r.decidedBy) text.push(`  decided by: ${r.decidedBy}`)
       for (const m of r.matches) {
-        text.push(`  ${m.kind.padEnd(20)} ${m.component}${m.user ? ` [${m.user}]` : ' [System]'}: ${m.rule} (depth ${m.specificity.depth}, leaf ${m.specificity.leaf})${m.inactive ? ` — ${m.inactive}` : ''}`)
+        text.push(...textTable([[m.kind, `${m.component}${m.user ? ` [${m.user}]` : ' [System]'}: ${m.rule} (depth ${m.specificity.depth}, leaf ${m.specificity.leaf})${m.inactive ? ` — ${m.inactive}` : ''}`]], { columns: [{ width: 20 }], indent: '  ' }))
       }
       for (const v of r.verdicts) text.push(`  => ${v.component}${v.user ? ` [${v.user}]` : ' [System]'}: ${v.included ? 'include' : 'exclude'}: ${v.why}${v.inactive ? ` (${v.inactive})` : ''}`)
     }

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../../runtime/errors.js'
-import { writeFileAtomic } from '../../ts-env/atomic-file.js'
+import { writeFileAtomic } from '../../runtime/atomic-file.js'
 import { lintRuleFiles, readKnownFindings, type KnownFinding, type LintResult } from '../../engine/index.js'
 
 export default class RulesLint extends StepCommand<LintResult> {

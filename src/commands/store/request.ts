@@ -1,7 +1,8 @@
 import { settingFlags } from '../../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import type { StoreRecord } from '../../share-store/records.js'
-import { defaultLocalPath, STORE_SETTINGS, storeServiceFor } from '../../share-store/index.js'
+import { defaultLocalPath, escrowKeyFor, STORE_SETTINGS, storeServiceFor } from '../../share-store/index.js'
+import { dpapiNgBridge } from '../../windows/dpapi-ng.js'
 import { prepareStaging } from '../../share-store/staging.js'
 import { stepVariables } from '../../runtime/variables.js'
 
@@ -27,7 +28,7 @@ export default class StoreRequest extends StepCommand<RequestResult> {
     '<%= config.bin %> store request --type capture --policy policy.yaml',
     '<%= config.bin %> store request --type restore --transport smbclient --local-path /tmp/restore',
   ]
-  static override settings = [...STORE_SETTINGS, 'storeRequestType', 'storeLocalPath', 'storeEstimateBytes'] as const
+  static override settings = [...STORE_SETTINGS, 'storeRequestType', 'storeLocalPath', 'storeEstimateBytes', 'encryptionKey', 'encryptionKeyFile'] as const
   static override flags = settingFlags(StoreRequest.settings)
 
   protected async execute(ctx: StepContext): Promise<StepOutcome<RequestResult>> {
@@ -38,8 +39,12 @@ export default class StoreRequest extends StepCommand<RequestResult> {
       if (type === 'capture') {
         // An explicit staging folder is checked (and cleared of an earlier attempt) before a store is created.
         if (transport === 'smbclient' && local) await prepareStaging(local)
-        const store = await service.requestCapture({ encrypted: policy.encryptNetworkStores })
+        const escrowKey = policy.encryptNetworkStores ? await escrowKeyFor(ctx) : undefined
+        if (policy.encryptNetworkStores && escrowKey === undefined) ctx.warn('the store is encrypted but no escrow key (USMTStepsEncryptionKey) is set here: it gets no key of its own, and capture needs the key')
+        const store = await service.requestCapture({ encrypted: policy.encryptNetworkStores, key: escrowKey === undefined ? undefined : { escrowKey, dpapi: dpapiNgBridge() ?? undefined } })
         const localPath = transport === 'smbclient' ? local ?? defaultLocalPath(store.id) : null
+        // The capture writes the staging folder: it finds the store's key document there.
+        if (localPath && escrowKey !== undefined) await service.copyStoreKey(store.path, localPath)
         return {
           result: { type, store, storePath: store.path, localPath, association: store.association },
           summary: `store ${store.path} ${store.reused ? 'already requested for this computer (same store returned)' : 'requested for capture'}${store.destination ? ` (destination ${store.destination})` : ''}`,

@@ -7,6 +7,7 @@ import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-
 import { UsmtStepsError } from '../../runtime/errors.js'
 import { JsonEngineEnvironment, SequenceExecutor, type CommandRunner, type RunResult } from '../../templates/executor.js'
 import { parseSequence } from '../../templates/sequence.js'
+import { textTable } from '../../runtime/text-table.js'
 
 export default class TemplateRun extends StepCommand<RunResult> {
   static override description = `Run a task sequence on this machine with a JSON variables file: conditions are evaluated, usmt-steps command lines run through this CLI, Set Task Sequence Variable and "cmd.exe /c exit N" are applied, continue-on-error and the _SMSTSLastAction* variables follow ConfigMgr's rules
@@ -59,7 +60,8 @@ Use it to try a generated template with the portable engine before importing it.
       return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) }
     }
     const result = await new SequenceExecutor(new JsonEngineEnvironment(varsFile), runner, { skipUnrunnable: Boolean(flags['skip-unrunnable']), packages }).run(seq)
-    const lines = result.steps.map((s) => `${s.status.padEnd(22)} ${s.exitCode === undefined ? '    ' : String(s.exitCode).padStart(4)}  ${s.path}${s.commandLine ? `\n${' '.repeat(28)}${s.commandLine}` : ''}`)
+    const table = textTable(result.steps.map((s) => [s.status, s.exitCode === undefined ? '' : String(s.exitCode), s.path]), { columns: [{ width: 22 }, { width: 4, align: 'right', sep: '  ' }] })
+    const lines = result.steps.map((s, i) => `${table[i]}${s.commandLine ? `\n${' '.repeat(28)}${s.commandLine}` : ''}`)
     const ran = result.steps.filter((s) => s.exitCode !== undefined).length
     const summary = result.completed ? `sequence completed: ${ran} steps ran, ${result.steps.length - ran} skipped` : `sequence stopped at "${result.failedStep}" with exit code ${result.exitCode}`
     return { result, summary, text: [...lines, summary].join('\n'), exitCode: result.exitCode }

@@ -3,6 +3,7 @@ import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-
 import { UsmtStepsError } from '../../runtime/errors.js'
 import { validateFile } from '../../templates/service.js'
 import type { ValidationReport } from '../../templates/validate.js'
+import { textTable } from '../../runtime/text-table.js'
 
 export default class TemplateValidate extends StepCommand<ValidationReport> {
   static override description = 'Check that the usmt-steps steps of a task sequence are wired consistently (sequence XML, console export object.xml or MDT ts.xml)'
@@ -31,7 +32,7 @@ export default class TemplateValidate extends StepCommand<ValidationReport> {
     }
     for (const p of report.problems) ctx.warn(`${p.step}: ${p.message}`)
     const summary = `${file}: ${report.steps.length} usmt-steps steps of ${report.total} are wired consistently${report.problems.length ? ` (${report.problems.length} warnings)` : ''}`
-    const text = [...report.steps.map((s) => `  ${s.id.padEnd(14)} ${s.path}`), summary].join('\n')
+    const text = [...textTable(report.steps.map((s) => [s.id, s.path]), { indent: '  ', columns: [{ width: 14 }] }), summary].join('\n')
     return { result: report, summary, text, status: report.problems.length ? 'warning' : 'success' }
   }
 }

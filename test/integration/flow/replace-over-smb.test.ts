@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { parseJsonOutput, PROJECT_ROOT, runCli, type CliResult } from '../../helpers/cli.js'
@@ -125,6 +125,7 @@ describe('replace scenario over a real Samba: plan → request → capture → r
     const record = (id: string): StoreRecord => JSON.parse(readFileSync(path.join(smb.shareDir(), id, 'store.json'), 'utf8')) as StoreRecord
 
     const outputs: Array<{ step: string; text: string }> = []
+    let dataKey = ''
     const children = watchChildren([String(smb.port), t.dir])
     const step = async (name: string, argv: string[], env: string): Promise<Doc> => {
       freshRedactor([KEY, PASSWORD])
@@ -157,6 +158,11 @@ describe('replace scenario over a real Samba: plan → request → capture → r
       expect(vars(envOld)).to.include({ OSDStateStorePath: `${smb.unc()}\\${id}`, USMTStepsStoreLocalPath: stage, USMTStepsStoreRequestType: 'capture', USMTStepsStoreId: id })
       expect(record(id)).to.deep.include({ state: 'requested', encrypted: true, destination: null })
       expect(record(id).source.computerName).to.equal('OLDPC')
+      // A key of its own (issue #19): next to the store only its data key wrapped by the escrow key (KEY), and the
+      // same document in the staging folder, where the capture finds it.
+      const keyDoc = JSON.parse(readFileSync(path.join(smb.shareDir(), id, 'store-key.json'), 'utf8')) as { storeId: string; escrow: { escrowId: string } }
+      expect(keyDoc.storeId).to.equal(id)
+      expect(readFileSync(path.join(stage, 'store-key.json'), 'utf8')).to.equal(readFileSync(path.join(smb.shareDir(), id, 'store-key.json'), 'utf8'))
 
       const cap = await step('capture', ['capture', ...oldVolumes, '--engine', 'portable', '--rules', RULES, '--users', users, '--computer', 'PC'], envOld)
       expect(cap.result).to.include({ storeKind: 'compressed', encrypted: true, storePath: stage })
@@ -176,6 +182,25 @@ describe('replace scenario over a real Samba: plan → request → capture → r
         expect(sha(path.join(smb.shareDir(), id, rel)), `${rel} on the share`).to.equal(entry?.sha256)
       }
       expect(manifest.files.map((m) => m.path)).to.include('USMT/USMT.MIG')
+      expect(readFileSync(path.join(t.dir, 'old-logs', 'usmt-steps.log'), 'utf8')).to.match(/has its own data key \(store-key\.json\); opened with the escrow key/)
+
+      // ---- the admin recovers the store's data key with the escrow key, from a key file only
+      const escrowFile = path.join(t.dir, 'escrow.key')
+      writeFileSync(escrowFile, KEY, { mode: 0o600 })
+      const dataKeyFile = path.join(t.dir, 'store.key')
+      const rec = await step('store recover-key', ['store', 'recover-key', '--store', `${smb.unc()}\\${id}`, '--escrow-key-file', escrowFile, '--out', dataKeyFile], envAdmin)
+      expect(rec.result).to.deep.include({ storeId: id, out: dataKeyFile, escrowId: keyDoc.escrow.escrowId })
+      dataKey = readFileSync(dataKeyFile, 'utf8')
+      expect(dataKey).to.have.length(43)
+      expect(dataKey).to.not.equal(KEY)
+      // The data key opens the store; the escrow key, never used on data, does not; nor does another store's key.
+      const mig = path.join(smb.shareDir(), id, 'USMT', 'USMT.MIG')
+      const verify = async (keyFile: string): Promise<number> => (await runCli(['usmtutils', '/verify', mig, '/decrypt', `/keyfile:${keyFile}`])).exitCode
+      expect(await verify(dataKeyFile), 'the data key opens its store').to.equal(0)
+      expect(await verify(escrowFile), 'the escrow key does not open the data').to.not.equal(0)
+      const otherKey = path.join(t.dir, 'other.key')
+      writeFileSync(otherKey, randomBytes(32).toString('base64url'), { mode: 0o600 })
+      expect(await verify(otherKey), 'another store\'s key does not open it').to.not.equal(0)
 
       // ---- the admin associates the computers (the SMP's computer association, kept on the share)
       await step('store associate', ['store', 'associate', '--source', 'OLDPC', '--destination', 'NEWPC'], envAdmin)
@@ -223,7 +248,8 @@ describe('replace scenario over a real Samba: plan → request → capture → r
       ...walk(path.join(t.dir, 'old-stage')), ...walk(path.join(t.dir, 'new-stage')), ...walk(smb.shareDir())]
     expect(files.filter((f) => /usmt-steps-(capture|restore)\.json$/.test(f)).length, 'run records were written').to.be.greaterThan(1)
     expect(files.some((f) => f.endsWith('scanstate.log')) && files.some((f) => f.endsWith('loadstate.log'))).to.equal(true)
-    const secrets = [KEY, PASSWORD, Buffer.from(KEY).toString('base64'), Buffer.from(PASSWORD).toString('base64')]
+    expect(dataKey, 'the data key was recovered').to.have.length(43)
+    const secrets = [KEY, PASSWORD, Buffer.from(KEY).toString('base64'), Buffer.from(PASSWORD).toString('base64'), dataKey, Buffer.from(dataKey).toString('base64'), Buffer.from(dataKey).toString('hex')]
     const haystacks = [
       ...outputs.map((o) => ({ where: `${o.step} output`, text: Buffer.from(o.text) })),
       ...files.map((f) => ({ where: f, text: readFileSync(f) })),

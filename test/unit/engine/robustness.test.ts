@@ -1,16 +1,14 @@
-/** XML hardening, pattern syntax, user selection, walker warnings, and the CLI commands. */
+/** XML hardening, user selection and the CLI commands. (Patterns: pattern.test.ts; the walk: walk.test.ts.) */
 import { expect } from 'chai'
-import { mkdirSync, symlinkSync, writeFileSync, openSync, ftruncateSync, closeSync } from 'node:fs'
+import { writeFileSync, openSync, ftruncateSync, closeSync } from 'node:fs'
 import * as path from 'node:path'
 import { UsmtStepsError } from '../../../src/runtime/errors.js'
 import { parseXml } from '../../../src/engine/xml.js'
 import { loadRuleModel } from '../../../src/engine/loader.js'
-import { compilePattern, compareSpecificity, parsePattern } from '../../../src/engine/pattern.js'
 import { selectUsers, userPatternMatches, parseUel, type DiscoveredProfile } from '../../../src/engine/users.js'
-import { parseVersionInfo, buildVersionedExe } from '../../../src/engine/pe.js'
 import { runCli, parseJsonOutput, PROJECT_ROOT } from '../../helpers/cli.js'
 import { requireSharedFixtures, sharedFixture, tempDir } from '../../helpers/fixtures.js'
-import { collect, exc, inc, makeMachine, migration } from './helpers.js'
+import { inc } from './helpers.js'
 
 function code(fn: () => unknown): string {
   try {
@@ -68,45 +66,6 @@ describe('engine XML reader', () => {
   })
 })
 
-describe('engine patterns', () => {
-  it('splits node and leaf, trims whitespace, honours ^ escapes', () => {
-    expect(parsePattern(' C:\\EngineeringDrafts\\ [Sample.doc] ')).to.include({ node: 'C:\\EngineeringDrafts\\', leaf: 'Sample.doc' })
-    expect(parsePattern('c:\\documents\\mydocs [file^].txt]')).to.include({ node: 'c:\\documents\\mydocs', leaf: 'file].txt' })
-    expect(parsePattern('c:\\test docs')).to.include({ node: 'c:\\test docs', leaf: null })
-    expect(parsePattern('*[*.library-ms]')).to.include({ node: '*', leaf: '*.library-ms' })
-  })
-  it('recursive vs non-recursive nodes, case-insensitive, * crosses folders in the node only', () => {
-    const rec = compilePattern(parsePattern('C:\\Folder\\* [*]'))
-    expect([rec.matchesDir('c:\\folder'), rec.matchesDir('c:\\folder\\sub\\deeper'), rec.matchesDir('c:\\folder2')]).to.deep.equal([true, true, false])
-    const flat = compilePattern(parsePattern('C:\\Folder\\ [*.mp3]'))
-    expect([flat.matchesDir('c:\\folder'), flat.matchesDir('c:\\folder\\sub'), flat.matchesLeaf('a.mp3'), flat.matchesLeaf('a.mp3x')]).to.deep.equal([true, false, true, false])
-    expect(compilePattern(parsePattern('C:\\* [*.doc]')).matchesLeaf('x.docx')).to.equal(false)
-    expect(compilePattern(parsePattern('C:\\*\\EngineeringDrafts\\* [*]')).matchesDir('c:\\engineeringdrafts')).to.equal(false)
-  })
-  it('leaf and folder fast paths agree with the wildcard regular expression', () => {
-    const re = (w: string, recursive = false): RegExp => new RegExp(`^${w.toLowerCase().split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}${recursive ? '(?:\\\\.*)?' : ''}$`, 's')
-    const names = ['a.txt', 'aa.txt', 'ab.doc', 'x.docx', '.doc', 'doc', 'a.ppt', 'b.pptx', 'c.pps.bak', 'ntuser.dat', 'ntuser.dat.log1', 'a', '', 'a.b.c', 'ab', 'ba']
-    for (const leaf of ['*', '*.doc', 'a*', 'a*.txt', '*.ppt*', '*.pps*', 'ntuser.dat*', 'a*b', '*a*b*', 'a.txt', 'ab*ab', '*.*']) {
-      const p = compilePattern(parsePattern(`C:\\ [${leaf}]`))
-      for (const n of names) expect(p.matchesLeaf(n), `[${leaf}] vs ${n}`).to.equal(re(leaf).test(n))
-    }
-    const dirs = ['c:', 'c:\\dir', 'c:\\dir\\sub', 'c:\\dir2', 'c:\\dirx\\sub', 'c:\\other\\dir', 'd:\\dir']
-    for (const node of ['C:\\Dir', 'C:\\Dir\\*', 'C:\\*', 'C:\\Dir*', 'C:\\*\\Dir', '*\\Dir\\*']) {
-      const p = compilePattern(parsePattern(`${node} [*]`))
-      const recursive = /\\\*$/.test(node) && node.length > 2
-      for (const d of dirs) expect(p.matchesDir(d), `${node} vs ${d} (${p.dirMatch})`).to.equal(re(recursive ? node.slice(0, -2) : node, recursive).test(d))
-    }
-  })
-  it('specificity: deeper node first, then named > *.ext > *', () => {
-    const s = (t: string): ReturnType<typeof compilePattern>['spec'] => compilePattern(parsePattern(t)).spec
-    expect(compareSpecificity(s('C:\\Dir1\\* [*]'), s('C:\\* [*.txt]'))).to.be.greaterThan(0)
-    expect(compareSpecificity(s('C:\\Dir1\\* [*.txt]'), s('C:\\Dir1\\* [*]'))).to.be.greaterThan(0)
-    expect(compareSpecificity(s('C:\\Dir1\\ [a.txt]'), s('C:\\Dir1\\* [*.txt]'))).to.be.greaterThan(0)
-    // Registry R2: the named value at the same key beats Processor\* [*].
-    expect(compareSpecificity(s('HKLM\\Software\\Microsoft\\Command Processor [DefaultColor]'), s('HKLM\\Software\\Microsoft\\Command Processor\\* [*]'))).to.be.greaterThan(0)
-  })
-})
-
 describe('engine user selection (usmt.md §10)', () => {
   const now = new Date('2025-06-01T00:00:00Z')
   const u = (account: string, daysAgo: number | null, sid?: string): DiscoveredProfile => ({
@@ -136,72 +95,6 @@ describe('engine user selection (usmt.md §10)', () => {
     expect(code(() => selectUsers(users, { all: true, ue: ['x'] }, 'PC', now))).to.match(/^USM0108/)
     expect(code(() => parseUel('2025/13/01', now))).to.match(/^USM0109/)
     expect(userPatternMatches('"fabrikam\\user one"', { account: 'FABRIKAM\\User One', profile: 'C:\\Users\\u' }, 'PC')).to.equal(true)
-  })
-})
-
-describe('engine walk and file data', () => {
-  it('symlink loops are warnings when links are followed; unreadable (broken) links are warnings', async () => {
-    const m = makeMachine({ C: ['Data\\a.doc'] })
-    try {
-      symlinkSync('..', path.join(m.root, 'C', 'Data', 'loop'))
-      symlinkSync('nowhere.doc', path.join(m.root, 'C', 'Data', 'broken.doc'))
-      const xml = m.xml('r.xml', migration('w', [{ name: 'All', rules: inc('C:\\* [*]') }]))
-      const followed = await collect({ ruleFiles: [xml], volumes: m.volumes, users: [], followSymlinks: true })
-      expect(followed.included).to.deep.equal(['C:\\Data\\a.doc'])
-      const warnings = followed.events.filter((e) => e.kind === 'warning').map((e) => (e as { warning: { code: string; path?: string; message: string } }).warning)
-      const loop = warnings.find((w) => w.code === 'symlink-loop')
-      expect(loop?.path).to.equal('C:\\Data\\loop')
-      expect(loop?.message).to.match(/leads back to a folder already walked/)
-      expect(warnings.find((w) => w.code === 'unreadable')?.path).to.equal('C:\\Data\\broken.doc')
-      const plain = await collect({ ruleFiles: [xml], volumes: m.volumes, users: [] })
-      expect(plain.included).to.deep.equal(['C:\\Data\\a.doc'])
-    } finally {
-      m.cleanup()
-    }
-  })
-  it('attribute maps match paths case-insensitively, as written by the caller (the portable scanstate passes them unchanged)', async () => {
-    const m = makeMachine({ C: ['Users\\ann\\NTUSER.DAT', 'Users\\ann\\Documents\\desktop.ini', 'Users\\ann\\Documents\\Budget.xlsx', 'Users\\ann\\Documents\\notes.txt'] })
-    try {
-      const xml = m.xml('docs.xml', `<migration urlid="http://www.microsoft.com/migration/1.0/migxmlext/docs"><component type="Documents" context="User"><displayName>MigDocUser</displayName><role role="Data"><rules>
-        ${inc('<script>MigXmlHelper.GenerateDocPatterns ("FALSE","TRUE","FALSE")</script>')}${exc('<script>MigXmlHelper.GenerateDocPatterns ("FALSE","FALSE","FALSE")</script>')}</rules></role></component></migration>`)
-      const attributes = new Map([['C:\\Users\\ann\\Documents\\DESKTOP.INI', 'hs'], ['c:/users/ann/documents/budget.xlsx', 'R']])
-      const r = await collect({ ruleFiles: [xml], volumes: m.volumes, attributes })
-      expect(r.included).to.deep.equal(['C:\\Users\\ann\\Documents\\Budget.xlsx', 'C:\\Users\\ann\\Documents\\notes.txt'])
-      expect(r.excluded.get('C:\\Users\\ann\\Documents\\desktop.ini')).to.match(/^hidden and system attributes/)
-      expect(r.byPath.get('C:\\Users\\ann\\Documents\\Budget.xlsx')?.attributes).to.deep.equal({ readOnly: true, hidden: false, system: false })
-      expect(r.byPath.get('C:\\Users\\ann\\Documents\\notes.txt')?.attributes.readOnly).to.equal(false)
-    } finally {
-      m.cleanup()
-    }
-  })
-  it('a symlink to a file is captured with its target\'s size and times; regular files with their own', async () => {
-    const m = makeMachine({ C: ['Data\\a.doc', 'Other\\big.doc'] })
-    try {
-      writeFileSync(path.join(m.root, 'C', 'Other', 'big.doc'), 'x'.repeat(5000))
-      symlinkSync(path.join(m.root, 'C', 'Other', 'big.doc'), path.join(m.root, 'C', 'Data', 'alias.doc'))
-      const xml = m.xml('r.xml', migration('l', [{ name: 'Data', rules: inc('C:\\Data\\* [*]') }]))
-      const r = await collect({ ruleFiles: [xml], volumes: m.volumes, users: [] })
-      expect(r.included).to.deep.equal(['C:\\Data\\a.doc', 'C:\\Data\\alias.doc'])
-      expect(r.byPath.get('C:\\Data\\alias.doc')?.bytes).to.equal(5000)
-      expect(r.byPath.get('C:\\Data\\a.doc')?.bytes).to.equal('content of Data\\a.doc'.length)
-    } finally {
-      m.cleanup()
-    }
-  })
-  it('reads file versions for DoesFileVersionMatch from the PE bytes', async () => {
-    expect(parseVersionInfo(buildVersionedExe('8.2.0.1', '8.2.0.1', { CompanyName: 'Contoso' }))).to.deep.equal({ FileVersion: '8.2.0.1', ProductVersion: '8.2.0.1', CompanyName: 'Contoso' })
-    const m = makeMachine({ C: ['Data\\a.doc'] })
-    try {
-      mkdirSync(path.join(m.root, 'C', 'App'))
-      writeFileSync(path.join(m.root, 'C', 'App', 'app.exe'), buildVersionedExe('8.2.0.1', '8.2.0.1'))
-      const comp = (ver: string): string => `<migration urlid="http://x/v${ver}"><component type="Application" context="System"><displayName>V${ver}</displayName><role role="Settings">
-        <detects><detect><condition>MigXmlHelper.DoesFileVersionMatch("%SYSTEMDRIVE%\\App\\app.exe","FileVersion","${ver}")</condition></detect></detects>
-        <rules>${inc('C:\\Data\\* [*]')}</rules></role></component></migration>`
-      expect((await collect({ ruleFiles: [m.xml('a.xml', comp('8.*'))], volumes: m.volumes, users: [] })).included).to.deep.equal(['C:\\Data\\a.doc'])
-      expect((await collect({ ruleFiles: [m.xml('b.xml', comp('9.*'))], volumes: m.volumes, users: [] })).included).to.deep.equal([])
-    } finally {
-      m.cleanup()
-    }
   })
 })
 

@@ -1,4 +1,4 @@
-import { writeAllSync } from '../runtime/write-all.js'
+import { writeAllSync } from './write-all.js'
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs'
 import * as path from 'node:path'
 

@@ -1,15 +1,7 @@
 import { expect } from 'chai'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import * as os from 'node:os'
-import * as path from 'node:path'
 import { UsmtStepsError } from '../../../src/runtime/errors.js'
 import { captureDefaults, finishCapture, finishRestore, mergeOptions, parseCaptureExtras, parseRestoreExtras, restoreDefaults, type CaptureBuild, type RestoreBuild } from '../../../src/steps/command-line.js'
-import { editDistance, mdtList, nearMissVariables } from '../../../src/steps/inputs.js'
-import { peHeader, peMachineOf, runningArch } from '../../../src/steps/pe.js'
-import { assertHardLinkVolume, isCloudFileError, profilesAtRisk, userMatcher } from '../../../src/steps/safety.js'
-import { createKeyFile, withKeyFile } from '../../../src/steps/secrets.js'
-import { inspectStore } from '../../../src/store/layout.js'
-import { buildLoadStateArgs, buildScanStateArgs, emptyProgressState } from '../../../src/usmt/index.js'
+import { buildLoadStateArgs, buildScanStateArgs } from '../../../src/usmt/index.js'
 
 const none = (): undefined => undefined
 const cb = (over: Partial<CaptureBuild> = {}): CaptureBuild => ({
@@ -29,7 +21,7 @@ const codeOf = (fn: () => unknown): string | undefined => {
   return undefined
 }
 
-describe('steps: command-line builder', () => {
+describe('steps/command-line: the scanstate/loadstate command-line builder', () => {
   it('hard-link capture implies /nocompress and /efs:hardlink, refuses /vsc and encryption', () => {
     const o = finishCapture(captureDefaults(cb({ hardLink: true })), cb({ hardLink: true }), 'C:\\')
     expect(buildScanStateArgs(o)).to.include.members(['/hardlink', '/nocompress', '/efs:hardlink', '/o', '/c', '/v:5'])
@@ -81,81 +73,6 @@ describe('steps: command-line builder', () => {
     const argv = buildLoadStateArgs(finishRestore(restoreDefaults(lac), lac, 'C:\\'))
     expect(argv).to.include('/lac')
     expect(argv).to.not.include('/lae')
-  })
-})
-
-describe('steps: inputs', () => {
-  it('reads MDT lists (NAME001…, NAME1…, comma lists) in order', () => {
-    expect(mdtList({ USMTMigFiles002: 'b.xml', usmtmigfiles001: 'a.xml', USMTMigFiles: 'c.xml, d.xml' }, 'USMTMigFiles')).to.deep.equal(['a.xml', 'b.xml', 'c.xml', 'd.xml'])
-  })
-
-  it('spots near-miss variable names and leaves exact and unrelated names alone', () => {
-    expect(editDistance('OSDMigrageAdditionalCaptureOptions', 'OSDMigrateAdditionalCaptureOptions')).to.equal(1)
-    const hits = nearMissVariables(['OSDMigrageAdditionalCaptureOptions', 'osdstatestorepath', 'USMTStepsEncrpytionKey', 'SomethingElse', 'UDProfile'])
-    expect(hits).to.deep.include(['OSDMigrageAdditionalCaptureOptions', 'OSDMigrateAdditionalCaptureOptions'])
-    expect(hits).to.deep.include(['USMTStepsEncrpytionKey', 'USMTStepsEncryptionKey'])
-    expect(hits.map((h) => h[0])).to.not.include('osdstatestorepath')
-    expect(hits.map((h) => h[0])).to.not.include('SomethingElse')
-  })
-})
-
-describe('steps: PE architecture, safety, store layout, key files', () => {
-  it('reads the machine type of a PE header and the running architecture', () => {
-    expect(peMachineOf(peHeader('arm64'))).to.equal('arm64')
-    expect(peMachineOf(peHeader('x86'))).to.equal('x86')
-    expect(peMachineOf(Buffer.from('#!/bin/sh\n'.padEnd(128)))).to.equal(null)
-    expect(runningArch({ PROCESSOR_ARCHITECTURE: 'x86', PROCESSOR_ARCHITEW6432: 'AMD64' }, 'win32')).to.equal('amd64')
-    expect(runningArch({ PROCESSOR_ARCHITECTURE: 'ARM64' }, 'win32')).to.equal('arm64')
-  })
-
-  it('hard-link store must be on the profiles\' volume', () => {
-    expect(codeOf(() => assertHardLinkVolume({ storePath: 'D:\\Store', profilesPath: 'C:\\Users' }))).to.equal('USM0307')
-    expect(codeOf(() => assertHardLinkVolume({ storePath: '\\\\srv\\share\\x', profilesPath: 'C:\\Users' }))).to.equal('USM0307')
-    expect(assertHardLinkVolume({ storePath: 'C:\\_SMSTaskSequence\\UserState', profilesPath: 'C:\\Users' })).to.contain('C:')
-  })
-
-  it('lists orphaned profiles and cloud-only files, not profiles excluded on purpose', () => {
-    const st = emptyProgressState()
-    st.detectedUsers.push({ user: 'S-1-5-21-1-2-3-1107', included: false }, { user: 'CONTOSO\\old', included: false }, { user: 'CONTOSO\\ann', included: true })
-    st.errors.push({ type: 'UnableToOpen', objectName: 'C:\\Users\\ann\\OneDrive\\a.docx', action: 'Ignore', errorCode: 395 })
-    const r = profilesAtRisk(st, userMatcher(['CONTOSO\\o*']))
-    expect(r.map((x) => x.kind)).to.deep.equal(['orphaned-profile', 'cloud-only-files'])
-    expect(isCloudFileError(32)).to.equal(false)
-  })
-
-  it('recognises complete, incomplete and missing stores', () => {
-    const d = mkdtempSync(path.join(os.tmpdir(), 'usmt-steps-layout-'))
-    try {
-      expect(inspectStore(path.join(d, 'nope')).complete).to.equal(false)
-      mkdirSync(path.join(d, 'USMT'))
-      expect(inspectStore(d).problem).to.contain('did not finish')
-      writeFileSync(path.join(d, 'USMT', 'USMT.MIG'), '')
-      expect(inspectStore(d).complete).to.equal(false)
-      writeFileSync(path.join(d, 'USMT', 'USMT.MIG'), 'x')
-      expect(inspectStore(d)).to.include({ complete: true, kind: 'compressed' })
-    } finally {
-      rmSync(d, { recursive: true, force: true })
-    }
-  })
-
-  it('key files are private and removed afterwards, also when the work fails', async () => {
-    const kf = createKeyFile('k-123')
-    expect(statSync(kf.path).mode & 0o777).to.equal(0o600)
-    expect(statSync(path.dirname(kf.path)).mode & 0o777).to.equal(0o700)
-    expect(readFileSync(kf.path, 'utf8')).to.equal('k-123')
-    kf.dispose()
-    expect(existsSync(kf.path)).to.equal(false)
-    let seen = ''
-    try {
-      await withKeyFile('k-456', async (f) => {
-        seen = f as string
-        throw new Error('boom')
-      })
-    } catch {
-      /* expected */
-    }
-    expect(seen).to.not.equal('')
-    expect(existsSync(seen)).to.equal(false)
   })
 })
 

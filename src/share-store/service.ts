@@ -702,6 +702,12 @@ export class StoreService {
         const started = Date.now()
         await t.getFiles(files.map((f) => ({ path: `${rec.id}/${f.path}`, localPath: f.local })))
         const downloaded = Date.now() - started
+        // The store's own key document (written at request, next to the store like its record) comes along even
+        // when the manifest does not list it: restore opens the data key from it.
+        if (!manifest.files.some((f) => f.path === STORE_KEY_FILE)) {
+          const keyText = await t.readText(`${rec.id}/${STORE_KEY_FILE}`)
+          if (keyText !== null) await fsp.writeFile(nodePath.join(localPath, STORE_KEY_FILE), keyText, { mode: 0o600 })
+        }
         const sums = await mapLimit(files, 2, async (f) => ({ f, sum: await sha256File(f.local) }))
         for (const { f, sum } of sums) {
           if (sum !== f.sha256) throw new UsmtStepsError('USM0415', `${f.path} of ${rec.path} differs from the manifest after download (sha256 ${sum}, expected ${f.sha256})`)
@@ -814,7 +820,7 @@ export class StoreService {
       // store that verifies holds exactly what was captured (issue #20 item 6).
       const listed = new Set(manifest.files.map((f) => f.path.toLowerCase()))
       for (const r of remote) {
-        if (r.path === RECORD_FILE || r.path === MANIFEST_FILE || listed.has(r.path.toLowerCase())) continue
+        if (r.path === RECORD_FILE || r.path === MANIFEST_FILE || r.path === STORE_KEY_FILE || listed.has(r.path.toLowerCase())) continue
         problems.push(`${r.path} is an extra file the capture did not write (${r.size} bytes)`)
       }
       if (deep) {

@@ -11,6 +11,12 @@ import { SmbcaclsTool } from '../../../src/share-store/acl-tool.js'
 import { parseSddlAces } from '../../../src/share-store/access.js'
 import { UsmtStepsError } from '../../../src/runtime/errors.js'
 import type { StoreRecord } from '../../../src/share-store/records.js'
+import { openStoreKey, parseStoreKeyDoc, unwrapEscrow, type DpapiNg } from '../../../src/store/store-key.js'
+import { dpapiNgBridge } from '../../../src/windows/dpapi-ng.js'
+import { PROJECT_ROOT } from '../../helpers/cli.js'
+
+const DPAPI_DOUBLE = path.join(PROJECT_ROOT, 'test', 'doubles', 'dpapi-ng.double.ts')
+const ESCROW = 'escrow key of the store admins'
 
 /**
  * Per-store access (issue #19) against the project's Samba with NT ACLs: accounts standing for computers A, B
@@ -100,13 +106,33 @@ describe('per-store access on a real Samba with NT ACLs (computers A, B, C and a
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
-  it('request (capture): the store folder is protected — admins full control, the capturing computer write, nobody else', async () => {
+  it('request (capture): the store folder is protected — admins full control, the capturing computer write, nobody else; its own key opens for A and B (DPAPI-NG stand-in) and the escrow key', async () => {
     const admin = service('admin')
     await admin.associate(computer.A, computer.B, 'CaptureAndRestoreAll', [])
     await admin.close()
+    // An encrypted store with its own key: wrapped by the escrow key and, through DPAPI-NG (the strict stand-in
+    // as powershell.exe, with the server's real SIDs of A and B as the domain's accounts), for A and B.
+    const lookup = new SmbcaclsTool({ unc: smb.unc(), credentials: creds('admin'), runner: smb.runner })
+    const names = (['A', 'B', 'C'] as const).map((r) => `${smb.domain}\\${smb.accounts[r]}`)
+    const sids = await lookup.resolve(names)
+    await lookup.close()
+    Object.assign(process.env, { USMT_STEPS_DOUBLE_ACCOUNTS: JSON.stringify(Object.fromEntries(sids)) })
+    const dpapi = dpapiNgBridge({ platform: 'linux', env: { USMT_STEPS_POWERSHELL: DPAPI_DOUBLE } }) as DpapiNg
     const a = service('A')
-    store = await a.requestCapture({ encrypted: false })
+    store = await a.requestCapture({ encrypted: true, key: { escrowKey: ESCROW, dpapi } })
     await a.close()
+    const keyDoc = parseStoreKeyDoc(readFileSync(path.join(smb.shareDir(), store.id, 'store-key.json'), 'utf8'), 'store-key.json')
+    expect(keyDoc.dpapiNg?.computers).to.deep.equal(['PCA', 'PCB'])
+    expect(keyDoc.dpapiNg?.descriptor).to.equal(`SID=${sids.get(names[0])} OR SID=${sids.get(names[1])}`)
+    process.env.USMT_STEPS_DOUBLE_TOKEN = JSON.stringify([sids.get(names[1])])
+    const forB = await openStoreKey(keyDoc, { storeId: store.id, dpapi })
+    expect(forB.how).to.equal('DPAPI-NG (PCA, PCB)')
+    expect(forB.dataKey).to.equal(await unwrapEscrow(keyDoc, ESCROW, store.id))
+    process.env.USMT_STEPS_DOUBLE_TOKEN = JSON.stringify([sids.get(names[2])])
+    expect(await openStoreKey(keyDoc, { storeId: store.id, dpapi }).then(() => 'opened', (err: UsmtStepsError) => err.code), 'C cannot open it').to.equal('USM0425')
+    delete process.env.USMT_STEPS_DOUBLE_TOKEN
+    delete process.env.USMT_STEPS_DOUBLE_ACCOUNTS
+    expect(readFileSync(path.join(smb.shareDir(), store.id, 'store-key.json'), 'utf8')).to.not.include(forB.dataKey)
     expect(store.access?.phase).to.equal('requested')
     expect(store.access?.grants.map((g) => `${g.role}:${g.computer ?? ''}:${g.rights}`)).to.deep.equal(['admins::full control', 'capturing computer:PCA:write'])
     expect(store.history.map((h) => `${h.event}@${h.computer}`)).to.deep.equal(['requested@PCA', 'access@PCA'])
@@ -184,6 +210,7 @@ describe('per-store access on a real Samba with NT ACLs (computers A, B, C and a
     const b = service('B')
     const { record, localPath } = await b.requestRestore({ localPath: path.join(dir, 'restore') })
     expect(record.id).to.equal(store.id)
+    expect(parseStoreKeyDoc(readFileSync(path.join(localPath as string, 'store-key.json'), 'utf8'), 'copy').storeId, 'the key document came with the store').to.equal(store.id)
     expect(readFileSync(path.join(localPath as string, 'USMT', 'USMT.MIG'))).to.deep.equal(readFileSync(path.join(dir, 'staged', 'USMT', 'USMT.MIG')))
     const released = await b.releaseRestore(store.path)
     expect(released.state).to.equal('restored')

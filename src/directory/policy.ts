@@ -1,14 +1,14 @@
 import { isUnderDn } from './dn.js'
 import { ENTRA_REASON, isEntraProfile } from './entra.js'
 import type { ResolvedProfile } from './resolve.js'
-import { NEVER_USED_REASON, neverUsed } from '../engine/users.js'
+import { NEVER_USED_REASON } from '../engine/users.js'
 
 /**
  * The selection policy as one pure function: given the resolved profiles, the policy and "now", decide
  * for every profile whether it is captured, skipped (and why), or blocks the step (an orphan nobody decided
  * about). Nothing is dropped without a row in the decision table.
  *
- * A profile never used (no NTUSER.DAT, no last-use time) is left out first, whatever its account: USMT does not
+ * A profile never used (its folder has no NTUSER.DAT and no last-use time was given) is left out first, whatever its account: USMT does not
  * migrate it, so promising it would be false.
  *
  * Order of rules for a domain account (the first that applies decides):
@@ -115,7 +115,7 @@ export function selectProfiles(resolved: readonly ResolvedProfile[], policy: Sel
     const base = { profile: r.profile, account: r.account, sid: r.sid, kind: r.kind, status: r.status, ou: r.directory?.ou, lastLogon: r.directory?.lastLogon }
     if (r.kind === 'system') return { ...base, decision: 'always', rule: 'system', reason: 'service profile: USMT always migrates it' }
     // Decided as scanstate decides it, so the capture does not drop what this table promised.
-    if (neverUsed(r)) return { ...base, decision: 'skip', rule: 'never-used', reason: `${NEVER_USED_REASON}: USMT does not migrate a profile that was never used` }
+    if (r.neverUsed) return { ...base, decision: 'skip', rule: 'never-used', reason: `${NEVER_USED_REASON}: USMT does not migrate a profile that was never used` }
     if (isEntraProfile(r)) {
       // At risk like an orphan: USMT cannot give it back as the Entra ID user's profile.
       if (policy.orphans === 'exclude') {

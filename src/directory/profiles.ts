@@ -20,6 +20,11 @@ export interface ProfileEntry {
   sid?: string
   /** ISO time of NTUSER.DAT's last write (information only: the policy uses the directory's last logon). */
   lastUse?: string
+  /**
+   * The profile folder was looked at and has no NTUSER.DAT, and no last-use time was given: it was never used,
+   * and USMT never migrates it. Not set when the folder could not be looked at (a users file without a volume).
+   */
+  neverUsed?: boolean
   source: 'users-file' | 'folder' | 'profilelist'
 }
 
@@ -109,11 +114,14 @@ export function listVolumeProfiles(volumes: VolumeMap, usersFile?: string, syste
     const folder = folders.find((f) => equalsPath(f.win, u.profile))
     const local = folder?.local ?? volumes.toLocal(u.profile) ?? undefined
     if (!folder && (!local || !existsSync(local))) warnings.push(`${u.profile} (${u.account}) from the users file is not on the mapped volume`)
-    entries.push({ account: u.account, profile: u.profile, sid: u.sid, lastUse: u.lastUse ?? (local && existsSync(local) ? lastUseOf(local) : undefined), source: 'users-file' })
+    const seen = local !== undefined && existsSync(local)
+    const lastUse = u.lastUse ?? (seen ? lastUseOf(local) : undefined)
+    entries.push({ account: u.account, profile: u.profile, sid: u.sid, lastUse, ...(seen && lastUse === undefined ? { neverUsed: true } : {}), source: 'users-file' })
   }
   for (const f of folders) {
     if (entries.some((e) => equalsPath(e.profile, f.win))) continue
-    entries.push({ profile: f.win, lastUse: lastUseOf(f.local), source: 'folder' })
+    const lastUse = lastUseOf(f.local)
+    entries.push({ profile: f.win, lastUse, ...(lastUse === undefined ? { neverUsed: true } : {}), source: 'folder' })
   }
   const where = [vol ? `${systemDrive}\\Users on ${vol.root}` : '', usersFile ? `users file ${usersFile}` : ''].filter(Boolean).join(' and ')
   return { profiles: entries, warnings, source: where }
@@ -167,7 +175,7 @@ export function parseProfileList(stdout: string): ProfileListing {
       sid: normalizeSid(sid),
       profile,
       ...(typeof item.account === 'string' && item.account ? { account: item.account } : {}),
-      ...(typeof item.lastUse === 'string' && item.lastUse ? { lastUse: item.lastUse } : {}),
+      ...(typeof item.lastUse === 'string' && item.lastUse ? { lastUse: item.lastUse } : { neverUsed: true }),
       source: 'profilelist',
     })
   }

@@ -16,6 +16,7 @@ export interface ResolvedProfile {
   account?: string
   sid?: string
   lastUse?: string
+  neverUsed?: boolean
   source: ProfileEntry['source']
   kind: AccountKind
   status: DirectoryStatus
@@ -96,7 +97,7 @@ function describe(a: DirectoryAccount, matchedBy: 'sid' | 'name'): NonNullable<R
 export async function resolveProfiles(entries: readonly ProfileEntry[], ctx: ResolveContext): Promise<ResolvedProfile[]> {
   const out: ResolvedProfile[] = entries.map((p) => ({
     profile: p.profile, account: p.account ?? (p.sid && isServiceSid(p.sid) ? SERVICE_PROFILE_SIDS[normalizeSid(p.sid)] : undefined),
-    sid: p.sid, lastUse: p.lastUse, source: p.source, kind: classify(p, ctx), status: 'not-checked',
+    sid: p.sid, lastUse: p.lastUse, ...(p.neverUsed ? { neverUsed: true } : {}), source: p.source, kind: classify(p, ctx), status: 'not-checked',
   }))
   const dir = ctx.directory
   if (!dir) {

@@ -20,7 +20,8 @@ export const NON_USER_PROFILES: ReadonlySet<string> = new Set(['default', 'defau
 
 /**
  * USMT migrates no profile that was never used: one without NTUSER.DAT (and no last-use time given). The one
- * test and the one sentence, shared by the engine, `usmt-steps users` and the capture's at-risk check.
+ * sentence, shared by the engine, `usmt-steps users` and the capture's at-risk check; the profile listing of
+ * `users` applies the same test where it could look at the folder (src/directory/profiles.ts `neverUsed`).
  */
 export const NEVER_USED_REASON = 'never logged on (no NTUSER.DAT and no lastUse)'
 export function neverUsed(p: { lastUse?: string }): boolean {

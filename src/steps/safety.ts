@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { compileWildcard } from '../engine/pattern.js'
-import { NEVER_USED_REASON, neverUsed } from '../engine/users.js'
+import { NEVER_USED_REASON } from '../engine/users.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import type { ProgressState } from '../usmt/index.js'
 import { basename as winBasename, driveOf, isUnc } from '../windows/path.js'
@@ -83,7 +83,7 @@ const SID = /^S-1-5-21-\d+-\d+-\d+-\d+$/i
  * means USMT could not resolve it — an orphaned profile), and files skipped with a cloud-file error. Profiles
  * the admin excluded on purpose (`excluded` patterns matched by the caller) are not at risk.
  */
-export function profilesAtRisk(progress: ProgressState, excludedOnPurpose: (user: string) => boolean, profiles: ReadonlyArray<{ account?: string; sid?: string; profile: string; lastUse?: string }> = []): AtRisk[] {
+export function profilesAtRisk(progress: ProgressState, excludedOnPurpose: (user: string) => boolean, profiles: ReadonlyArray<{ account?: string; sid?: string; profile: string; neverUsed?: boolean }> = []): AtRisk[] {
   const out: AtRisk[] = []
   // Entra ID profiles first, captured or not: USMT does not support them, so the refresh would not give them back.
   const entra = new Set<string>()
@@ -111,7 +111,7 @@ export function profilesAtRisk(progress: ProgressState, excludedOnPurpose: (user
       // The real cause first: USMT never migrates a profile that was never used (usmt-steps users leaves it out too).
       // By account; a profile listed from its folder only (no account known) by its folder name, as USMT names local users.
       const p = profiles.find((x) => (x.account ? x.account.toLowerCase() === u.user.toLowerCase() : winBasename(x.profile).toLowerCase() === name.toLowerCase()))
-      if (p && neverUsed(p)) out.push({ kind: 'never-used-profile', user: u.user, reason: NEVER_USED_REASON, what: `${u.user} (${p.profile}: ${NEVER_USED_REASON}; USMT does not migrate a profile that was never used)` })
+      if (p?.neverUsed) out.push({ kind: 'never-used-profile', user: u.user, reason: NEVER_USED_REASON, what: `${u.user} (${p.profile}: ${NEVER_USED_REASON}; USMT does not migrate a profile that was never used)` })
       else out.push({ kind: 'excluded-profile', user: u.user, reason: 'detected but not included', what: `${u.user} (detected but not included)` })
     }
   }

@@ -35,13 +35,15 @@ describe('directory/policy (selection rules, pure)', () => {
   })
 
   it('a profile never used (no NTUSER.DAT, no last-use time) is left out first, with the engine\'s reason, whatever its account or status', () => {
-    const fresh = { ...domainUser('newhire', 1103), lastUse: undefined }
+    const fresh = { ...domainUser('newhire', 1103), lastUse: undefined, neverUsed: true }
     const d = one(fresh)
     expect(d).to.include({ decision: 'skip', rule: 'never-used' })
     expect(d.reason).to.equal('never logged on (no NTUSER.DAT and no lastUse): USMT does not migrate a profile that was never used')
     // Not an orphan to block on either: USMT would not migrate it.
     expect(one({ ...fresh, status: 'not-found' })).to.include({ decision: 'skip', rule: 'never-used' })
     expect(one({ ...domainUser('newhire', 1103) })).to.include({ decision: 'capture' })
+    // A users-file entry whose folder could not be looked at (no volume) is not "never used": it is not known.
+    expect(one({ ...domainUser('newhire', 1103), lastUse: undefined })).to.include({ decision: 'capture' })
   })
 
   it('local accounts: kept unless keepLocal is off', () => {

@@ -32,10 +32,10 @@ describe('steps/safety: what would put user data at risk', () => {
     const st = emptyProgressState()
     st.detectedUsers.push({ user: 'PC\\newhire', included: false }, { user: 'PC\\bob', included: false }, { user: 'PC\\fresh', included: false })
     const r = profilesAtRisk(st, () => false, [
-      { account: 'PC\\newhire', profile: 'C:\\Users\\newhire' },
-      { account: 'PC\\bob', profile: 'C:\\Users\\bob', lastUse: '2026-11-01T08:00:00.000Z' },
+      { account: 'PC\\newhire', profile: 'C:\\Users\\newhire', neverUsed: true },
+      { account: 'PC\\bob', profile: 'C:\\Users\\bob' },
       // Listed from its folder only (no account known): matched by the folder name, as USMT names local users.
-      { profile: 'C:\\Users\\fresh' },
+      { profile: 'C:\\Users\\fresh', neverUsed: true },
     ])
     expect(r.map((x) => [x.kind, x.user])).to.deep.equal([['never-used-profile', 'PC\\newhire'], ['excluded-profile', 'PC\\bob'], ['never-used-profile', 'PC\\fresh']])
     expect(r[0].what).to.equal('PC\\newhire (C:\\Users\\newhire: never logged on (no NTUSER.DAT and no lastUse); USMT does not migrate a profile that was never used)')

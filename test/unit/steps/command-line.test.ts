@@ -1,7 +1,7 @@
 import { expect } from 'chai'
-import { UsmtStepsError } from '../../../src/runtime/errors.js'
 import { captureDefaults, finishCapture, finishRestore, mergeOptions, parseCaptureExtras, parseRestoreExtras, restoreDefaults, type CaptureBuild, type RestoreBuild } from '../../../src/steps/command-line.js'
 import { buildLoadStateArgs, buildScanStateArgs } from '../../../src/usmt/index.js'
+import { codeOf } from '../../helpers/errors.js'
 
 const none = (): undefined => undefined
 const cb = (over: Partial<CaptureBuild> = {}): CaptureBuild => ({
@@ -12,15 +12,6 @@ const rb = (over: Partial<RestoreBuild> = {}): RestoreBuild => ({
   storePath: 'C:\\StateStore', kind: 'compressed', xmlFiles: ['MigApp.xml'], continueOnError: true, verbose: false, udProfiles: [],
   localAccounts: false, enableLocalAccounts: true, logFile: 'C:\\Logs\\loadstate.log', progressFile: 'C:\\Logs\\load.prg', ...over,
 })
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn()
-  } catch (e) {
-    return e instanceof UsmtStepsError ? e.code : 'other'
-  }
-  return undefined
-}
-
 describe('steps/command-line: the scanstate/loadstate command-line builder', () => {
   it('hard-link capture implies /nocompress and /efs:hardlink, refuses /vsc and encryption', () => {
     const o = finishCapture(captureDefaults(cb({ hardLink: true })), cb({ hardLink: true }), 'C:\\')

@@ -1,16 +1,7 @@
 import { expect } from 'chai'
-import { UsmtStepsError } from '../../../src/runtime/errors.js'
 import { assertHardLinkVolume, isCloudFileError, profilesAtRisk, userMatcher } from '../../../src/steps/safety.js'
 import { emptyProgressState } from '../../../src/usmt/index.js'
-
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn()
-  } catch (e) {
-    return e instanceof UsmtStepsError ? e.code : 'other'
-  }
-  return undefined
-}
+import { codeOf } from '../../helpers/errors.js'
 
 describe('steps/safety: what would put user data at risk', () => {
   it('hard-link store must be on the profiles\' volume', () => {

@@ -8,6 +8,7 @@ import { ContainerReader, ContainerWriter, resolveCodec, simulateNoZstd, zstdAva
 import { UsmtStepsError } from '../../../src/runtime/errors.js'
 import { tempDir } from '../../helpers/fixtures.js'
 import { makeTree, META, sha } from './helpers.js'
+import { codeOfAsync as codeOf } from '../../helpers/errors.js'
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'store')
 // Both fixtures hold the same three files (key "fixture-key", PBKDF2, 64 KiB frames): v1-deflate.mig was written by
@@ -26,16 +27,6 @@ async function decodeAll(r: ContainerReader): Promise<Map<string, string>> {
     end: async () => undefined,
   })
   return new Map([...out].map(([k, h]) => [k, h.digest('hex')]))
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-  } catch (e) {
-    if (e instanceof UsmtStepsError) return e.code
-    throw e
-  }
-  return 'no error'
 }
 
 describe('store/container codecs (zstd where the runtime has it, DEFLATE everywhere)', () => {

@@ -4,11 +4,11 @@ import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { ContainerReader, ContainerWriter, HEADER_SIZE, TRAILER_SIZE, type MigEntry } from '../../../src/store/container.js'
-import { UsmtStepsError } from '../../../src/runtime/errors.js'
 import { redactor } from '../../../src/runtime/redact.js'
 import { readStoreKey } from '../../../src/store/crypto.js'
 import { tempDir } from '../../helpers/fixtures.js'
 import { makeTree, META, sha } from './helpers.js'
+import { codeOfAsync as code } from '../../helpers/errors.js'
 
 async function write(file: string, root: string, secret?: string, kdf?: 'scrypt' | 'pbkdf2'): Promise<ReturnType<typeof makeTree>> {
   const files = makeTree(root)
@@ -26,16 +26,6 @@ async function decodeAll(r: ContainerReader): Promise<Map<string, Buffer>> {
     end: async () => undefined,
   })
   return new Map([...out].map(([k, v]) => [k, Buffer.concat(v)]))
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-  } catch (e) {
-    if (e instanceof UsmtStepsError) return e.code
-    throw e
-  }
-  return 'no error'
 }
 
 describe('store/container (USMT.MIG)', () => {

@@ -7,20 +7,11 @@ import { decodeFileCatalog, encodeFileCatalog, FileCatalogWriter, storePathOf, t
 import { FileStoreReader, FileStoreWriter, placeFile } from '../../../src/store/file-store.js'
 import { tempDir } from '../../helpers/fixtures.js'
 import { makeTree, sha } from './helpers.js'
+import { codeOf } from '../../helpers/errors.js'
 
 const META: StoreMeta = {
   kind: 'hardlink', encrypted: false, created: '2024-01-01T00:00:00Z', computer: 'PC', tool: 'test',
   users: [{ account: 'PC\\ann', profile: 'C:\\Users\\ann', lastUse: '2025-05-20T08:30:00.000Z' }], ruleFiles: ['rules.xml'], ignoredErrors: 0,
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (e) {
-    if (e instanceof UsmtStepsError) return e.code
-    throw e
-  }
-  return 'no error'
 }
 
 /** Re-sign a version 2 catalog body after editing it (what an attacker without a key can always do). */

@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync
 import os from 'node:os'
 import path from 'node:path'
 import { benchNode, cliEnv, header, interleave, loadavg, ratioRow, ROOT } from './lib/measure.mjs'
+import { DATA_RULES } from './lib/trees.mjs'
 
 const MB = Number(process.env.BENCH_MB ?? 2048)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -59,12 +60,7 @@ try {
     f++
   }
   const rules = path.join(work, 'rules.xml')
-  writeFileSync(rules, `<?xml version="1.0"?>
-<migration urlid="http://www.microsoft.com/migration/1.0/migxmlext/bench">
-  <component type="Documents" context="System"><displayName>Bench</displayName><role role="Data"><rules>
-    <include><objectSet><pattern type="File">C:\\Data\\* [*]</pattern></objectSet></include>
-  </rules></role></component>
-</migration>`)
+  writeFileSync(rules, DATA_RULES)
   const key = path.join(work, 'key.txt')
   writeFileSync(key, 'benchmark key\n')
   const store = path.join(work, 'store')

@@ -19,6 +19,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statS
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { PROFILES, windowsTree } from './lib/trees.mjs'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const arg = (name, def) => {
@@ -33,17 +34,8 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'usmt-rules-bench-'))
 const treeArg = arg('--tree')
 const tree = treeArg ? path.resolve(treeArg) : path.join(work, 'C')
 
-// ---------------------------------------------------------------- tree
-// Files round-robin over 40 user profiles (Documents/Desktop/Pictures/Music/AppData …: 600 folders) and
-// Windows, Program Files, ProgramData and root data folders; extensions mixed so MigUser's User Data search
-// has work to do.
-const exts = ['docx', 'xlsx', 'txt', 'pdf', 'jpg', 'png', 'mp3', 'dll', 'exe', 'dat', 'tmp', 'csv', 'pptx', 'log', 'json']
-const userDirs = ['Documents', 'Documents\\Projects', 'Documents\\Archive\\2023', 'Desktop', 'Pictures', 'Pictures\\Camera Roll', 'Music', 'Videos',
-  'Downloads', 'Favorites', 'AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs', 'AppData\\Roaming\\Microsoft\\Templates',
-  'AppData\\Local\\Temp', 'AppData\\Local\\Google\\Chrome\\User Data\\Default\\Cache', 'AppData\\Local\\Microsoft\\Windows\\INetCache\\IE']
-const sysDirs = ['Windows\\System32', 'Windows\\System32\\drivers', 'Windows\\WinSxS\\amd64_pkg', 'Windows\\Fonts', 'Program Files\\Contoso\\bin',
-  'Program Files (x86)\\Legacy\\lib', 'ProgramData\\Contoso\\cache', 'Data\\Finance', 'Data\\Shared\\Team', 'Users\\Public\\Documents']
-const users = 40
+// ---------------------------------------------------------------- tree (bench/lib/trees.mjs)
+const users = PROFILES
 const marker = `${tree}.rules-scan-files` // beside the tree, so it is not part of it
 let made = 0
 if (existsSync(marker)) {
@@ -51,20 +43,9 @@ if (existsSync(marker)) {
   if (made !== total) throw new Error(`${tree} holds a ${made}-file tree, not ${total}; remove it or pass --files ${made}`)
   console.log(`tree: reusing ${made + users} files under ${tree}`)
 } else {
-  const plan = []
-  for (let u = 0; u < users; u++) for (const d of userDirs) plan.push(`Users\\user${u}\\${d}`)
-  for (const d of sysDirs) plan.push(d)
   const t0 = Date.now()
-  for (let i = 0; made < total; i++) {
-    const dirIndex = i % plan.length
-    const sub = Math.floor(i / plan.length) % 25
-    const rel = `${plan[dirIndex]}\\b${sub}`
-    const dir = path.join(tree, ...rel.split('\\'))
-    if (!existsSync(dir)) mkdirSync(dir, { recursive: true })
-    writeFileSync(path.join(dir, `f${i}.${exts[i % exts.length]}`), 'x'.repeat(i % 200))
-    made++
-  }
-  for (let u = 0; u < users; u++) writeFileSync(path.join(tree, 'Users', `user${u}`, 'NTUSER.DAT'), 'regf')
+  windowsTree(tree, total)
+  made = total
   writeFileSync(marker, String(made))
   console.log(`tree: ${made + users} files in ${((Date.now() - t0) / 1000).toFixed(1)} s under ${tree}`)
 }

@@ -7,10 +7,11 @@
 // (issue #15: preview ≤ 1.5× find, memory flat; hard-link capture ≤ 1.2× cp -al, peak RSS at 200k within 10 % of
 // 10k) and the load average. Rounds: BENCH_ROUNDS (default 3). MigUser.xml comes from USMT_STEPS_FIXTURES.
 // Run: npm run build && node bench/scale.mjs        BENCH_NODE=/path/to/node for another Node
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { benchNode, cliEnv, describe, header, interleave, loadavg, ratioRow, ROOT, stats } from './lib/measure.mjs'
+import { DATA_RULES, windowsTree } from './lib/trees.mjs'
 
 const sizes = (process.env.BENCH_SIZES ?? '10000,50000,200000').split(',').map(Number)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -18,37 +19,11 @@ const node = benchNode()
 const bin = path.join(ROOT, 'bin', 'run.js')
 const migUser = path.resolve(ROOT, process.env.USMT_STEPS_FIXTURES ?? '../shared/fixtures', 'usmt-xml', 'MigUser.xml')
 if (!existsSync(migUser)) throw new Error(`MigUser.xml not found at ${migUser} (set USMT_STEPS_FIXTURES)`)
-const HIVE = path.join(ROOT, 'samples', 'machine', 'C', 'Users', 'jdoe', 'NTUSER.DAT')
 const work = mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'usmt-bench-scale-'))
 const env = cliEnv()
 const rules = path.join(work, 'data-rules.xml')
-writeFileSync(rules, `<?xml version="1.0"?>
-<migration urlid="http://www.microsoft.com/migration/1.0/migxmlext/bench">
-  <component type="Documents" context="System"><displayName>Bench</displayName><role role="Data"><rules>
-    <include><objectSet><pattern type="File">C:\\Data\\* [*]</pattern></objectSet></include>
-  </rules></role></component>
-</migration>`)
+writeFileSync(rules, DATA_RULES)
 
-// A Windows layout (40 profiles, system folders) for MigUser.xml, as bench/rules-scan.mjs makes it.
-const exts = ['docx', 'xlsx', 'txt', 'pdf', 'jpg', 'png', 'mp3', 'dll', 'exe', 'dat', 'tmp', 'csv', 'pptx', 'log', 'json']
-const userDirs = ['Documents', 'Documents/Projects', 'Documents/Archive/2023', 'Desktop', 'Pictures', 'Pictures/Camera Roll', 'Music', 'Videos',
-  'Downloads', 'Favorites', 'AppData/Roaming/Microsoft/Windows/Start Menu/Programs', 'AppData/Roaming/Microsoft/Templates',
-  'AppData/Local/Temp', 'AppData/Local/Google/Chrome/User Data/Default/Cache', 'AppData/Local/Microsoft/Windows/INetCache/IE']
-const sysDirs = ['Windows/System32', 'Windows/System32/drivers', 'Windows/WinSxS/amd64_pkg', 'Windows/Fonts', 'Program Files/Contoso/bin',
-  'Program Files (x86)/Legacy/lib', 'ProgramData/Contoso/cache', 'Data/Finance', 'Data/Shared/Team', 'Users/Public/Documents']
-function windowsTree(dir, total) {
-  const plan = []
-  for (let u = 0; u < 40; u++) for (const d of userDirs) plan.push(`Users/user${u}/${d}`)
-  plan.push(...sysDirs)
-  const made = new Set()
-  for (let i = 0; i < total; i++) {
-    const d = path.join(dir, plan[i % plan.length], `b${Math.floor(i / plan.length) % 25}`)
-    if (!made.has(d)) { mkdirSync(d, { recursive: true }); made.add(d) }
-    writeFileSync(path.join(d, `f${i}.${exts[i % exts.length]}`), 'x'.repeat(i % 200))
-  }
-  // A real (small) hive per profile: since registry rules are evaluated, MigUser reads each user's NTUSER.DAT.
-  for (let u = 0; u < 40; u++) copyFileSync(HIVE, path.join(dir, 'Users', `user${u}`, 'NTUSER.DAT'))
-}
 function dataTree(dir, total) {
   for (let d = 0; d * 500 < total; d++) {
     const sub = path.join(dir, 'Data', `dir${Math.floor(d / 20)}`, `sub${d}`)

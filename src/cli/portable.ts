@@ -63,8 +63,8 @@ export async function portableContext(ctx: StepContext, flags: Record<string, un
  * task-sequence variables, and USMT's return code as the exit code. A tool names itself and its runner.
  */
 export abstract class PortableToolCommand<R extends PortableResult> extends StepCommand<R> {
-  // Each tool sets `static override strict = false` itself: oclif's parse copies only the command class's own
-  // static properties (`{...ctor}`), so an inherited `strict` would be ignored.
+  /** USMT's own arguments (`/i:…`, the store path) are not oclif's: they pass through to the tool. */
+  static override strict = false
   static override settings = PORTABLE_SETTINGS
   static override flags = PORTABLE_FLAGS
   static override recordsResult = false

@@ -5,7 +5,6 @@ import { runUsmtUtils, type UsmtUtilsResult } from '../portable/usmtutils.js'
 export default class UsmtUtils extends PortableToolCommand<UsmtUtilsResult> {
   static override description = "Portable UsmtUtils: /rd, /verify, /extract and /ec for usmt-steps stores; returns USMT's return codes"
   static override examples = ['<%= config.bin %> usmtutils /verify:all ./store/USMT/USMT.MIG /decrypt /keyfile:key.txt']
-  static override strict = false
   protected readonly tool = 'usmtutils'
 
   protected runTool(ctx: PortableContext): Promise<UsmtUtilsResult> {

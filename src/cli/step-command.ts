@@ -1,4 +1,4 @@
-import { Command } from '@oclif/core'
+import { Command } from '@oclif/core/command'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
 import { Logger } from '../log/logger.js'

@@ -8,9 +8,10 @@ import { existsSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
-import { writeStoreMeta } from '../store/layout.js'
+import { STORE_LOGS_DIR, writeStoreMeta } from '../store/layout.js'
 import { splitCommandLine } from '../windows/path.js'
 import { captureLogFiles, decideCaptureStore, judgeLeftOut, planCaptureCommand } from './capture-plan.js'
+import { LISTED_FILE, recordListedFiles } from './listed-proof.js'
 import { captureOutcome, captureReturnCode, captureSkipped, type CaptureResult } from './capture-report.js'
 import { preCapture } from './cloud-step.js'
 import { parseCaptureExtras } from './command-line.js'
@@ -89,6 +90,11 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     }
     if (leftOut.action === 'warn') ctx.warn(`the capture left out: ${text}`)
     if (leftOut.action === 'log') ctx.logger.info(`left out (USMTStepsProfilesAtRisk=ignore): ${text}`)
+    // Microsoft's store cannot be read later: record what scanstate listed, with its size and time, for the restore's proof.
+    if (s.location.engine !== 'portable' && existsSync(paths.local) && existsSync(listFile)) {
+      const listed = await recordListedFiles(listFile, (w) => s.volumes.toLocal(w) ?? (process.platform === 'win32' ? w : null), nodePath.join(paths.local, STORE_LOGS_DIR, LISTED_FILE))
+      ctx.logger.info(`recorded the size and time of ${listed.files} listed file(s) for the restore's proof${listed.unreadable.length ? `; ${listed.unreadable.length} could not be read and cannot be proven: ${listed.unreadable.slice(0, 20).join('; ')}` : ''}`)
+    }
     const storeExists = existsSync(paths.local)
     if (storeExists) {
       writeStoreMeta(paths.local, {

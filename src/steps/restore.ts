@@ -101,7 +101,10 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
     if (skipped.error) throw skipped.error
     if (skipped.warning) ctx.warn(skipped.warning)
     // The proof: every stored file on the destination as it was captured, before anything removes the store.
-    const proof = await proveRestoredFiles(ctx, { engine: s.location.engine, storeLocal: paths.local, key: encrypted ? key : undefined, appliedFile: files.applied, volumes: s.volumes, hooks })
+    const proof = await proveRestoredFiles(ctx, {
+      engine: s.location.engine, storeLocal: paths.local, key: encrypted ? key : undefined, appliedFile: files.applied, volumes: s.volumes, hooks,
+      userMap: [...base.options.mu, ...extra.options.mu, ...map.mapped.options.mu], systemDrive: process.platform === 'win32' ? ctx.env.SystemDrive : undefined,
+    })
     if (!proof.checked) ctx.logger.info(`proof: not done — ${proof.note}`)
     const problem = proofProblem(proof)
     if (problem) {

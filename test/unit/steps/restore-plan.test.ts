@@ -82,7 +82,7 @@ describe('steps/restore-plan', () => {
   })
 
   it('proofProblem and storeAfterRestore', () => {
-    const proof = (over: Partial<RestoreProof>): RestoreProof => ({ checked: true, verified: 3, missing: [], changed: [], notRestored: 0, methods: { content: 3, 'same-file': 0, 'size-time': 0 }, method: '', durationMs: 0, bytesRead: 0, ...over })
+    const proof = (over: Partial<RestoreProof>): RestoreProof => ({ checked: true, verified: 3, missing: [], changed: [], notRestored: 0, methods: { content: 3, 'same-file': 0, 'size-time': 0, size: 0 }, method: '', durationMs: 0, bytesRead: 0, ...over })
     expect(proofProblem(proof({}))).to.equal(null)
     expect(proofProblem(proof({ checked: false, missing: [{ path: 'C:\\a', source: 'a', why: 'gone' }] }))).to.equal(null)
     expect(proofProblem(proof({ missing: [{ path: 'C:\\a', source: 'a', why: 'gone' }], changed: [{ path: 'C:\\b', source: 'b', why: 'size' }] })))

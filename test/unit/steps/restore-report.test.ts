@@ -4,7 +4,7 @@ import { restoreOutcome, restoreSkipped, type RestoreRun } from '../../../src/st
 import { classifyReturnCode } from '../../../src/usmt/index.js'
 
 describe('steps/restore-report', () => {
-  const proof: RestoreProof = { checked: true, verified: 4, missing: [], changed: [], notRestored: 0, methods: { content: 4, 'same-file': 0, 'size-time': 0 }, method: 'content', durationMs: 1, bytesRead: 10 }
+  const proof: RestoreProof = { checked: true, verified: 4, missing: [], changed: [], notRestored: 0, methods: { content: 4, 'same-file': 0, 'size-time': 0, size: 0 }, method: 'content', durationMs: 1, bytesRead: 10 }
   const run = (over: Partial<RestoreRun>): RestoreRun => ({
     engine: 'portable', storePath: 'C:\\StateStore', storeLocal: '/c/StateStore', kind: 'hardlink', encrypted: false, verified: false,
     run: { classification: classifyReturnCode(0), ignored: [] }, users: ['PC1\\amy'], storeRemoved: true, rebootRequired: false, proof,

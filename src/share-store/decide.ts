@@ -1,13 +1,14 @@
 /**
  * The decisions of the share stores, as pure functions (no I/O): which share a store path lies on, whether
- * a share has room, which client slots are free, the record of a new store, which store a computer restores, what a release after restore
- * writes, what retention deletes, and how an upload compares with its manifest.
+ * a share has room, which client slots are free, the record of a new store, which store a computer restores
+ * (and which stores it is denied), what a release after restore writes, what retention deletes, and how an
+ * upload compares with its manifest.
  */
 import type { Policy, SharePolicy } from '../plan/types.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { isUnder, normalize, parseWinPath } from '../windows/path.js'
 import type { Association, ComputerIdentity, ManifestEntry, StoreEvent, StoreRecord } from './records.js'
-import { isStoreId, STORE_SCHEMA } from './records.js'
+import { isStoreId, STORE_SCHEMA, storeIdName } from './records.js'
 
 export const DAY_MS = 86_400_000
 /** A client slot without a live store is freed by prune after this long (a request that died half-way). */
@@ -82,6 +83,14 @@ export function chooseRestoreStore<T extends { rec: StoreRecord }>(me: string, f
   if (captured) return { kind: 'captured', store: captured, association }
   const pending = mine.find(({ rec }) => rec.state === 'requested')
   return pending ? { kind: 'pending', store: pending, association } : { kind: 'none', association }
+}
+
+/**
+ * Per-store access: of the stores this computer may not read, those of the restore's source computers (by their
+ * ids). A restore that finds no captured store names these (USM0423) instead of reporting "no store".
+ */
+export function deniedStoresOf<D extends { id: string }>(denied: readonly D[], sources: readonly string[]): D[] {
+  return denied.filter((d) => sources.some((src) => d.id.startsWith(`${storeIdName(src)}-`)))
 }
 
 /** The record after capture: the manifest's totals and the captured event. */

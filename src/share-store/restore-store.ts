@@ -8,7 +8,7 @@
 import type { SharePolicy } from '../plan/types.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { join as winJoin } from '../windows/path.js'
-import { chooseRestoreStore, iso, restoredRecord } from './decide.js'
+import { chooseRestoreStore, deniedStoresOf, iso, restoredRecord } from './decide.js'
 import { withJournal, writeEvent } from './journal.js'
 import { associationsOn, storesOn, writeRecord } from './on-share.js'
 import { slotName, SLOTS_DIR, type Association, type StoreRecord } from './records.js'
@@ -46,7 +46,7 @@ export async function requestRestore(s: StoreScope, opts: { localPath?: string |
   // Per-store access: a store of the source this computer may not read yet (not released after capture, or
   // not associated with it) is a denial naming the store, not "no store".
   const sources = association ? [association.source] : [me]
-  const closed = denied.filter((d) => sources.some((src) => d.id.startsWith(`${src.replace(/[^A-Z0-9-]/g, '-').slice(0, 32)}-`)))
+  const closed = deniedStoresOf(denied, sources)
   if (choice.kind !== 'captured' && closed.length) {
     const names = closed.map((d) => winJoin(d.share, d.id))
     throw new UsmtStepsError('USM0423', `${me} may not read the store${names.length > 1 ? 's' : ''} ${names.join(', ')} of ${sources.join(', ')}: not released to it (release after capture grants read to the associated restoring computer only)`, {

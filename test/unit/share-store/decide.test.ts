@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import type { SharePolicy } from '../../../src/plan/types.js'
 import { UsmtStepsError } from '../../../src/runtime/errors.js'
 import {
-  capturedRecord, chooseRestoreStore, compareWithManifest, DAY_MS, foldersOf, freeSlots, newStoreRecord, pruneReason, restoredRecord, spaceProblem,
+  capturedRecord, chooseRestoreStore, compareWithManifest, deniedStoresOf, DAY_MS, foldersOf, freeSlots, newStoreRecord, pruneReason, restoredRecord, spaceProblem,
   staleSlots, storeOnShares,
 } from '../../../src/share-store/decide.js'
 import type { Association, StoreRecord } from '../../../src/share-store/records.js'
@@ -75,5 +75,12 @@ describe('share-store/decide: the pure decisions of the share stores', () => {
     expect(compareWithManifest(manifest, [{ path: 'usmt/usmt.mig', size: 10 }, { path: 'Logs/scan.log', size: 4 }]))
       .to.deep.equal(['Logs/scan.log has 4 bytes, expected 3', 'x is missing'])
     expect(foldersOf(['USMT/File/a/b.txt', 'USMT/USMT.MIG', 'top.txt'], 'ID/')).to.deep.equal(['ID/USMT', 'ID/USMT/File', 'ID/USMT/File/a'])
+  })
+
+  it('a restore denied stores names those of its source computers only (by the computer part of the store id)', () => {
+    const denied = [{ share: SHARE.path, id: ID }, { share: SHARE.path, id: 'PC10-20261206T030000Z-0123abcd' }, { share: SHARE.path, id: 'MY-PC-20261206T030000Z-0123abcd' }]
+    expect(deniedStoresOf(denied, ['PC1']).map((d) => d.id)).to.deep.equal([ID])
+    expect(deniedStoresOf(denied, ['my.pc']).map((d) => d.id)).to.deep.equal(['MY-PC-20261206T030000Z-0123abcd'])
+    expect(deniedStoresOf(denied, ['PC2'])).to.deep.equal([])
   })
 })

@@ -40,7 +40,7 @@ function Val($v) {
 }
 function Answer($o) {
   $json = ConvertTo-Json -InputObject $o -Compress -Depth 8
-  $ascii = [regex]::Replace($json, '[^\x20-\x7e]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })
+  $ascii = [regex]::Replace($json, '[^\\x20-\\x7e]', { param($m) '\\u{0:x4}' -f [int][char]$m.Value })
   [Console]::Out.WriteLine($ascii); [Console]::Out.Flush()
 }
 while ($null -ne ($line = [Console]::In.ReadLine())) {

@@ -102,4 +102,11 @@ export const STEPS_CODES = defineCodes({
       'To accept the differences (e.g. a user changed a file right after the restore), set USMTStepsProofPolicy=warn; the store is kept either way.',
     ],
   },
+  USM0320: {
+    exit: 'storeIntegrity', summary: 'The list of captured files that the capture recorded in the store is damaged; the restore cannot be proven.',
+    actions: [
+      'The store was kept. Check the store\'s Logs folder (usmt-steps-listed.jsonl) for tampering or a cut copy, and the restore\'s log for what loadstate applied.',
+      'To restore without the proof, remove the damaged file from the store\'s Logs folder: the proof then says "not checked".',
+    ],
+  },
 })

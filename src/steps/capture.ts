@@ -21,6 +21,7 @@ import { runUsmtTool } from './run-usmt.js'
 import { assertHardLinkVolume, profilesAtRisk, userMatcher, type AtRisk } from './safety.js'
 import { cloudVariables, preCapture, type CloudOnlyResult } from './cloud-step.js'
 import { storeDataKey, withKeyFile } from './secrets.js'
+import { newSealKey } from '../store/seal.js'
 import { writeStoreMeta } from '../store/layout.js'
 
 export interface CaptureResult {
@@ -31,6 +32,8 @@ export interface CaptureResult {
   storeKind?: StoreKind
   encrypted?: boolean
   algorithm?: string
+  /** Hard-link and uncompressed stores: whether the catalog is sealed (portable engine; the key is in USMTStepsStoreSealKey). */
+  catalogSealed?: boolean
   offline?: { winDir: string; platformArch: string }
   usmtReturnCode?: number
   usmtResult?: string
@@ -160,9 +163,13 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     const listFile = localInputPath(options.listFiles, s, ctx.cwd, '/listfiles')
     const kind = storeKindFromSwitches(options)
     const argv = [...buildScanStateArgs(options), ...portableFlags(s, 'scanstate')]
-    const run = await runUsmtTool(ctx, s.location.command('scanstate'), argv, {
+    // A hard-link or uncompressed store of the portable engine: its catalog is sealed with a new random key that
+    // only the task sequence keeps (USMTStepsStoreSealKey, secret); scanstate reads it from a private key file.
+    const sealKey = s.location.engine === 'portable' && kind !== 'compressed' ? newSealKey() : undefined
+    const sealVar = stepVariables('capture', { USMTStepsStoreSealKey: sealKey ?? '' })
+    const run = await withKeyFile(sealKey, (sealFile) => runUsmtTool(ctx, s.location.command('scanstate'), [...argv, ...(sealFile ? [`--seal-key-file=${sealFile}`] : [])], {
       label: 'Capturing user state', logFile, progressFile, extraArtifacts: [listFile], heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(offline?.env), cwd: ctx.cwd,
-    })
+    }))
     if (run.spawnError) throw new UsmtStepsError('USM0300', `${s.location.command('scanstate').display} could not be started: ${run.spawnError}`)
     const c = classifyRun(run)
     const storeLogs = copyLogsToStore(paths.local, [logFile, progressFile, listFile])
@@ -178,7 +185,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       const lines = ignoredLines(c.ignored)
       if (inputs.failOnIgnoredErrors) {
         throw new UsmtStepsError('USM0306', `scanstate skipped ${c.ignored.length} error(s) because of /c: ${lines.join('; ')}`, {
-          data: { returnCode: c.classification.code }, variables: returnCode(c.classification.code),
+          data: { returnCode: c.classification.code }, variables: { ...returnCode(c.classification.code), ...sealVar },
         })
       }
       ctx.warn(`scanstate skipped ${c.ignored.length} error(s) because of /c (return code ${c.classification.code}): ${lines.join('; ')}`)
@@ -196,7 +203,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       const text = risky.map((r) => r.what).join('; ')
       if (inputs.profilesAtRisk === 'fail' && refresh) {
         throw new UsmtStepsError('USM0308', `the capture left out data that the refresh would wipe: ${text}`, {
-          data: { atRisk: risky, storePath }, variables: returnCode(c.classification.code),
+          data: { atRisk: risky, storePath }, variables: { ...returnCode(c.classification.code), ...sealVar },
         })
       }
       ctx.warn(`the capture left out: ${text}`)
@@ -212,7 +219,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     }
     const result: CaptureResult = {
       skipped: false, engine: s.location.engine, usmt: s.location.dir ?? s.location.source, storePath, storeKind: kind,
-      encrypted: options.encrypt !== undefined, algorithm: options.encrypt?.algorithm,
+      encrypted: options.encrypt !== undefined, algorithm: options.encrypt?.algorithm, catalogSealed: kind === 'compressed' ? undefined : sealKey !== undefined,
       offline: offline ? { winDir: offline.winDir, platformArch: offline.platformArch } : undefined,
       usmtReturnCode: c.classification.code, usmtResult: c.classification.name, ignoredErrors: c.ignored.length, users,
       atRisk: risky.map((r) => r.what), atRiskDetails: found, cloudOnly: pre.cloud, logs: [...logs, ...storeLogs], durationMs: run.durationMs,
@@ -225,7 +232,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       summary: `captured ${users.length} user(s) into the ${kindText} store ${storePath} (scanstate ${c.classification.code} ${c.classification.name}, ${(run.durationMs / 1000).toFixed(1)} s)`,
       text: [
         `USMT: ${s.location.engine === 'portable' ? 'portable engine' : `${s.location.dir}`} (${s.location.source})`,
-        `Store: ${storePath} (${kindText})`,
+        `Store: ${storePath} (${kindText}${kind === 'compressed' ? '' : sealKey ? ', catalog sealed' : ', catalog not sealed'})`,
         `Users: ${users.join(', ') || 'none'}`,
         ...(offline ? [`Offline Windows: ${offline.winDir}`] : []),
         `Cloud-only files: ${pre.cloud.files ? `${pre.cloud.files} (${pre.cloud.bytes} bytes) ${pre.cloud.action === 'warned' ? 'left out with a warning' : 'left out on purpose'}` : pre.cloud.checked ? 'none' : 'not checked'} (source ${pre.cloud.source})`,
@@ -238,6 +245,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
         USMTStepsCaptureStorePath: storePath,
         USMTStepsCaptureStoreKind: kind,
         USMTStepsCaptureEncrypted: String(result.encrypted),
+        ...sealVar,
         USMTStepsCapturedUsers: users.join(',').slice(0, 3900),
         USMTStepsIgnoredErrors: String(c.ignored.length),
         ...cloudVariables(pre.cloud),

@@ -21,6 +21,7 @@ import { storeDataKey, withKeyFile } from './secrets.js'
 import { inspectStore } from '../store/layout.js'
 import { proofVariables, proveRestoredFiles, type RestoreHooks } from './proof-step.js'
 import { describeProof, type RestoreProof } from './proof.js'
+import type { CatalogSeal } from '../store/seal.js'
 
 export interface RestoreResult {
   skipped: boolean
@@ -36,6 +37,11 @@ export interface RestoreResult {
   storeRemoved: boolean
   storeKept?: string
   rebootRequired: boolean
+  /**
+   * A portable hard-link or uncompressed store: how its catalog's seal was checked (verified with
+   * USMTStepsStoreSealKey; unchecked: sealed but the variable is empty; unsealed: a store without a seal).
+   */
+  catalogSeal?: CatalogSeal
   /** Every stored file checked on the destination (verified / missing / changed, with the paths). */
   proof?: RestoreProof
   logs: string[]
@@ -47,6 +53,30 @@ const returnCode = (code: number): Record<string, string> => stepVariables('rest
 
 function skipped(summary: string): StepOutcome<RestoreResult> {
   return { result: { skipped: true, ignoredErrors: 0, users: [], storeRemoved: false, rebootRequired: false, logs: [] }, summary }
+}
+
+/**
+ * What the restore does about a store's catalog seal (pure): `sealed` is whether the portable catalog of a
+ * hard-link or uncompressed store is sealed (undefined: the store is no such store), `variable` the value of
+ * USMTStepsStoreSealKey. With a key the seal is checked, and a store that has no sealed catalog to check — an
+ * unsealed catalog, or a store of another kind put in its place — is refused (USM0319): a seal cannot be stripped.
+ * Without a key the restore goes on and says the catalog was not checked against a seal.
+ */
+export function catalogSealPlan(sealed: boolean | undefined, variable: string | undefined, storePath: string): { key?: string; state?: CatalogSeal; warning?: string } {
+  const key = variable ? variable : undefined
+  if (key !== undefined) {
+    redactor.add(key)
+    if (sealed === undefined) {
+      throw new UsmtStepsError('USM0319', `the capture sealed the catalog of its store (USMTStepsStoreSealKey is set), but ${storePath} holds no hard-link or uncompressed store of the portable engine whose seal could be checked: the store was replaced after the capture. Nothing was restored; the store was kept.`, {
+        data: { storePath },
+      })
+    }
+    return { key, state: 'verified' }
+  }
+  if (sealed === undefined) return {}
+  return sealed
+    ? { state: 'unchecked', warning: 'the store\'s catalog is sealed, but USMTStepsStoreSealKey is empty (a restore in another task sequence, or the variable was cleared): its list of files is checked against its own digest only, which does not detect a rewrite' }
+    : { state: 'unsealed', warning: 'the store\'s catalog is not sealed (captured without a seal key, or before catalogs were sealed): its list of files is checked against its own digest only, which does not detect a rewrite' }
 }
 
 /** The loadstate command an admin can run by hand (the key file is a placeholder). */
@@ -96,6 +126,9 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
   }
   const algorithm = store.meta?.algorithm ?? inputs.algorithm
   ctx.logger.info(`store ${storePath}: ${kind}${encrypted ? `, encrypted (${algorithm})` : ''}${store.meta ? `, captured ${store.meta.capturedAt} on ${store.meta.computer ?? 'unknown computer'} by the ${store.meta.engine} engine` : ''}`)
+  // A portable hard-link or uncompressed store: its catalog's seal is checked with the capture's key before anything is written.
+  const seal = catalogSealPlan(store.catalogSealed, s.tsEnv.get('USMTStepsStoreSealKey'), storePath)
+  if (seal.warning) ctx.warn(seal.warning)
 
   const xml = resolveXml(inputs.xmlFiles, s, ctx.cwd, inputs.xmlSource, inputs.rules.length > 0 && inputs.xmlSource.startsWith('default'))
   const rules = inputs.rules.map((r) => localInputPath(r, s, ctx.cwd, '--rules file'))
@@ -112,23 +145,29 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
   }
 
   return withKeyFile(encrypted ? key : undefined, async (keyFile) => {
-    // Verify a compressed store before anything is written.
-    let verified = false
-    if (kind === 'compressed' && store.migFile) {
-      const mig = s.location.engine === 'portable' ? store.migFile : nodePath.join(paths.usmt, 'USMT', nodePath.basename(store.migFile))
-      const vargs = buildUsmtUtilsArgs({
-        command: 'verify', report: 'catalog', file: mig, log: verifyLog,
-        decrypt: encrypted ? { algorithm } : undefined, keyFile: encrypted ? keyFile : undefined,
-      })
+    // Verify a compressed store, and the seal of a sealed store's catalog, before anything is written.
+    const verifyStore = async (vargs: string[], sealed: boolean): Promise<boolean> => {
       const vrun = await runUsmtTool(ctx, s.location.command('usmtutils'), vargs, { label: 'Verifying the store', logFile: verifyLog, heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(), cwd: ctx.cwd })
       const vc = classifyReturnCode(vrun.exitCode)
       if (vrun.exitCode === 42 || vrun.exitCode === 37 || vrun.exitCode === 38 || vrun.exitCode === 27) {
-        throw new UsmtStepsError(vrun.exitCode === 27 ? 'USM0304' : 'USM0311', `usmtutils /verify rejected the store ${storePath}: ${vrun.exitCode} ${vc.name} — ${vc.message}. Nothing was restored; the store was kept.`, {
+        const code = vrun.exitCode === 27 ? 'USM0304' : sealed && vrun.exitCode === 42 ? 'USM0319' : 'USM0311'
+        const what = code === 'USM0319' ? ` (its catalog does not carry the seal made at capture with USMTStepsStoreSealKey: it was rewritten)` : ''
+        throw new UsmtStepsError(code, `usmtutils /verify rejected the store ${storePath}: ${vrun.exitCode} ${vc.name} — ${vc.message}${what}. Nothing was restored; the store was kept.`, {
           data: { storePath, returnCode: vrun.exitCode, log: verifyLog },
         })
       }
       if (vrun.exitCode !== 0) ctx.warn(`usmtutils /verify returned ${vrun.exitCode} (${vc.name}); restoring anyway, loadstate checks the store itself`)
-      else verified = true
+      return vrun.exitCode === 0
+    }
+    let verified = false
+    if (kind === 'compressed' && store.migFile) {
+      const mig = s.location.engine === 'portable' ? store.migFile : nodePath.join(paths.usmt, 'USMT', nodePath.basename(store.migFile))
+      verified = await verifyStore(buildUsmtUtilsArgs({
+        command: 'verify', report: 'catalog', file: mig, log: verifyLog,
+        decrypt: encrypted ? { algorithm } : undefined, keyFile: encrypted ? keyFile : undefined,
+      }), false)
+    } else if (seal.key !== undefined) {
+      verified = await withKeyFile(seal.key, async (sealFile) => verifyStore([...buildUsmtUtilsArgs({ command: 'verify', report: 'catalog', file: paths.usmt, log: verifyLog }), `--seal-key-file=${sealFile}`], true))
     }
 
     const b: RestoreBuild = {
@@ -143,9 +182,10 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
     }
     const options = finishRestore(mergeOptions(mergeOptions(mergeOptions(restoreDefaults(b), base.options), extra.options), mapped.options), b, ctx.cwd)
     const argv = [...buildLoadStateArgs(options), ...portableFlags(s, 'loadstate'), ...(appliedFile ? [`--applied=${appliedFile}`] : [])]
-    const run = await runUsmtTool(ctx, s.location.command('loadstate'), argv, {
+    // loadstate checks the seal again as it opens the store (the catalog it restores from is the sealed one).
+    const run = await withKeyFile(seal.key, (sealFile) => runUsmtTool(ctx, s.location.command('loadstate'), [...argv, ...(sealFile ? [`--seal-key-file=${sealFile}`] : [])], {
       label: 'Restoring user state', logFile, progressFile, heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(), cwd: ctx.cwd,
-    })
+    }))
     if (run.spawnError) throw new UsmtStepsError('USM0300', `${s.location.command('loadstate').display} could not be started: ${run.spawnError}`)
     const c = classifyRun(run)
     const logs = [verifyLog, logFile, progressFile].filter((f) => existsSync(f))
@@ -187,7 +227,7 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
       ctx.warn(`loadstate skipped ${c.ignored.length} error(s) because of /c (return code ${c.classification.code}): ${lines.join('; ')}`)
     }
     // The proof: every stored file on the destination as it was captured, before anything removes the store.
-    const proof = await proveRestoredFiles(ctx, { engine: s.location.engine, storeLocal: paths.local, key: encrypted ? key : undefined, appliedFile, volumes: s.volumes, hooks })
+    const proof = await proveRestoredFiles(ctx, { engine: s.location.engine, storeLocal: paths.local, key: encrypted ? key : undefined, sealKey: seal.key, appliedFile, volumes: s.volumes, hooks })
     if (!proof.checked) ctx.logger.info(`proof: not done — ${proof.note}`)
     else if (proof.missing.length > 0 || proof.changed.length > 0) {
       const bad = [...proof.missing.map((m) => `missing ${m.path}`), ...proof.changed.map((c) => `changed ${c.path} (${c.why})`)]
@@ -228,7 +268,7 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
     }
     const storeLogs = !storeRemoved ? copyLogsToStore(paths.local, logs) : []
     const result: RestoreResult = {
-      skipped: false, engine: s.location.engine, storePath, storeKind: kind, encrypted, verified,
+      skipped: false, engine: s.location.engine, storePath, storeKind: kind, encrypted, verified, catalogSeal: seal.state,
       usmtReturnCode: c.classification.code, usmtResult: c.classification.name, ignoredErrors: c.ignored.length, users,
       storeRemoved, storeKept, rebootRequired, proof, logs: [...logs, ...storeLogs], durationMs: run.durationMs,
     }
@@ -238,7 +278,7 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
       recordAlsoIn: existsSync(paths.local) ? [nodePath.join(paths.local, STORE_LOGS_DIR)] : [],
       summary: `restored ${users.length} user(s) from the ${kind} store ${storePath} (loadstate ${c.classification.code} ${c.classification.name}; ${proof.checked ? `${proof.verified} file(s) proven${proof.missing.length + proof.changed.length ? `, ${proof.missing.length} missing, ${proof.changed.length} changed` : ''}` : 'not proven'}${storeRemoved ? ', store removed' : ''}${rebootRequired ? ', restart needed' : ''})`,
       text: [
-        `Store: ${storePath} (${kind}${encrypted ? ', encrypted' : ''}${verified ? ', verified' : ''})`,
+        `Store: ${storePath} (${kind}${encrypted ? ', encrypted' : ''}${verified ? ', verified' : ''}${seal.state ? `, catalog seal ${seal.state}` : ''})`,
         `Users: ${users.join(', ') || 'none'}`,
         `Proof: ${proof.checked ? describeProof(proof) : `not done (${proof.note})`}`,
         storeRemoved ? 'Hard-link store removed (usmtutils /rd).' : `Store kept: ${storeKept}`,

@@ -48,9 +48,10 @@ describe('pure-JS SMB (npm smb2) against a signing-required SMB3 Samba', functio
       const { exitCode, out } = await runSmb2(smb, legacy)
       expect(exitCode, out).not.to.equal(0)
       expect(out).not.to.contain('RESULT written')
-      // it fails for a protocol reason: crash on MD4, a refused negotiate/logon, or a dead connection — never silently
-      expect(out).to.match(/ERR_OSSL_EVP_UNSUPPORTED|digital envelope|RESULT refused|STATUS_|ECONNRESET|EPIPE|RESULT timeout/)
-      expect(existsSync(path.join(smb.shareDir(), 'from-smb2.txt'))).to.equal(false)
+      // What matters is that the write is refused and the file absent; how the third-party client fails (an MD4
+      // crash, a refused negotiate or logon, a dead connection) varies with load and versions and is only shown
+      // on failure (issue #20 item 13).
+      expect(existsSync(path.join(smb.shareDir(), 'from-smb2.txt')), out).to.equal(false)
     })
   }
 

@@ -19,7 +19,7 @@ Orphaned profiles (SID not resolvable) fail the step unless mapped (--orphan-map
     '<%= config.bin %> users --dc ldaps://dc1.corp.example.com --ca-file corp-ca.pem --orphans exclude --json',
   ]
 
-  static override settings = ['usersFile', 'computerName', 'directoryMode', 'directoryDc', 'directoryDomain', 'directoryDnsServer',
+  static override settings = ['usersFile', 'computerName', 'directoryMode', 'directoryDc', 'directoryDomain', 'directoryDnsServer', 'directoryBind', 'inWinPE',
     'directoryBaseDn', 'directoryTls', 'directoryCaFile', 'directoryUser', 'directoryPassword', 'directoryPasswordFile', 'directoryTimeout',
     'directoryRetries', 'directoryPageSize', 'directoryUnavailable', 'selectionPolicyFile', ...POLICY_SETTING_KEYS] as const
   // volume, removable: list C:\Users of a mounted volume instead of ProfileList

@@ -1,4 +1,4 @@
-import { Client, Control, InvalidCredentialsError, StrongAuthRequiredError, ConfidentialityRequiredError, type Entry, type Filter, type SearchOptions } from 'ldapts'
+import { Client, Control, InvalidCredentialsError, StrongAuthRequiredError, ConfidentialityRequiredError, type Entry, type Filter } from 'ldapts'
 import { isIP } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
 import { UsmtStepsError } from '../runtime/errors.js'
@@ -104,10 +104,53 @@ function tlsOptionsFor(e: DcEndpoint, ca: string | Buffer | undefined): Connecti
   }
 }
 
+/** One LDAP search as the directory client asks it; `base: ''` with scope base reads the rootDSE. */
+export interface SearchRequest {
+  scope: 'base' | 'one' | 'sub'
+  filter: string | Filter
+  attributes: string[]
+  /** Attributes whose values are binary (returned as Buffers). */
+  explicitBufferAttributes?: string[]
+  /** Include deleted objects (the LDAP_SERVER_SHOW_DELETED control, ADSI's Tombstone). */
+  showDeleted?: boolean
+}
+
+/**
+ * How the searches reach the directory: ldapts with a simple bind (credentials given; off Windows), or ADSI
+ * on Windows as the account the step runs as (adsi.ts: SYSTEM is the computer account on the network).
+ */
+export interface SearchTransport {
+  /** Where and how the client is bound, for the result and the log. */
+  readonly connection: DirectoryConnection
+  search(base: string, request: SearchRequest, pageSize: number): Promise<Entry[]>
+  close(): Promise<void>
+}
+
+export interface DirectoryConnection {
+  /** ldap://host:port, ldaps://host:port, or adsi://server (serverless: the domain controller ADSI's locator chose). */
+  dc: string
+  transport: 'ldaps' | 'starttls' | 'none' | 'adsi'
+  /** The account bound as (never a secret). */
+  account: string
+}
+
+function ldaptsTransport(client: Client, endpoint: DcEndpoint, account: string): SearchTransport {
+  return {
+    connection: { dc: endpointUrl(endpoint), transport: endpoint.transport, account },
+    async search(base, request, pageSize) {
+      const out: Entry[] = []
+      const controls = request.showDeleted ? [new Control(SHOW_DELETED_OID, { critical: true })] : undefined
+      const { showDeleted: _ignored, ...options } = request
+      for await (const page of client.searchPaginated(base, { ...options, paged: { pageSize } }, controls)) out.push(...page.searchEntries)
+      return out
+    },
+    close: () => client.unbind().catch(() => undefined),
+  }
+}
+
 export class DirectoryClient {
   private constructor(
-    private readonly client: Client,
-    readonly endpoint: DcEndpoint,
+    private readonly transport: SearchTransport,
     readonly baseDn: string,
     readonly configurationDn: string | undefined,
     readonly dnsHostName: string | undefined,
@@ -141,7 +184,7 @@ export class DirectoryClient {
             await client.bind(opts.credentials.user, opts.credentials.password)
           })(), opts.timeoutMs, `connecting to ${url}`, () => { void client.unbind().catch(() => undefined) })
           log(`directory: bound to ${url} (${endpoint.transport}, ${endpoint.source}) as ${opts.credentials.user}`)
-          return await DirectoryClient.open(client, endpoint, opts, log)
+          return await DirectoryClient.open(ldaptsTransport(client, endpoint, opts.credentials.user), opts, log)
         } catch (err) {
           await client.unbind().catch(() => undefined)
           if (err instanceof UsmtStepsError) throw err
@@ -165,19 +208,31 @@ export class DirectoryClient {
     throw new UsmtStepsError('USM0501', `no domain controller answered (${tried.join('; ')})`, { data: { tried: opts.endpoints.map(endpointUrl) } })
   }
 
-  private static async open(client: Client, endpoint: DcEndpoint, opts: DirectoryOptions, log: (line: string) => void): Promise<DirectoryClient> {
-    let root: Entry | undefined
+  /** Read the rootDSE and the domain's identity over a bound transport (closed again if that fails). */
+  static async open(transport: SearchTransport, opts: { pageSize: number; baseDn?: string }, log: (line: string) => void): Promise<DirectoryClient> {
+    const where = transport.connection.dc
     try {
-      root = (await client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['defaultNamingContext', 'configurationNamingContext', 'dnsHostName'] })).searchEntries[0]
+      let root: Entry | undefined
+      try {
+        root = (await transport.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['defaultNamingContext', 'configurationNamingContext', 'dnsHostName'] }, opts.pageSize))[0]
+      } catch (err) {
+        if (err instanceof UsmtStepsError) throw err
+        throw new UsmtStepsError('USM0507', `reading the rootDSE of ${where} failed: ${classifyError(err).message}`, { cause: err })
+      }
+      const baseDn = opts.baseDn?.trim() || firstString(root?.defaultNamingContext as RawAttribute)
+      if (!baseDn) throw new UsmtStepsError('USM0500', `${where} does not publish a defaultNamingContext; set --base-dn`)
+      const dc = new DirectoryClient(transport, baseDn, firstString(root?.configurationNamingContext as RawAttribute),
+        firstString(root?.dnsHostName as RawAttribute), opts.pageSize, log)
+      await dc.readDomainIdentity()
+      return dc
     } catch (err) {
-      throw new UsmtStepsError('USM0507', `reading the rootDSE of ${endpointUrl(endpoint)} failed: ${classifyError(err).message}`, { cause: err })
+      await transport.close()
+      throw err
     }
-    const baseDn = opts.baseDn?.trim() || firstString(root?.defaultNamingContext as RawAttribute)
-    if (!baseDn) throw new UsmtStepsError('USM0500', `${endpointUrl(endpoint)} does not publish a defaultNamingContext; set --base-dn`)
-    const dc = new DirectoryClient(client, endpoint, baseDn, firstString(root?.configurationNamingContext as RawAttribute),
-      firstString(root?.dnsHostName as RawAttribute), opts.pageSize, log)
-    await dc.readDomainIdentity()
-    return dc
+  }
+
+  get connection(): DirectoryConnection {
+    return this.transport.connection
   }
 
   private async readDomainIdentity(): Promise<void> {
@@ -198,18 +253,15 @@ export class DirectoryClient {
   }
 
   /** A paged search returning every entry (search references to other partitions are ignored). */
-  async search(base: string, options: SearchOptions, controls?: Control[]): Promise<Entry[]> {
-    const out: Entry[] = []
+  async search(base: string, request: SearchRequest): Promise<Entry[]> {
     try {
-      for await (const page of this.client.searchPaginated(base, { ...options, paged: { pageSize: this.pageSize } }, controls)) {
-        out.push(...page.searchEntries)
-      }
+      return await this.transport.search(base, request, this.pageSize)
     } catch (err) {
-      if ((err as { code?: number }).code === 32) return out // noSuchObject: the base does not exist → nothing found
-      const filter = typeof options.filter === 'string' || options.filter === undefined ? String(options.filter) : filterText(options.filter)
+      if ((err as { code?: number }).code === 32) return [] // noSuchObject: the base does not exist → nothing found
+      if (err instanceof UsmtStepsError) throw err
+      const filter = typeof request.filter === 'string' ? request.filter : filterText(request.filter)
       throw new UsmtStepsError('USM0507', `search under ${base} for ${filter} failed: ${classifyError(err).message}`, { cause: err })
     }
-    return out
   }
 
   private toAccount(e: Entry): DirectoryAccount | undefined {
@@ -238,8 +290,7 @@ export class DirectoryClient {
       const filter = deleted
         ? and(fixed('(&(isDeleted=TRUE)(objectClass=user))'), or(...batch.map(term)))
         : and(fixed(USER_FILTER), or(...batch.map(term)))
-      const entries = await this.search(this.baseDn, { scope: 'sub', filter, attributes: USER_ATTRIBUTES, explicitBufferAttributes: ['objectSid'] },
-        deleted ? [new Control(SHOW_DELETED_OID, { critical: true })] : undefined)
+      const entries = await this.search(this.baseDn, { scope: 'sub', filter, attributes: USER_ATTRIBUTES, explicitBufferAttributes: ['objectSid'], showDeleted: deleted })
       for (const e of entries) {
         const a = this.toAccount(e)
         if (a && a.deleted === deleted) out.push(a)
@@ -299,6 +350,6 @@ export class DirectoryClient {
   }
 
   async close(): Promise<void> {
-    await this.client.unbind().catch(() => undefined)
+    await this.transport.close()
   }
 }

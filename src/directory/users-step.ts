@@ -9,6 +9,8 @@ import { POLICY_SETTING_KEYS } from '../runtime/settings/directory.js'
 import { findBridgeHost } from '../windows/com-bridge.js'
 import { VolumeMap } from '../windows/volume-map.js'
 import { buildUserArgs, mergeCaptureOptions, type UserArgs } from './args.js'
+import { connectAsComputer } from './adsi.js'
+import { chooseBind } from './bind.js'
 import { DirectoryClient } from './client.js'
 import { discoverDcs, dnsSrvLookup, endpointUrl, parseDcList, type DcEndpoint, type TlsSetting } from './discovery.js'
 import { absoluteDn, isDn } from './dn.js'
@@ -33,6 +35,8 @@ export interface UsersResult {
     state: 'connected' | 'not-used' | 'unavailable'
     dc?: string
     transport?: string
+    /** The account the directory was read as: a user, the network access account, or the computer account (ADSI). */
+    account?: string
     baseDn?: string
     domainSid?: string
     netbiosName?: string
@@ -183,35 +187,48 @@ async function directoryEndpoints(ctx: StepContext, tls: TlsSetting): Promise<Dc
   return found
 }
 
+async function bindPassword(ctx: StepContext): Promise<string | undefined> {
+  const password = await ctx.setting('directoryPassword')
+  if (password) return password
+  const file = await ctx.setting('directoryPasswordFile')
+  if (!file) return undefined
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8').split(/\r?\n/)[0]
+  } catch (err) {
+    throw new UsmtStepsError('USM0500', `cannot read the bind password file ${file}: ${(err as Error).message}`, { cause: err })
+  }
+  redactor.add(text)
+  return text
+}
+
 async function connect(ctx: StepContext, opts: UsersStepOptions): Promise<DirectoryClient> {
   const tsEnv = await ctx.tsEnv()
-  const tls = await ctx.setting('directoryTls')
   const user = await ctx.setting('directoryUser')
-  let password = await ctx.setting('directoryPassword')
-  if (!password) {
-    const file = await ctx.setting('directoryPasswordFile')
-    if (file) {
-      try {
-        password = readFileSync(file, 'utf8').split(/\r?\n/)[0]
-      } catch (err) {
-        throw new UsmtStepsError('USM0500', `cannot read the bind password file ${file}: ${(err as Error).message}`, { cause: err })
-      }
-      redactor.add(password)
-    }
+  const host = findBridgeHost({ platform: process.platform, env: ctx.env })
+  const choice = chooseBind({
+    bind: await ctx.setting('directoryBind'), user, password: await bindPassword(ctx),
+    naa: user ? undefined : networkAccessAccount((n) => tsEnv.get(n)),
+    powershell: host?.kind === 'powershell', inWinPE: await ctx.setting('inWinPE'),
+  })
+  if (choice.method === 'computer') {
+    const dc = await ctx.setting('directoryDc')
+    const server = dc ? parseDcList(dc, 'auto').map((e) => (e.port === 389 || e.port === 636 ? e.host : `${e.host}:${e.port}`))[0] : ''
+    if (await ctx.setting('directoryCaFile')) ctx.logger.info('directory: --ca-file does not apply to ADSI (Kerberos signs and seals the connection)')
+    return connectAsComputer({
+      powershell: (host as { executable: string }).executable, server,
+      timeoutMs: (await ctx.setting('directoryTimeout')) * 1000,
+      pageSize: await ctx.setting('directoryPageSize'),
+      baseDn: await ctx.setting('directoryBaseDn'),
+      log: (line) => ctx.logger.info(line),
+      env: ctx.env,
+    })
   }
-  let bindUser = user
-  if (!user || !password) {
-    // In WinPE (or before the domain join of a refresh) the task sequence often has no bind account yet; ConfigMgr's
-    // network access account is a domain account that can read users and groups.
-    const naa = user ? undefined : networkAccessAccount((n) => tsEnv.get(n))
-    if (!naa) {
-      throw new UsmtStepsError('USM0505', `no directory ${user ? 'password' : 'account'}: set ${user ? 'USMTStepsDirectoryPassword (or --bind-password-file)' : 'USMTStepsDirectoryUser and USMTStepsDirectoryPassword, OSDJoinAccount and OSDJoinPassword, or run where the network access account is set'}`)
-    }
-    redactor.add(naa.password)
-    bindUser = naa.user
-    password = naa.password
-    ctx.logger.info(`directory: binding as the network access account (${naa.names}): no USMTStepsDirectoryUser or OSDJoinAccount is set`)
-  }
+  redactor.add(choice.password)
+  if (choice.method === 'naa') ctx.logger.info(`directory: binding as the network access account (${choice.names}): ${choice.why}`)
+  const bindUser = choice.user
+  const password = choice.password
+  const tls = await ctx.setting('directoryTls')
   const caFile = await ctx.setting('directoryCaFile')
   let ca: string | undefined
   if (caFile) {
@@ -303,7 +320,7 @@ export async function runUsersStep(ctx: StepContext, opts: UsersStepOptions = {}
     try {
       dir = await connect(ctx, opts)
       Object.assign(directory, {
-        state: 'connected', dc: endpointUrl(dir.endpoint), transport: dir.endpoint.transport, baseDn: dir.baseDn,
+        state: 'connected', dc: dir.connection.dc, transport: dir.connection.transport, account: dir.connection.account, baseDn: dir.baseDn,
         domainSid: dir.domainSid, netbiosName: dir.netbiosName,
       })
     } catch (err) {

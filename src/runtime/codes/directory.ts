@@ -71,4 +71,11 @@ export const DIRECTORY_CODES = defineCodes({
     exit: 'config', summary: 'A profile cannot be expressed as a USMT /ui argument.',
     actions: ['Fix the account name in --users FILE (USMT treats * and ? in /ui as wildcards, which would widen the capture).'],
   },
+  USM0514: {
+    exit: 'config', summary: 'The computer account cannot read the directory here.',
+    actions: [
+      '--bind computer (USMTStepsDirectoryBind=computer) needs the full OS of a domain-joined Windows with PowerShell: in Windows PE there is no computer account.',
+      'In Windows PE give USMTStepsDirectoryUser / USMTStepsDirectoryPassword (or OSDJoinAccount / OSDJoinPassword), or run where the network access account is set, with --bind auto or credentials.',
+    ],
+  },
 })

@@ -46,6 +46,11 @@ export const DIRECTORY_SETTINGS = [
     description: 'PEM file with the CA certificate(s) that issued the domain controller certificate (default: the system trust store); validation is always on',
   },
   {
+    key: 'directoryBind', area: 'directory', type: 'enum', flag: 'bind', tsVariables: ['USMTStepsDirectoryBind'], envVar: 'USMT_STEPS_DIRECTORY_BIND',
+    choices: ['auto', 'computer', 'credentials'], default: 'auto',
+    description: 'How users reads AD: computer = through ADSI as the account the step runs as (SYSTEM is the computer account; full OS of a domain-joined PC, no credentials); credentials = a simple bind over LDAP(S) as USMTStepsDirectoryUser/OSDJoinAccount or the network access account; auto = credentials when a bind account is set, else the computer account in the full OS, else the network access account',
+  },
+  {
     key: 'directoryUser', area: 'directory', type: 'string', flag: 'bind-user', tsVariables: ['USMTStepsDirectoryUser', 'OSDJoinAccount'], envVar: 'USMT_STEPS_DIRECTORY_USER',
     description: 'Account for the simple bind: a DN, user@domain or DOMAIN\\user (a read-only account is enough)',
   },

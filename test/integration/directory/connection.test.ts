@@ -41,7 +41,7 @@ describe('directory connection (Samba AD DC)', function () {
       const e = parseDcSpec(spec, spec.endsWith(':636') ? 'ldaps' : 'auto')
       const c = await DirectoryClient.connect(opts([e]))
       try {
-        expect(c.endpoint.transport).to.equal(spec.startsWith('ldap://') ? 'starttls' : 'ldaps')
+        expect(c.connection.transport).to.equal(spec.startsWith('ldap://') ? 'starttls' : 'ldaps')
         expect(c.baseDn).to.equal(dir.baseDn)
         expect(c.domainSid).to.equal(dir.domainSid)
         expect(c.netbiosName).to.equal('CORP')
@@ -113,7 +113,7 @@ describe('directory connection (Samba AD DC)', function () {
     await c.close()
     expect(sleeps).to.deep.equal([500, 1000])
     expect(log.filter((l) => l.includes(`127.0.0.1:${dead}`) && l.includes('ECONNREFUSED'))).to.have.length(3)
-    expect(c.endpoint.port).to.equal(389)
+    expect(c.connection.dc).to.match(/:389$/)
   })
 
   it('a server that accepts but never answers times out with USM0501', async () => {
@@ -142,7 +142,7 @@ describe('directory connection (Samba AD DC)', function () {
       expect(found.map((e) => e.port)).to.deep.equal([dead, 389])
       const c = await DirectoryClient.connect(opts(found))
       await c.close()
-      expect(c.endpoint.port).to.equal(389)
+      expect(c.connection.dc).to.match(/:389$/)
       const missing = await discoverDcs('other.example.com', 'auto', dnsSrvLookup([dns.address])).then(() => undefined, (e: unknown) => e as UsmtStepsError)
       expect(missing?.code).to.equal('USM0506')
       // the step: --domain + --dns-server, no --dc

@@ -1,16 +1,19 @@
 import { expect } from 'chai'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { parseJsonOutput, runCli } from '../../helpers/cli.js'
-import { AD_ADMIN_PASSWORD, AD_ADMIN_USER, closedPort, requireSambaAd, startTestDirectory, type TestDirectory } from '../../helpers/ldap.js'
+import { Attribute } from 'ldapts'
+import { parseJsonOutput, PROJECT_ROOT, runCli } from '../../helpers/cli.js'
+import { AD_ADMIN_PASSWORD, AD_ADMIN_USER, adminClient, closedPort, requireSambaAd, startTestDirectory, type TestDirectory } from '../../helpers/ldap.js'
 
 /**
  * `usmt-steps users` end to end against the Samba AD DC: a sample machine (C:\Users folders + users.json),
  * every selection rule, orphans, degradation when the directory is down, and what lands in the variables.
  */
+const ADSI_DOUBLE = path.join(PROJECT_ROOT, 'test', 'doubles', 'adsi-powershell.double.ts')
+
 interface Row { profile: string; account?: string; sid?: string; kind: string; status: string; decision: string; rule: string; reason: string; mapTo?: string }
-interface Result { profiles: Row[]; counts: Record<string, number>; userArgs: { args: string[]; commandLine: string; mapArgs: string[] }; variables: Record<string, string>; directory: { state: string; netbiosName?: string; domainSid?: string } }
+interface Result { profiles: Row[]; counts: Record<string, number>; userArgs: { args: string[]; commandLine: string; mapArgs: string[] }; variables: Record<string, string>; directory: { state: string; netbiosName?: string; domainSid?: string; transport?: string; account?: string } }
 type Json = { status: string; result: Result; warnings: string[]; error?: { code: string; exitCode: number; message: string; data: Record<string, unknown> } }
 
 describe('usmt-steps users against Samba AD', function () {
@@ -307,5 +310,94 @@ describe('usmt-steps users against Samba AD', function () {
     const jj = parseJsonOutput<Json>(ok.stdout)
     const ann = jj.result.profiles.find((p) => p.profile === 'C:\\Users\\ann')
     expect(ann).to.include({ account: 'CORP\\ann', sid: dir.users.ann.sid, status: 'active' })
+  })
+
+  describe('as the computer account, through ADSI (powershell.exe is a double; the DC is real)', () => {
+    const MACHINE_PASSWORD = 'Mach1ne-Secret!'
+    let machineFile: string
+    let doubleLog: string
+
+    before(async () => {
+      const admin = await adminClient(dir, readFileSync(dir.caFile, 'utf8'))
+      try {
+        await admin.add(`CN=PC01,CN=Computers,${dir.baseDn}`, [
+          new Attribute({ type: 'objectClass', values: ['top', 'person', 'organizationalPerson', 'user', 'computer'] }),
+          new Attribute({ type: 'sAMAccountName', values: ['PC01$'] }),
+          new Attribute({ type: 'userAccountControl', values: ['4096'] }),
+          new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${MACHINE_PASSWORD}"`, 'utf16le')] }),
+        ])
+      } finally {
+        await admin.unbind()
+      }
+      machineFile = path.join(work, 'machine.json')
+      writeFileSync(machineFile, JSON.stringify({ dc: dir.ldapsUrl, ca: dir.caFile, account: 'PC01$@corp.example.com', password: MACHINE_PASSWORD }))
+      doubleLog = path.join(work, 'adsi-double.log')
+    })
+
+    async function asComputer(extra: string[], vars: Record<string, string> = {}, machine: string | null = machineFile): Promise<{ json: Json; exitCode: number; log: string; stdout: string; stderr: string }> {
+      const file = path.join(work, `env-adsi-${Math.random().toString(36).slice(2)}.json`)
+      writeFileSync(file, JSON.stringify(vars))
+      const logDir = path.join(work, `adsi-logs-${Math.random().toString(36).slice(2)}`)
+      const r = await runCli(['users', '--json', '--ts-env', `json:${file}`, '--volume', `C=${path.join(work, 'C')}`, '--users', usersFile, '--computer', 'PC01', '--log-dir', logDir, ...extra], {
+        env: { USMT_STEPS_POWERSHELL: ADSI_DOUBLE, USMT_STEPS_DOUBLE_MACHINE: machine ?? undefined, USMT_STEPS_DOUBLE_LOG: doubleLog },
+      })
+      return { json: parseJsonOutput<Json>(r.stdout), exitCode: r.exitCode, log: readFileSync(path.join(logDir, 'usmt-steps.log'), 'utf8'), stdout: r.stdout, stderr: r.stderr }
+    }
+
+    it('in the full OS with no bind account, reads AD as the computer account and decides exactly as a credentialed bind does', async () => {
+      const rules = ['--orphans', 'exclude', '--include-group', 'GG-Migrate', '--exclude-ou', `OU=Engineering,OU=Lab,${dir.baseDn}`]
+      const withAccount = await users(rules)
+      rmSync(doubleLog, { force: true })
+      const r = await asComputer(rules)
+      expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+      const j = r.json
+      expect(j.result.directory).to.include({ state: 'connected', transport: 'adsi', netbiosName: 'CORP', domainSid: dir.domainSid })
+      expect(j.result.directory.account).to.equal('the computer account (SYSTEM)')
+      // The same decisions, except what AD only shows administrators: a computer account cannot list CN=Deleted
+      // Objects (Samba enforces its ACL as AD does), so a deleted account reads as "not found". Both are orphans.
+      const decisions = (x: Json): string[] => x.result.profiles.map((p) => `${p.profile}|${p.account}|${p.decision}|${p.rule}|${p.status === 'deleted' ? 'not-found' : p.status}`)
+      expect(decisions(j)).to.deep.equal(decisions(withAccount.json))
+      expect(row(withAccount.json, 'gone').status).to.equal('deleted')
+      expect(row(j, 'gone')).to.include({ status: 'not-found', rule: 'orphan-excluded' })
+      expect(captured(j)).to.deep.equal(['admin', 'ann', 'dora'])
+      expect(r.log).to.include('directory: reading AD through ADSI as the computer account')
+      // One powershell.exe session answered every search, and no credential crossed the process boundary.
+      const calls = readFileSync(doubleLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv?: string[]; request?: string })
+      expect(calls.filter((c) => c.argv)).to.have.length(1)
+      expect(calls.filter((c) => c.request).length).to.be.greaterThan(4)
+      for (const c of calls) expect(JSON.stringify(c)).to.not.include(AD_ADMIN_PASSWORD).and.not.include(MACHINE_PASSWORD)
+    })
+
+    it('a PC that is not domain-joined: USM0501 by default, every profile kept with keep-all', async () => {
+      const r = await asComputer([], {}, null)
+      expect(r.exitCode).to.equal(30)
+      expect(r.json.error?.code).to.equal('USM0501')
+      expect(r.json.error?.message).to.include('0x8007054b')
+      const kept = await asComputer(['--on-unavailable', 'keep-all'], {}, null)
+      expect(kept.exitCode).to.equal(0)
+      expect(kept.json.result.directory.state).to.equal('unavailable')
+      expect(captured(kept.json)).to.deep.equal(['admin', 'ann', 'bob', 'carl', 'dora', 'eve', 'frank', 'ghost', 'gone'])
+    })
+
+    it('in Windows PE there is no computer account: the network access account is used, and --bind computer is refused (USM0514)', async () => {
+      rmSync(doubleLog, { force: true })
+      const naa = { _SMSTSInWinPE: 'true', '_SMSTSReserved1-000': AD_ADMIN_USER, '_SMSTSReserved2-000': AD_ADMIN_PASSWORD }
+      const r = await asComputer(['--dc', dir.ldapUrl, '--ca-file', dir.caFile, '--orphans', 'exclude'], naa)
+      expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+      expect(r.json.result.directory.transport).to.equal('starttls')
+      expect(r.log).to.include('binding as the network access account')
+      expect(existsSync(doubleLog), 'powershell.exe must not run for ADSI in WinPE').to.equal(false)
+      const forced = await asComputer(['--bind', 'computer'], { _SMSTSInWinPE: 'true' })
+      expect(forced.json.error?.code).to.equal('USM0514')
+      expect(forced.exitCode).to.equal(3)
+    })
+
+    it('a bind account the admin set wins over the computer account', async () => {
+      rmSync(doubleLog, { force: true })
+      const r = await asComputer(['--dc', dir.ldapUrl, '--ca-file', dir.caFile, '--orphans', 'exclude'], { USMTStepsDirectoryUser: AD_ADMIN_USER, USMTStepsDirectoryPassword: AD_ADMIN_PASSWORD })
+      expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+      expect(r.json.result.directory.transport).to.equal('starttls')
+      expect(existsSync(doubleLog)).to.equal(false)
+    })
   })
 })

@@ -13,8 +13,8 @@ import { DirectoryClient, type DirectoryConnection, type SearchRequest, type Sea
  *
  * One powershell.exe session answers every search of a `users` run: the fixed script below reads one request per
  * line on stdin and writes one answer per line on stdout. Data never enters the script text (it is passed with
- * -EncodedCommand and contains no value from outside); requests are JSON with every non-ASCII character escaped,
- * so the console code page cannot change them.
+ * -EncodedCommand and contains no value from outside); requests and answers are JSON with every character outside
+ * printable ASCII escaped (\uXXXX), so no console code page can change them.
  *
  * Request:  {"id":1,"server":"","base":"DC=corp,…","scope":"subtree","filter":"(…)","attributes":[…],"tombstone":false,"pageSize":500}
  *           base "" reads the rootDSE (LDAP://RootDSE: ADSI's locator picks a domain controller of the computer's domain)
@@ -24,8 +24,6 @@ import { DirectoryClient, type DirectoryConnection, type SearchRequest, type Sea
  * generalized time, numbers as decimal text; attribute names in lower case.
  */
 export const ADSI_SEARCH_SCRIPT = `$ErrorActionPreference = 'Stop'
-[Console]::InputEncoding = New-Object System.Text.UTF8Encoding($false)
-[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding($false)
 Add-Type -AssemblyName System.DirectoryServices
 $auth = [System.DirectoryServices.AuthenticationTypes]'Secure, Signing, Sealing'
 function AdsPath([string]$server, [string]$dn) {
@@ -40,7 +38,11 @@ function Val($v) {
   if ($v -is [datetime]) { return $v.ToUniversalTime().ToString('yyyyMMddHHmmss.0Z', [Globalization.CultureInfo]::InvariantCulture) }
   return [string]$v
 }
-function Answer($o) { [Console]::Out.WriteLine((ConvertTo-Json -InputObject $o -Compress -Depth 8)); [Console]::Out.Flush() }
+function Answer($o) {
+  $json = ConvertTo-Json -InputObject $o -Compress -Depth 8
+  $ascii = [regex]::Replace($json, '[^\\x20-\\x7e]', { param($m) '\\u{0:x4}' -f [int][char]$m.Value })
+  [Console]::Out.WriteLine($ascii); [Console]::Out.Flush()
+}
 while ($null -ne ($line = [Console]::In.ReadLine())) {
   if (-not $line.Trim()) { continue }
   $id = $null
@@ -50,7 +52,7 @@ while ($null -ne ($line = [Console]::In.ReadLine())) {
     $list = New-Object System.Collections.ArrayList
     $wanted = @($r.attributes | Where-Object { $_ -ne '1.1' })
     if (-not $r.base) {
-      $e = New-Object System.DirectoryServices.DirectoryEntry((AdsPath $r.server ''), $null, $null, $auth)
+      $e = [System.DirectoryServices.DirectoryEntry]::new((AdsPath $r.server ''), $null, $null, $auth)
       $attrs = @{}
       foreach ($name in $wanted) {
         $vals = New-Object System.Collections.ArrayList
@@ -59,9 +61,9 @@ while ($null -ne ($line = [Console]::In.ReadLine())) {
       }
       [void]$list.Add(@{ dn = ''; attributes = $attrs })
     } else {
-      $root = New-Object System.DirectoryServices.DirectoryEntry((AdsPath $r.server $r.base), $null, $null, $auth)
+      $root = [System.DirectoryServices.DirectoryEntry]::new((AdsPath $r.server $r.base), $null, $null, $auth)
       $props = [string[]](@('distinguishedName') + $wanted)
-      $s = New-Object System.DirectoryServices.DirectorySearcher($root, [string]$r.filter, $props, [System.DirectoryServices.SearchScope][string]$r.scope)
+      $s = [System.DirectoryServices.DirectorySearcher]::new($root, [string]$r.filter, $props, [System.DirectoryServices.SearchScope][string]$r.scope)
       $s.PageSize = [int]$r.pageSize
       $s.Tombstone = [bool]$r.tombstone
       $found = $s.FindAll()

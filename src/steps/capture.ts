@@ -4,6 +4,7 @@
  * usmt-steps.log and into the store, and the safety rules (hard-link volume, profiles at risk).
  */
 import { STORE_LOGS_DIR } from '../store/layout.js'
+import { LISTED_FILE, recordListedFiles } from './listed-proof.js'
 import { existsSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
@@ -209,6 +210,11 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       ctx.warn(`the capture left out: ${text}`)
     } else if (risky.length > 0) {
       ctx.logger.info(`left out (USMTStepsProfilesAtRisk=ignore): ${risky.map((r) => r.what).join('; ')}`)
+    }
+    // Microsoft's store cannot be read later: record what scanstate listed, with its size and time, for the restore's proof.
+    if (s.location.engine !== 'portable' && existsSync(paths.local) && existsSync(listFile)) {
+      const listed = await recordListedFiles(listFile, (w) => s.volumes.toLocal(w) ?? (process.platform === 'win32' ? w : null), nodePath.join(paths.local, STORE_LOGS_DIR, LISTED_FILE))
+      ctx.logger.info(`recorded the size and time of ${listed.files} listed file(s) for the restore's proof${listed.unreadable.length ? `; ${listed.unreadable.length} could not be read and cannot be proven: ${listed.unreadable.slice(0, 20).join('; ')}` : ''}`)
     }
     if (existsSync(paths.local)) {
       writeStoreMeta(paths.local, {

@@ -18,7 +18,7 @@ import { createReadStream, type Stats } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import * as nodePath from 'node:path'
 
-export type ProofMethod = 'content' | 'same-file' | 'size-time'
+export type ProofMethod = 'content' | 'same-file' | 'size-time' | 'size'
 
 export interface ProofItem {
   /** Windows path on the source (as captured). */
@@ -116,7 +116,7 @@ export interface ProveOptions {
 export async function proveRestore(items: readonly ProofItem[], o: ProveOptions): Promise<RestoreProof> {
   const started = Date.now()
   const proof: RestoreProof = {
-    checked: true, verified: 0, missing: [], changed: [], notRestored: o.notRestored ?? 0, methods: { content: 0, 'same-file': 0, 'size-time': 0 },
+    checked: true, verified: 0, missing: [], changed: [], notRestored: o.notRestored ?? 0, methods: { content: 0, 'same-file': 0, 'size-time': 0, size: 0 },
     method: o.method, durationMs: 0, bytesRead: 0,
   }
   for (const s of o.skipped ?? []) proof.missing.push({ path: s.destination, source: s.source, why: s.why })
@@ -149,7 +149,7 @@ export function describeProof(p: RestoreProof): string {
 
 /** What a proof without a readable store says (nothing verified, and why). */
 export function uncheckedProof(note: string, method = 'none'): RestoreProof {
-  return { checked: false, note, verified: 0, missing: [], changed: [], notRestored: 0, methods: { content: 0, 'same-file': 0, 'size-time': 0 }, method, durationMs: 0, bytesRead: 0 }
+  return { checked: false, note, verified: 0, missing: [], changed: [], notRestored: 0, methods: { content: 0, 'same-file': 0, 'size-time': 0, size: 0 }, method, durationMs: 0, bytesRead: 0 }
 }
 
 /** One line of the portable loadstate's --applied file. */

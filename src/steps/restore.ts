@@ -227,7 +227,10 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
       ctx.warn(`loadstate skipped ${c.ignored.length} error(s) because of /c (return code ${c.classification.code}): ${lines.join('; ')}`)
     }
     // The proof: every stored file on the destination as it was captured, before anything removes the store.
-    const proof = await proveRestoredFiles(ctx, { engine: s.location.engine, storeLocal: paths.local, key: encrypted ? key : undefined, sealKey: seal.key, appliedFile, volumes: s.volumes, hooks })
+    const proof = await proveRestoredFiles(ctx, {
+      engine: s.location.engine, storeLocal: paths.local, key: encrypted ? key : undefined, sealKey: seal.key, appliedFile, volumes: s.volumes, hooks,
+      userMap: [...base.options.mu, ...extra.options.mu, ...mapped.options.mu], systemDrive: process.platform === 'win32' ? ctx.env.SystemDrive : undefined,
+    })
     if (!proof.checked) ctx.logger.info(`proof: not done — ${proof.note}`)
     else if (proof.missing.length > 0 || proof.changed.length > 0) {
       const bad = [...proof.missing.map((m) => `missing ${m.path}`), ...proof.changed.map((c) => `changed ${c.path} (${c.why})`)]

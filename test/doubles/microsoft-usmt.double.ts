@@ -16,7 +16,7 @@
  * Every invocation is appended to USMT_DOUBLE_LOG as JSON: tool, argv, the offline environment, and the key
  * file's permission bits (never its content).
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { readPeMachine } from '../../src/steps/pe.js'
 import {
@@ -32,6 +32,10 @@ interface Scenario {
   verifyCode?: number
   rdCode?: number
   delayMs?: number
+  /** Files scanstate captures (Windows paths, read from USMT_DOUBLE_DRIVES_ROOT): listed in /listfiles, kept in the store, written back by loadstate. */
+  files?: string[]
+  /** Files loadstate silently fails to write back (a fault the restore's proof must catch). */
+  dropOnRestore?: string[]
 }
 
 const [exe, ...argv] = process.argv.slice(2)
@@ -162,6 +166,14 @@ async function main(): Promise<number> {
         } else {
           writeFileSync(nodePath.join(usmt, 'USMT.MIG'), o.encrypt ? `DOUBLE-ENCRYPTED ${o.encrypt.algorithm ?? '3DES'}` : 'DOUBLE-MIG')
         }
+        // The captured files: their content and times go into the store (opaque to usmt-steps, as Microsoft's format
+        // is), and /listfiles names each one, one Windows path per line (CRLF), as scanstate writes it.
+        const payload = (scenario.files ?? []).map((f) => {
+          const st = statSync(localPath(f))
+          return { path: f, data: readFileSync(localPath(f)).toString('base64'), mtimeMs: st.mtimeMs }
+        })
+        writeFileSync(nodePath.join(usmt, 'double-payload.json'), JSON.stringify(payload))
+        if (o.listFiles) writeFileSync(localPath(o.listFiles), payload.map((f) => `${f.path}\r\n`).join(''))
       })
     }
     if (tool === 'loadstate.exe') {
@@ -174,7 +186,31 @@ async function main(): Promise<number> {
         const st = storeState(store)
         if (!st.mig && !st.catalog) throw UsmtFailure.of('storeMissing')
         if (st.encrypted && !o.decrypt) throw UsmtFailure.of('wrongKey')
-      }, () => undefined)
+      }, () => {
+        // Write the captured files back with their times; /mu moves a profile folder; an existing file is kept and
+        // the incoming one renamed name(1).ext (USMT's default file collision rule).
+        const payloadFile = nodePath.join(store, 'USMT', 'double-payload.json')
+        const payload = existsSync(payloadFile) ? JSON.parse(readFileSync(payloadFile, 'utf8')) as Array<{ path: string; data: string; mtimeMs: number }> : []
+        const drop = new Set((scenario.dropOnRestore ?? []).map((p) => p.toLowerCase()))
+        for (const f of payload) {
+          if (drop.has(f.path.toLowerCase())) continue
+          let win = f.path
+          for (const m of o.mu) {
+            const from = m.from.split('\\').pop() as string
+            const to = m.to.split('\\').pop() as string
+            const re = new RegExp(`^([A-Za-z]:\\\\Users\\\\)${from}(?=\\\\)`, 'i')
+            win = win.replace(re, `$1${to}`)
+          }
+          let dest = localPath(win)
+          for (let n = 1; existsSync(dest); n++) {
+            const ext = nodePath.extname(localPath(win))
+            dest = `${localPath(win).slice(0, localPath(win).length - ext.length)}(${n})${ext}`
+          }
+          mkdirSync(nodePath.dirname(dest), { recursive: true })
+          writeFileSync(dest, Buffer.from(f.data, 'base64'))
+          utimesSync(dest, new Date(f.mtimeMs), new Date(f.mtimeMs))
+        }
+      })
     }
     const o = parseUsmtUtilsArgs(argv)
     failOnViolation(validateUsmtUtils(o))

@@ -109,4 +109,11 @@ export const STEPS_CODES = defineCodes({
       'If the store was captured again by hand (scanstate without --seal-key-file) after the capture step, clear USMTStepsStoreSealKey before restoring it; the restore then says its catalog was not checked against a seal.',
     ],
   },
+  USM0320: {
+    exit: 'storeIntegrity', summary: 'The list of captured files that the capture recorded in the store is damaged; the restore cannot be proven.',
+    actions: [
+      'The store was kept. Check the store\'s Logs folder (usmt-steps-listed.jsonl) for tampering or a cut copy, and the restore\'s log for what loadstate applied.',
+      'To restore without the proof, remove the damaged file from the store\'s Logs folder: the proof then says "not checked".',
+    ],
+  },
 })

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { parseJsonOutput, runCli } from '../../helpers/cli.js'
 import { tempDir } from '../../helpers/fixtures.js'
@@ -49,6 +49,52 @@ describe('capture/restore driving Microsoft\'s USMT (strict double)', function (
     expect(load.argv.some((a) => a.startsWith('/keyfile:'))).to.equal(true)
     const verify = doubleCalls(t.dir).find((c) => c.tool === 'usmtutils.exe')!
     expect(verify.argv[0]).to.equal('/verify:catalog')
+  })
+
+  it('the proof of a Microsoft store: /listfiles sizes recorded at capture; after loadstate every listed file is found by size (a collision rename too), and a file loadstate did not write back fails the restore (USM0318)', async () => {
+    const drives = path.join(t.dir, 'drives')
+    const docs = path.join(drives, 'C', 'Users', 'ann', 'Documents')
+    mkdirSync(docs, { recursive: true })
+    const files = { 'a.txt': 'alpha', 'b.txt': 'bravo bravo', 'c.docx': 'charlie'.repeat(50) }
+    for (const [n, text] of Object.entries(files)) writeFileSync(path.join(docs, n), text)
+    const listed = Object.keys(files).map((n) => `C:\\Users\\ann\\Documents\\${n}`)
+    const b = base({ USMTStepsEncryptionKey: 'Proof-Key-Of-The-Store' })
+    const volume = ['--volume', `C=${path.join(drives, 'C')}`]
+    const cap = await runCli(['capture', '--ts-env', `json:${b.envFile}`, '--usmt-dir', b.usmt, '--engine', 'microsoft', ...volume, '--json'], { env: doubleEnv(t.dir, { files: listed }) })
+    expect(cap.exitCode, cap.stdout + cap.stderr).to.equal(0)
+    const record = readFileSync(path.join(b.store, 'Logs', 'usmt-steps-listed.jsonl'), 'utf8')
+    expect(record).to.include('"C:\\\\Users\\\\ann\\\\Documents\\\\c.docx",350,').and.match(/\nsha256:[0-9a-f]{64}\n$/)
+    expect(readFileSync(path.join(b.logs, 'usmt-steps.log'), 'utf8')).to.include('recorded the size and time of 3 listed file(s)')
+
+    // The OS is replaced: the profile is gone; the new OS already has its own b.txt there, so USMT writes b(1).txt.
+    rmSync(path.join(drives, 'C', 'Users'), { recursive: true })
+    mkdirSync(docs, { recursive: true })
+    writeFileSync(path.join(docs, 'b.txt'), 'the new OS\'s own file')
+    const res = await runCli(['restore', '--ts-env', `json:${b.envFile}`, '--usmt-dir', b.usmt, '--engine', 'microsoft', ...volume, '--json'], { env: doubleEnv(t.dir) })
+    expect(res.exitCode, res.stdout + res.stderr).to.equal(0)
+    const proof = (parseJsonOutput<Out>(res.stdout).result.proof as { checked: boolean; verified: number; missing: unknown[]; changed: unknown[]; methods: Record<string, number>; method: string })
+    expect(proof).to.deep.include({ checked: true, verified: 3, missing: [], changed: [] })
+    expect(proof.methods.size).to.equal(3)
+    expect(proof.method).to.include('/listfiles')
+    expect(readFileSync(path.join(docs, 'b(1).txt'), 'utf8')).to.equal('bravo bravo')
+    expect(readEnv(b.envFile)).to.include({ USMTStepsProofChecked: 'true', USMTStepsProofVerified: '3', USMTStepsProofMissing: '0', USMTStepsProofChanged: '0' })
+
+    // loadstate "succeeds" but did not write c.docx back: the proof says so and the step fails, keeping the store.
+    rmSync(path.join(drives, 'C', 'Users'), { recursive: true })
+    const lost = await runCli(['restore', '--ts-env', `json:${b.envFile}`, '--usmt-dir', b.usmt, '--engine', 'microsoft', ...volume, '--json'],
+      { env: doubleEnv(t.dir, { dropOnRestore: ['C:\\Users\\ann\\Documents\\c.docx'] }) })
+    expect(lost.exitCode, lost.stdout).to.equal(23)
+    const err = parseJsonOutput<Out>(lost.stdout).error
+    expect(err?.code).to.equal('USM0318')
+    expect(err?.message).to.include('missing C:\\Users\\ann\\Documents\\c.docx')
+    expect(existsSync(path.join(b.store, 'USMT', 'USMT.MIG'))).to.equal(true)
+
+    // A record changed after the capture (a line removed and the count fixed up) is refused, never a silent pass.
+    const lines = record.split('\n')
+    const forged = [lines[0], lines[1], lines[2], JSON.stringify({ end: true, count: 2 })].join('\n')
+    writeFileSync(path.join(b.store, 'Logs', 'usmt-steps-listed.jsonl'), `${forged}\nsha256:${'0'.repeat(64)}\n`)
+    const tampered = await runCli(['restore', '--ts-env', `json:${b.envFile}`, '--usmt-dir', b.usmt, '--engine', 'microsoft', ...volume, '--json'], { env: doubleEnv(t.dir) })
+    expect(parseJsonOutput<Out>(tampered.stdout).error?.code).to.equal('USM0320')
   })
 
   it('refuses a network capture without a key (USM0303, exit 3) before running anything', async () => {

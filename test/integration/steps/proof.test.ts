@@ -59,7 +59,7 @@ describe('restore: every stored file proven on the destination', function () {
     const proof = parseJsonOutput<Out>(res.stdout).result.proof as Proof
     expect(r.stored).to.be.greaterThan(20)
     expect(proof).to.deep.include({ checked: true, verified: r.stored, missing: [], changed: [] })
-    expect(proof.methods).to.deep.equal({ content: r.stored, 'same-file': 0, 'size-time': 0 })
+    expect(proof.methods).to.deep.equal({ content: r.stored, 'same-file': 0, 'size-time': 0, size: 0 })
     expect(readEnv(r.envNew)).to.include({ USMTStepsProofVerified: String(r.stored), USMTStepsProofMissing: '0', USMTStepsProofChanged: '0' })
     // The old PC's report, run after the new PC restored (whose record is now in the store too), is filed under the old PC's name.
     const rep = await runCli(['report', '--ts-env', `json:${r.envOld}`, '--json'])
@@ -131,7 +131,7 @@ describe('restore: every stored file proven on the destination', function () {
     expect(res.exitCode, res.stdout).to.equal(0)
     const out = parseJsonOutput<Out>(res.stdout)
     expect(out.result.proof).to.deep.include({ checked: true, verified: stored, missing: [], changed: [] })
-    expect(out.result.proof?.methods).to.deep.equal({ content: 0, 'same-file': stored, 'size-time': 0 })
+    expect(out.result.proof?.methods).to.deep.equal({ content: 0, 'same-file': stored, 'size-time': 0, size: 0 })
     expect(out.result.storeRemoved).to.equal(true)
   })
 })

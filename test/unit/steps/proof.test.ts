@@ -71,7 +71,7 @@ describe('steps/proof: every stored file checked on the destination', () => {
     const plan = await planProof(entries, applied, { storeFileDir: path.join(dir, 'store/USMT/File'), toLocal: () => null })
     const proof = await proveRestore(plan.items, { method: 'hardlink' })
     expect(proof.verified).to.equal(2)
-    expect(proof.methods).to.deep.equal({ content: 0, 'same-file': 1, 'size-time': 1 })
+    expect(proof.methods).to.deep.equal({ content: 0, 'same-file': 1, 'size-time': 1, size: 0 })
     expect(proof.changed.map((c) => c.path)).to.deep.equal(['C:\\Users\\ann\\c.txt'])
     expect(proof.changed[0].why).to.match(/^modified .* captured 2025-01-02T03:04:05.000Z$/)
     expect(proof.bytesRead).to.equal(0)

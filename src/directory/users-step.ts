@@ -20,7 +20,7 @@ import { DEFAULT_POLICY, selectProfiles, type GroupRule, type ProfileDecision, t
 import { listVolumeProfiles, listWindowsProfiles, type ProfileListing } from './profiles.js'
 import { resolveProfiles, type ResolvedProfile } from './resolve.js'
 import { isSid, normalizeSid } from './sid.js'
-import { networkAccessAccount } from '../share-store/credentials.js'
+import { networkAccessAccount } from '../ts-env/accounts.js'
 import { textTable } from '../runtime/text-table.js'
 
 /**

@@ -114,6 +114,28 @@ export function stepVariables<S extends StepId>(step: S, values: Partial<Record<
   return out
 }
 
+/**
+ * Variables the task-sequence engine sets that the steps read themselves (accounts: not settings, so no flag and
+ * no default), declared once with whether they are secret. ConfigMgr sets the network access account as
+ * `_SMSTSReserved1-000`/`_SMSTSReserved2-000`, `-001`, … (older versions without the suffix); `names` matches
+ * every name of a family. Readers register a secret value with the redactor the moment they read it
+ * (src/ts-env/accounts.ts); the redactor masks these variables by name too (isSecretName).
+ */
+export interface EngineVariableDef {
+  name: string
+  names: RegExp
+  readers: readonly StepId[]
+  secret: boolean
+  description: string
+}
+
+export const ENGINE_VARIABLES = [
+  { name: '_SMSTSReserved1-000', names: /^_SMSTSReserved1(-\d{3})?$/i, readers: ['users', 'store-request', 'store-release'], secret: true, description: 'ConfigMgr\'s network access account (user name): share stores with OSDStateFallbackToNAA=true, the directory bind when no account is set' },
+  { name: '_SMSTSReserved2-000', names: /^_SMSTSReserved2(-\d{3})?$/i, readers: ['users', 'store-request', 'store-release'], secret: true, description: 'Its password' },
+  { name: 'SMSConnectNetworkFolderAccount', names: /^SMSConnectNetworkFolderAccount$/i, readers: ['store-request', 'store-release'], secret: false, description: 'The account of ConfigMgr\'s Connect To Network Folder step, for share stores' },
+  { name: 'SMSConnectNetworkFolderPassword', names: /^SMSConnectNetworkFolderPassword$/i, readers: ['store-request', 'store-release'], secret: true, description: 'Its password' },
+] as const satisfies readonly EngineVariableDef[]
+
 /** Markdown table of the contract (README). */
 export function variablesMarkdown(): string {
   const steps = (list: readonly StepId[]): string => (list.length === STEP_IDS.length ? 'every step' : list.map((s) => `\`${s}\``).join(', ') || '—')

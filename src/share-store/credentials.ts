@@ -2,13 +2,14 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
 import { redactor } from '../runtime/redact.js'
+import { connectNetworkFolderAccount, networkAccessAccount } from '../ts-env/accounts.js'
 
 /**
  * Credentials for a share. They come from task-sequence variables (MDT `UserID`/`UserDomain`/`UserPassword`,
  * ConfigMgr's Connect To Network Folder account `SMSConnectNetworkFolderAccount`/`SMSConnectNetworkFolderPassword`,
  * or the ConfigMgr network access account `_SMSTSReserved1`/`_SMSTSReserved2` when OSDStateFallbackToNAA is
- * true) or from USMT_STEPS_SMB_USER/USMT_STEPS_SMB_PASSWORD (admins' tools). The password is registered with
- * the redactor as soon as it is read, and only ever leaves this process through a 0600 authentication file
+ * true; both accounts are read by src/ts-env/accounts.ts) or from USMT_STEPS_SMB_USER/USMT_STEPS_SMB_PASSWORD
+ * (admins' tools). The password is registered with the redactor as soon as it is read, and only ever leaves this process through a 0600 authentication file
  * (smbclient -A) or a child's stdin (Windows WNetAddConnection2 helper) — never argv, never a log line.
  */
 export interface Credentials {
@@ -34,36 +35,15 @@ export function credentialsFrom(get: (name: string) => string | undefined, opts:
     const acct = splitAccount(user)
     return { username: acct.username, domain: get('UserDomain') || acct.domain, password: pass, source: 'MDT UserID/UserDomain/UserPassword' }
   }
-  // The account of ConfigMgr's Connect To Network Folder step (SMS_TaskSequence_ConnectNetworkFolderAction: Username
-  // and Password are the variables SMSConnectNetworkFolderAccount/…Password), set on the step or as collection variables.
-  const cnfUser = get('SMSConnectNetworkFolderAccount')
-  const cnfPass = get('SMSConnectNetworkFolderPassword')
-  if (cnfUser && cnfPass !== undefined && cnfPass !== '') {
-    redactor.add(cnfPass)
-    return { ...splitAccount(cnfUser), password: cnfPass, source: 'SMSConnectNetworkFolderAccount/SMSConnectNetworkFolderPassword' }
-  }
+  const cnf = connectNetworkFolderAccount(get)
+  if (cnf) return { ...splitAccount(cnf.user), password: cnf.password, source: cnf.names }
   const naa = networkAccessAccount(get)
   if (opts.fallbackToNaa && naa) {
-    redactor.add(naa.password)
     return { ...splitAccount(naa.user), password: naa.password, source: `network access account (${naa.names}, OSDStateFallbackToNAA=true)` }
   }
   if (env.USMT_STEPS_SMB_USER && env.USMT_STEPS_SMB_PASSWORD !== undefined) {
     redactor.add(env.USMT_STEPS_SMB_PASSWORD)
     return { ...splitAccount(env.USMT_STEPS_SMB_USER), password: env.USMT_STEPS_SMB_PASSWORD, source: 'USMT_STEPS_SMB_USER/USMT_STEPS_SMB_PASSWORD' }
-  }
-  return undefined
-}
-
-/**
- * The ConfigMgr network access account. Current ConfigMgr versions can hold several accounts and set
- * `_SMSTSReserved1-000`/`_SMSTSReserved2-000`, `-001`, …; older ones set `_SMSTSReserved1`/`_SMSTSReserved2`.
- * The first complete pair wins.
- */
-export function networkAccessAccount(get: (name: string) => string | undefined): { user: string; password: string; names: string } | undefined {
-  for (const suffix of ['', ...Array.from({ length: 10 }, (_, i) => `-${String(i).padStart(3, '0')}`)]) {
-    const user = get(`_SMSTSReserved1${suffix}`)
-    const password = get(`_SMSTSReserved2${suffix}`)
-    if (user && password !== undefined && password !== '') return { user, password, names: `_SMSTSReserved1${suffix}/_SMSTSReserved2${suffix}` }
   }
   return undefined
 }

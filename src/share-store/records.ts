@@ -105,8 +105,13 @@ export function associationId(source: string, destination: string): string {
 }
 
 /** `PC1-20261120T235501Z-9f3a1c0b`: sortable by time, unique by the random part and by exclusive mkdir. */
+/** The computer's part of its store ids: upper case, [A-Z0-9-] only, at most 32 characters. */
+export function storeIdName(computer: string): string {
+  return normalizeComputer(computer).replace(/[^A-Z0-9-]/g, '-').slice(0, 32) || 'PC'
+}
+
 export function newStoreId(computer: string, now: Date): string {
-  const name = normalizeComputer(computer).replace(/[^A-Z0-9-]/g, '-').slice(0, 32) || 'PC'
+  const name = storeIdName(computer)
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
   return `${name}-${stamp}-${randomBytes(4).toString('hex')}`
 }

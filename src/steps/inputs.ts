@@ -10,6 +10,7 @@ import { redactor } from '../runtime/redact.js'
 import { ALL_SETTINGS, type SettingKey, type SettingValueOf } from '../runtime/settings/index.js'
 import { STEP_VARIABLES } from '../runtime/variables.js'
 import { PLAN_INPUT_VARIABLES } from '../plan/decide.js'
+import type { StoreType } from '../plan/types.js'
 import type { UsmtArch } from './pe.js'
 import type { EngineChoice } from './locate.js'
 
@@ -43,7 +44,7 @@ export interface StepInputs {
   arch?: UsmtArch
   packageId?: string
   storePath?: string
-  storeType?: 'hardlink' | 'share' | 'smp' | 'none'
+  storeType?: StoreType
   hardLink?: boolean
   replace: boolean
   encryptNetworkStore: boolean

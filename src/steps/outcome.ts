@@ -40,3 +40,20 @@ export function usmtFailure(tool: string, c: ClassifiedRun, opts: { restore: boo
   if (opts.restore && (k.code === 37 || k.code === 38 || k.code === 42)) return new UsmtStepsError('USM0311', text, { data, extraActions: opts.actions, variables: opts.variables })
   return new UsmtStepsError('USM0305', text, { data, extraActions: opts.actions, variables: opts.variables })
 }
+
+/**
+ * Errors USMT skipped because of /c (or return code 3): nothing to say, a warning, or — with
+ * USMTStepsFailOnIgnoredErrors — USM0306 for the step to throw. `extraActions` is only asked for the error.
+ */
+export function skippedErrors(tool: string, c: ClassifiedRun, failOnIgnored: boolean, opts: { variables?: Record<string, string>; extraActions?: () => string[] } = {}): { error?: UsmtStepsError; warning?: string } {
+  if (c.ignored.length === 0 && c.classification.code !== 3) return {}
+  const lines = ignoredLines(c.ignored)
+  if (failOnIgnored) {
+    return {
+      error: new UsmtStepsError('USM0306', `${tool} skipped ${c.ignored.length} error(s) because of /c: ${lines.join('; ')}`, {
+        data: { returnCode: c.classification.code }, extraActions: opts.extraActions?.(), variables: opts.variables,
+      }),
+    }
+  }
+  return { warning: `${tool} skipped ${c.ignored.length} error(s) because of /c (return code ${c.classification.code}): ${lines.join('; ')}` }
+}

@@ -3,7 +3,10 @@
  * (hardlink | share | smp | none); `USMTStepsFailedExitCode` is set by the templates' own "remember the
  * failure" step (Set Task Sequence Variable) so that the report can run before the sequence is stopped.
  */
-export const STORE_TYPE_VARIABLE = 'USMTStepsStoreType'
+import type { StepVariable } from '../runtime/variables.js'
+
+/** The plan's decision, from the variable contract (src/runtime/variables.ts): the type holds the name to it. */
+export const STORE_TYPE_VARIABLE: StepVariable = 'USMTStepsStoreType'
 export const STORE_TYPES = ['hardlink', 'share', 'smp', 'none'] as const
 export const FAILED_EXIT_CODE_VARIABLE = 'USMTStepsFailedExitCode'
 

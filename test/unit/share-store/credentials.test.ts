@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { credentialsFrom, networkAccessAccount } from '../../../src/share-store/credentials.js'
+import { credentialsFrom } from '../../../src/share-store/credentials.js'
 import { redactor } from '../../../src/runtime/redact.js'
 
 const lookup = (vars: Record<string, string>) => (n: string): string | undefined => vars[n]
@@ -13,13 +13,6 @@ describe('share credentials from task-sequence variables', () => {
     expect(redactor.redact('x Naa-pass-000-x1 y')).to.not.contain('Naa-pass-000-x1')
     // not without the opt-in, as the native Request State Store step
     expect(credentialsFrom(lookup(vars), { fallbackToNaa: false, env: {} })).to.equal(undefined)
-  })
-
-  it('reads the unsuffixed pair of older ConfigMgr versions, and takes the first complete pair', () => {
-    expect(networkAccessAccount(lookup({ _SMSTSReserved1: 'naa', _SMSTSReserved2: 'p1' }))).to.deep.include({ user: 'naa', password: 'p1' })
-    const two = networkAccessAccount(lookup({ '_SMSTSReserved1-000': 'first', '_SMSTSReserved1-001': 'second', '_SMSTSReserved2-001': 'p2' }))
-    expect(two).to.deep.include({ user: 'second', password: 'p2', names: '_SMSTSReserved1-001/_SMSTSReserved2-001' })
-    expect(networkAccessAccount(lookup({ '_SMSTSReserved1-000': 'u', '_SMSTSReserved2-000': '' }))).to.equal(undefined)
   })
 
   it('MDT UserID/UserDomain/UserPassword win over the network access account; the environment comes last', () => {

@@ -1,0 +1,185 @@
+/**
+ * Moving store files between this machine and a share, with their SHA-256 manifest: the upload after capture,
+ * the download before restore, the restore logs sent back, and the remote checks of verify. Thin I/O over a
+ * ShareTransport; what to compare and which folders to create comes from decide.ts.
+ */
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import * as fsp from 'node:fs/promises'
+import * as nodePath from 'node:path'
+import { UsmtStepsError } from '../runtime/errors.js'
+import { STORE_LOGS_DIR } from '../store/layout.js'
+import { STORE_KEY_FILE } from '../store/store-key.js'
+import { compareWithManifest, foldersOf } from './decide.js'
+import { MANIFEST_FILE, parseJsonDoc, RECORD_FILE, type Manifest, type ManifestEntry, type StoreRecord } from './records.js'
+import { prepareStaging } from './staging.js'
+import type { ShareTransport } from './transport.js'
+
+export interface LocalFile {
+  rel: string
+  abs: string
+  size: number
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256')
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer)
+  return h.digest('hex')
+}
+
+/** Every file below a local folder, with `/`-separated relative paths, sorted. */
+export async function walkLocal(root: string): Promise<LocalFile[]> {
+  const out: LocalFile[] = []
+  const walk = async (dir: string, rel: string[]): Promise<void> => {
+    for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
+      const abs = nodePath.join(dir, e.name)
+      if (e.isDirectory()) await walk(abs, [...rel, e.name])
+      else if (e.isFile()) out.push({ rel: [...rel, e.name].join('/'), abs, size: (await fsp.stat(abs)).size })
+    }
+  }
+  await walk(root, [])
+  return out.sort((a, b) => a.rel.localeCompare(b.rel))
+}
+
+/** `fn` over `items` with at most `limit` running at once; results in the items' order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length)
+  let next = 0
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i])
+    }
+  }))
+  return out
+}
+
+export async function remoteHash(t: ShareTransport, path: string): Promise<string> {
+  const h = createHash('sha256')
+  const { stream, done } = t.getStream(path)
+  for await (const chunk of stream) h.update(chunk as Buffer)
+  await done
+  return h.digest('hex')
+}
+
+export async function readManifest(t: ShareTransport, rec: StoreRecord): Promise<Manifest> {
+  const text = await t.readText(`${rec.id}/${MANIFEST_FILE}`)
+  if (text === null) throw new UsmtStepsError('USM0415', `${rec.path} has no ${MANIFEST_FILE}`)
+  try {
+    return parseJsonDoc<Manifest>(text, `${rec.path}\\${MANIFEST_FILE}`)
+  } catch (err) {
+    throw new UsmtStepsError('USM0415', `${rec.path}\\${MANIFEST_FILE} is unreadable: ${(err as Error).message}`)
+  }
+}
+
+/**
+ * The manifest entries of a captured store: with `localPath` (a staged store) the files are uploaded and
+ * hashed while they go, then the share's listing is checked against them; without, the store was written on
+ * the share directly and is hashed there.
+ */
+export async function captureManifest(t: ShareTransport, rec: StoreRecord, localPath: string | undefined, log: (line: string) => void): Promise<ManifestEntry[]> {
+  const id = rec.id
+  if (!localPath) {
+    const remote = (await t.listTree(id)).filter((f) => f.path !== RECORD_FILE && f.path !== MANIFEST_FILE)
+    if (!remote.some((f) => /^USMT\//i.test(f.path))) throw new UsmtStepsError('USM0416', `${rec.path} holds no USMT folder: the capture has not written a store there`)
+    return mapLimit(remote, 2, async (f) => ({ path: f.path, size: f.size, sha256: await remoteHash(t, `${id}/${f.path}`) }))
+  }
+  const files = await walkLocal(localPath)
+  if (!files.some((f) => /^USMT\//i.test(f.rel))) {
+    throw new UsmtStepsError('USM0416', `${localPath} holds no USMT folder: the capture has not written a store there`)
+  }
+  // The manifest's hashes are computed while the upload runs (the staged files are read from the page
+  // cache a second time), so integrity costs next to nothing on top of the transfer.
+  const hashing = mapLimit(files, 1, async (f) => ({ path: f.rel, size: f.size, sha256: await sha256File(f.abs) }))
+  hashing.catch(() => undefined)
+  const started = Date.now()
+  await t.putFiles(files.map((f) => ({ localPath: f.abs, path: `${id}/${f.rel}` })), foldersOf(files.map((f) => f.rel), `${id}/`))
+  const bytes = files.reduce((a, f) => a + f.size, 0)
+  log(`uploaded ${files.length} file(s), ${bytes} bytes, to ${rec.path} in ${Date.now() - started} ms: ${files.map((f) => f.rel).join(', ')}`)
+  const entries = await hashing
+  const problems = compareWithManifest(entries, await t.listTree(id))
+  if (problems.length) throw new UsmtStepsError('USM0412', `the upload to ${rec.path} is incomplete: ${problems.slice(0, 5).join('; ')}`)
+  return entries
+}
+
+/** Download a captured store into `localPath` (emptied of an earlier attempt first) and check every SHA-256. */
+export async function downloadStore(t: ShareTransport, rec: StoreRecord, localPath: string, log: (line: string) => void): Promise<void> {
+  const manifest = await readManifest(t, rec)
+  const { removed } = await prepareStaging(localPath)
+  if (removed.length) log(`${localPath}: removed what an earlier attempt left (${removed.join(', ')})`)
+  const files = manifest.files.map((f) => ({ ...f, local: nodePath.join(localPath, ...f.path.split('/')) }))
+  for (const dir of new Set(files.map((f) => nodePath.dirname(f.local)))) await fsp.mkdir(dir, { recursive: true })
+  const started = Date.now()
+  await t.getFiles(files.map((f) => ({ path: `${rec.id}/${f.path}`, localPath: f.local })))
+  const downloaded = Date.now() - started
+  // The store's own key document (written at request, next to the store like its record) comes along even
+  // when the manifest does not list it: restore opens the data key from it.
+  if (!manifest.files.some((f) => f.path === STORE_KEY_FILE)) {
+    const keyText = await t.readText(`${rec.id}/${STORE_KEY_FILE}`)
+    if (keyText !== null) await fsp.writeFile(nodePath.join(localPath, STORE_KEY_FILE), keyText, { mode: 0o600 })
+  }
+  const sums = await mapLimit(files, 2, async (f) => ({ f, sum: await sha256File(f.local) }))
+  for (const { f, sum } of sums) {
+    if (sum !== f.sha256) throw new UsmtStepsError('USM0415', `${f.path} of ${rec.path} differs from the manifest after download (sha256 ${sum}, expected ${f.sha256})`)
+  }
+  log(`store ${rec.path} downloaded to ${localPath} (${manifest.files.length} files, ${files.reduce((a, f) => a + f.size, 0)} bytes in ${downloaded} ms; sha256 verified)`)
+}
+
+/** Files below `<local>/Logs` that the capture did not put into the store (never overwrites a manifest file). */
+export async function uploadRestoreLogs(t: ShareTransport, rec: StoreRecord, localPath: string, log: (line: string) => void): Promise<string[]> {
+  let files: LocalFile[]
+  try {
+    files = await walkLocal(nodePath.join(localPath, STORE_LOGS_DIR))
+  } catch {
+    return []
+  }
+  let inStore: Set<string>
+  try {
+    inStore = new Set((await readManifest(t, rec)).files.map((f) => f.path.toLowerCase()))
+  } catch (err) {
+    log(`restore logs not uploaded: ${(err as Error).message}`)
+    return []
+  }
+  const logs = files.map((f) => ({ ...f, rel: `${STORE_LOGS_DIR}/${f.rel}` })).filter((f) => !inStore.has(f.rel.toLowerCase()))
+  if (logs.length === 0) return []
+  try {
+    await t.putFiles(logs.map((f) => ({ localPath: f.abs, path: `${rec.id}/${f.rel}` })), foldersOf(logs.map((f) => f.rel), `${rec.id}/`))
+  } catch (err) {
+    log(`restore logs not uploaded to ${rec.path}: ${(err as Error).message}`)
+    return []
+  }
+  const sent = logs.map((f) => f.rel)
+  log(`restore logs uploaded to ${rec.path}: ${sent.join(', ')}`)
+  return sent
+}
+
+export interface VerifyResult {
+  store: string
+  ok: boolean
+  deep: boolean
+  files: number
+  bytes: number
+  problems: string[]
+}
+
+/** A captured store on its share against its manifest: missing or resized files, and with `deep` changed content. */
+export async function verifyStore(t: ShareTransport, rec: StoreRecord, deep: boolean): Promise<VerifyResult> {
+  const manifest = await readManifest(t, rec)
+  const remote = await t.listTree(rec.id)
+  const problems = compareWithManifest(manifest.files, remote)
+  // Files the manifest does not list (added after the capture was sealed): not restored, but reported — a
+  // store that verifies holds exactly what was captured (issue #20 item 6).
+  const listed = new Set(manifest.files.map((f) => f.path.toLowerCase()))
+  for (const r of remote) {
+    if (r.path === RECORD_FILE || r.path === MANIFEST_FILE || r.path === STORE_KEY_FILE || listed.has(r.path.toLowerCase())) continue
+    problems.push(`${r.path} is an extra file the capture did not write (${r.size} bytes)`)
+  }
+  if (deep) {
+    for (const f of manifest.files) {
+      if (problems.some((p) => p.startsWith(`${f.path} `))) continue
+      const sum = await remoteHash(t, `${rec.id}/${f.path}`)
+      if (sum !== f.sha256) problems.push(`${f.path} content differs (sha256 ${sum}, expected ${f.sha256})`)
+    }
+  }
+  return { store: rec.path, ok: problems.length === 0, deep, files: manifest.files.length, bytes: manifest.files.reduce((a, f) => a + f.size, 0), problems }
+}

@@ -7,7 +7,8 @@
  * - a flag only one command has stays in that command.
  * oclif is imported only in src/cli and src/commands.
  */
-import { Flags, type Interfaces } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
+import type * as Interfaces from '@oclif/core/interfaces'
 import type { SettingDef } from '../runtime/settings.js'
 import { settingDef, type SettingKey } from '../runtime/settings/index.js'
 

@@ -1,4 +1,5 @@
-import { Help, type Command } from '@oclif/core'
+import { Help } from '@oclif/core/help'
+import type { Command } from '@oclif/core/command'
 import type { SettingDef } from '../runtime/settings.js'
 import { FOUNDATION_KEYS, isSettingKey, settingDef } from '../runtime/settings/index.js'
 

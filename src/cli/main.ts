@@ -1,4 +1,4 @@
-import { execute } from '@oclif/core'
+import { execute } from '@oclif/core/execute'
 import { installStreamGuards } from '../runtime/redact.js'
 
 /** Entry used by bin/run.js (and the bundle). `help exit-codes` is an alias of `exit-codes`. */

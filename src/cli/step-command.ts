@@ -1,8 +1,6 @@
-import { Command } from '@oclif/core'
-import { createReadStream, rmSync } from 'node:fs'
+import { Command } from '@oclif/core/command'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
-import { createInterface } from 'node:readline'
 import { Logger } from '../log/logger.js'
 import { BarSink, LineSink, ProgressReporter, type ProgressSink } from '../progress/progress.js'
 import { shouldShowTsProgress, TsDialogSink } from '../progress/ts-dialog.js'
@@ -17,22 +15,19 @@ import { openTsEnvironment, type TsEnvironment } from '../ts-env/index.js'
 import { JsonTsEnvironment } from '../ts-env/json-env.js'
 import { BASE_FLAGS } from './flags.js'
 
-/** Print `{status, result, warnings}` where result is the JSON text in `file`, without holding it in memory. */
-async function streamJsonDocument(status: StepStatus, file: string, warnings: string[]): Promise<void> {
-  const write = (text: string): Promise<void> => new Promise((resolve, reject) => {
-    if (process.stdout.write(text)) return resolve()
-    const onDrain = (): void => { process.stdout.off('error', onError); resolve() }
-    const onError = (err: Error): void => { process.stdout.off('drain', onDrain); reject(err) }
-    process.stdout.once('drain', onDrain).once('error', onError)
-  })
-  await write(`{\n  "status": ${JSON.stringify(status)},\n  "result": `)
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity })
-  let first = true
-  for await (const line of lines) {
-    await write(`${first ? '' : '\n'}${redactor.redact(line)}`)
-    first = false
-  }
-  await write(`,\n  "warnings": ${JSON.stringify(redactor.redactDeep(warnings))}\n}\n`)
+/** Text for stdout, redacted here, written as bytes (so the stream guard does not redact it a second time). */
+function writeStdout(text: string): boolean {
+  return process.stdout.write(Buffer.from(redactor.redact(text), 'utf8'))
+}
+
+/**
+ * A result too large to hold in memory (rules preview of a whole disk), written to stdout as it is built: the
+ * command writes the JSON value of its result in blocks that end between two items (each is redacted on its
+ * own), and `write` returns false when stdout wants the writer to wait for `drain()`.
+ */
+export interface ResultStream {
+  write(block: string): boolean
+  drain(): Promise<void>
 }
 
 /** What a command's `execute` returns. */
@@ -52,13 +47,6 @@ export interface StepOutcome<R> {
   exitCode?: number
   /** Other folders that get a copy of the run record (capture puts one in the store for the restore side's report). */
   recordAlsoIn?: string[]
-  /**
-   * For results too large to hold in memory (rules preview of a whole disk): a file holding the JSON value of
-   * the result, written by the command. Under --json the base streams it to stdout line by line through the
-   * redactor, between the status and the warnings, then deletes it; `result` is then only a small summary
-   * (used for the run record).
-   */
-  resultJsonFile?: string
 }
 
 export interface StepContext {
@@ -80,6 +68,14 @@ export interface StepContext {
   recordCommand(command: CommandRecord): void
   /** The folder of usmt-steps.log once known (run records and copied USMT logs go there). */
   logDir(): string | undefined
+  /**
+   * Under --json only: stream the result's JSON value to stdout while it is built, in one pass, instead of
+   * returning it (`result` of the outcome is then a small summary for the log and the run record). The document
+   * becomes `{"result": …, "status": …, "warnings": […]}`: the status follows the result because it is known
+   * only at the end; a failure after the result started ends it with `"status": "error"` and the error (the
+   * command closes what it wrote into a valid partial value before throwing).
+   */
+  streamResult(): ResultStream
 }
 
 interface CommandTraits {
@@ -112,7 +108,8 @@ class StepRun {
   tsEnvOpened: TsEnvironment | undefined
   record: RecordPart | undefined
   recordAlsoIn: string[] = []
-  resultFile: string | undefined
+  /** Whether the result has started to go to stdout (ctx.streamResult). */
+  resultStreamed = false
   private tsEnvPromise: Promise<TsEnvironment> | undefined
   readonly ctx: StepContext
 
@@ -140,6 +137,24 @@ class StepRun {
         this.logger.info(`ran (exit ${c.exitCode ?? 'none'}, ${c.durationMs} ms): ${c.commandLine}`)
       },
       logDir: () => (this.logger.path ? nodePath.dirname(this.logger.path) : undefined),
+      streamResult: () => this.streamResult(),
+    }
+  }
+
+  streamResult(): ResultStream {
+    if (!this.json) throw new Error(`${this.traits.name}: streamResult() is for --json only`)
+    if (!this.resultStreamed) {
+      this.resultStreamed = true
+      writeStdout('{\n  "result": ')
+    }
+    return {
+      write: (block) => writeStdout(block),
+      drain: () => new Promise((resolve, reject) => {
+        if (!process.stdout.writableNeedDrain) return resolve()
+        const onDrain = (): void => { process.stdout.off('error', onError); resolve() }
+        const onError = (err: Error): void => { process.stdout.off('drain', onDrain); reject(err) }
+        process.stdout.once('drain', onDrain).once('error', onError)
+      }),
     }
   }
 
@@ -190,7 +205,6 @@ class StepRun {
 
   async succeed<R>(outcome: StepOutcome<R>): Promise<number> {
     const { name, recordsResult } = this.traits
-    this.resultFile = outcome.resultJsonFile
     await this.progress.end()
     let status: StepStatus = outcome.status ?? (this.warnings.length > 0 ? 'warning' : 'success')
     const exitCode = outcome.exitCode ?? exitCodeOf(outcome.exit ?? 'success')
@@ -202,8 +216,8 @@ class StepRun {
     this.logger.info(`${name} finished: ${outcome.summary} (exit ${exitCode})`)
     this.record = { result: outcome.result, summary: outcome.summary, status, exitCode }
     this.recordAlsoIn = outcome.recordAlsoIn ?? []
-    if (this.json && outcome.resultJsonFile) {
-      await streamJsonDocument(status, outcome.resultJsonFile, this.warnings)
+    if (this.json && this.resultStreamed) {
+      writeStdout(`,\n  "status": ${JSON.stringify(status)},\n  "warnings": ${JSON.stringify(this.warnings)}\n}\n`)
     } else if (this.json) {
       process.stdout.write(`${JSON.stringify(redactor.redactDeep({ status, result: outcome.result, warnings: this.warnings }), null, 2)}\n`)
     } else {
@@ -229,7 +243,11 @@ class StepRun {
         this.logger.error(`could not record the failure in task-sequence variables: ${(e2 as Error).message}`)
       }
     }
-    if (this.json) {
+    if (this.json && this.resultStreamed) {
+      // The partial result is already out (closed by the command): the status and the error follow it.
+      const tail = JSON.stringify(redactor.redactDeep({ status: 'error', error: err.toJSON(), warnings: this.warnings }), null, 2)
+      writeStdout(`,\n  ${tail.slice(tail.indexOf('"status"'))}\n`)
+    } else if (this.json) {
       process.stdout.write(`${JSON.stringify(redactor.redactDeep({ status: 'error', error: err.toJSON(), warnings: this.warnings }), null, 2)}\n`)
     } else {
       process.stderr.write(`${redactor.redact(err.headline)}\n`)
@@ -242,7 +260,6 @@ class StepRun {
 
   /** The run record next to usmt-steps.log (and wherever the outcome asked for a copy). */
   finish(): void {
-    if (this.resultFile) rmSync(this.resultFile, { force: true }) // streamed, or never printed: either way it goes
     this.clock.close()
     const dir = this.ctx.logDir()
     if (this.traits.recordsResult && dir && this.record) {

@@ -1,5 +1,5 @@
 /** Flags shared by `template configmgr` and `template mdt`. */
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { SCENARIOS } from '../templates/scenarios.js'
 import { settingFlags } from './flags.js'
 

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { StepCommand, type StepContext, type StepOutcome } from '../cli/step-command.js'
 import { MASK } from '../runtime/redact.js'
 import { resolveSetting } from '../runtime/settings.js'

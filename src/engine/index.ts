@@ -5,7 +5,7 @@
  *   evaluateMigration(input)  stream include/exclude/user/warning events for mapped volumes
  *   estimateMigration(input)  totals per user and component
  *   scan(prepared, sink)      the same walk with a synchronous sink (no per-file events; used by preview/estimate)
- *   writePreviewJson / previewText / previewResult   the `rules preview` result, streamed, as text, in memory
+ *   streamPreviewJson / previewText / previewResult   the `rules preview` result, streamed, as text, in memory
  */
 import type { EngineEvent, EstimateResult, RuleSet } from './contract.js'
 import { estimateMigration as estimate, evaluateMigration as evaluate, type FullEngineInput } from './evaluate.js'
@@ -13,7 +13,7 @@ import { loadRuleSetSync, type RuleSetOptions } from './ruleset.js'
 
 export type * from './contract.js'
 export { captureGaps, explainPaths, prepare, evaluatePrepared, scan, type EngineOptions, type ExplainResult, type FullEngineInput, type Prepared, type ScanFolder, type ScanSink } from './evaluate.js'
-export { notEvaluatedSummary, previewResult, previewTempPath, previewText, warningSummary, writePreviewJson, type PreviewResult, type PreviewSummary, type PreviewTotals } from './preview.js'
+export { notEvaluatedSummary, previewResult, previewTempPath, previewText, streamPreviewJson, warningSummary, type JsonOut, type PreviewResult, type PreviewSummary, type PreviewTotals } from './preview.js'
 export { lintRuleFiles, readKnownFindings, type KnownFinding, type LintItem, type LintResult } from './lint.js'
 export type { RuleSetOptions } from './ruleset.js'
 

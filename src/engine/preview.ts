@@ -2,10 +2,10 @@
  * The `rules preview` result: what the rules capture and exclude on the mapped volumes, the users, the
  * warnings and the totals. Three ways to get it, all from the same scan:
  *
- *   writePreviewJson(p, file)  streams the result's JSON into a file while walking (constant memory per file:
- *                              included items go straight into the file, excluded items and warnings into
- *                              side files appended at the end); the command hands the file to the base,
- *                              which prints it under `--json` without reading it into memory.
+ *   streamPreviewJson(p, out)  writes the result's JSON to `out` while walking, in one pass (constant memory per
+ *                              file: included items go out as they are decided, excluded items and warnings
+ *                              are spooled to two temp files and follow); under `--json` the command base's
+ *                              stdout is `out`.
  *   previewText(p)             the readable tree, bounded: at most FILES_PER_GROUP files per user and
  *                              component, EXCLUDED_SHOWN exclusions and WARNINGS_SHOWN warnings are listed,
  *                              the rest counted.
@@ -13,7 +13,7 @@
  *                              (evaluatePrepared) — for programmatic use on small trees; `--json` prints the
  *                              same document.
  */
-import { BufferedFile, writeAllSync } from '../runtime/write-all.js'
+import { writeAllSync } from '../runtime/write-all.js'
 import { closeSync, openSync, readSync, rmSync } from 'node:fs'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
@@ -125,7 +125,17 @@ export async function previewResult(p: Prepared): Promise<PreviewResult> {
 
 // ---------------------------------------------------------------- streamed JSON
 
-/** Lines of the streamed document stay below this many characters (the base prints it line by line). */
+/**
+ * Where a streamed result goes (the command base's stdout under --json): blocks of the JSON text, each ending
+ * between two items (so a redactor that sees one block at a time never sees an item cut in two). `write`
+ * returns false when the consumer wants the writer to wait for `drain()` before writing more.
+ */
+export interface JsonOut {
+  write(block: string): boolean
+  drain(): Promise<void>
+}
+
+/** Lines of the streamed document stay below this many characters. */
 const LINE_CHARS = 32 * 1024
 /** Buffered text is written out beyond this many characters. */
 const FLUSH_CHARS = 256 * 1024
@@ -140,14 +150,15 @@ function jsonBody(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s).slice(1, -1) : s
 }
 
-/** A JSON text file written in large chunks: arrays of items, a newline between items every LINE_CHARS. */
-class JsonFile extends BufferedFile {
-  private line = 0
-  private items = 0
+/** JSON text built in large blocks: arrays of items, a newline between items every LINE_CHARS. */
+abstract class JsonText {
+  protected buf = ''
+  protected line = 0
+  protected items = 0
+  /** Whether an array is open (its `]` not written yet). */
+  protected inArray = false
 
-  constructor(path: string) {
-    super(path, { flags: 'wx', mode: 0o600, blockChars: FLUSH_CHARS })
-  }
+  protected abstract emit(block: string): void
 
   raw(text: string): void {
     this.buf += text
@@ -160,6 +171,7 @@ class JsonFile extends BufferedFile {
   openArray(text: string): void {
     this.raw(text)
     this.items = 0
+    this.inArray = true
   }
 
   /** The next item of the open array: the first on a new line, then a new line every LINE_CHARS. */
@@ -181,35 +193,40 @@ class JsonFile extends BufferedFile {
 
   /** Close the open array (`]` on its own line when it has items), followed by `text`. */
   closeArray(text: string): void {
+    this.inArray = false
     this.raw(this.items > 0 ? `\n]${text}` : `]${text}`)
-  }
-
-  /** Copy the items `part` wrote (with item()) into the open array. */
-  append(part: JsonFile): void {
-    part.close()
-    if (part.items === 0) return
-    if (this.items > 0) this.buf += ','
-    this.flush()
-    const fd = openSync(part.path, 'r')
-    try {
-      const chunk = Buffer.allocUnsafe(1 << 20)
-      for (;;) {
-        const n = readSync(fd, chunk, 0, chunk.length, null)
-        if (n === 0) break
-        writeAllSync(this.fd as number, chunk, 0, n)
-      }
-    } finally {
-      closeSync(fd)
-    }
-    this.items += part.items
-    this.line = LINE_CHARS // the next item starts a new line
   }
 
   get count(): number {
     return this.items
   }
 
-  /** Close and delete (error path). */
+  private flushIfFull(): void {
+    if (this.buf.length >= FLUSH_CHARS) this.flush()
+  }
+
+  flush(): void {
+    if (!this.buf) return
+    const block = this.buf
+    this.buf = ''
+    this.emit(block)
+  }
+}
+
+/** A side part (excluded items, warnings) spooled to a temp file (mode 0600) until the main part is done. */
+class SpoolFile extends JsonText {
+  private fd: number | null
+
+  constructor(readonly path: string) {
+    super()
+    this.fd = openSync(path, 'wx', 0o600)
+  }
+
+  protected emit(block: string): void {
+    writeAllSync(this.fd as number, block)
+  }
+
+  /** Close and delete (after copying, or on an error). */
   discard(): void {
     try {
       if (this.fd !== null) closeSync(this.fd)
@@ -219,33 +236,122 @@ class JsonFile extends BufferedFile {
     this.fd = null
     rmSync(this.path, { force: true })
   }
+
+  /** The spooled items, in blocks cut after a newline (so between two items), then the file goes. */
+  *blocks(): Generator<string> {
+    this.flush()
+    const fd = openSync(this.path, 'r')
+    try {
+      const chunk = Buffer.allocUnsafe(1 << 20)
+      let carry = ''
+      for (;;) {
+        const n = readSync(fd, chunk, 0, chunk.length, null)
+        if (n === 0) break
+        const text = carry + chunk.toString('utf8', 0, n)
+        const cut = text.lastIndexOf('\n') + 1
+        carry = text.slice(cut)
+        if (cut > 0) yield text.slice(0, cut)
+      }
+      if (carry) yield carry
+    } finally {
+      closeSync(fd)
+      this.discard()
+    }
+  }
 }
 
-/** A fresh temp-file path for a streamed preview (created exclusively, mode 0600, by writePreviewJson). */
+/** The result document itself, written to a JsonOut as it is built. */
+class JsonStream extends JsonText {
+  /** Set when the consumer asked to wait; the scan loop waits between folders. */
+  waiting = false
+  private started = false
+  private done = false
+
+  constructor(private readonly out: JsonOut) {
+    super()
+  }
+
+  protected emit(block: string): void {
+    this.started = true
+    if (!this.out.write(block)) this.waiting = true
+  }
+
+  async settle(): Promise<void> {
+    if (!this.waiting) return
+    this.waiting = false
+    await this.out.drain()
+  }
+
+  /** Copy the items `part` spooled into the open array. */
+  async append(part: SpoolFile): Promise<void> {
+    if (part.count === 0) {
+      part.discard()
+      return
+    }
+    // The spooled text starts with the newline before its first item.
+    if (this.items > 0) this.buf += ','
+    this.flush()
+    for (const block of part.blocks()) {
+      this.emit(block)
+      await this.settle()
+    }
+    this.items += part.count
+    this.line = LINE_CHARS // the next item starts a new line
+  }
+
+  end(text: string): void {
+    this.raw(text)
+    this.flush()
+    this.done = true
+  }
+
+  /**
+   * After an error: close what is open so that what was written is a valid (partial) JSON value, which the
+   * command base follows with the error. Nothing is written when nothing was.
+   */
+  abort(): void {
+    if (this.done) return
+    if (!this.started) {
+      this.buf = ''
+      return
+    }
+    try {
+      if (this.inArray) this.closeArray('')
+      this.end('}')
+    } catch {
+      // the consumer is gone (stdout closed): nothing more can be said there
+    }
+  }
+}
+
+/** A fresh temp-file path for a spooled part of a streamed preview (created exclusively, mode 0600). */
 export function previewTempPath(tag = 'preview'): string {
   return nodePath.join(os.tmpdir(), `usmt-steps-${tag}-${process.pid}-${randomBytes(6).toString('hex')}.json`)
 }
 
-function writeArray(f: JsonFile, key: string, items: readonly unknown[]): void {
-  f.openArray(`${JSON.stringify(key)}:[`)
+function writeArray(f: JsonText, key: string, items: readonly unknown[]): void {
+  f.openArray(`,\n${JSON.stringify(key)}:[`)
   for (const it of items) f.item(JSON.stringify(it))
-  f.closeArray(',\n')
+  f.closeArray('')
 }
 
 /**
- * Scan and write the preview result's JSON value into `file` (created; it must not exist), holding only the
- * totals in memory. `onWarning` sees every warning as it is found (the command logs them). On error every
- * file written so far is deleted.
+ * Scan and write the preview result's JSON value to `out` as the walk proceeds (one pass; the included items go
+ * out as they are decided, the excluded items and the warnings are spooled to two temp files and follow),
+ * holding only the totals in memory. `onWarning` sees every warning as it is found (the command logs them). On
+ * an error the spooled files are deleted, and what was written is closed into a valid partial JSON value
+ * before the error is thrown on.
  */
-export function writePreviewJson(p: Prepared, file: string, onWarning?: (w: EngineWarning) => void): PreviewSummary {
+export async function streamPreviewJson(p: Prepared, out: JsonOut, onWarning?: (w: EngineWarning) => void): Promise<PreviewSummary> {
   const users = usersOf(p)
   const totals = newTotals(users)
-  const out = new JsonFile(file)
-  let excluded: JsonFile | undefined
-  let warnings: JsonFile | undefined
+  const doc = new JsonStream(out)
+  let excluded: SpoolFile | undefined
+  let warnings: SpoolFile | undefined
   try {
-    excluded = new JsonFile(`${file}.excluded`)
-    warnings = new JsonFile(`${file}.warnings`)
+    const base = previewTempPath()
+    excluded = new SpoolFile(`${base}.excluded`)
+    warnings = new SpoolFile(`${base}.warnings`)
     const w = warnings
     const x = excluded
     const addWarning = (warning: EngineWarning): void => {
@@ -253,7 +359,7 @@ export function writePreviewJson(p: Prepared, file: string, onWarning?: (w: Engi
       onWarning?.(warning)
     }
     for (const warning of p.warnings) addWarning(warning)
-    out.openArray('{"included":[')
+    doc.openArray('{"included":[')
     // Per folder: `{"path":"C:\\Dir\\` once; per unit and rule: the constant tail of an item, once.
     let lastFolder: ScanFolder | null = null
     let pathHead = ''
@@ -281,7 +387,7 @@ export function writePreviewJson(p: Prepared, file: string, onWarning?: (w: Engi
           tail = `${u},"rule":${JSON.stringify(rule.rule)},"bytes":`
           includeTail.set(rule, tail)
         }
-        out.item(`${headOf(folder)}${jsonBody(name)}${tail}${st.size}}`)
+        doc.item(`${headOf(folder)}${jsonBody(name)}${tail}${st.size}}`)
         count(totals, unit.context.account, unit.name, st.size)
       },
       exclude(folder: ScanFolder, name: string, user: string | null, reason: string, rule: CompiledRule | null) {
@@ -297,7 +403,7 @@ export function writePreviewJson(p: Prepared, file: string, onWarning?: (w: Engi
       warning: addWarning,
       registry(d) {
         if (d.included) {
-          out.item(JSON.stringify(registryIncluded(d)))
+          doc.item(JSON.stringify(registryIncluded(d)))
           countSetting(totals, d.user, d.component as string)
         } else {
           x.item(JSON.stringify({ path: valueDisplay(d.value), user: d.user, reason: d.reason ?? 'excluded by rule', rule: d.rule }))
@@ -306,26 +412,26 @@ export function writePreviewJson(p: Prepared, file: string, onWarning?: (w: Engi
       },
     }
     const it = scan(p, sink)
-    while (!it.next().done) { /* the sink writes */ }
-    out.closeArray(',\n')
-    out.openArray('"excluded":[')
-    out.append(excluded)
-    out.closeArray(',\n')
-    writeArray(out, 'users', users)
-    out.openArray('"warnings":[')
-    out.append(warnings)
-    out.closeArray(',\n')
-    writeArray(out, 'notEvaluated', p.notEvaluated)
-    out.raw(`"totals":${JSON.stringify(totals)}\n}\n`)
-    out.close()
-    const summary: PreviewSummary = { totals, users, warnings: warnings.count }
-    excluded.discard()
-    warnings.discard()
-    return summary
+    // The scan yields after each folder: wait there when the consumer asked to.
+    while (!it.next().done) if (doc.waiting) await doc.settle()
+    // Each array closes without its comma, so that abort() can always end the value with a `}`.
+    doc.closeArray('')
+    doc.openArray(',\n"excluded":[')
+    await doc.append(excluded)
+    doc.closeArray('')
+    writeArray(doc, 'users', users)
+    const warningCount = warnings.count
+    doc.openArray(',\n"warnings":[')
+    await doc.append(warnings)
+    doc.closeArray('')
+    writeArray(doc, 'notEvaluated', p.notEvaluated)
+    doc.end(`,\n"totals":${JSON.stringify(totals)}\n}`)
+    await doc.settle()
+    return { totals, users, warnings: warningCount }
   } catch (err) {
-    out.discard()
     excluded?.discard()
     warnings?.discard()
+    doc.abort()
     throw err
   }
 }

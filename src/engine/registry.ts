@@ -12,7 +12,7 @@ import type { CompiledRule, EvalContext, Unit } from './unit.js'
 import { decide, type DirPlan, type UnitGroup } from './decide.js'
 import type { RuleModel } from './model.js'
 import { canonicalRegKey, type RegRoot, type RegValue } from '../registry/model.js'
-import { machineHives, RegistryView, userHives } from '../registry/hives.js'
+import { machineHives, RegistryView, userHives, type HiveMount } from '../registry/hives.js'
 import { hiveToolsMissing } from '../registry/hivex.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import { expandEnv } from '../windows/path.js'
@@ -133,16 +133,26 @@ export function loadMachineRegistry(model: RuleModel, volumes: VolumeMap, system
   const hkcu = [...prefixes].filter((p) => p.startsWith('HKCU'))
   const hives: MachineRegistry['hives'] = []
   const machineMounts = machineHives(volumes, systemDrive)
-  const machine = hklm.length && machineMounts.some((m) => m.local) ? RegistryView.load(machineMounts, hklm) : null
-  if (machine) for (const m of machineMounts) if (machine.read.includes(m.winPath)) hives.push({ winPath: m.winPath, keys: [...machine.keys.values()].filter((k) => k.lower.startsWith(`hklm\\${m.base.toLowerCase()}`)).length })
-  const users = new Map<number, RegistryView>()
+  // Every hive (the machine's and each used profile's) is read by one hivex process.
+  const wanted: Array<{ ctx: EvalContext | null; mounts: HiveMount[]; prefixes: string[] }> = []
+  if (hklm.length && machineMounts.some((m) => m.local)) wanted.push({ ctx: null, mounts: machineMounts, prefixes: hklm })
   if (hkcu.length) {
     for (const c of contexts) {
       if (c.account === null || c.profile === null) continue
       const mounts = userHives(volumes, c.profile)
-      if (!mounts.some((m) => m.local)) continue
-      const view = RegistryView.load(mounts, hkcu)
-      users.set(c.index, view)
+      if (mounts.some((m) => m.local)) wanted.push({ ctx: c, mounts, prefixes: hkcu })
+    }
+  }
+  const views = RegistryView.loadAll(wanted)
+  let machine: RegistryView | null = null
+  const users = new Map<number, RegistryView>()
+  for (const [i, w] of wanted.entries()) {
+    const view = views[i]
+    if (w.ctx === null) {
+      machine = view
+      for (const m of machineMounts) if (view.read.includes(m.winPath)) hives.push({ winPath: m.winPath, keys: [...view.keys.values()].filter((k) => k.lower.startsWith(`hklm\\${m.base.toLowerCase()}`)).length })
+    } else {
+      users.set(w.ctx.index, view)
       if (view.read.length) hives.push({ winPath: view.read.join(' + '), keys: view.keys.size })
     }
   }

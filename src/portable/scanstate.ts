@@ -25,7 +25,7 @@ import type { ScanStateOptions } from '../usmt/options.js'
 import type { ProgressErrorType } from '../usmt/progress-log.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateScanState } from '../usmt/validate.js'
-import { invalidComponentReason, invalidFilePathReason } from '../windows/path.js'
+import { invalidComponentReason, invalidFilePathReason, MAX_LONG_PATH } from '../windows/path.js'
 import { classicLetters, isCloudOnly, readAttributeBits } from '../windows/file-attributes.js'
 import {
   ErrorTally, logFailure, openToolProgress, parseToolCommandLine, startTool, toolPath, toUsmtFailure, type PortableContext, type PortableResult,
@@ -208,6 +208,40 @@ export function sourceNameProblem(f: Pick<IncludedFile, 'path' | 'localPath'>, v
     if (w) return `${w}: "${printable(name)}"`
   }
   return null
+}
+
+/**
+ * `sourceNameProblem` for files that arrive folder by folder (the engine's walk): each folder's names are
+ * checked once (Windows and local), then each file only by its own name; anything suspicious takes the full
+ * check, so the answer (and its wording) is always sourceNameProblem's.
+ */
+export function sourceNameChecker(volumes: VolumeMap): (f: Pick<IncludedFile, 'path' | 'localPath'>) => string | null {
+  let lastDir: string | null = null
+  let lastLocalDir: string | null = null
+  /** 'ok': every folder name is valid; 'outside': the local folder is not below its volume (no local names to check). */
+  let state: 'ok' | 'outside' | 'full' = 'full'
+  return (f) => {
+    const cut = f.path.lastIndexOf('\\')
+    const lcut = f.localPath.lastIndexOf(nodePath.sep)
+    if (cut < 2 || lcut < 0 || f.path.length > MAX_LONG_PATH) return sourceNameProblem(f, volumes)
+    const dir = f.path.slice(0, cut)
+    const localDir = f.localPath.slice(0, lcut)
+    if (dir !== lastDir || localDir !== lastLocalDir) {
+      lastDir = dir
+      lastLocalDir = localDir
+      state = 'full'
+      const vol = volumes.volumeOf(f.path)
+      if (invalidFilePathReason(`${dir}\\a`) === null && vol) {
+        const rel = nodePath.relative(vol.root, localDir || nodePath.sep)
+        if (rel.startsWith('..') || nodePath.isAbsolute(rel)) state = 'outside'
+        else if (rel === '' || rel.split(nodePath.sep).every((n) => invalidComponentReason(n) === null)) state = 'ok'
+      }
+    }
+    if (state === 'full') return sourceNameProblem(f, volumes)
+    if (invalidComponentReason(f.path.slice(cut + 1)) !== null) return sourceNameProblem(f, volumes)
+    if (state === 'ok' && invalidComponentReason(f.localPath.slice(lcut + 1)) !== null) return sourceNameProblem(f, volumes)
+    return null
+  }
 }
 
 /**
@@ -406,6 +440,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       log.warning(`Not evaluated: ${ne.type} ${ne.pattern} (${ne.file}:${ne.line}, component "${ne.component}")${ne.why ? `: ${ne.why}` : ''}`)
     }
     const gaps = captureGaps(prepared)
+  const sourceName = sourceNameChecker(ctx.volumes)
     for await (const ev of evaluatePrepared(prepared)) {
       if (ev.kind === 'user') {
         result.users.push(ev.user)
@@ -413,7 +448,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
         log.info(`User ${ev.user.account} (${ev.user.profile}): ${ev.user.migrated ? 'migrated' : 'not migrated'}; ${ev.user.reason}`)
       } else if (ev.kind === 'include') {
         if (inStore(ev.file.localPath)) continue
-        const badName = sourceNameProblem(ev.file, ctx.volumes)
+        const badName = sourceName(ev.file)
         if (badName !== null) {
           // A name Windows cannot hold (ERROR_INVALID_NAME, 123) is a file error like an unreadable file:
           // /c or a <nonFatal> rule skips and lists it (return code 3), otherwise the capture stops naming it.
@@ -441,7 +476,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
           sameDevice(f.path)
           pipeline.queue(f)
           // Read the outcomes of finished batches as the walk goes on: a bounded number of files in flight.
-          if (pipeline.unread() > 8) for await (const { file, error } of pipeline.outcomes(4)) settle(file as IncludedFile, error)
+          if (pipeline.unread() > 3) for await (const { file, error } of pipeline.outcomes(1)) settle(file as IncludedFile, error)
         } else {
           let error: unknown = null
           try {

@@ -2,14 +2,14 @@
  * Where the registry of an offline Windows volume lives, and an in-memory view of the parts a rule set
  * needs. The machine hives are `%SystemRoot%\System32\config\SOFTWARE` (HKLM\SOFTWARE) and `…\SYSTEM`
  * (HKLM\SYSTEM); each user's `NTUSER.DAT` in the profile is HKCU and `AppData\Local\Microsoft\Windows\UsrClass.dat`
- * is HKCU\Software\Classes. A view is filled by one hivex read per hive (`readHive` with every needed
- * subtree), then answers key and value questions without further processes.
+ * is HKCU\Software\Classes. Views are filled by one hivex process for all their hives (`readHives` with every needed
+ * subtree), then answer key and value questions without further processes.
  */
 import { statSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { parseWinPath, join as winJoin } from '../windows/path.js'
 import { findChildCaseInsensitive, type VolumeMap } from '../windows/volume-map.js'
-import { readHive } from './hivex.js'
+import { readHives } from './hivex.js'
 import { canonicalRegKey, type RegRoot, type RegValue } from './model.js'
 
 export interface HiveMount {
@@ -111,31 +111,51 @@ export class RegistryView {
    * base (`HKLM`) reads that whole hive.
    */
   static load(mounts: readonly HiveMount[], prefixes: readonly string[]): RegistryView {
-    const view = new RegistryView(mounts)
-    const perHive = new Map<HiveMount, string[]>()
-    for (const p of prefixes) {
-      const c = canonicalRegKey(p)
-      if (!c) continue
-      for (const m of view.present) {
-        if (m.root !== c.root) continue
-        const b = m.base.toLowerCase()
-        const rest = c.rest.toLowerCase()
-        if (b !== '' && (b.startsWith(`${rest}\\`) || rest === '')) (perHive.get(m) ?? perHive.set(m, []).get(m) as string[]).push('\\')
-      }
-      const hit = mountOf(view.present, p)
-      if (hit) (perHive.get(hit.mount) ?? perHive.set(hit.mount, []).get(hit.mount) as string[]).push(hit.inner)
-    }
-    for (const [m, inner] of perHive) {
+    return RegistryView.loadAll([{ mounts, prefixes }])[0]
+  }
+
+  /** `load` for several registries (the machine's, each user's) with one hivex process for all their hives. */
+  static loadAll(registries: ReadonlyArray<{ mounts: readonly HiveMount[]; prefixes: readonly string[] }>): RegistryView[] {
+    const views = registries.map((r) => new RegistryView(r.mounts))
+    const reads: Array<{ view: RegistryView; mount: HiveMount; inner: string[] }> = []
+    registries.forEach((r, i) => {
+      for (const [mount, inner] of views[i].subtrees(r.prefixes)) reads.push({ view: views[i], mount, inner })
+    })
+    const records = readHives(reads.map((r) => ({ file: r.mount.local as string, keys: r.inner })))
+    reads.forEach(({ view, mount: m }, i) => {
       view.read.push(m.winPath)
       const head = m.base ? `${m.root}\\${m.base}` : m.root
-      for (const rec of readHive(m.local as string, inner)) {
+      for (const rec of records[i]) {
         const path = rec.path === '\\' ? head : `${head}${rec.path}`
         const lower = path.toLowerCase()
         if (view.keys.has(lower)) continue
         view.keys.set(lower, { path, lower, values: rec.values.map((v) => ({ key: path, name: v.name, type: v.type, data: v.data })) })
       }
+    })
+    return views
+  }
+
+  /** The subtrees to read per present hive for `prefixes`. */
+  private subtrees(prefixes: readonly string[]): Map<HiveMount, string[]> {
+    const perHive = new Map<HiveMount, string[]>()
+    const add = (m: HiveMount, inner: string): void => {
+      const list = perHive.get(m)
+      if (list) list.push(inner)
+      else perHive.set(m, [inner])
     }
-    return view
+    for (const p of prefixes) {
+      const c = canonicalRegKey(p)
+      if (!c) continue
+      for (const m of this.present) {
+        if (m.root !== c.root) continue
+        const b = m.base.toLowerCase()
+        const rest = c.rest.toLowerCase()
+        if (b !== '' && (b.startsWith(`${rest}\\`) || rest === '')) add(m, '\\')
+      }
+      const hit = mountOf(this.present, p)
+      if (hit) add(hit.mount, hit.inner)
+    }
+    return perHive
   }
 
   /** Is there a hive for this key on the volume (so that its absence means "does not exist")? */

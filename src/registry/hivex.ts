@@ -1,10 +1,12 @@
 /**
  * The offline-hive adapter: reads and writes registry hive files (NTUSER.DAT, UsrClass.dat, SOFTWARE,
  * SYSTEM) through hivex, the libguestfs project's offline registry library (Debian `libhivex-bin` and
- * `libwin-hivex-perl`). One hivex process per hive per operation, never one per key or value:
+ * `libwin-hivex-perl`). One hivex process per operation (a read takes every hive it needs at once), never one per
+ * hive, key or value:
  *
  * - read: one `perl` process running hivexregedit's own export (`Win::Hivex::Regedit::reg_export_node`) over
- *   every requested subtree, in hex (lossless); a missing subtree is simply absent;
+ *   every requested subtree of every hive asked for at once (`readHives`), in hex (lossless); a missing subtree
+ *   is simply absent;
  * - write: one `hivexregedit --merge` with all the keys and values for that hive on standard input (hivex
  *   commits the hive once, at the end; a failed merge leaves the file as it was);
  * - create: an empty hive from `blank-hive.ts` (hivex cannot create one).
@@ -18,17 +20,31 @@ import { UsmtStepsError } from '../runtime/errors.js'
 import { blankHive } from './blank-hive.js'
 import { formatRegMerge, parseRegText, type RegKeyRecord, type RegMergeKey } from './reg-text.js'
 
+// Reads several hives in one process (a perl start with Win::Hivex costs ~50 ms, a profile has one or two hives and
+// a machine dozens of profiles): the hive files are the arguments, the wanted subtrees come on stdin as
+// `<hive index>\t<key>` lines. Each hive's export is framed by `;@@usmt-steps hive N` / `;@@usmt-steps end N`
+// lines (a `;` line is a comment in regedit text and never part of an export); a hive hivex cannot open or read
+// ends with `;@@usmt-steps error N <message>` instead, and the other hives are still read.
 const EXPORT_SCRIPT = String.raw`
 use strict; use warnings;
 use Win::Hivex; use Win::Hivex::Regedit;
 binmode STDOUT;
-my $h = Win::Hivex->open($ARGV[0]);
-while (my $k = <STDIN>) {
-  chomp $k;
-  my $n = $h->root();
-  for my $p (grep { length } split /\\/, $k) { $n = $h->node_get_child($n, $p); last unless defined $n; }
-  next unless defined $n;
-  Win::Hivex::Regedit::reg_export_node($h, $n, \*STDOUT, 0);
+my @want = map { [] } @ARGV;
+while (my $l = <STDIN>) { chomp $l; my ($i, $k) = split /\t/, $l, 2; push @{$want[$i]}, $k; }
+for my $i (0 .. $#ARGV) {
+  print ";\@\@usmt-steps hive $i\n";
+  my $ok = eval {
+    my $h = Win::Hivex->open($ARGV[$i]);
+    for my $k (@{$want[$i]}) {
+      my $n = $h->root();
+      for my $p (grep { length } split /\\/, $k) { $n = $h->node_get_child($n, $p); last unless defined $n; }
+      next unless defined $n;
+      Win::Hivex::Regedit::reg_export_node($h, $n, \*STDOUT, 0);
+    }
+    1;
+  };
+  if ($ok) { print "\n;\@\@usmt-steps end $i\n"; }
+  else { my $e = $@ || 'unknown error'; $e =~ s/\s+/ /g; print "\n;\@\@usmt-steps error $i $e\n"; }
 }
 `
 
@@ -90,23 +106,62 @@ function firstLine(s: string): string {
  * Returns the keys found with their values; key paths are inside the hive (`\Software\Contoso\Toolbar`).
  */
 export function readHive(file: string, keys: readonly string[]): RegKeyRecord[] {
-  checkReadable(file, false)
-  const wanted = collapse(keys)
-  if (wanted.length === 0) return []
-  const r = spawnSync('perl', ['-e', EXPORT_SCRIPT, file], { input: `${wanted.join('\n')}\n`, maxBuffer: 1 << 30, encoding: 'utf8' })
+  return readHives([{ file, keys }])[0]
+}
+
+/**
+ * `readHive` for several hives in one hivex process (the result per request, in order). A hive that cannot
+ * be read fails the whole call with the error of the first such hive in request order, as reading them one by
+ * one would.
+ */
+export function readHives(requests: ReadonlyArray<{ file: string; keys: readonly string[] }>): RegKeyRecord[][] {
+  const wanted = requests.map((r) => {
+    checkReadable(r.file, false)
+    return collapse(r.keys)
+  })
+  const active = requests.map((_, i) => i).filter((i) => wanted[i].length > 0)
+  const out: RegKeyRecord[][] = requests.map(() => [])
+  if (active.length === 0) return out
+  const input = active.map((i, n) => wanted[i].map((k) => `${n}\t${k}\n`).join('')).join('')
+  const r = spawnSync('perl', ['-e', EXPORT_SCRIPT, ...active.map((i) => requests[i].file)], { input, maxBuffer: 1 << 30, encoding: 'utf8' })
   if (r.error) {
     if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw toolMissing('perl', 'not found on PATH')
     throw r.error
   }
-  if (r.status !== 0) {
-    throw hiveOpenFailure(file, r.stderr, false)
-      ?? new UsmtStepsError('USM0116', `the registry hive ${file} could not be read: ${firstLine(r.stderr)}`, { data: { file } })
+  const parts = splitExport(r.stdout)
+  for (let n = 0; n < active.length; n++) {
+    const file = requests[active[n]].file
+    const part = parts.get(n)
+    if (part === undefined || part.error !== undefined) {
+      const why = part?.error ?? r.stderr
+      throw hiveOpenFailure(file, why, false)
+        ?? new UsmtStepsError('USM0116', `the registry hive ${file} could not be read: ${firstLine(why) || `hivex exited with ${r.status ?? r.signal}`}`, { data: { file } })
+    }
+    try {
+      out[active[n]] = parseRegText(part.text)
+    } catch (err) {
+      throw new UsmtStepsError('USM0116', `the registry hive ${file} could not be read: ${(err as Error).message}`, { data: { file }, cause: err })
+    }
   }
-  try {
-    return parseRegText(r.stdout)
-  } catch (err) {
-    throw new UsmtStepsError('USM0116', `the registry hive ${file} could not be read: ${(err as Error).message}`, { data: { file }, cause: err })
+  return out
+}
+
+const FRAME = /^;@@usmt-steps (hive|end|error) (\d+)(?: (.*))?$/gm
+
+/** The framed export of readHives: per hive index, its regedit text, or its error; a hive without an end is absent. */
+function splitExport(stdout: string): Map<number, { text: string; error?: string }> {
+  const parts = new Map<number, { text: string; error?: string }>()
+  let open: { n: number; from: number } | null = null
+  for (const m of stdout.matchAll(FRAME)) {
+    const n = Number(m[2])
+    if (m[1] === 'hive') open = { n, from: (m.index as number) + m[0].length + 1 }
+    else if (open && open.n === n) {
+      const text = stdout.slice(open.from, m.index)
+      parts.set(n, m[1] === 'end' ? { text } : { text, error: m[3] ?? 'unknown error' })
+      open = null
+    }
   }
+  return parts
 }
 
 /** Write keys and values into one hive in a single `hivexregedit --merge` (key paths inside the hive, parents first). */

@@ -52,8 +52,8 @@ export const ZSTD_DEFAULT_LEVEL = 3
 
 type ZlibCallback = (err: Error | null, out: Buffer) => void
 interface ZstdZlib {
-  zstdCompress?: (buf: Buffer, opts: { params: Record<number, number> }, cb: ZlibCallback) => void
-  zstdDecompress?: (buf: Buffer, cb: ZlibCallback) => void
+  zstdCompress?: (buf: Buffer, opts: { chunkSize?: number; params: Record<number, number> }, cb: ZlibCallback) => void
+  zstdDecompress?: (buf: Buffer, opts: { chunkSize?: number }, cb: ZlibCallback) => void
   constants: Record<string, number>
 }
 const z = zlib as unknown as ZstdZlib
@@ -84,17 +84,23 @@ function noZstd(what: string, verb: 'read' | 'write'): UsmtStepsError {
   })
 }
 
+// zlib's one-shot functions produce their output in chunkSize pieces (16 KiB by default), each a round trip
+// between the thread pool and the main thread: a frame's output comes in one piece instead.
+const chunkFor = (bytes: number): number => Math.max(64 << 10, bytes + (4 << 10))
+
 function compressAsync(codec: StoreCodec, buf: Buffer, level: number): Promise<Buffer> {
-  if (codec === 'deflate') return deflateAsync(buf, { level })
+  const chunkSize = chunkFor(buf.length)
+  if (codec === 'deflate') return deflateAsync(buf, { level, chunkSize })
   return new Promise((resolve, reject) => {
-    (z.zstdCompress as NonNullable<ZstdZlib['zstdCompress']>)(buf, { params: { [z.constants.ZSTD_c_compressionLevel]: level } }, (err, out) => (err ? reject(err) : resolve(out)))
+    (z.zstdCompress as NonNullable<ZstdZlib['zstdCompress']>)(buf, { chunkSize, params: { [z.constants.ZSTD_c_compressionLevel]: level } }, (err, out) => (err ? reject(err) : resolve(out)))
   })
 }
 
 function decompressAsync(codec: StoreCodec, buf: Buffer): Promise<Buffer> {
-  if (codec === 'deflate') return inflateAsync(buf)
+  const chunkSize = chunkFor(DEFAULT_FRAME)
+  if (codec === 'deflate') return inflateAsync(buf, { chunkSize })
   return new Promise((resolve, reject) => {
-    (z.zstdDecompress as NonNullable<ZstdZlib['zstdDecompress']>)(buf, (err, out) => (err ? reject(err) : resolve(out)))
+    (z.zstdDecompress as NonNullable<ZstdZlib['zstdDecompress']>)(buf, { chunkSize }, (err, out) => (err ? reject(err) : resolve(out)))
   })
 }
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
@@ -72,6 +71,8 @@ export function findBridgeHost(be: BridgeEnvironment = { platform: process.platf
 }
 
 function jscriptFile(): string {
+  // node:crypto is loaded here, not at start-up: only the WSH host (WinPE without PowerShell) needs it.
+  const { createHash } = process.getBuiltinModule('node:crypto')
   const hash = createHash('sha256').update(JSCRIPT_BRIDGE_SCRIPT).digest('hex').slice(0, 12)
   const file = nodePath.join(os.tmpdir(), `usmt-steps-bridge-${hash}.js`)
   if (!existsSync(file) || readFileSync(file, 'utf8') !== JSCRIPT_BRIDGE_SCRIPT) writeFileSync(file, JSCRIPT_BRIDGE_SCRIPT, { mode: 0o600 })

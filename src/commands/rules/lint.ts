@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../../runtime/errors.js'

@@ -1,7 +1,7 @@
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { engineInputFromFlags, RULES_FLAGS, RULES_SETTINGS } from '../../cli/engine-input.js'
 import { formatBytes } from '../../engine/preview.js'
-import { prepare, previewTempPath, previewText, warningSummary, writePreviewJson, type EngineWarning, type PreviewSummary } from '../../engine/index.js'
+import { prepare, previewText, streamPreviewJson, warningSummary, type EngineWarning, type PreviewSummary } from '../../engine/index.js'
 
 export type { PreviewResult, PreviewSummary } from '../../engine/index.js'
 
@@ -17,8 +17,8 @@ export default class RulesPreview extends StepCommand<PreviewSummary> {
   static override usesTsEnv = false
 
   /**
-   * --json: the result is streamed into a temp file while walking (the base prints it and deletes it), so a
-   * whole disk costs constant memory per file. Otherwise: the readable tree, with bounded file lists.
+   * --json: the result goes to stdout while walking, in one pass (ctx.streamResult), so a whole disk costs
+   * constant memory per file. Otherwise: the readable tree, with bounded file lists.
    */
   protected async execute(ctx: StepContext, flags: Record<string, unknown>): Promise<StepOutcome<PreviewSummary>> {
     const p = prepare(await engineInputFromFlags(ctx, flags))
@@ -36,10 +36,9 @@ export default class RulesPreview extends StepCommand<PreviewSummary> {
       return `${t.files} files (${formatBytes(t.bytes)})${t.settings ? ` and ${t.settings} registry settings` : ''} would be captured for ${t.users.migrated} of ${t.users.total} users; ${t.excluded} excluded; ${s.warnings} warnings`
     }
     if (ctx.json) {
-      const file = previewTempPath()
-      const result = writePreviewJson(p, file, log)
+      const result = await streamPreviewJson(p, ctx.streamResult(), log)
       summarize()
-      return { result, summary: line(result), resultJsonFile: file }
+      return { result, summary: line(result) }
     }
     const { text, summary: result } = previewText(p, log)
     summarize()

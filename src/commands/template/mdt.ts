@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import * as nodePath from 'node:path'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { TEMPLATE_FLAGS, TEMPLATE_SETTINGS, templateOptions } from '../../cli/template-flags.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { describeCondition } from '../../templates/condition.js'
 import { stepDefinitions } from '../../templates/service.js'

@@ -3,6 +3,7 @@ import { execa } from 'execa'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import * as path from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { redactor } from '../../../src/runtime/redact.js'
 import { PROJECT_ROOT } from '../../helpers/cli.js'
 
 /**
@@ -18,8 +19,8 @@ describe('CLI bundle (bin/run.js → dist/bundle)', function () {
     "import { register } from 'node:module'",
     `register(${JSON.stringify(`data:text/javascript,${encodeURIComponent("export async function load(url, ctx, next) { if (url.includes('/dist/bundle/')) process.stderr.write('LOADED ' + url.slice(url.lastIndexOf('/') + 1) + '\\n'); return next(url, ctx) }")}`)})`,
   ].join('\n'))}`
-  const loaded = async (args: string[]): Promise<{ files: string[]; stdout: string; exitCode: number }> => {
-    const r = await execa(process.execPath, ['--import', hook, bin, ...args], { reject: false, env: { USMT_STEPS_QUIET: '1', NODE_DISABLE_COMPILE_CACHE: '1' }, stdin: 'ignore' })
+  const loaded = async (args: string[], env: Record<string, string> = {}): Promise<{ files: string[]; stdout: string; exitCode: number }> => {
+    const r = await execa(process.execPath, ['--import', hook, bin, ...args], { reject: false, env: { USMT_STEPS_QUIET: '1', NODE_DISABLE_COMPILE_CACHE: '1', ...env }, stdin: 'ignore' })
     return { files: String(r.stderr).split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7)), stdout: String(r.stdout), exitCode: r.exitCode ?? 1 }
   }
   const chunkOf = (id: string): string => {
@@ -52,6 +53,28 @@ describe('CLI bundle (bin/run.js → dist/bundle)', function () {
     expect(r.stdout).to.include('USAGE')
     expect(r.stdout).to.include('--hardlink')
     expect(r.files).not.to.include(chunkOf('capture'))
+  })
+
+  it('prints --help rendered at build time, byte for byte what oclif prints, without loading oclif', async () => {
+    const manifest = JSON.parse(readFileSync(path.join(bundleDir, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> }
+    const texts = JSON.parse(readFileSync(path.join(bundleDir, 'help.json'), 'utf8')) as Record<string, string>
+    expect(Object.keys(texts).sort()).to.deep.equal(['', ...Object.keys(manifest.commands)].sort())
+    const fast = await loaded(['capture', '--help'])
+    expect(fast.exitCode).to.equal(0)
+    // (printed through the stream guard, as oclif's help is: `/key: …` in a description is masked either way)
+    expect(fast.stdout).to.equal(redactor.redact(texts.capture).replace(/\n$/, ''))
+    // Only the entry and its small chunks: no command, no oclif.
+    expect(fast.files.length).to.be.below(5)
+    expect(fast.files).not.to.include(chunkOf('capture'))
+    for (const argv of [['--help'], ['plan', '--help'], ['capture', '--help'], ['rules', 'preview', '-h'], ['store:request', '--help'], ['scanstate', '--help']]) {
+      const cached = await loaded(argv)
+      // OCLIF_COLUMNS=80 is the same width, but makes the entry leave the help to oclif.
+      const real = await loaded(argv, { OCLIF_COLUMNS: '80' })
+      expect(real.files.length, argv.join(' ')).to.be.greaterThan(cached.files.length + 2)
+      expect(real.exitCode).to.equal(0)
+      expect(cached.stdout, argv.join(' ')).to.equal(real.stdout)
+      expect(cached.stdout).to.include('USAGE')
+    }
   })
 
   it('is importable and runs commands named with spaces or colons', async () => {

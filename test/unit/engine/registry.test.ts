@@ -3,7 +3,9 @@
  * (§6.3 pattern table, §7.7 R1–R4, §7.9 IN-1, §7.10 UX-3, §7.13 CX-1 and CX-3) and MigApp.xml on the sample.
  */
 import { expect } from 'chai'
-import { writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { explainPaths, prepare, scan, type Prepared } from '../../../src/engine/index.js'
 import { buildVersionedExe } from '../../../src/engine/pe.js'
@@ -201,6 +203,30 @@ describe('engine registry rules over offline hives (usmt.md registry examples)',
       // Not named by MigApp: stays behind. Excluded by MigApp: reported with the rule.
       expect(ds.some((d) => d.value.key.includes('Contoso') || d.value.name === 'LastOpened')).to.equal(false)
       expect(ds.filter((d) => !d.included).map((d) => d.value.name).sort()).to.deep.equal(['Display', 'Main', 'Plugins Root', 'Plugins Root'])
+    })
+
+    it('reads the machine\'s and every user\'s hives with one hivex process (not one per hive)', () => {
+      // A `perl` first on PATH that counts its starts, then runs the real one.
+      const shim = mkdtempSync(path.join(os.tmpdir(), 'usmt-perl-shim-'))
+      const starts = path.join(shim, 'starts')
+      const real = execFileSync('sh', ['-c', 'command -v perl'], { encoding: 'utf8' }).trim()
+      writeFileSync(path.join(shim, 'perl'), `#!/bin/sh\necho start >> '${starts}'\nexec '${real}' "$@"\n`, { mode: 0o755 })
+      const saved = process.env.PATH
+      process.env.PATH = `${shim}${path.delimiter}${saved ?? ''}`
+      try {
+        const p = prepare({
+          ruleFiles: [sharedFixture('usmt-xml/MigApp.xml')], volumes: VolumeMap.parse([`C=${path.join(S, 'C')}`, `D=${path.join(S, 'D')}`]),
+          users: readUsersFile(path.join(S, 'users.json')), now: new Date('2025-06-01'), hiveToolsMissing: () => null,
+        })
+        // Not vacuous: the machine's SOFTWARE and at least two profiles' NTUSER.DAT were read.
+        const read = p.registry?.hives.map((h) => h.winPath).join(' | ') ?? ''
+        expect(read).to.match(/SOFTWARE/)
+        expect(p.registry?.users.size).to.be.greaterThan(1)
+        expect(readFileSync(starts, 'utf8').trim().split('\n')).to.have.length(1)
+      } finally {
+        process.env.PATH = saved
+        rmSync(shim, { recursive: true, force: true })
+      }
     })
 
     it('without the offline registry tools (Windows): no hive is read, every registry rule and condition is reported as not evaluated with the reason', () => {

@@ -4,11 +4,11 @@
  * pre-selection is in decide.test.ts.)
  */
 import { expect } from 'chai'
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { VolumeMap } from '../../../src/windows/volume-map.js'
-import { prepare, previewResult, previewTempPath, writePreviewJson, type FullEngineInput } from '../../../src/engine/index.js'
+import { prepare, previewResult, streamPreviewJson, type FullEngineInput, type JsonOut } from '../../../src/engine/index.js'
 import { FILES_PER_GROUP } from '../../../src/engine/preview.js'
 import { formatBytes } from '../../../src/engine/preview.js'
 import { parseJsonOutput, runCli } from '../../helpers/cli.js'
@@ -19,6 +19,34 @@ const EXPECTED_KEYS = ['included', 'excluded', 'users', 'warnings', 'notEvaluate
 
 function leftoverTempFiles(): string[] {
   return readdirSync(os.tmpdir()).filter((n) => n.startsWith(`usmt-steps-preview-${process.pid}-`))
+}
+
+/** A JsonOut that keeps the blocks (and asks the writer to wait now and then, as a slow stdout would). */
+function collect(): JsonOut & { blocks: string[]; drains: number } {
+  const blocks: string[] = []
+  const out = {
+    blocks, drains: 0,
+    write(block: string) {
+      blocks.push(block)
+      return blocks.length % 3 !== 0
+    },
+    async drain() {
+      out.drains++
+      await new Promise((resolve) => setImmediate(resolve))
+    },
+  }
+  return out
+}
+
+/** Whether a block ends between two JSON items: it leaves no string open (quotes outside escapes balance). */
+function closesItsStrings(block: string): boolean {
+  let inString = false
+  for (let i = 0; i < block.length; i++) {
+    const c = block[i]
+    if (inString && c === '\\') i++
+    else if (c === '"') inString = !inString
+  }
+  return !inString
 }
 
 describe('rules preview streaming (20,000-file machine)', function () {
@@ -53,33 +81,35 @@ describe('rules preview streaming (20,000-file machine)', function () {
     expect(expected.included.map((f) => f.path)).to.include.members(ODD_NAMES.map((n) => `C:\\Users\\u1\\Documents\\${n}`))
     expect(expected.totals.files).to.equal(expected.included.length)
 
-    const file = previewTempPath('stream-test')
-    try {
-      const summary = writePreviewJson(prepare(input), file)
-      const text = readFileSync(file, 'utf8')
-      const parsed = JSON.parse(text) as Record<string, unknown>
-      expect(Object.keys(parsed)).to.deep.equal(EXPECTED_KEYS)
-      expect(JSON.stringify(parsed)).to.equal(JSON.stringify(expected))
-      expect(summary.totals).to.deep.equal(expected.totals)
-      expect(summary.warnings).to.equal(expected.warnings.length)
-      // The base prints the file line by line: many lines, none of them huge.
-      const lines = text.split('\n')
-      expect(lines.length).to.be.greaterThan(50)
-      expect(Math.max(...lines.map((l) => l.length))).to.be.below(40_000)
-      expect(existsSync(`${file}.excluded`) || existsSync(`${file}.warnings`)).to.equal(false)
-    } finally {
-      rmIfExists(file)
-    }
+    const before = leftoverTempFiles()
+    const out = collect()
+    const summary = await streamPreviewJson(prepare(input), out)
+    const text = out.blocks.join('')
+    const parsed = JSON.parse(text) as Record<string, unknown>
+    expect(Object.keys(parsed)).to.deep.equal(EXPECTED_KEYS)
+    expect(JSON.stringify(parsed)).to.equal(JSON.stringify(expected))
+    expect(summary.totals).to.deep.equal(expected.totals)
+    expect(summary.warnings).to.equal(expected.warnings.length)
+    // Many blocks, each ending between two items (the base redacts one block at a time), and the writer waited
+    // whenever it was asked to.
+    expect(out.blocks.length).to.be.greaterThan(5)
+    for (const b of out.blocks) expect(closesItsStrings(b)).to.equal(true)
+    expect(out.drains).to.be.greaterThan(0)
+    // Many lines, none of them huge.
+    const lines = text.split('\n')
+    expect(lines.length).to.be.greaterThan(50)
+    expect(Math.max(...lines.map((l) => l.length))).to.be.below(40_000)
+    expect(leftoverTempFiles()).to.deep.equal(before)
   })
 
-  it('rules preview --json prints {status, result, warnings} through the streaming path and deletes its temp file', async () => {
+  it('rules preview --json prints {result, status, warnings} in one pass through the streaming path and leaves no temp file', async () => {
     const expected = await previewResult(prepare(input))
     const before = leftoverTempFiles()
     const r = await runCli(['rules', 'preview', ...flags(), '--json'])
     expect(r.exitCode).to.equal(0)
     expect(r.stdout.split('\n').length).to.be.greaterThan(50)
     const doc = parseJsonOutput<{ status: string; result: Record<string, unknown>; warnings: string[] }>(r.stdout)
-    expect(Object.keys(doc)).to.deep.equal(['status', 'result', 'warnings'])
+    expect(Object.keys(doc)).to.deep.equal(['result', 'status', 'warnings'])
     expect(doc.status).to.equal('success')
     expect(Object.keys(doc.result)).to.deep.equal(EXPECTED_KEYS)
     expect(JSON.stringify(doc.result)).to.equal(JSON.stringify(expected))
@@ -88,17 +118,31 @@ describe('rules preview streaming (20,000-file machine)', function () {
     expect(leftoverTempFiles()).to.deep.equal(before)
   })
 
-  it('deletes every file it wrote when the scan fails part-way', () => {
-    const file = previewTempPath('stream-fail')
+  it('when the scan fails part-way: deletes its spooled files and closes what it wrote into a valid partial value', async () => {
+    const before = leftoverTempFiles()
+    let spooled = 0
     let written = 0
+    const out = collect()
     const p = prepare(input)
-    expect(() => writePreviewJson(p, file, (w) => {
-      if (w.code !== 'unreadable') return
-      written = readdirSync(os.tmpdir()).filter((n) => n.startsWith(path.basename(file))).length
-      throw new Error('disk full (simulated by the warning callback)')
-    })).to.throw('disk full')
-    expect(written).to.equal(3) // the result and its two side files existed when the scan failed
-    for (const f of [file, `${file}.excluded`, `${file}.warnings`]) expect(existsSync(f), f).to.equal(false)
+    let err: unknown
+    try {
+      await streamPreviewJson(p, out, (w) => {
+        // (The walk turns the first throw, inside a folder, into a warning of its own: this throws again.)
+        if (w.code !== 'unreadable') return
+        spooled = leftoverTempFiles().length - before.length
+        written = out.blocks.length
+        throw new Error('disk full (simulated by the warning callback)')
+      })
+    } catch (e) {
+      err = e
+    }
+    expect((err as Error).message).to.include('disk full')
+    expect(spooled).to.equal(2) // the excluded items and the warnings were spooled when the scan failed
+    expect(written).to.be.greaterThan(0) // and part of the result was already out
+    expect(leftoverTempFiles()).to.deep.equal(before)
+    const partial = JSON.parse(out.blocks.join('')) as { included: unknown[] }
+    expect(Object.keys(partial)).to.deep.equal(['included'])
+    expect(partial.included.length).to.be.greaterThan(1000)
   })
 
   it('the text mode stays bounded: at most FILES_PER_GROUP files per user and component, the rest counted', async () => {
@@ -122,7 +166,3 @@ describe('rules preview streaming (20,000-file machine)', function () {
     expect(r.stdout).to.include('(without TimeFields)')
   })
 })
-
-function rmIfExists(f: string): void {
-  for (const x of [f, `${f}.excluded`, `${f}.warnings`]) rmSync(x, { force: true })
-}

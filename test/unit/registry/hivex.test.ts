@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { blankHive } from '../../../src/registry/blank-hive.js'
-import { collapse, createHive, mergeHive, readHive } from '../../../src/registry/hivex.js'
+import { collapse, createHive, mergeHive, readHive, readHives } from '../../../src/registry/hivex.js'
 import { formatRegMerge, parseRegText } from '../../../src/registry/reg-text.js'
 import { UsmtStepsError } from '../../../src/runtime/errors.js'
 
@@ -78,6 +78,31 @@ describe('registry hive adapter (hivex)', function () {
       werr = e
     }
     expect((werr as UsmtStepsError).code).to.equal('USM0116')
+  })
+
+  it('reads several hives in one process, each with its own subtrees; a corrupt one fails the read naming that file', () => {
+    const a = path.join(dir, 'a.hive')
+    const b = path.join(dir, 'b.hive')
+    createHive(a)
+    createHive(b)
+    mergeHive(a, [{ path: '\\Only', set: [{ name: 'in', type: 4, data: Buffer.from([1, 0, 0, 0]) }] }, { path: '\\Other', set: [] }])
+    mergeHive(b, [{ path: '\\X', set: [] }, { path: '\\X\\Y', set: [{ name: 'v', type: 3, data: Buffer.alloc(2000, 7) }] }])
+    const [ra, none, rb] = readHives([{ file: a, keys: ['\\Only'] }, { file: b, keys: [] }, { file: b, keys: ['\\X'] }])
+    expect(ra.map((r) => r.path)).to.deep.equal(['\\Only'])
+    expect(ra[0].values[0]).to.deep.include({ name: 'in', type: 4 })
+    expect(none).to.deep.equal([])
+    expect(rb.map((r) => r.path)).to.deep.equal(['\\X', '\\X\\Y'])
+    expect(rb[1].values[0].data.equals(Buffer.alloc(2000, 7))).to.equal(true)
+    const corrupt = path.join(dir, 'corrupt-among.hive')
+    writeFileSync(corrupt, 'regf placeholder')
+    let err: unknown
+    try {
+      readHives([{ file: a, keys: ['\\'] }, { file: corrupt, keys: ['\\'] }, { file: b, keys: ['\\'] }])
+    } catch (e) {
+      err = e
+    }
+    expect((err as UsmtStepsError).code).to.equal('USM0116')
+    expect((err as Error).message).to.include(corrupt)
   })
 
   it('the blank hive is a valid regf base block (checksum) and createHive never overwrites', () => {

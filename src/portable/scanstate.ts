@@ -28,8 +28,9 @@ import { failOnViolation, validateScanState } from '../usmt/validate.js'
 import { invalidComponentReason, invalidFilePathReason, MAX_LONG_PATH } from '../windows/path.js'
 import { classicLetters, isCloudOnly, readAttributeBits } from '../windows/file-attributes.js'
 import {
-  ErrorTally, logFailure, openToolProgress, parseToolCommandLine, startTool, toolPath, toUsmtFailure, type PortableContext, type PortableResult,
+  ErrorTally, logFailure, toolPath, toUsmtFailure, type PortableContext, type PortableResult,
 } from './common.js'
+import { openToolProgress, parseToolCommandLine, startTool } from './tool-start.js'
 import { configSections } from './genconfig.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
 

@@ -16,7 +16,8 @@ import type { UsmtUtilsOptions } from '../usmt/options.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateUsmtUtils } from '../usmt/validate.js'
 import { joinCommandLine } from '../windows/path.js'
-import { commandLineFailureText, openToolLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import { commandLineFailureText, toolPath, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import { openToolLog } from './tool-start.js'
 
 export interface UsmtUtilsResult extends PortableResult {
   command?: string

@@ -2,14 +2,14 @@ import { expect } from 'chai'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
-import { openToolLog, parseToolCommandLine } from '../../../src/portable/common.js'
+import { openToolLog, parseToolCommandLine } from '../../../src/portable/tool-start.js'
 import { parseScanStateArgs } from '../../../src/usmt/grammar.js'
 import { USMT_MESSAGES, UsmtFailure } from '../../../src/usmt/return-codes.js'
 import { UsmtMainLog } from '../../../src/usmt/main-log.js'
 import { VolumeMap } from '../../../src/windows/volume-map.js'
 
 /** The start the portable tools share: the main log where /l asks, then the command line (help, refusal). */
-describe('portable/common: openToolLog and parseToolCommandLine', () => {
+describe('portable/tool-start: openToolLog and parseToolCommandLine', () => {
   let dir: string
   beforeEach(() => { dir = mkdtempSync(nodePath.join(os.tmpdir(), 'h12d-common-')) })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))

@@ -19,6 +19,7 @@ export const PORTABLE_FLAGS = {
   computer: { ...INPUT_FLAGS.computer, description: `${INPUT_FLAGS.computer.description} (default PC)` },
   attributes: INPUT_FLAGS.attributes,
   applied: Flags.string({ description: 'loadstate: write every catalogued file and what was done with it (JSON Lines [source, destination, action]) to FILE' }),
+  'seal-key-file': Flags.string({ description: 'hard-link and uncompressed stores: the catalog\'s seal key in FILE — scanstate seals with it (and creates FILE with a random key when it does not exist), loadstate and usmtutils /verify /extract refuse a catalog whose seal does not match (42)' }),
 }
 
 /** Names of the flags that take a value and of those that do not (with their --no- forms), from the declarations. */
@@ -44,6 +45,8 @@ export async function portableContext(ctx: StepContext, flags: Record<string, un
     computer: text('computer'),
     attributesFile: text('attributes'),
     appliedFile: text('applied'),
+    sealKeyFile: text('seal-key-file'),
+    warn: (line) => ctx.warn(line),
     version,
     out: (line) => out.push(line),
     onPercent: (p: number, detail: string) => {

@@ -8,6 +8,8 @@ import { markErrorArg, UsmtMainLog, type ErrorSummaryRow } from '../usmt/main-lo
 import { ProgressLogWriter } from '../usmt/progress-log.js'
 import { USMT_MESSAGES, UsmtFailure, type UsmtMessageKey } from '../usmt/return-codes.js'
 import { tokenize } from '../usmt/grammar.js'
+import { readSealKeyFile, type CatalogSeal } from '../store/seal.js'
+import type { OpenedStore } from '../store/store.js'
 import { localPathOf, type VolumeMap } from '../windows/volume-map.js'
 
 export interface PortableContext {
@@ -26,6 +28,14 @@ export interface PortableContext {
    * ([source, destination, action, win32 error?]), for the restore step's proof.
    */
   appliedFile?: string
+  /**
+   * --seal-key-file FILE: the seal key of a hard-link or uncompressed store's catalog (src/store/seal.ts).
+   * scanstate seals the catalog with it (creating the file with a new random key when it does not exist);
+   * loadstate and usmtutils check the seal with it before anything else.
+   */
+  sealKeyFile?: string
+  /** A warning for the command's result (`warnings` in --json, stderr otherwise). */
+  warn?: (line: string) => void
   /** Version written in logs. */
   version: string
   /** Console lines (the command prints them). */
@@ -67,6 +77,8 @@ export function toUsmtFailure(err: unknown, phase: 'gather' | 'apply' | 'utils')
       case 'USM0219': return f(/empty/.test(err.message) ? 'keyEmpty' : 'keyfileAccess')
       case 'USM0220': return f('storeRemoval')
       case 'USM0221': return f('storeNotRecognized')
+      case 'USM0222': return f('corruptedStore')
+      case 'USM0223': return f('keyfileAccess')
       case 'USM0104': return f('scriptMissing')
       case 'USM0105': return f('scriptInvalid')
       case 'USM0106': return f('configRead')
@@ -92,6 +104,37 @@ export function toolPath(ctx: Pick<PortableContext, 'cwd' | 'volumes'>, p: strin
   const r = localPathOf(ctx.volumes, p, ctx.cwd)
   if ('problem' in r) throw UsmtFailure.of(failure, { detail: r.problem })
   return r.path
+}
+
+/**
+ * The seal key of `--seal-key-file` (a path like the tools' other path arguments), or undefined without one.
+ * `create` (scanstate): a file that does not exist is created with a new random key.
+ */
+export function toolSealKey(ctx: Pick<PortableContext, 'cwd' | 'volumes' | 'sealKeyFile'>, create: boolean): { key: string; file: string; created: boolean } | undefined {
+  if (ctx.sealKeyFile === undefined) return undefined
+  const file = toolPath(ctx, ctx.sealKeyFile, 'keyfileAccess')
+  return { ...readSealKeyFile(file, { create }), file }
+}
+
+/**
+ * Say how a store's catalog seal was checked (loadstate, usmtutils): in the log, and as a warning when it was not
+ * checked against a seal — a catalog read without its key is checked against its own digest only, which anyone
+ * who can write the store can recompute. Returns the state for the result (--json); none for a compressed store.
+ */
+export function reportCatalogSeal(store: Pick<OpenedStore, 'kind' | 'catalogSeal'>, keyFile: string | undefined, log: Pick<UsmtMainLog, 'info' | 'warning'>, warn?: (line: string) => void): CatalogSeal | undefined {
+  const say = (line: string): void => {
+    log.warning(line)
+    warn?.(line)
+  }
+  if (store.kind === 'compressed') {
+    if (keyFile !== undefined) say('--seal-key-file is ignored: a compressed store has no sealed catalog (an encrypted one is authenticated by its key)')
+    return undefined
+  }
+  const seal = store.catalogSeal ?? 'unsealed'
+  if (seal === 'verified') log.info(`Catalog seal: verified with the key in ${keyFile ?? '--seal-key-file'}`)
+  else if (seal === 'unchecked') say('Catalog seal: not checked — the catalog is sealed, but no --seal-key-file was given; its file list was checked against its own digest only, which does not detect a rewrite')
+  else say('Catalog seal: none — the catalog is not sealed (captured without a seal key, or before catalogs were sealed); its file list was checked against its own digest only, which does not detect a rewrite')
+  return seal
 }
 
 /** The /l value, read leniently so that a command line that fails to parse is still logged where asked. */
@@ -169,7 +212,7 @@ export class ErrorTally {
  * list for the tools' argv split and for reading a recorded command line back (src/report/command-line.ts);
  * test/unit/cli/portable.test.ts holds it to the oclif flags src/cli/portable.ts declares.
  */
-export const PORTABLE_VALUE_FLAGS: readonly string[] = ['volume', 'removable', 'users', 'computer', 'attributes', 'applied', 'ts-env', 'log-dir', 'progress']
+export const PORTABLE_VALUE_FLAGS: readonly string[] = ['volume', 'removable', 'users', 'computer', 'attributes', 'applied', 'seal-key-file', 'ts-env', 'log-dir', 'progress']
 export const PORTABLE_BOOL_FLAGS: readonly string[] = ['json', 'verbose', 'no-verbose']
 
 /** Split usmt-steps' own flags (with their values) from the USMT arguments, keeping USMT's order. */

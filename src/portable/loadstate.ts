@@ -18,6 +18,7 @@ import { redactor } from '../runtime/redact.js'
 import type { CatalogEntry, CatalogUser } from '../store/catalog.js'
 import { readStoreKey } from '../store/crypto.js'
 import { openStore, type OpenedStore } from '../store/store.js'
+import type { CatalogSeal } from '../store/seal.js'
 import type { RestoreItem } from '../store/types.js'
 import { parseLoadStateArgs } from '../usmt/grammar.js'
 import type { LoadStateOptions } from '../usmt/options.js'
@@ -26,7 +27,9 @@ import { failOnViolation, validateLoadState } from '../usmt/validate.js'
 import { basename, dirname, extname, join as winJoin, joinCommandLine, parseWinPath, relativeTo } from '../windows/path.js'
 import { CaseInsensitiveTree, type VolumeMap } from '../windows/volume-map.js'
 import { parseUel, userPatternMatches } from '../engine/users.js'
-import { commandLineFailureText, ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import {
+  commandLineFailureText, ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, reportCatalogSeal, toolPath, toolSealKey, toUsmtFailure, type PortableContext, type PortableResult,
+} from './common.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
 import { decodeRegistry, type StoredRegistryValue } from '../store/registry.js'
 import { localFile, machineHives, mountOf, userHives } from '../registry/hives.js'
@@ -185,6 +188,8 @@ export interface LoadStateResult extends PortableResult {
   notes: string[]
   /** Destination files deleted by `<destinationCleanup>` before the apply. */
   cleaned: string[]
+  /** Hard-link and uncompressed stores: how the catalog's seal was checked (--seal-key-file). */
+  catalogSeal?: CatalogSeal
 }
 
 export const LOADSTATE_HELP = `usmt-steps loadstate — portable LoadState (USMT syntax; options start with / or -, case-insensitive)
@@ -192,7 +197,7 @@ export const LOADSTATE_HELP = `usmt-steps loadstate — portable LoadState (USMT
   usmt-steps loadstate [--volume C=DIR…] [--users FILE] [--computer NAME] StorePath [/i:FILE…] [/config:FILE] [/c]
     [/hardlink /nocompress | /nocompress] [/decrypt[:AES_256] /key:KeyString | /keyfile:FILE]
     [/lac[:password] [/lae]] [/md:OldDomain:NewDomain…] [/mu:Old\\user:New\\user…] [/all | /ui:… /ue:… /uel:N|yyyy/mm/dd]
-    [/l:FILE] [/v:N] [/progress:FILE]`
+    [/l:FILE] [/v:N] [/progress:FILE] [--seal-key-file FILE]`
 
 
 function splitAccount(a: string): { domain: string; user: string } {
@@ -368,12 +373,14 @@ export async function runLoadState(ctx: PortableContext): Promise<LoadStateResul
     result.storePath = storeRoot
     if (!ctx.volumes.get('C:')) throw UsmtFailure.of('applyError', { detail: 'the destination system drive C: is not mapped (--volume C=DIR)' })
     const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : toolPath(ctx, o.keyFile, 'keyfileAccess') }) : undefined
-    store = await openStore(storeRoot, { secret })
+    const seal = toolSealKey(ctx, false)
+    store = await openStore(storeRoot, { secret, sealKey: seal?.key })
     const expected = catalogKindOf(storeKindFromSwitches(o))
     if (store.kind !== expected) {
       throw UsmtFailure.of('storeNotRecognized', { detail: `${storeRoot} holds a ${store.kind} store; ${store.kind === 'hardlink' ? 'pass /hardlink /nocompress' : store.kind === 'mirror' ? 'pass /nocompress' : 'do not pass /nocompress or /hardlink'}` })
     }
     log.info(`Store: ${store.kind}${store.encrypted ? ' (encrypted)' : ''}, ${store.catalog.files.length} files, captured ${store.catalog.meta.created} on ${store.catalog.meta.computer}`)
+    result.catalogSeal = reportCatalogSeal(store, seal?.file, log, ctx.warn)
 
     // Hard-link and mirror stores: every file is checked before the first one is written. A compressed store is
     // read once: the restore authenticates and checks every frame and file against the catalog as it decodes

@@ -28,7 +28,7 @@ import { failOnViolation, validateScanState } from '../usmt/validate.js'
 import { invalidComponentReason, invalidFilePathReason, joinCommandLine, MAX_LONG_PATH } from '../windows/path.js'
 import { classicLetters, isCloudOnly, readAttributeBits } from '../windows/file-attributes.js'
 import {
-  commandLineFailureText, ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult,
+  commandLineFailureText, ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toolSealKey, toUsmtFailure, type PortableContext, type PortableResult,
 } from './common.js'
 import { configSections } from './genconfig.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
@@ -47,6 +47,8 @@ export interface ScanStateResult extends PortableResult {
   genConfig?: string
   /** Not-evaluated rule items that change what is captured (return code 3). */
   notEvaluated?: number
+  /** Hard-link and uncompressed stores: whether the catalog is sealed (--seal-key-file). */
+  sealed?: boolean
 }
 
 export const SCANSTATE_HELP = `usmt-steps scanstate — portable ScanState (USMT syntax; options start with / or -, case-insensitive)
@@ -117,6 +119,26 @@ function readAttributes(file: string | undefined): { letters: Map<string, string
 /** The error reading a cloud-only file gives (ERROR_CLOUD_FILE_ACCESS_DENIED). */
 function cloudFileError(path: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${path} is a cloud-only file: its content is not on this disk`), { code: 'ECLOUDFILE', win32: 395 })
+}
+
+/**
+ * The seal key of a hard-link or uncompressed store (--seal-key-file, created when missing); said in the log
+ * either way. A compressed store is not sealed: the key is ignored with a warning (encrypt it to authenticate it).
+ */
+function captureSeal(ctx: PortableContext, kind: CatalogKind, log: { info(line: string): void; warning(line: string): void }): string | undefined {
+  if (kind === 'compressed') {
+    if (ctx.sealKeyFile !== undefined) {
+      const why = '--seal-key-file is ignored: it seals the catalog of hard-link and uncompressed stores; a compressed store is authenticated by its encryption key (/encrypt)'
+      log.warning(why)
+      ctx.warn?.(why)
+    }
+    return undefined
+  }
+  const seal = toolSealKey(ctx, true)
+  log.info(seal
+    ? `The catalog is sealed with the key in ${seal.file}${seal.created ? ' (created with a new random key)' : ''}`
+    : 'The catalog is not sealed (no --seal-key-file): a rewrite of it that recomputes its digest cannot be told from the capture')
+  return seal?.key
 }
 
 /** Check /i files exist and are migration XML (a Config.xml passed with /i is return code 28). */
@@ -380,6 +402,8 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       if (st.exists && !o.overwrite) throw UsmtFailure.of('storeExists', { detail: storeRoot })
     }
     const secret = o.encrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : toolPath(ctx, o.keyFile, 'keyfileAccess') }) : undefined
+    const seal = estimateOnly ? undefined : captureSeal(ctx, kind, log)
+    if (!estimateOnly && kind !== 'compressed') result.sealed = seal !== undefined
 
     // Scanning: users and the files the rules include. Files are stored as the walk finds them (hard links on a
     // background thread, compressed and mirror stores file by file): no list of every included file is kept, so
@@ -403,7 +427,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
           throw UsmtFailure.of('listfilesPath', { detail: String(err) })
         }
       }
-      session = await StoreSession.create(storeRoot, { kind, overwrite: o.overwrite, secret, kdf: ctx.kdf, level: ctx.compressionLevel, codec: ctx.storeCodec })
+      session = await StoreSession.create(storeRoot, { kind, overwrite: o.overwrite, secret, kdf: ctx.kdf, level: ctx.compressionLevel, codec: ctx.storeCodec, sealKey: seal })
       pipeline = session.linkPipeline
       log.info(`Saving to a ${kind} store in ${storeRoot}${secret !== undefined ? ' (encrypted, AES-256-GCM)' : ''} while scanning${pipeline ? ' (hard links made on a background thread)' : ''}`)
     }
@@ -609,7 +633,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     }
     progress.final(result.returnCode, tally.count, result.returnCode === 0 ? USMT_MESSAGES.success : result.message)
     log.success(tally.summary(), tally.count)
-    ctx.out(`${gaps.length ? `${gaps.length} rule items not evaluated (return code 3); ` : ''}${result.files} files${settings.length ? ` and ${settings.length} registry values` : ''} captured to ${storeRoot} (${kind}${secret !== undefined ? ', encrypted' : ''})${tally.count ? `, ${tally.count} errors ignored` : ''}`)
+    ctx.out(`${gaps.length ? `${gaps.length} rule items not evaluated (return code 3); ` : ''}${result.files} files${settings.length ? ` and ${settings.length} registry values` : ''} captured to ${storeRoot} (${kind}${secret !== undefined ? ', encrypted' : ''}${seal !== undefined ? ', catalog sealed' : ''})${tally.count ? `, ${tally.count} errors ignored` : ''}`)
     return result
   } catch (err) {
     const f = toUsmtFailure(err, 'gather')

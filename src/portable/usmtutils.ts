@@ -16,11 +16,13 @@ import type { UsmtUtilsOptions } from '../usmt/options.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateUsmtUtils } from '../usmt/validate.js'
 import { joinCommandLine } from '../windows/path.js'
-import { commandLineFailureText, lenientLogPath, openMainLog, toolPath, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import { commandLineFailureText, lenientLogPath, openMainLog, reportCatalogSeal, toolPath, toolSealKey, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import type { CatalogSeal } from '../store/seal.js'
 
 export interface UsmtUtilsResult extends PortableResult {
   command?: string
-  verify?: { files: number; corrupted: string[]; extra?: string[]; catalog: 'OK' | 'CORRUPTED' }
+  /** `seal`: how a hard-link or uncompressed store's catalog seal was checked (--seal-key-file); none for USMT.MIG. */
+  verify?: { files: number; corrupted: string[]; extra?: string[]; catalog: 'OK' | 'CORRUPTED'; seal?: CatalogSeal }
   extracted?: number
   removed?: boolean
 }
@@ -29,10 +31,11 @@ export const USMTUTILS_HELP = `usmt-steps usmtutils — portable UsmtUtils
 
   usmt-steps usmtutils /ec
   usmt-steps usmtutils /rd StoreDir [/y]
-  usmt-steps usmtutils /verify[:summary|all|failureonly|catalog] FILE [/l:LOG] [/v:N] [/decrypt[:AES_256] /key:K | /keyfile:F]
-  usmt-steps usmtutils /extract FILE DEST [/i:PATTERNS] [/e:PATTERNS] [/l:LOG] [/decrypt … /key:K | /keyfile:F] [/o]
+  usmt-steps usmtutils /verify[:summary|all|failureonly|catalog] FILE [/l:LOG] [/v:N] [/decrypt[:AES_256] /key:K | /keyfile:F] [--seal-key-file F]
+  usmt-steps usmtutils /extract FILE DEST [/i:PATTERNS] [/e:PATTERNS] [/l:LOG] [/decrypt … /key:K | /keyfile:F] [--seal-key-file F] [/o]
 
-FILE is STORE\\USMT\\USMT.MIG (or the store folder).`
+FILE is STORE\\USMT\\USMT.MIG (or the store folder). --seal-key-file checks the seal of a hard-link or
+uncompressed store's catalog (a rewritten catalog is CORRUPTED, 42).`
 
 
 /** /i and /e of /extract: a pattern matches the file name or the whole Windows path; include wins. */
@@ -44,12 +47,12 @@ export function extractSelected(path: string, include: readonly string[], exclud
   return include.length === 0
 }
 
-async function openForUtils(file: string, secret: string | undefined): Promise<OpenedStore> {
+async function openForUtils(file: string, secret: string | undefined, sealKey: string | undefined): Promise<OpenedStore> {
   const st = await stat(file).catch(() => null)
   if (!st) throw new UsmtStepsError('USM0210', `${file} does not exist`)
   if (st.isFile()) return compressedStore(nodePath.dirname(nodePath.dirname(file)), await ContainerReader.open(file, secret))
   const root = nodePath.basename(file).toUpperCase() === USMT_DIR ? nodePath.dirname(file) : file
-  return openStore(root, { secret })
+  return openStore(root, { secret, sealKey })
 }
 
 export async function runUsmtUtils(ctx: PortableContext): Promise<UsmtUtilsResult> {
@@ -103,10 +106,11 @@ export async function runUsmtUtils(ctx: PortableContext): Promise<UsmtUtilsResul
       case 'verify': {
         const file = toolPath(ctx, o.file, 'storePathInvalid')
         const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : toolPath(ctx, o.keyFile, 'keyfileAccess') }) : undefined
+        const seal = toolSealKey(ctx, false)
         try {
-          store = await openForUtils(file, secret)
+          store = await openForUtils(file, secret, seal?.key)
         } catch (err) {
-          if (err instanceof UsmtStepsError && err.code === 'USM0212') {
+          if (err instanceof UsmtStepsError && (err.code === 'USM0212' || err.code === 'USM0222')) {
             if (o.report !== 'summary') ctx.out('CATALOG\tCORRUPTED')
             else ctx.out('Catalog: CORRUPTED')
             log.error(err.message)
@@ -114,6 +118,7 @@ export async function runUsmtUtils(ctx: PortableContext): Promise<UsmtUtilsResul
           }
           throw err
         }
+        const sealState = reportCatalogSeal(store, seal?.file, log, ctx.warn)
         const results = o.report === 'catalog' ? [] : await store.verify()
         const corrupted = results.filter((r) => !r.ok).map((r) => r.entry.path)
         for (const r of results) {
@@ -133,18 +138,21 @@ export async function runUsmtUtils(ctx: PortableContext): Promise<UsmtUtilsResul
           ctx.out(`Corrupted: ${corrupted.length}`)
           ctx.out(`Extra: ${extra.length}`)
           ctx.out('Catalog: OK')
+          if (sealState) ctx.out(`Seal: ${sealState === 'verified' ? 'verified' : sealState === 'unchecked' ? 'not checked (no --seal-key-file)' : 'none (the catalog is not sealed)'}`)
         } else {
           ctx.out('CATALOG\tOK')
         }
         const rc = corrupted.length || extra.length ? 42 : 0
         log.info(`Verified ${store.catalog.files.length} files: ${corrupted.length} corrupted, ${extra.length} extra; catalog OK`)
-        return finish({ returnCode: rc, message: rc ? USMT_MESSAGES.corruptedStore : USMT_MESSAGES.success, command: 'verify', verify: { files: store.catalog.files.length, corrupted, extra, catalog: 'OK' } })
+        return finish({ returnCode: rc, message: rc ? USMT_MESSAGES.corruptedStore : USMT_MESSAGES.success, command: 'verify', verify: { files: store.catalog.files.length, corrupted, extra, catalog: 'OK', ...(sealState ? { seal: sealState } : {}) } })
       }
       case 'extract': {
         const file = toolPath(ctx, o.file, 'storePathInvalid')
         const dest = toolPath(ctx, o.destination, 'storePathInvalid')
         const secret = o.decrypt ? await readStoreKey({ key: o.key, keyFile: o.keyFile === undefined ? undefined : toolPath(ctx, o.keyFile, 'keyfileAccess') }) : undefined
-        store = await openForUtils(file, secret)
+        const seal = toolSealKey(ctx, false)
+        store = await openForUtils(file, secret, seal?.key)
+        reportCatalogSeal(store, seal?.file, log, ctx.warn)
         const chosen = store.catalog.files.filter((e) => extractSelected(e.path, o.include, o.exclude))
         const bad = (await store.verify()).filter((r) => !r.ok && chosen.includes(r.entry))
         if (bad.length) {

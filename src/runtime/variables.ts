@@ -6,6 +6,7 @@
  * Variables a step only reads (OSDMigrate*, MDT properties) are settings (src/runtime/settings/*).
  */
 import { RESULT_VARIABLES } from './step-result.js'
+import { redactor } from './redact.js'
 
 /** The task-sequence steps (task-steps/<id>.json). */
 export const STEP_IDS = ['plan', 'users', 'store-request', 'capture', 'restore', 'store-release', 'report'] as const
@@ -50,6 +51,7 @@ export const STEP_VARIABLES = [
   { name: 'USMTStepsCaptureStorePath', writers: ['capture'], readers: ['report'], description: 'The store capture wrote' },
   { name: 'USMTStepsCaptureStoreKind', writers: ['capture'], readers: ['report'], description: 'hardlink, compressed or uncompressed' },
   { name: 'USMTStepsCaptureEncrypted', writers: ['capture'], readers: ['report'], description: 'Whether the captured store is encrypted' },
+  { name: 'USMTStepsStoreSealKey', writers: ['capture'], readers: ['restore'], secret: true, description: 'The random per-store key that seals the catalog of a hard-link or uncompressed store made by the portable engine (HMAC-SHA256); restore refuses a catalog whose seal does not match before anything is written. Empty for other stores' },
   { name: 'USMTStepsCapturedUsers', writers: ['capture'], readers: ['report'], description: 'The captured users, comma-separated' },
   { name: 'USMTStepsCloudOnlyFiles', writers: ['capture'], readers: [], description: 'Cloud-only files found in the profiles before the capture (also written when the policy stops the step)' },
   { name: 'USMTStepsCloudOnlyBytes', writers: ['capture'], readers: [], description: 'Their size in bytes' },
@@ -106,6 +108,7 @@ export function stepVariables<S extends StepId>(step: S, values: Partial<Record<
     if (value === undefined) continue
     const def = BY_NAME.get(name)
     if (!def || !def.writers.includes(step)) throw new Error(`step ${step} writes ${name}, which the variable contract does not give it`)
+    if (def.secret) redactor.add(value)
     out[name] = value
   }
   return out

@@ -22,6 +22,8 @@ export interface CaptureResult {
   storeKind?: StoreKind
   encrypted?: boolean
   algorithm?: string
+  /** Hard-link and uncompressed stores: whether the catalog is sealed (portable engine; the key is in USMTStepsStoreSealKey). */
+  catalogSealed?: boolean
   offline?: { winDir: string; platformArch: string }
   usmtReturnCode?: number
   usmtResult?: string
@@ -38,6 +40,12 @@ export interface CaptureResult {
 
 /** USMT's return code, which a failed capture still records for the report. */
 export const captureReturnCode = (code: number): Record<string, string> => stepVariables('capture', { USMTStepsUsmtReturnCode: String(code) })
+
+/**
+ * The seal key of the store's catalog for the restore (secret), or empty: a capture that sealed nothing clears
+ * the key an earlier capture of the task sequence may have left.
+ */
+export const captureSealKey = (key: string | undefined): Record<string, string> => stepVariables('capture', { USMTStepsStoreSealKey: key ?? '' })
 
 /** The outcome of a capture the plan skipped (USMTStepsStoreType=none). */
 export function captureSkipped(summary: string): StepOutcome<CaptureResult> {
@@ -61,6 +69,8 @@ export interface CaptureRun {
   logs: string[]
   storeLogs: string[]
   durationMs: number
+  /** The key that sealed the catalog of a hard-link or uncompressed store (portable engine). */
+  sealKey?: string
 }
 
 export function captureOutcome(r: CaptureRun): StepOutcome<CaptureResult> {
@@ -70,7 +80,7 @@ export function captureOutcome(r: CaptureRun): StepOutcome<CaptureResult> {
   const encrypted = r.encryption !== undefined
   const result: CaptureResult = {
     skipped: false, engine: location.engine, usmt: location.dir ?? location.source, storePath, storeKind: kind,
-    encrypted, algorithm: r.encryption?.algorithm,
+    encrypted, algorithm: r.encryption?.algorithm, catalogSealed: kind === 'compressed' ? undefined : r.sealKey !== undefined,
     offline: offline ? { winDir: offline.winDir, platformArch: offline.platformArch } : undefined,
     usmtReturnCode: k.code, usmtResult: k.name, ignoredErrors: r.run.ignored.length, users,
     atRisk: risky.map((x) => x.what), atRiskDetails: r.leftOut.found, cloudOnly: cloud, logs: [...r.logs, ...r.storeLogs], durationMs: r.durationMs,
@@ -83,7 +93,7 @@ export function captureOutcome(r: CaptureRun): StepOutcome<CaptureResult> {
     summary: `captured ${users.length} user(s) into the ${kindText} store ${storePath} (scanstate ${k.code} ${k.name}, ${(r.durationMs / 1000).toFixed(1)} s)`,
     text: [
       `USMT: ${location.engine === 'portable' ? 'portable engine' : `${location.dir}`} (${location.source})`,
-      `Store: ${storePath} (${kindText})`,
+      `Store: ${storePath} (${kindText}${kind === 'compressed' ? '' : r.sealKey !== undefined ? ', catalog sealed' : ', catalog not sealed'})`,
       `Users: ${users.join(', ') || 'none'}`,
       ...(offline ? [`Offline Windows: ${offline.winDir}`] : []),
       `Cloud-only files: ${cloud.files ? `${cloud.files} (${cloud.bytes} bytes) ${cloud.action === 'warned' ? 'left out with a warning' : 'left out on purpose'}` : cloud.checked ? 'none' : 'not checked'} (source ${cloud.source})`,
@@ -96,6 +106,7 @@ export function captureOutcome(r: CaptureRun): StepOutcome<CaptureResult> {
       USMTStepsCaptureStorePath: storePath,
       USMTStepsCaptureStoreKind: kind,
       USMTStepsCaptureEncrypted: String(encrypted),
+      ...captureSealKey(r.sealKey),
       USMTStepsCapturedUsers: users.join(',').slice(0, 3900),
       USMTStepsIgnoredErrors: String(r.run.ignored.length),
       ...cloudVariables(cloud),

@@ -12,7 +12,7 @@ import { STORE_LOGS_DIR, writeStoreMeta } from '../store/layout.js'
 import { splitCommandLine } from '../windows/path.js'
 import { captureLogFiles, decideCaptureStore, judgeLeftOut, planCaptureCommand } from './capture-plan.js'
 import { LISTED_FILE, recordListedFiles } from './listed-proof.js'
-import { captureOutcome, captureReturnCode, captureSkipped, type CaptureResult } from './capture-report.js'
+import { captureOutcome, captureReturnCode, captureSealKey, captureSkipped, type CaptureResult } from './capture-report.js'
 import { preCapture } from './cloud-step.js'
 import { parseCaptureExtras } from './command-line.js'
 import { childEnv, copyLogsToStore, localInputPath, portableFlags, profilesFolder, resolveXml, setupStep, storePaths, type StepSetup, type StorePaths } from './common.js'
@@ -21,6 +21,7 @@ import { classifyRun, skippedErrors, usmtFailure } from './outcome.js'
 import { runUsmtTool } from './run-usmt.js'
 import { assertHardLinkVolume } from './safety.js'
 import { storeDataKey, withKeyFile } from './secrets.js'
+import { newSealKey } from '../store/seal.js'
 
 export { decideCaptureStore, type CaptureStoreDecision } from './capture-plan.js'
 export type { CaptureResult } from './capture-report.js'
@@ -61,9 +62,12 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     }, base, extra)
     const files = captureLogFiles(s.logDir)
     const listFile = localInputPath(options.listFiles as string, s, ctx.cwd, '/listfiles')
-    const run = await runUsmtTool(ctx, s.location.command('scanstate'), [...argv, ...portableFlags(s, 'scanstate')], {
+    // A hard-link or uncompressed store of the portable engine: its catalog is sealed with a new random key that
+    // only the task sequence keeps (USMTStepsStoreSealKey, secret); scanstate reads it from a private key file.
+    const sealKey = s.location.engine === 'portable' && kind !== 'compressed' ? newSealKey() : undefined
+    const run = await withKeyFile(sealKey, (sealFile) => runUsmtTool(ctx, s.location.command('scanstate'), [...argv, ...portableFlags(s, 'scanstate'), ...(sealFile ? [`--seal-key-file=${sealFile}`] : [])], {
       label: 'Capturing user state', logFile: files.log, progressFile: files.progress, extraArtifacts: [listFile], heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(offline?.env), cwd: ctx.cwd,
-    })
+    }))
     if (run.spawnError) throw new UsmtStepsError('USM0300', `${s.location.command('scanstate').display} could not be started: ${run.spawnError}`)
     const c = classifyRun(run)
     const runLogs = [files.log, files.progress, listFile]
@@ -77,7 +81,9 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
         data: { storePath, log: files.log },
       })
     }
-    const skipped = skippedErrors('scanstate', c, inputs.failOnIgnoredErrors, { variables: captureReturnCode(code) })
+    // A complete store (the step may still fail below) carries its seal key on.
+    const done = { ...captureReturnCode(code), ...captureSealKey(sealKey) }
+    const skipped = skippedErrors('scanstate', c, inputs.failOnIgnoredErrors, { variables: done })
     if (skipped.error) throw skipped.error
     if (skipped.warning) ctx.warn(skipped.warning)
     const leftOut = judgeLeftOut(run.progress, options, pre.profiles, inputs.profilesAtRisk, !inputs.replace && !store.network)
@@ -85,7 +91,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     const text = leftOut.risky.map((r) => r.what).join('; ')
     if (leftOut.action === 'fail') {
       throw new UsmtStepsError('USM0308', `the capture left out data that the refresh would wipe: ${text}`, {
-        data: { atRisk: leftOut.risky, storePath }, variables: captureReturnCode(code),
+        data: { atRisk: leftOut.risky, storePath }, variables: done,
       })
     }
     if (leftOut.action === 'warn') ctx.warn(`the capture left out: ${text}`)
@@ -105,7 +111,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     }
     return captureOutcome({
       location: s.location, storePath, storeLocal: storeExists ? paths.local : undefined, kind, encryption: options.encrypt, offline,
-      run: c, users, leftOut, cloud: pre.cloud, logs, storeLogs, durationMs: run.durationMs,
+      run: c, users, leftOut, cloud: pre.cloud, logs, storeLogs, durationMs: run.durationMs, sealKey,
     })
   })
 }

@@ -30,6 +30,8 @@ export interface ProofInputs {
   storeLocal: string
   /** The store key (encrypted compressed stores). */
   key?: string
+  /** The seal key of a sealed hard-link or uncompressed store's catalog (USMTStepsStoreSealKey). */
+  sealKey?: string
   /** The portable loadstate's --applied file. */
   appliedFile?: string
   volumes: VolumeMap
@@ -44,7 +46,7 @@ export async function proveRestoredFiles(ctx: StepContext, o: ProofInputs): Prom
   if (o.engine !== 'portable') return proveMicrosoftRestore(ctx, o)
   if (!o.appliedFile || !existsSync(o.appliedFile)) return uncheckedProof(`loadstate did not write the list of applied files (${o.appliedFile ?? 'no --applied file'})`)
   ctx.progress.update({ phase: 'Proving the restore', detail: 'reading the store catalog' })
-  const store = await openStore(o.storeLocal, o.key !== undefined ? { secret: o.key } : {})
+  const store = await openStore(o.storeLocal, { ...(o.key !== undefined ? { secret: o.key } : {}), ...(o.sealKey !== undefined ? { sealKey: o.sealKey } : {}) })
   try {
     const applied = parseApplied(readFileSync(o.appliedFile, 'utf8'))
     const plan = await planProof(store.catalog.files, applied, {

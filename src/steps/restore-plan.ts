@@ -8,6 +8,7 @@ import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
 import type { StoreKind } from '../store/kind.js'
 import type { StoreInspection } from '../store/layout.js'
+import type { CatalogSeal } from '../store/seal.js'
 import { buildLoadStateArgs, buildUsmtUtilsArgs, type LoadStateOptions, type ProgressState } from '../usmt/index.js'
 import { joinCommandLine } from '../windows/path.js'
 import { finishRestore, mergeOptions, parseRestoreExtras, restoreDefaults, type ExtraOptions, type RestoreBuild } from './command-line.js'
@@ -62,7 +63,11 @@ export function restoreLogFiles(logDir: string, engine: UsmtLocation['engine']):
 }
 
 /** usmtutils /verify of a compressed store before anything is written (null: nothing to verify). */
-export function verifyArgv(o: { kind: StoreKind; migFile?: string; engine: UsmtLocation['engine']; usmtStore: string; encrypted: boolean; algorithm: string; keyFile?: string; log: string }): string[] | null {
+export function verifyArgv(o: { kind: StoreKind; migFile?: string; engine: UsmtLocation['engine']; usmtStore: string; encrypted: boolean; algorithm: string; keyFile?: string; sealKeyFile?: string; log: string }): string[] | null {
+  // A sealed hard-link or uncompressed store: its catalog's seal, with the capture's key (catalogSealPlan).
+  if (o.kind !== 'compressed' && o.sealKeyFile !== undefined) {
+    return [...buildUsmtUtilsArgs({ command: 'verify', report: 'catalog', file: o.usmtStore, log: o.log }), `--seal-key-file=${o.sealKeyFile}`]
+  }
   if (o.kind !== 'compressed' || !o.migFile) return null
   const mig = o.engine === 'portable' ? o.migFile : nodePath.join(o.usmtStore, 'USMT', nodePath.basename(o.migFile))
   return buildUsmtUtilsArgs({
@@ -71,11 +76,38 @@ export function verifyArgv(o: { kind: StoreKind; migFile?: string; engine: UsmtL
   })
 }
 
-/** What usmtutils /verify's return code means: the store is refused (with the step's code), restored with a warning, or verified. */
-export function verifyVerdict(exitCode: number): { refuse: 'USM0304' | 'USM0311' } | { refuse?: undefined; verified: boolean } {
+/**
+ * What usmtutils /verify's return code means: the store is refused (with the step's code), restored with a warning,
+ * or verified. `sealed`: the verification checked a catalog's seal, so a corrupted catalog (42) is a rewritten one.
+ */
+export function verifyVerdict(exitCode: number, sealed = false): { refuse: 'USM0304' | 'USM0311' | 'USM0319' } | { refuse?: undefined; verified: boolean } {
   if (exitCode === 27) return { refuse: 'USM0304' }
+  if (exitCode === 42 && sealed) return { refuse: 'USM0319' }
   if (exitCode === 42 || exitCode === 37 || exitCode === 38) return { refuse: 'USM0311' }
   return { verified: exitCode === 0 }
+}
+
+/**
+ * What the restore does about a store's catalog seal: `sealed` is whether the portable catalog of a hard-link or
+ * uncompressed store is sealed (undefined: the store is no such store), `variable` the value of
+ * USMTStepsStoreSealKey. With a key the seal is checked, and a store that has no sealed catalog to check — an
+ * unsealed catalog, or a store of another kind put in its place — is refused (USM0319): a seal cannot be stripped.
+ * Without a key the restore goes on and says the catalog was not checked against a seal.
+ */
+export function catalogSealPlan(sealed: boolean | undefined, variable: string | undefined, storePath: string): { key?: string; state?: CatalogSeal; warning?: string } {
+  const key = variable ? variable : undefined
+  if (key !== undefined) {
+    if (sealed === undefined) {
+      throw new UsmtStepsError('USM0319', `the capture sealed the catalog of its store (USMTStepsStoreSealKey is set), but ${storePath} holds no hard-link or uncompressed store of the portable engine whose seal could be checked: the store was replaced after the capture. Nothing was restored; the store was kept.`, {
+        data: { storePath },
+      })
+    }
+    return { key, state: 'verified' }
+  }
+  if (sealed === undefined) return {}
+  return sealed
+    ? { state: 'unchecked', warning: 'the store\'s catalog is sealed, but USMTStepsStoreSealKey is empty (a restore in another task sequence, or the variable was cleared): its list of files is checked against its own digest only, which does not detect a rewrite' }
+    : { state: 'unsealed', warning: 'the store\'s catalog is not sealed (captured without a seal key, or before catalogs were sealed): its list of files is checked against its own digest only, which does not detect a rewrite' }
 }
 
 export interface RestoreCommandInput {

@@ -10,6 +10,7 @@ import { STORE_LOGS_DIR } from '../store/layout.js'
 import type { ClassifiedRun } from './outcome.js'
 import { proofVariables } from './proof-step.js'
 import { describeProof, type RestoreProof } from './proof.js'
+import type { CatalogSeal } from '../store/seal.js'
 
 export interface RestoreResult {
   skipped: boolean
@@ -25,6 +26,11 @@ export interface RestoreResult {
   storeRemoved: boolean
   storeKept?: string
   rebootRequired: boolean
+  /**
+   * A portable hard-link or uncompressed store: how its catalog's seal was checked (verified with
+   * USMTStepsStoreSealKey; unchecked: sealed but the variable is empty; unsealed: a store without a seal).
+   */
+  catalogSeal?: CatalogSeal
   /** Every stored file checked on the destination (verified / missing / changed, with the paths). */
   proof?: RestoreProof
   logs: string[]
@@ -46,6 +52,7 @@ export interface RestoreRun {
   kind: StoreKind
   encrypted: boolean
   verified: boolean
+  catalogSeal?: CatalogSeal
   run: ClassifiedRun
   users: string[]
   storeRemoved: boolean
@@ -62,7 +69,7 @@ export function restoreOutcome(r: RestoreRun): StepOutcome<RestoreResult> {
   const { storePath, kind, encrypted, verified, users, storeRemoved, storeKept, rebootRequired, proof } = r
   const k = r.run.classification
   const result: RestoreResult = {
-    skipped: false, engine: r.engine, storePath, storeKind: kind, encrypted, verified,
+    skipped: false, engine: r.engine, storePath, storeKind: kind, encrypted, verified, catalogSeal: r.catalogSeal,
     usmtReturnCode: k.code, usmtResult: k.name, ignoredErrors: r.run.ignored.length, users,
     storeRemoved, storeKept, rebootRequired, proof, logs: [...r.logs, ...r.storeLogs], durationMs: r.durationMs,
   }
@@ -72,7 +79,7 @@ export function restoreOutcome(r: RestoreRun): StepOutcome<RestoreResult> {
     recordAlsoIn: r.storeLocal ? [nodePath.join(r.storeLocal, STORE_LOGS_DIR)] : [],
     summary: `restored ${users.length} user(s) from the ${kind} store ${storePath} (loadstate ${k.code} ${k.name}; ${proof.checked ? `${proof.verified} file(s) proven${proof.missing.length + proof.changed.length ? `, ${proof.missing.length} missing, ${proof.changed.length} changed` : ''}` : 'not proven'}${storeRemoved ? ', store removed' : ''}${rebootRequired ? ', restart needed' : ''})`,
     text: [
-      `Store: ${storePath} (${kind}${encrypted ? ', encrypted' : ''}${verified ? ', verified' : ''})`,
+      `Store: ${storePath} (${kind}${encrypted ? ', encrypted' : ''}${verified ? ', verified' : ''}${r.catalogSeal ? `, catalog seal ${r.catalogSeal}` : ''})`,
       `Users: ${users.join(', ') || 'none'}`,
       `Proof: ${proof.checked ? describeProof(proof) : `not done (${proof.note})`}`,
       storeRemoved ? 'Hard-link store removed (usmtutils /rd).' : `Store kept: ${storeKept}`,

@@ -16,7 +16,7 @@ import { childEnv, copyLogsToStore, localInputPath, portableFlags, resolveXml, s
 import { classifyRun, skippedErrors, usmtFailure } from './outcome.js'
 import { proofVariables, proveRestoredFiles, type RestoreHooks } from './proof-step.js'
 import {
-  byHand, decideRestoreStore, judgeUsers, lacOnCommandLine, planRestoreCommand, proofProblem, restoreLogFiles, storeAfterRestore, userMappings, verifyArgv, verifyVerdict,
+  byHand, catalogSealPlan, decideRestoreStore, judgeUsers, lacOnCommandLine, planRestoreCommand, proofProblem, restoreLogFiles, storeAfterRestore, userMappings, verifyArgv, verifyVerdict,
   type RestoreLogFiles, type RestoreStoreDecision,
 } from './restore-plan.js'
 import { restoreOutcome, restoreReturnCode, restoreSkipped, type RestoreResult } from './restore-report.js'
@@ -55,6 +55,11 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
   const decision = decideRestoreStore(store, storePath, key, base.options.decrypt !== undefined || extra.options.decrypt !== undefined, inputs.algorithm)
   const { kind, encrypted, algorithm } = decision
   ctx.logger.info(`store ${storePath}: ${kind}${encrypted ? `, encrypted (${algorithm})` : ''}${store.meta ? `, captured ${store.meta.capturedAt} on ${store.meta.computer ?? 'unknown computer'} by the ${store.meta.engine} engine` : ''}`)
+  // A portable hard-link or uncompressed store: its catalog's seal is checked with the capture's key before anything is written.
+  const sealVariable = s.tsEnv.get('USMTStepsStoreSealKey')
+  redactor.add(sealVariable)
+  const seal = catalogSealPlan(store.catalogSealed, sealVariable, storePath)
+  if (seal.warning) ctx.warn(seal.warning)
 
   const xml = resolveXml(inputs.xmlFiles, s, ctx.cwd, inputs.xmlSource, inputs.rules.length > 0 && inputs.xmlSource.startsWith('default'))
   const rules = inputs.rules.map((r) => localInputPath(r, s, ctx.cwd, '--rules file'))
@@ -66,14 +71,15 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
   }
 
   return withKeyFile(encrypted ? key : undefined, async (keyFile) => {
-    const verified = await verifyBeforeRestore(ctx, s, paths, decision, store.migFile, keyFile, files)
+    const verified = await withKeyFile(seal.key, (sealKeyFile) => verifyBeforeRestore(ctx, s, paths, decision, store.migFile, keyFile, sealKeyFile, files))
     const { options, argv } = planRestoreCommand({
       inputs, engine: s.location.engine, usmtStore: paths.usmt, store: decision, keyFile, xmlFiles: [...xml.found, ...rules], configFile: config, files,
       toolFlags: portableFlags(s, 'loadstate'), cwd: ctx.cwd,
     }, [base, extra, map.mapped])
-    const run = await runUsmtTool(ctx, s.location.command('loadstate'), argv, {
+    // loadstate checks the seal again as it opens the store (the catalog it restores from is the sealed one).
+    const run = await withKeyFile(seal.key, (sealKeyFile) => runUsmtTool(ctx, s.location.command('loadstate'), [...argv, ...(sealKeyFile ? [`--seal-key-file=${sealKeyFile}`] : [])], {
       label: 'Restoring user state', logFile: files.log, progressFile: files.progress, heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(), cwd: ctx.cwd,
-    })
+    }))
     if (run.spawnError) throw new UsmtStepsError('USM0300', `${s.location.command('loadstate').display} could not be started: ${run.spawnError}`)
     const c = classifyRun(run)
     const code = c.classification.code
@@ -102,7 +108,7 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
     if (skipped.warning) ctx.warn(skipped.warning)
     // The proof: every stored file on the destination as it was captured, before anything removes the store.
     const proof = await proveRestoredFiles(ctx, {
-      engine: s.location.engine, storeLocal: paths.local, key: encrypted ? key : undefined, appliedFile: files.applied, volumes: s.volumes, hooks,
+      engine: s.location.engine, storeLocal: paths.local, key: encrypted ? key : undefined, sealKey: seal.key, appliedFile: files.applied, volumes: s.volumes, hooks,
       userMap: [...base.options.mu, ...extra.options.mu, ...map.mapped.options.mu], systemDrive: process.platform === 'win32' ? ctx.env.SystemDrive : undefined,
     })
     if (!proof.checked) ctx.logger.info(`proof: not done — ${proof.note}`)
@@ -120,21 +126,25 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
     const after = await settleStore(ctx, s, paths, kind, storeKept, code)
     const storeLogs = !after.removed ? copyLogsToStore(paths.local, logs) : []
     return restoreOutcome({
-      engine: s.location.engine, storePath, storeLocal: existsSync(paths.local) ? paths.local : undefined, kind, encrypted, verified,
+      engine: s.location.engine, storePath, storeLocal: existsSync(paths.local) ? paths.local : undefined, kind, encrypted, verified, catalogSeal: seal.state,
       run: c, users, storeRemoved: after.removed, storeKept: after.kept, rebootRequired: after.reboot, proof, logs, storeLogs, durationMs: run.durationMs,
     })
   })
 }
 
-/** usmtutils /verify of a compressed store before anything is written: refused stores stop the step (nothing restored). */
-async function verifyBeforeRestore(ctx: StepContext, s: StepSetup, paths: StorePaths, d: RestoreStoreDecision, migFile: string | undefined, keyFile: string | undefined, files: RestoreLogFiles): Promise<boolean> {
-  const vargs = verifyArgv({ kind: d.kind, migFile, engine: s.location.engine, usmtStore: paths.usmt, encrypted: d.encrypted, algorithm: d.algorithm, keyFile, log: files.verify })
+/**
+ * usmtutils /verify before anything is written — of a compressed store, or of a sealed catalog's seal (with the
+ * capture's key in `sealKeyFile`): refused stores stop the step (nothing restored).
+ */
+async function verifyBeforeRestore(ctx: StepContext, s: StepSetup, paths: StorePaths, d: RestoreStoreDecision, migFile: string | undefined, keyFile: string | undefined, sealKeyFile: string | undefined, files: RestoreLogFiles): Promise<boolean> {
+  const vargs = verifyArgv({ kind: d.kind, migFile, engine: s.location.engine, usmtStore: paths.usmt, encrypted: d.encrypted, algorithm: d.algorithm, keyFile, sealKeyFile, log: files.verify })
   if (!vargs) return false
   const vrun = await runUsmtTool(ctx, s.location.command('usmtutils'), vargs, { label: 'Verifying the store', logFile: files.verify, heartbeatMs: s.inputs.heartbeatSeconds * 1000, env: childEnv(), cwd: ctx.cwd })
   const vc = classifyReturnCode(vrun.exitCode)
-  const verdict = verifyVerdict(vrun.exitCode)
+  const verdict = verifyVerdict(vrun.exitCode, sealKeyFile !== undefined && d.kind !== 'compressed')
   if (verdict.refuse) {
-    throw new UsmtStepsError(verdict.refuse, `usmtutils /verify rejected the store ${paths.path}: ${vrun.exitCode} ${vc.name} — ${vc.message}. Nothing was restored; the store was kept.`, {
+    const what = verdict.refuse === 'USM0319' ? ' (its catalog does not carry the seal made at capture with USMTStepsStoreSealKey: it was rewritten)' : ''
+    throw new UsmtStepsError(verdict.refuse, `usmtutils /verify rejected the store ${paths.path}: ${vrun.exitCode} ${vc.name} — ${vc.message}${what}. Nothing was restored; the store was kept.`, {
       data: { storePath: paths.path, returnCode: vrun.exitCode, log: files.verify },
     })
   }

@@ -11,7 +11,13 @@
  *   {"format":"usmt-steps-catalog","version":2,"kind":"hardlink"}
  *   ["C:\\Data\\a.txt",-1,0,14,1700000000000.5,1700000000000.5,1700000000000,0]      ← one line per file
  *   {"end":true,"count":1,"strings":["Shared Data"],"meta":{…}}
+ *   seal:hmac-sha256:<hex>                                          ← only in a sealed catalog
  *   sha256:<hex SHA-256 of every byte above, without the line break before "sha256:">
+ *
+ * The digest line catches damage, not a rewrite: anyone who can write the store can recompute it. A sealed
+ * catalog (capture with a seal key, src/store/seal.ts) also carries an HMAC-SHA256 of every byte before the seal
+ * line under a secret per-store key that is not in the store; read with that key, a catalog whose seal is
+ * missing or does not match is USM0222 before any line of it is parsed.
  *
  * A file line is [Windows path, user, component, size, mtimeMs, atimeMs, birthtimeMs, attributes, sha256?]:
  * user and component are indexes into `strings` (user -1: system context), attributes a bit set (1 read-only,
@@ -24,6 +30,7 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import { invalidComponentReason, invalidFilePathReason, parseWinPath } from '../windows/path.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import type { CatalogKind } from './kind.js'
+import { SEAL_PREFIX, sealHmac, sealMatches, sealOf, type CatalogSeal, type SealHmac } from './seal.js'
 
 
 export interface CatalogAttributes {
@@ -81,6 +88,8 @@ export interface Catalog {
   version: 1 | 2
   meta: StoreMeta
   files: CatalogEntry[]
+  /** File stores: how the catalog's seal was checked when it was read (never written). */
+  seal?: CatalogSeal
 }
 
 /** Why a path stored in a catalog is unsafe, or null: the one table of Windows path rules (WINDOWS_PATH_RULES). */
@@ -153,28 +162,43 @@ export function checkCatalog(c: unknown, where: string): Catalog {
 
 /**
  * Serialise a whole file-store catalog at once (tests, tools): version 1 is the JSON document plus
- * `sha256:<hex>`; version 2 is the streamed form `FileCatalogWriter` writes.
+ * `sha256:<hex>`; version 2 is the streamed form `FileCatalogWriter` writes. With `sealKey` the catalog is sealed.
  */
-export function encodeFileCatalog(c: Catalog, version: 1 | 2 = 1): Buffer {
+export function encodeFileCatalog(c: Catalog, version: 1 | 2 = 1, sealKey?: string): Buffer {
+  let body: string
   if (version === 1) {
-    const body = JSON.stringify({ ...c, version: 1 })
-    const digest = createHash('sha256').update(body).digest('hex')
-    return Buffer.from(`${body}\nsha256:${digest}\n`, 'utf8')
+    body = JSON.stringify({ ...c, version: 1, seal: undefined })
+  } else {
+    const lines = new CatalogLines(c.meta.kind as 'hardlink' | 'mirror')
+    for (const e of c.files) lines.entry(e)
+    body = lines.head + lines.rows.join('') + lines.end(c.meta)
   }
-  const lines = new CatalogLines(c.meta.kind as 'hardlink' | 'mirror')
-  for (const e of c.files) lines.entry(e)
-  const body = lines.head + lines.rows.join('') + lines.end(c.meta)
+  if (sealKey !== undefined) body += `\n${SEAL_PREFIX}${sealOf(sealKey, body)}`
   return Buffer.from(`${body}\nsha256:${createHash('sha256').update(body).digest('hex')}\n`, 'utf8')
 }
 
-/** Decode a file-store catalog (version 2 streamed lines, or a version 1 document) and check it. */
-export function decodeFileCatalog(buf: Buffer, where: string): Catalog {
+/**
+ * Decode a file-store catalog (version 2 streamed lines, or a version 1 document) and check it. With `sealKey`
+ * the seal is checked first: a catalog without a seal, or whose seal does not match, is USM0222 (nothing of it
+ * is parsed). The result's `seal` says what was checked.
+ */
+export function decodeFileCatalog(buf: Buffer, where: string, sealKey?: string): Catalog {
   const marker = buf.lastIndexOf('\nsha256:')
   const tail = marker < 0 ? '' : buf.subarray(marker).toString('latin1')
   const m = /^\nsha256:([0-9a-f]{64})\n?$/.exec(tail)
   if (!m) throw new UsmtStepsError('USM0212', `${where}: the catalog is truncated (no digest line)`)
-  const body = buf.subarray(0, marker)
-  if (createHash('sha256').update(body).digest('hex') !== m[1]) throw new UsmtStepsError('USM0212', `${where}: the catalog digest does not match its content`)
+  const signed = buf.subarray(0, marker)
+  if (createHash('sha256').update(signed).digest('hex') !== m[1]) throw new UsmtStepsError('USM0212', `${where}: the catalog digest does not match its content`)
+  const { body, seal } = splitSeal(signed, where)
+  if (sealKey !== undefined) {
+    if (seal === undefined) {
+      throw new UsmtStepsError('USM0222', `${where}: the catalog is not sealed, but a seal key was given: it was rewritten without its seal, or captured without this key`, { data: { catalog: where } })
+    }
+    if (!sealMatches(sealKey, body, seal)) {
+      throw new UsmtStepsError('USM0222', `${where}: the catalog's seal does not match: the catalog was changed after the capture (or the seal key is another store's)`, { data: { catalog: where } })
+    }
+  }
+  const state: CatalogSeal = sealKey !== undefined ? 'verified' : seal !== undefined ? 'unchecked' : 'unsealed'
   const firstBreak = body.indexOf(0x0a)
   const first = firstBreak < 0 ? body : body.subarray(0, firstBreak)
   let head: unknown
@@ -183,9 +207,18 @@ export function decodeFileCatalog(buf: Buffer, where: string): Catalog {
   } catch {
     throw new UsmtStepsError('USM0212', `${where}: the catalog is not valid JSON`)
   }
-  if ((head as { version?: unknown })?.version === 2) return checkCatalog(decodeV2(body, head as CatalogHeaderV2, where), where)
+  if ((head as { version?: unknown })?.version === 2) return { ...checkCatalog(decodeV2(body, head as CatalogHeaderV2, where), where), seal: state }
   if (firstBreak >= 0) throw new UsmtStepsError('USM0212', `${where}: the catalog is not valid JSON`)
-  return checkCatalog(head, where)
+  return { ...checkCatalog(head, where), seal: state }
+}
+
+/** The body of a catalog and its seal (hex), when its last line before the digest is a seal line. */
+function splitSeal(signed: Buffer, where: string): { body: Buffer; seal?: string } {
+  const cut = signed.lastIndexOf(0x0a)
+  if (cut < 0 || signed.toString('latin1', cut + 1, cut + 1 + 5) !== 'seal:') return { body: signed }
+  const line = /^seal:hmac-sha256:([0-9a-f]{64})$/.exec(signed.toString('latin1', cut + 1))
+  if (!line) throw new UsmtStepsError('USM0212', `${where}: the catalog's seal line is malformed`)
+  return { body: signed.subarray(0, cut), seal: line[1] }
 }
 
 interface CatalogHeaderV2 {
@@ -293,18 +326,21 @@ class CatalogLines {
 
 /**
  * Streams a version 2 catalog to a new file (see the top of this module): entries are serialised as they
- * come and written in blocks of about 1 MiB with a running SHA-256, so memory does not grow with the number
- * of files. `finish()` writes the end record and the digest line and fsyncs the file.
+ * come and written in blocks of about 1 MiB with a running SHA-256 (and, with a seal key, a running HMAC), so
+ * memory does not grow with the number of files. `finish()` writes the end record, the seal line (sealed
+ * catalogs) and the digest line and fsyncs the file.
  */
 export class FileCatalogWriter {
   private fd: number | null
   private readonly hash: Hash = createHash('sha256')
+  private readonly seal: SealHmac | null
   private readonly lines: CatalogLines
   /** Lines are encoded straight into this block (no per-file strings are kept). */
   private readonly block = Buffer.allocUnsafe(1 << 20)
   private used = 0
 
-  constructor(readonly file: string, readonly kind: 'hardlink' | 'mirror') {
+  constructor(readonly file: string, readonly kind: 'hardlink' | 'mirror', sealKey?: string) {
+    this.seal = sealKey === undefined ? null : sealHmac(sealKey)
     this.fd = openSync(file, 'wx')
     this.lines = new CatalogLines(kind)
     this.push(this.lines.head)
@@ -329,6 +365,7 @@ export class FileCatalogWriter {
   private writeOut(chunk: Buffer): void {
     if (this.fd === null) return
     this.hash.update(chunk)
+    this.seal?.update(chunk)
     writeAllSync(this.fd, chunk)
   }
 
@@ -342,11 +379,16 @@ export class FileCatalogWriter {
     this.push(this.lines.line(e))
   }
 
-  /** Write the end record and the digest, fsync and close. */
+  /** Write the end record, the seal (sealed catalogs) and the digest, fsync and close. */
   finish(meta: StoreMeta): void {
     this.push(this.lines.end(meta))
     this.flush()
     const fd = this.fd as number
+    if (this.seal) {
+      const line = Buffer.from(`\n${SEAL_PREFIX}${this.seal.digest()}`, 'latin1')
+      this.hash.update(line)
+      writeAllSync(fd, line)
+    }
     writeSync(fd, Buffer.from(`\nsha256:${this.hash.digest('hex')}\n`, 'latin1'))
     fsyncSync(fd)
     closeSync(fd)

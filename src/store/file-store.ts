@@ -88,11 +88,12 @@ export class FileStoreWriter {
   files = 0
   bytesIn = 0
 
-  constructor(readonly usmtDir: string, readonly kind: 'hardlink' | 'mirror') {
+  /** With `sealKey` the catalog is sealed (src/store/seal.ts). */
+  constructor(readonly usmtDir: string, readonly kind: 'hardlink' | 'mirror', sealKey?: string) {
     this.fileRoot = nodePath.join(usmtDir, FILE_DIR)
     mkdirSync(this.fileRoot, { recursive: true })
     this.made.add(this.fileRoot)
-    this.catalog = new FileCatalogWriter(nodePath.join(usmtDir, CATALOG_FILE), kind)
+    this.catalog = new FileCatalogWriter(nodePath.join(usmtDir, CATALOG_FILE), kind, sealKey)
   }
 
   /** Create a store folder once: its parent normally exists already, so one mkdir(2) suffices. */
@@ -263,7 +264,8 @@ export interface FileVerifyResult {
 export class FileStoreReader {
   private constructor(readonly usmtDir: string, readonly catalog: Catalog) {}
 
-  static async open(usmtDir: string): Promise<FileStoreReader> {
+  /** Open and check the catalog; with `sealKey` its seal must match (USM0222 otherwise). */
+  static async open(usmtDir: string, sealKey?: string): Promise<FileStoreReader> {
     const file = nodePath.join(usmtDir, CATALOG_FILE)
     let buf: Buffer
     try {
@@ -271,7 +273,7 @@ export class FileStoreReader {
     } catch (err) {
       throw new UsmtStepsError('USM0210', `${usmtDir}: the store has no catalog (${(err as NodeJS.ErrnoException).code ?? err})`, { cause: err })
     }
-    const catalog = decodeFileCatalog(buf, file)
+    const catalog = decodeFileCatalog(buf, file, sealKey)
     if (catalog.meta.kind !== 'hardlink' && catalog.meta.kind !== 'mirror') throw new UsmtStepsError('USM0211', `${file}: kind ${catalog.meta.kind} is not a file store`)
     for (const e of catalog.files) if (e.storePath === undefined) throw new UsmtStepsError('USM0211', `${file}: entry ${e.path} has no store path`)
     return new FileStoreReader(usmtDir, catalog)

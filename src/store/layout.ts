@@ -37,6 +37,8 @@ export interface StoreInspection {
   migFile?: string
   /** The files that mark the store as complete were found. */
   complete: boolean
+  /** A portable hard-link or uncompressed store (its catalog is USMT\\Catalog.json): whether that catalog is sealed. */
+  catalogSealed?: boolean
   meta?: StoreMeta
   /** Why the store is not usable, when it is not. */
   problem?: string
@@ -86,9 +88,11 @@ export function inspectStore(store: string): StoreInspection {
     // Classified by content (issue #20 item 7): Microsoft's hardlink.main, or the kind on the first line of the
     // portable Catalog.json; usmt-steps-store.json (absent when portable scanstate made the store) only when the
     // content cannot tell.
-    const content: StoreKind | undefined = hardlinkMain ? 'hardlink' : catalog ? portableCatalogKind(catalog) : undefined
+    const portable = catalog && !hardlinkMain ? portableCatalogKind(catalog) : undefined
+    const content: StoreKind | undefined = hardlinkMain ? 'hardlink' : portable
     const kind: StoreKind = content ?? (meta?.kind === 'hardlink' ? 'hardlink' : 'uncompressed')
-    return { exists, hasUsmtFolder: true, kind, complete: true, meta }
+    const sealed = catalog && portable ? { catalogSealed: portableCatalogSealed(catalog) } : {}
+    return { exists, hasUsmtFolder: true, kind, complete: true, meta, ...sealed }
   }
   return { exists, hasUsmtFolder: true, complete: false, meta, problem: `${usmt} holds no USMT.MIG and no catalog: the capture did not finish (an interrupted capture is never complete)` }
 }
@@ -110,6 +114,23 @@ function portableCatalogKind(file: string): StoreKind | undefined {
     return first.kind === 'hardlink' ? 'hardlink' : first.kind === 'mirror' ? 'uncompressed' : undefined
   } catch {
     return undefined
+  }
+}
+
+/** Whether a portable Catalog.json ends with a seal line before its digest (src/store/seal.ts); its last bytes only. */
+function portableCatalogSealed(file: string): boolean {
+  try {
+    const fd = openSync(file, 'r')
+    try {
+      const size = statSync(file).size
+      const buf = Buffer.alloc(Math.min(size, 256))
+      const tail = buf.subarray(0, readSync(fd, buf, 0, buf.length, size - buf.length)).toString('latin1')
+      return /\nseal:hmac-sha256:[0-9a-f]{64}\nsha256:[0-9a-f]{64}\n?$/.test(tail)
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return false
   }
 }
 

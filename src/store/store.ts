@@ -15,6 +15,7 @@ import type { Catalog, CatalogEntry, StoreMeta } from './catalog.js'
 import type { CatalogKind } from './kind.js'
 import { ContainerReader, ContainerWriter, type MigEntry, type StoreCodec } from './container.js'
 import type { KdfName } from './crypto.js'
+import type { CatalogSeal } from './seal.js'
 import { applyMetadata, CATALOG_FILE, FILE_DIR, FileStoreReader, FileStoreWriter, syncDir, tempBeside } from './file-store.js'
 import type { LinkOutcome } from './link-pipeline.js'
 import { isFileError, type RestoreErrorHandler, type RestoreFileResult, type RestoreItem, type SourceFile } from './types.js'
@@ -51,6 +52,8 @@ export interface CreateStoreOptions {
   level?: number
   /** Codec of a compressed store (default auto: zstd where the runtime has it). */
   codec?: StoreCodec | 'auto'
+  /** Hard-link and mirror stores: seal the catalog with this key (src/store/seal.ts). */
+  sealKey?: string
 }
 
 /** A capture in progress. */
@@ -79,7 +82,7 @@ export class StoreSession {
         const c = await ContainerWriter.create(nodePath.join(partialDir, MIG_FILE), { secret: opts.secret, kdf: opts.kdf, level: opts.level, codec: opts.codec })
         return new StoreSession(root, opts.kind, partialDir, opts.overwrite, c, null)
       }
-      return new StoreSession(root, opts.kind, partialDir, opts.overwrite, null, new FileStoreWriter(partialDir, opts.kind))
+      return new StoreSession(root, opts.kind, partialDir, opts.overwrite, null, new FileStoreWriter(partialDir, opts.kind, opts.sealKey))
     } catch (err) {
       await rm(partialDir, { recursive: true, force: true })
       throw err
@@ -165,6 +168,11 @@ export interface OpenedStore {
   catalog: Catalog
   /** The USMT.MIG path (compressed stores). */
   migPath?: string
+  /**
+   * Hard-link and mirror stores: how the catalog's seal was checked (verified with the seal key; unchecked: sealed,
+   * no key given; unsealed: no seal, no key). Compressed stores have none (an encrypted one is authenticated by its key).
+   */
+  catalogSeal?: CatalogSeal
   verify(onFile?: (r: StoreVerifyResult) => void): Promise<StoreVerifyResult[]>
   /**
    * Files in STORE/USMT that the store does not account for (issue #20 item 6): anything beside USMT.MIG, or
@@ -187,9 +195,10 @@ export interface OpenedStore {
 /**
  * Open a complete store at `root` (the folder given to scanstate/loadstate). The USMT.MIG container is
  * authenticated on open (key check, catalog digest) and catalog paths are checked; file contents are
- * checked by `verify()`.
+ * checked by `verify()`. `sealKey` (hard-link and mirror stores) checks the catalog's seal on open; a compressed
+ * store ignores it (the caller says so).
  */
-export async function openStore(root: string, opts: { secret?: string } = {}): Promise<OpenedStore> {
+export async function openStore(root: string, opts: { secret?: string; sealKey?: string } = {}): Promise<OpenedStore> {
   const state = await storeState(root)
   if (!state.complete) {
     throw new UsmtStepsError('USM0210', state.partials.length
@@ -207,9 +216,9 @@ export async function openStore(root: string, opts: { secret?: string } = {}): P
     const files = await FileStoreReader.open(usmtDir)
     throw new UsmtStepsError('USM0214', `${root} is a ${files.kind} store: it is not encrypted, but a key was given`)
   }
-  const files = await FileStoreReader.open(usmtDir)
+  const files = await FileStoreReader.open(usmtDir, opts.sealKey)
   return {
-    root, kind: files.kind, encrypted: false, catalog: files.catalog,
+    root, kind: files.kind, encrypted: false, catalog: files.catalog, catalogSeal: files.catalog.seal,
     verify: (onFile) => files.verify(files.catalog.files, onFile),
     extras: async () => {
       const known = new Set(files.catalog.files.map((e) => `${USMT_DIR}/${FILE_DIR}/${e.storePath as string}`))

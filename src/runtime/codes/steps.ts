@@ -102,6 +102,13 @@ export const STEPS_CODES = defineCodes({
       'To accept the differences (e.g. a user changed a file right after the restore), set USMTStepsProofPolicy=warn; the store is kept either way.',
     ],
   },
+  USM0319: {
+    exit: 'storeIntegrity', summary: 'The catalog of the hard-link or uncompressed store does not carry the seal the capture made with USMTStepsStoreSealKey: files were added to or removed from it after the capture. Nothing was restored; the store was kept.',
+    actions: [
+      'Do not restore this store: its list of files was rewritten after the capture. Check who could write the store folder, then capture again if the source still exists.',
+      'If the store was captured again by hand (scanstate without --seal-key-file) after the capture step, clear USMTStepsStoreSealKey before restoring it; the restore then says its catalog was not checked against a seal.',
+    ],
+  },
   USM0320: {
     exit: 'storeIntegrity', summary: 'The list of captured files that the capture recorded in the store is damaged; the restore cannot be proven.',
     actions: [

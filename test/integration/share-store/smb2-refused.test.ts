@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { execa } from 'execa'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import * as path from 'node:path'
 import { PROJECT_ROOT } from '../../helpers/cli.js'
 import { requireSamba, startSamba, type SambaServer } from '../../helpers/samba.js'
@@ -48,9 +48,10 @@ describe('pure-JS SMB (npm smb2) against a signing-required SMB3 Samba', functio
       const { exitCode, out } = await runSmb2(smb, legacy)
       expect(exitCode, out).not.to.equal(0)
       expect(out).not.to.contain('RESULT written')
-      // it fails for a protocol reason: crash on MD4, a refused negotiate/logon, or a dead connection — never silently
-      expect(out).to.match(/ERR_OSSL_EVP_UNSUPPORTED|digital envelope|RESULT refused|STATUS_|ECONNRESET|EPIPE|RESULT timeout/)
-      expect(existsSync(path.join(smb.shareDir(), 'from-smb2.txt'))).to.equal(false)
+      // What matters is that the write is refused and the file absent; how the third-party client fails (an MD4
+      // crash, a refused negotiate or logon, a dead connection) varies with load and versions and is only shown
+      // on failure (issue #20 item 13).
+      expect(existsSync(path.join(smb.shareDir(), 'from-smb2.txt')), out).to.equal(false)
     })
   }
 
@@ -113,11 +114,15 @@ describe('pure-JS SMB (npm smb2) against a Samba that allows SMB2 but requires s
     const smb = await start('default', 'ntlm auth = yes')
     // smb2 mishandles interim responses of a busy server (STATUS_PENDING, and once under CI load
     // STATUS_ACCESS_DENIED): a failed run is repeated whatever the client says (its wording is not the point,
-    // issue #20 item 13). What the control proves is that the file reaches the share with its content.
+    // issue #20 item 13). What the control proves is that the file reaches the share with its content; a run that
+    // created the file but did not finish writing it counts as failed (its partial file is removed before the next).
     const runs: string[] = []
     const file = path.join(smb.shareDir(), 'from-smb2.txt')
-    for (let i = 0; i < 5 && !existsSync(file); i++) runs.push((await runSmb2(smb, true)).out)
-    expect(existsSync(file), runs.join('\n---\n')).to.equal(true)
-    expect(readFileSync(file, 'utf8')).to.equal('pure js was here')
+    const written = (): boolean => existsSync(file) && readFileSync(file, 'utf8') === 'pure js was here'
+    for (let i = 0; i < 5 && !written(); i++) {
+      rmSync(file, { force: true })
+      runs.push((await runSmb2(smb, true)).out)
+    }
+    expect(written(), `${existsSync(file) ? `the share holds ${JSON.stringify(readFileSync(file, 'utf8'))}` : 'no file on the share'}\n${runs.join('\n---\n')}`).to.equal(true)
   })
 })

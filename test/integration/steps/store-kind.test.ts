@@ -32,7 +32,11 @@ describe('steps: stores classified by content (item 7) and Windows input paths (
     const envFile = writeEnv(path.join(s.dir, 'env.json'), { _SMSTSLogPath: logs, _SMSTSMachineName: 'PC', OSDStateStorePath: 'C:\\_SMSTaskSequence\\UserState', DeploymentType: 'REFRESH', OSDMigrateLocalAccounts: 'true' })
     const res = await runCli(['restore', '--ts-env', `json:${envFile}`, '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', s.xml, '--json'])
     expect(res.exitCode, res.stdout + res.stderr).to.equal(0)
-    expect(parseJsonOutput<{ result: Record<string, unknown> }>(res.stdout).result).to.include({ storeKind: 'hardlink' })
+    const doc = parseJsonOutput<{ result: Record<string, unknown>; warnings: string[] }>(res.stdout)
+    expect(doc.result).to.include({ storeKind: 'hardlink' })
+    // Captured without a seal key (issue #20 item 5): still restored, and said to be unsealed, never silently.
+    expect(doc.result).to.include({ catalogSeal: 'unsealed' })
+    expect(doc.warnings.join('\n')).to.include('catalog is not sealed')
     const record = JSON.parse(readFileSync(path.join(logs, 'usmt-steps-restore.json'), 'utf8')) as { commands: Array<{ commandLine: string }> }
     expect(record.commands.map((x) => x.commandLine).join('\n')).to.match(/usmt-steps loadstate .*\/hardlink \/nocompress/)
     if (sample && content) expect(readFileSync(sample).equals(content), sample).to.equal(true)
@@ -48,6 +52,17 @@ describe('steps: stores classified by content (item 7) and Windows input paths (
     const doc = parseJsonOutput<{ status: string; error?: { code: string; message: string } }>(bad.stdout)
     expect(doc.error?.code, bad.stdout).to.equal('USM0003')
     expect(doc.error?.message).to.include('map drive D:')
+    // The store path goes through the same map: an unmapped drive is USM0003, for capture and restore.
+    for (const [step, argv] of [
+      ['capture', ['capture', '--ts-env', `json:${envFile}`, '--store', 'D:\\UserState', ...base.slice(3)]],
+      ['restore', ['restore', '--ts-env', `json:${envFile}`, '--store', 'D:\\UserState', '--volume', `C=${c}`, '--engine', 'portable', '--usmt-dir', s.xml, '--json']],
+    ] as const) {
+      const r = await runCli([...argv])
+      const d = parseJsonOutput<{ error?: { code: string; message: string } }>(r.stdout)
+      expect(d.error?.code, `${step}: ${r.stdout}`).to.equal('USM0003')
+      expect(d.error?.message, step).to.include('map drive D:')
+    }
+    expect(existsSync(path.join(s.dir, 'D:\\UserState')) || existsSync(path.join(process.cwd(), 'D:\\UserState'))).to.equal(false)
     const ok = await runCli([...base, '--rules', 'C:\\extra-rules.xml'])
     expect(ok.exitCode, ok.stdout + ok.stderr).to.be.oneOf([0, 3])
     expect(readFileSync(path.join(s.dir, 'logs', 'scanstate.log'), 'utf8')).to.include(`Script file specified: ${path.join(c, 'extra-rules.xml')}`)

@@ -32,4 +32,18 @@ describe('steps/capture-report', () => {
     expect(o.variables?.USMTStepsCaptureEncrypted).to.equal('false')
     expect(captureSkipped('nothing').result).to.include({ skipped: true })
   })
+
+  it('a sealed hard-link store hands its seal key to the restore (secret, redacted); a capture that sealed nothing clears it (issue #20 item 5)', async () => {
+    const { redactor } = await import('../../../src/runtime/redact.js')
+    const key = 'f'.repeat(63) + '1'
+    const sealed = captureOutcome(run({ kind: 'hardlink', encryption: undefined, sealKey: key }))
+    expect(sealed.variables?.USMTStepsStoreSealKey).to.equal(key)
+    expect(sealed.result.catalogSealed).to.equal(true)
+    expect(sealed.text).to.contain('hard-link, catalog sealed')
+    expect(JSON.stringify(sealed.result)).to.not.contain(key)
+    expect(redactor.redact(`key=${key}`)).to.not.contain(key)
+    const plain = captureOutcome(run({}))
+    expect(plain.variables?.USMTStepsStoreSealKey).to.equal('')
+    expect(plain.result.catalogSealed).to.equal(undefined)
+  })
 })

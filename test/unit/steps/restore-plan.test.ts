@@ -5,7 +5,7 @@ import { parseRestoreExtras } from '../../../src/steps/command-line.js'
 import type { StepInputs } from '../../../src/steps/inputs.js'
 import type { RestoreProof } from '../../../src/steps/proof.js'
 import {
-  byHand, decideRestoreStore, judgeUsers, planRestoreCommand, proofProblem, restoreLogFiles, storeAfterRestore, userMappings, verifyArgv, verifyVerdict,
+  byHand, catalogSealPlan, decideRestoreStore, judgeUsers, planRestoreCommand, proofProblem, restoreLogFiles, storeAfterRestore, userMappings, verifyArgv, verifyVerdict,
 } from '../../../src/steps/restore-plan.js'
 import type { StoreMeta } from '../../../src/store/layout.js'
 
@@ -48,6 +48,23 @@ describe('steps/restore-plan', () => {
     expect([27, 37, 38, 42].map((c) => verifyVerdict(c).refuse)).to.deep.equal(['USM0304', 'USM0311', 'USM0311', 'USM0311'])
     expect(verifyVerdict(0)).to.deep.equal({ verified: true })
     expect(verifyVerdict(61)).to.deep.equal({ verified: false })
+  })
+
+  it('catalog seal (issue #20 item 5): with USMTStepsStoreSealKey the seal is checked by usmtutils /verify before the restore and a rewritten catalog is USM0319; without it the restore says what was not checked', () => {
+    const key = 'a'.repeat(64)
+    expect(catalogSealPlan(true, key, 'C:\\S')).to.deep.equal({ key, state: 'verified' })
+    // An unsealed catalog with a key goes to /verify too, which refuses it (a seal cannot be stripped).
+    expect(catalogSealPlan(false, key, 'C:\\S')).to.deep.equal({ key, state: 'verified' })
+    // A store of another kind in place of the sealed one: refused before anything runs.
+    expect(() => catalogSealPlan(undefined, key, 'C:\\S')).to.throw(/was replaced after the capture/).with.property('code', 'USM0319')
+    expect(catalogSealPlan(true, '', 'C:\\S')).to.include({ state: 'unchecked' }).and.have.property('warning').that.includes('USMTStepsStoreSealKey is empty')
+    expect(catalogSealPlan(false, undefined, 'C:\\S')).to.include({ state: 'unsealed' }).and.have.property('warning').that.includes('not sealed')
+    expect(catalogSealPlan(undefined, undefined, 'C:\\S')).to.deep.equal({})
+    const argv = verifyArgv({ kind: 'hardlink', usmtStore: '/store', engine: 'portable', encrypted: false, algorithm: 'AES_256', sealKeyFile: '/seal', log: '/v.log' }) as string[]
+    expect(argv).to.include('/verify:catalog').and.include('/store').and.include('--seal-key-file=/seal')
+    expect(argv.join(' ')).to.not.contain(key)
+    expect(verifyVerdict(42, true).refuse).to.equal('USM0319')
+    expect(verifyVerdict(0, true)).to.deep.equal({ verified: true })
   })
 
   it('planRestoreCommand: defaults < LoadStateArgs < additional < mappings; the engine\'s flags before --applied; the password only when opted in', () => {

@@ -24,12 +24,13 @@ import { parseLoadStateArgs } from '../usmt/grammar.js'
 import type { LoadStateOptions } from '../usmt/options.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateLoadState } from '../usmt/validate.js'
-import { basename, dirname, extname, join as winJoin, joinCommandLine, parseWinPath, relativeTo } from '../windows/path.js'
+import { basename, dirname, extname, join as winJoin, parseWinPath, relativeTo } from '../windows/path.js'
 import { CaseInsensitiveTree, type VolumeMap } from '../windows/volume-map.js'
 import { parseUel, userPatternMatches } from '../engine/users.js'
 import {
-  commandLineFailureText, ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, reportCatalogSeal, toolPath, toolSealKey, toUsmtFailure, type PortableContext, type PortableResult,
+  ErrorTally, logFailure, reportCatalogSeal, toolPath, toolSealKey, toUsmtFailure, type PortableContext, type PortableResult,
 } from './common.js'
+import { openToolProgress, parseToolCommandLine, startTool } from './tool-start.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
 import { decodeRegistry, type StoredRegistryValue } from '../store/registry.js'
 import { localFile, machineHives, mountOf, userHives } from '../registry/hives.js'
@@ -317,54 +318,28 @@ function cleanupMatches(volumes: VolumeMap, rule: CleanupRule): Array<{ win: str
 }
 
 export async function runLoadState(ctx: PortableContext): Promise<LoadStateResult> {
-  const now = ctx.now ?? (() => new Date())
-  const started = now()
   const program = 'loadstate'
-  const commandLine = redactor.redact(joinCommandLine([program, ...ctx.argv]))
   const result: LoadStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: [], settings: [], accounts: [], notes: [], ignoredErrors: 0, cleaned: [] }
-  let log = openMainLog(undefined, ctx, now)
-  try {
-    log = openMainLog(lenientLogPath(ctx.argv), ctx, now)
-  } catch (err) {
-    const f = toUsmtFailure(err, 'apply')
-    return { ...result, returnCode: f.returnCode, message: f.message }
-  }
-  log.header('LOADSTATE', ctx.version, commandLine, started)
-  log.status("Activity: 'MIGACTIVITY_COMMAND_LINE_PROCESSING'")
-  let o: LoadStateOptions
-  try {
-    o = parseLoadStateArgs(ctx.argv)
+  const start = startTool(ctx, program, 'apply')
+  if (start instanceof UsmtFailure) return { ...result, returnCode: start.returnCode, message: start.message }
+  const { now, log } = start
+  const parsed = parseToolCommandLine(ctx, log, { program, phase: 'apply', help: LOADSTATE_HELP }, () => {
+    const o = parseLoadStateArgs(ctx.argv)
     if (o.key !== undefined) redactor.add(o.key)
     if (o.lac?.password !== undefined) redactor.add(o.lac.password)
-    if (o.help) {
-      ctx.out(LOADSTATE_HELP)
-      log.info(USMT_MESSAGES.help)
-      log.close()
-      return { ...result, returnCode: 1, message: USMT_MESSAGES.help }
-    }
+    return o
+  }, (o) => {
     failOnViolation(validateLoadState(o, { cwd: ctx.cwd }))
     if (o.decrypt?.algorithm !== undefined && !['AES', 'AES_256'].includes(o.decrypt.algorithm.toUpperCase())) {
       throw UsmtFailure.of('algorithm', { detail: 'the portable store decrypts AES-256-GCM only' })
     }
-  } catch (err) {
-    const f = toUsmtFailure(err, 'apply')
-    logFailure(log, program, ctx.argv, f, 'command line')
-    log.close()
-    ctx.out(commandLineFailureText(f, ctx.argv))
-    return { ...result, returnCode: f.returnCode, message: f.message }
-  }
-  let progress
-  try {
-    progress = openProgressLog(o.progress, ctx, now, started)
-  } catch (err) {
-    const f = toUsmtFailure(err, 'apply')
-    logFailure(log, program, ctx.argv, f, 'run')
-    log.close()
-    return { ...result, returnCode: f.returnCode, message: f.message }
-  }
+  })
+  if ('exit' in parsed) return { ...result, ...parsed.exit }
+  const o: LoadStateOptions = parsed.options
+  const opened = openToolProgress(ctx, start, { program, phase: 'apply' }, o.progress)
+  if ('exit' in opened) return { ...result, ...opened.exit }
+  const { progress } = opened
   const computer = ctx.computer ?? 'PC'
-  progress.program('LoadState.exe', ctx.version, computer, commandLine)
-  progress.phase('Initializing')
   let store: OpenedStore | null = null
   const tally = new ErrorTally()
   let stopLine: string | null = null

@@ -25,11 +25,12 @@ import type { ScanStateOptions } from '../usmt/options.js'
 import type { ProgressErrorType } from '../usmt/progress-log.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateScanState } from '../usmt/validate.js'
-import { invalidComponentReason, invalidFilePathReason, joinCommandLine, MAX_LONG_PATH } from '../windows/path.js'
+import { invalidComponentReason, invalidFilePathReason, MAX_LONG_PATH } from '../windows/path.js'
 import { classicLetters, isCloudOnly, readAttributeBits } from '../windows/file-attributes.js'
 import {
-  commandLineFailureText, ErrorTally, lenientLogPath, logFailure, openMainLog, openProgressLog, toolPath, toolSealKey, toUsmtFailure, type PortableContext, type PortableResult,
+  ErrorTally, logFailure, toolPath, toolSealKey, toUsmtFailure, type PortableContext, type PortableResult,
 } from './common.js'
+import { openToolProgress, parseToolCommandLine, startTool } from './tool-start.js'
 import { configSections } from './genconfig.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
 
@@ -283,57 +284,28 @@ export function insideAny(roots: readonly string[]): (local: string) => boolean 
 }
 
 export async function runScanState(ctx: PortableContext): Promise<ScanStateResult> {
-  const now = ctx.now ?? (() => new Date())
-  const started = now()
   const program = 'scanstate'
-  const commandLine = redactor.redact(joinCommandLine([program, ...ctx.argv]))
   const result: ScanStateResult = { returnCode: 0, message: USMT_MESSAGES.success, files: 0, bytes: 0, settings: 0, ignoredErrors: 0, users: [] }
-  let log = openMainLog(undefined, ctx, now)
-  try {
-    log = openMainLog(lenientLogPath(ctx.argv), ctx, now)
-  } catch (err) {
-    const f = toUsmtFailure(err, 'gather')
-    return { ...result, returnCode: f.returnCode, message: f.message }
-  }
-  log.header('SCANSTATE', ctx.version, commandLine, started)
-  log.status("Activity: 'MIGACTIVITY_COMMAND_LINE_PROCESSING'")
-  let o: ScanStateOptions
-  try {
-    o = parseScanStateArgs(ctx.argv)
+  const start = startTool(ctx, program, 'gather')
+  if (start instanceof UsmtFailure) return { ...result, returnCode: start.returnCode, message: start.message }
+  const { now, started, log } = start
+  const parsed = parseToolCommandLine(ctx, log, { program, phase: 'gather', help: SCANSTATE_HELP }, () => {
+    const o = parseScanStateArgs(ctx.argv)
     if (o.key !== undefined) redactor.add(o.key)
-    if (o.help) {
-      ctx.out(SCANSTATE_HELP)
-      log.info(USMT_MESSAGES.help)
-      log.close()
-      return { ...result, returnCode: 1, message: USMT_MESSAGES.help }
-    }
+    return o
+  }, (o) => {
     failOnViolation(validateScanState(o, { cwd: ctx.cwd }))
     if (o.encrypt?.algorithm !== undefined && !['AES', 'AES_256'].includes(o.encrypt.algorithm.toUpperCase())) {
       throw UsmtFailure.of('algorithm', { detail: 'the portable store encrypts with AES-256-GCM only (/encrypt or /encrypt:AES_256)' })
     }
     if (o.genMigXml !== undefined) throw UsmtFailure.of('optionNotValid', { detail: '/genmigxml (the document finder) is not available in the portable tool' })
-  } catch (err) {
-    const f = toUsmtFailure(err, 'gather')
-    logFailure(log, program, ctx.argv, f, 'command line')
-    log.close()
-    ctx.out(commandLineFailureText(f, ctx.argv))
-    return { ...result, returnCode: f.returnCode, message: f.message }
-  }
-  const progress = (() => {
-    try {
-      return openProgressLog(o.progress, ctx, now, started)
-    } catch (err) {
-      return err as UsmtFailure
-    }
-  })()
-  if (progress instanceof UsmtFailure) {
-    logFailure(log, program, ctx.argv, progress, 'run')
-    log.close()
-    return { ...result, returnCode: progress.returnCode, message: progress.message }
-  }
+  })
+  if ('exit' in parsed) return { ...result, ...parsed.exit }
+  const o: ScanStateOptions = parsed.options
+  const opened = openToolProgress(ctx, start, { program, phase: 'gather' }, o.progress)
+  if ('exit' in opened) return { ...result, ...opened.exit }
+  const { progress } = opened
   const computer = ctx.computer ?? 'PC'
-  progress.program('ScanState.exe', ctx.version, computer, commandLine)
-  progress.phase('Initializing')
   log.info('Starting the migration process')
   const tally = new ErrorTally()
   let session: StoreSession | null = null

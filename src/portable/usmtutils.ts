@@ -16,7 +16,8 @@ import type { UsmtUtilsOptions } from '../usmt/options.js'
 import { USMT_MESSAGES, UsmtFailure } from '../usmt/return-codes.js'
 import { failOnViolation, validateUsmtUtils } from '../usmt/validate.js'
 import { joinCommandLine } from '../windows/path.js'
-import { commandLineFailureText, lenientLogPath, openMainLog, reportCatalogSeal, toolPath, toolSealKey, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import { commandLineFailureText, reportCatalogSeal, toolPath, toolSealKey, toUsmtFailure, type PortableContext, type PortableResult } from './common.js'
+import { openToolLog } from './tool-start.js'
 import type { CatalogSeal } from '../store/seal.js'
 
 export interface UsmtUtilsResult extends PortableResult {
@@ -59,13 +60,8 @@ export async function runUsmtUtils(ctx: PortableContext): Promise<UsmtUtilsResul
   const now = ctx.now ?? (() => new Date())
   const started = now()
   const commandLine = redactor.redact(joinCommandLine(['usmtutils', ...ctx.argv]))
-  let log = openMainLog(undefined, ctx, now)
-  try {
-    log = openMainLog(lenientLogPath(ctx.argv), ctx, now)
-  } catch (err) {
-    const f = toUsmtFailure(err, 'utils')
-    return { returnCode: f.returnCode, message: f.message }
-  }
+  const log = openToolLog(ctx, now, 'utils')
+  if (log instanceof UsmtFailure) return { returnCode: log.returnCode, message: log.message }
   log.info(`USMT Started at ${started.toISOString()}`)
   log.info(`Command line: ${commandLine}`)
   log.info(`USMTUTILS.EXE Version ${ctx.version}`)

@@ -10,7 +10,7 @@
  * files elsewhere (locationModify) makes them "missing": USMTStepsProofPolicy=warn accepts that.
  */
 import { createHash } from 'node:crypto'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { writeAllSync } from '../runtime/write-all.js'
@@ -167,10 +167,10 @@ export function listedCandidates(win: string, p: ListedPlacement): string[] {
   return [...new Set(out)]
 }
 
-async function sizeAt(local: string | null): Promise<number | null> {
+function sizeAt(local: string | null): number | null {
   if (!local) return null
   try {
-    const st = await stat(local)
+    const st = statSync(local)
     return st.isFile() ? st.size : null
   } catch {
     return null
@@ -178,39 +178,39 @@ async function sizeAt(local: string | null): Promise<number | null> {
 }
 
 /** Look for every listed file on the destination. */
-export async function proveListed(entries: readonly ListedEntry[], p: ListedPlacement, concurrency = 8): Promise<RestoreProof> {
+export async function proveListed(entries: readonly ListedEntry[], p: ListedPlacement): Promise<RestoreProof> {
   const started = Date.now()
   const proof: RestoreProof = {
     checked: true, verified: 0, missing: [], changed: [], notRestored: 0, methods: { content: 0, 'same-file': 0, 'size-time': 0, size: 0 },
     method: LISTED_METHOD, durationMs: 0, bytesRead: 0,
   }
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < entries.length) {
-      const e = entries[next++]
-      const candidates = listedCandidates(e.path, p)
-      let other: { path: string; size: number } | undefined
-      let found = false
-      for (const c of candidates) {
-        const size = await sizeAt(p.toLocal(c))
-        if (size === null) continue
-        if (size === e.size) {
-          found = true
-          break
-        }
-        other ??= { path: c, size }
+  // stat calls file after file (no promise per file); the event loop gets a turn every ~50 ms.
+  let slice = Date.now()
+  for (const e of entries) {
+    let other: { path: string; size: number } | undefined
+    let found = false
+    for (const c of listedCandidates(e.path, p)) {
+      const size = sizeAt(p.toLocal(c))
+      if (size === null) continue
+      if (size === e.size) {
+        found = true
+        break
       }
-      if (found) {
-        proof.verified++
-        proof.methods.size++
-      } else if (other) {
-        proof.changed.push({ path: other.path, source: e.path, why: `size ${other.size} bytes, captured ${e.size}` } satisfies ProofBad)
-      } else {
-        proof.missing.push({ path: e.path, source: e.path, why: 'not on the destination (nor where USMT relocates or renames files)' })
-      }
+      other ??= { path: c, size }
+    }
+    if (found) {
+      proof.verified++
+      proof.methods.size++
+    } else if (other) {
+      proof.changed.push({ path: other.path, source: e.path, why: `size ${other.size} bytes, captured ${e.size}` } satisfies ProofBad)
+    } else {
+      proof.missing.push({ path: e.path, source: e.path, why: 'not on the destination (nor where USMT relocates or renames files)' })
+    }
+    if (Date.now() - slice > 50) {
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      slice = Date.now()
     }
   }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, entries.length)) }, worker))
   proof.missing.sort((a, b) => a.path.localeCompare(b.path))
   proof.changed.sort((a, b) => a.path.localeCompare(b.path))
   proof.durationMs = Date.now() - started

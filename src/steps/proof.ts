@@ -14,8 +14,7 @@
  * selected, a merge rule that kept the destination's own file) are counted apart, never as verified.
  */
 import { createHash } from 'node:crypto'
-import { createReadStream, type Stats } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs'
 import * as nodePath from 'node:path'
 
 export type ProofMethod = 'content' | 'same-file' | 'size-time' | 'size'
@@ -68,10 +67,32 @@ export const PROOF_METHOD_TEXT: Record<'compressed' | 'uncompressed' | 'mirror' 
   hardlink: 'same file: every restored file is the store\'s hard link (same inode), else size and modification time equal the catalog\'s',
 }
 
-async function sha256Of(file: string): Promise<string> {
+/** One buffer for every read of the proof (it runs on one thread, file after file). */
+const READ_BUFFER = Buffer.allocUnsafe(1 << 20)
+
+/**
+ * SHA-256 of an open file, read with plain system calls into one reused buffer. A restore's files are mostly small
+ * and in the page cache: per file, the cost is the calls (open, fstat, read, close), so no stream, promise or
+ * thread-pool round trip is spent on each (a read stream per file made the proof 2x the restore at 200k files).
+ */
+function sha256OfFd(fd: number): { digest: string; read: number } {
   const h = createHash('sha256')
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer)
-  return h.digest('hex')
+  let read = 0
+  for (;;) {
+    const n = readSync(fd, READ_BUFFER, 0, READ_BUFFER.length, null)
+    if (n === 0) break
+    h.update(READ_BUFFER.subarray(0, n))
+    read += n
+  }
+  return { digest: h.digest('hex'), read }
+}
+
+function statOrNull(file: string): Stats | null {
+  try {
+    return statSync(file)
+  } catch {
+    return null
+  }
 }
 
 /** Modification times as stored survive a round trip to the millisecond (some file systems keep less). */
@@ -79,25 +100,38 @@ function sameTime(a: number, b: number): boolean {
   return Math.abs(a - b) < 2
 }
 
-async function proveOne(it: ProofItem): Promise<{ ok: true; method: ProofMethod; read: number } | { ok: false; missing: boolean; why: string }> {
+type OneResult = { ok: true; method: ProofMethod; read: number } | { ok: false; missing: boolean; why: string }
+
+const unreadable = (err: unknown): OneResult => {
+  const code = (err as NodeJS.ErrnoException).code
+  return { ok: false, missing: true, why: code === 'ENOENT' || code === 'ENOTDIR' ? 'not on the destination' : `cannot be read (${code ?? String(err)})` }
+}
+
+function proveOne(it: ProofItem): OneResult {
   let st: Stats
   try {
-    st = await stat(it.local)
+    st = statSync(it.local)
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    return { ok: false, missing: true, why: code === 'ENOENT' || code === 'ENOTDIR' ? 'not on the destination' : `cannot be read (${code ?? err})` }
+    return unreadable(err)
   }
   if (!st.isFile()) return { ok: false, missing: true, why: 'the destination is not a file' }
   if (it.storeFile && st.ino === it.storeFile.ino && st.dev === it.storeFile.dev) return { ok: true, method: 'same-file', read: 0 }
   if (st.size !== it.size) return { ok: false, missing: false, why: `size ${st.size} bytes, captured ${it.size}` }
   if (it.sha256 !== undefined) {
-    let digest: string
+    let fd: number
     try {
-      digest = await sha256Of(it.local)
+      fd = openSync(it.local, 'r')
     } catch (err) {
-      return { ok: false, missing: true, why: `cannot be read (${(err as NodeJS.ErrnoException).code ?? err})` }
+      return unreadable(err)
     }
-    return digest === it.sha256 ? { ok: true, method: 'content', read: st.size } : { ok: false, missing: false, why: 'content differs from the captured file (SHA-256)' }
+    try {
+      const { digest, read } = sha256OfFd(fd)
+      return digest === it.sha256 ? { ok: true, method: 'content', read } : { ok: false, missing: false, why: 'content differs from the captured file (SHA-256)' }
+    } catch (err) {
+      return unreadable(err)
+    } finally {
+      closeSync(fd)
+    }
   }
   if (!sameTime(st.mtimeMs, it.mtimeMs)) return { ok: false, missing: false, why: `modified ${new Date(st.mtimeMs).toISOString()}, captured ${new Date(it.mtimeMs).toISOString()}` }
   return { ok: true, method: 'size-time', read: 0 }
@@ -108,8 +142,6 @@ export interface ProveOptions {
   skipped?: ReadonlyArray<{ source: string; destination: string; why: string }>
   notRestored?: number
   method: string
-  /** Files checked at once (default 8). */
-  concurrency?: number
 }
 
 /** Check every item on the destination. */
@@ -120,21 +152,22 @@ export async function proveRestore(items: readonly ProofItem[], o: ProveOptions)
     method: o.method, durationMs: 0, bytesRead: 0,
   }
   for (const s of o.skipped ?? []) proof.missing.push({ path: s.destination, source: s.source, why: s.why })
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const it = items[next++]
-      const r = await proveOne(it)
-      if (r.ok) {
-        proof.verified++
-        proof.methods[r.method]++
-        proof.bytesRead += r.read
-      } else {
-        (r.missing ? proof.missing : proof.changed).push({ path: it.destination, source: it.source, why: r.why })
-      }
+  // File after file with plain system calls; the event loop gets a turn every ~50 ms (progress, heartbeats).
+  let slice = Date.now()
+  for (const it of items) {
+    const r = proveOne(it)
+    if (r.ok) {
+      proof.verified++
+      proof.methods[r.method]++
+      proof.bytesRead += r.read
+    } else {
+      (r.missing ? proof.missing : proof.changed).push({ path: it.destination, source: it.source, why: r.why })
+    }
+    if (Date.now() - slice > 50) {
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      slice = Date.now()
     }
   }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency ?? 8, items.length)) }, worker))
   const byPath = (a: ProofBad, b: ProofBad): number => a.path.localeCompare(b.path)
   proof.missing.sort(byPath)
   proof.changed.sort(byPath)
@@ -223,7 +256,7 @@ export async function planProof(entries: Iterable<ProofCatalogEntry>, applied: r
       }
       let storeFile: ProofItem['storeFile']
       if (o.storeFileDir && e.storePath) {
-        const st = await stat(nodePath.join(o.storeFileDir, ...e.storePath.split('/'))).catch(() => null)
+        const st = statOrNull(nodePath.join(o.storeFileDir, ...e.storePath.split('/')))
         if (st) storeFile = { dev: st.dev, ino: st.ino }
       }
       plan.items.push({ source: e.path, destination: r.destination, local, size: e.size, mtimeMs: e.mtimeMs, sha256: e.sha256, storeFile })

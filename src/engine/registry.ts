@@ -13,7 +13,7 @@ import { decide, type DirPlan, type UnitGroup } from './decide.js'
 import type { RuleModel } from './model.js'
 import { canonicalRegKey, type RegRoot, type RegValue } from '../registry/model.js'
 import { machineHives, RegistryView, userHives, type HiveMount } from '../registry/hives.js'
-import { hiveToolsMissing } from '../registry/hivex.js'
+import { hiveReadToolsMissing } from '../registry/hivex.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import { expandEnv } from '../windows/path.js'
 import type { CompiledPattern } from './pattern.js'
@@ -121,7 +121,7 @@ export function literalPrefixes(text: string, defs: Map<string, string[]>, vars:
  * every registry question when the offline registry tools cannot run here (`toolsMissing`, e.g. on Windows).
  */
 export function loadMachineRegistry(model: RuleModel, volumes: VolumeMap, systemDrive: string, contexts: readonly EvalContext[], systemVars: Map<string, string>,
-  toolsMissing: () => string | null = hiveToolsMissing): MachineRegistry | RegistryUnavailable | undefined {
+  toolsMissing: () => string | null = hiveReadToolsMissing): MachineRegistry | RegistryUnavailable | undefined {
   const texts = registryTexts(model)
   if (texts.length === 0) return undefined
   const missing = toolsMissing()

@@ -48,26 +48,44 @@ for my $i (0 .. $#ARGV) {
 }
 `
 
-let toolsProbe: string | null | undefined
+let readProbe: string | null | undefined
+let writeProbe: string | null | undefined
+const ON_WINDOWS = 'the offline registry tools (hivex) do not run on Windows'
 
 /**
- * Why the offline registry tools cannot run here, or null when they can. Probed once per process (perl with
- * Win::Hivex for reads, hivexregedit for writes). On Windows they never exist: the portable engine then reports
- * registry rules as not evaluated and loadstate reports registry values as not applied, instead of failing.
+ * Why offline hives cannot be read here (perl with Win::Hivex), or null when they can. Probed once per process.
+ * Reading needs no `hivexregedit` (whose `--help` alone costs a Perl start with its POD modules, 0.2–0.35 s): the
+ * rule engine asks this one. On Windows the tools never exist: the portable engine then reports registry rules as
+ * not evaluated instead of failing.
+ */
+export function hiveReadToolsMissing(): string | null {
+  if (readProbe !== undefined) return readProbe
+  if (process.platform === 'win32') return (readProbe = ON_WINDOWS)
+  const perl = spawnSync('perl', ['-MWin::Hivex', '-MWin::Hivex::Regedit', '-e', '1'], { encoding: 'utf8' })
+  if (perl.error) readProbe = 'the offline registry tools are not installed (perl: not found on PATH)'
+  else if (perl.status !== 0) readProbe = 'the offline registry tools are not installed (perl Win::Hivex: libwin-hivex-perl is missing)'
+  else readProbe = null
+  return readProbe
+}
+
+/**
+ * Why the offline registry tools cannot both read and write hives here (perl with Win::Hivex, and hivexregedit for
+ * writes), or null when they can. Probed once per process: loadstate then reports registry values as not applied
+ * instead of failing.
  */
 export function hiveToolsMissing(): string | null {
-  if (toolsProbe !== undefined) return toolsProbe
-  if (process.platform === 'win32') {
-    toolsProbe = 'the offline registry tools (hivex) do not run on Windows'
-    return toolsProbe
-  }
-  const perl = spawnSync('perl', ['-MWin::Hivex', '-MWin::Hivex::Regedit', '-e', '1'], { encoding: 'utf8' })
-  const merge = perl.error || perl.status !== 0 ? null : spawnSync('hivexregedit', ['--help'], { encoding: 'utf8' })
-  if (perl.error) toolsProbe = 'the offline registry tools are not installed (perl: not found on PATH)'
-  else if (perl.status !== 0) toolsProbe = 'the offline registry tools are not installed (perl Win::Hivex: libwin-hivex-perl is missing)'
-  else if (merge?.error) toolsProbe = 'the offline registry tools are not installed (hivexregedit: not found on PATH)'
-  else toolsProbe = null
-  return toolsProbe
+  const read = hiveReadToolsMissing()
+  if (read !== null) return read
+  if (writeProbe !== undefined) return writeProbe
+  const merge = spawnSync('hivexregedit', ['--help'], { encoding: 'utf8' })
+  writeProbe = merge.error ? 'the offline registry tools are not installed (hivexregedit: not found on PATH)' : null
+  return writeProbe
+}
+
+/** Tests only: forget what the probes found (so a test can watch them run). */
+export function resetHiveToolsProbes(): void {
+  readProbe = undefined
+  writeProbe = undefined
 }
 
 function toolMissing(tool: string, detail: string): UsmtStepsError {

@@ -11,6 +11,7 @@ import { explainPaths, prepare, scan, type Prepared } from '../../../src/engine/
 import { buildVersionedExe } from '../../../src/engine/pe.js'
 import type { RegistryDecision } from '../../../src/engine/registry.js'
 import { readUsersFile } from '../../../src/engine/users.js'
+import { resetHiveToolsProbes } from '../../../src/registry/hivex.js'
 import { VolumeMap } from '../../../src/windows/volume-map.js'
 import { parseJsonOutput, PROJECT_ROOT, runCli } from '../../helpers/cli.js'
 import { requireSharedFixtures, sharedFixture } from '../../helpers/fixtures.js'
@@ -225,6 +226,27 @@ describe('engine registry rules over offline hives (usmt.md registry examples)',
         expect(readFileSync(starts, 'utf8').trim().split('\n')).to.have.length(1)
       } finally {
         process.env.PATH = saved
+        rmSync(shim, { recursive: true, force: true })
+      }
+    })
+
+    it('probes only what reading needs: perl with Win::Hivex, never hivexregedit (a write tool, 0.2 s to start)', () => {
+      const shim = mkdtempSync(path.join(os.tmpdir(), 'usmt-tools-shim-'))
+      const log = path.join(shim, 'starts')
+      for (const tool of ['perl', 'hivexregedit']) {
+        const real = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim()
+        writeFileSync(path.join(shim, tool), `#!/bin/sh\necho ${tool} >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 })
+      }
+      const saved = process.env.PATH
+      process.env.PATH = `${shim}${path.delimiter}${saved ?? ''}`
+      resetHiveToolsProbes()
+      try {
+        const p = sample()
+        expect(p.registry?.users.size).to.be.greaterThan(1) // the hives were read
+        expect(readFileSync(log, 'utf8').trim().split('\n')).to.deep.equal(['perl', 'perl']) // the probe, then the one read
+      } finally {
+        process.env.PATH = saved
+        resetHiveToolsProbes()
         rmSync(shim, { recursive: true, force: true })
       }
     })

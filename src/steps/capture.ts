@@ -5,6 +5,7 @@
  * The decisions are in capture-plan.ts, the outcome in capture-report.ts; this module does the I/O in order.
  */
 import { existsSync } from 'node:fs'
+import * as os from 'node:os'
 import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
@@ -20,7 +21,7 @@ import { planOffline, volumeLookup, type OfflinePlan } from './offline.js'
 import { classifyRun, skippedErrors, usmtFailure } from './outcome.js'
 import { runUsmtTool } from './run-usmt.js'
 import { assertHardLinkVolume } from './safety.js'
-import { storeDataKey, withKeyFile } from './secrets.js'
+import { keyFileDir, storeDataKey, withKeyFile } from './secrets.js'
 import { newSealKey } from '../store/seal.js'
 
 export { decideCaptureStore, type CaptureStoreDecision } from './capture-plan.js'
@@ -55,6 +56,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
   // A share store with its own data key (store request wrote store-key.json): that key encrypts the store.
   const own = store.encrypt && store.network ? await storeDataKey({ storeRoot: paths.local, storeId: s.tsEnv.get('USMTStepsStoreId'), escrowKey: store.key, log: (l) => ctx.logger.info(l) }) : { key: store.key, perStore: false }
 
+  const keyDir = keyFileDir(s.volumes, ctx.cwd, [os.tmpdir(), s.logDir])
   return withKeyFile(own.key, async (keyFile) => {
     const { options, kind, argv } = planCaptureCommand({
       inputs, usmtStore: paths.usmt, xmlFiles: [...xml.found, ...rules, ...(pre.cloud.exclusionXml ? [pre.cloud.exclusionXml] : [])], configFile: config,
@@ -67,7 +69,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     const sealKey = s.location.engine === 'portable' && kind !== 'compressed' ? newSealKey() : undefined
     const run = await withKeyFile(sealKey, (sealFile) => runUsmtTool(ctx, s.location.command('scanstate'), [...argv, ...portableFlags(s, 'scanstate'), ...(sealFile ? [`--seal-key-file=${sealFile}`] : [])], {
       label: 'Capturing user state', logFile: files.log, progressFile: files.progress, extraArtifacts: [listFile], heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(offline?.env), cwd: ctx.cwd,
-    }))
+    }), keyDir)
     if (run.spawnError) throw new UsmtStepsError('USM0300', `${s.location.command('scanstate').display} could not be started: ${run.spawnError}`)
     const c = classifyRun(run)
     const runLogs = [files.log, files.progress, listFile]
@@ -113,7 +115,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
       location: s.location, storePath, storeLocal: storeExists ? paths.local : undefined, kind, encryption: options.encrypt, offline,
       run: c, users, leftOut, cloud: pre.cloud, logs, storeLogs, durationMs: run.durationMs, sealKey,
     })
-  })
+  }, keyDir)
 }
 
 /** Offline capture (Windows PE or a mounted volume): where the installation is and its architecture. */

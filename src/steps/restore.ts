@@ -5,6 +5,7 @@
  * The decisions are in restore-plan.ts, the outcome in restore-report.ts; this module does the I/O in order.
  */
 import { existsSync, rmSync } from 'node:fs'
+import * as os from 'node:os'
 import * as nodePath from 'node:path'
 import type { StepContext, StepOutcome } from '../cli/step-command.js'
 import { UsmtStepsError } from '../runtime/errors.js'
@@ -21,7 +22,7 @@ import {
 } from './restore-plan.js'
 import { restoreOutcome, restoreReturnCode, restoreSkipped, type RestoreResult } from './restore-report.js'
 import { runUsmtTool } from './run-usmt.js'
-import { storeDataKey, withKeyFile } from './secrets.js'
+import { keyFileDir, storeDataKey, withKeyFile } from './secrets.js'
 
 export type { RestoreResult } from './restore-report.js'
 
@@ -70,8 +71,9 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
     ctx.warn('local accounts are created disabled and without a password: USMT takes OSDMigrateLocalAccountPassword only on the loadstate command line, which usmt-steps does not do unless USMTStepsLacPasswordOnCommandLine=true; set their passwords and enable them in a later step')
   }
 
+  const keyDir = keyFileDir(s.volumes, ctx.cwd, [os.tmpdir(), s.logDir])
   return withKeyFile(encrypted ? key : undefined, async (keyFile) => {
-    const verified = await withKeyFile(seal.key, (sealKeyFile) => verifyBeforeRestore(ctx, s, paths, decision, store.migFile, keyFile, sealKeyFile, files))
+    const verified = await withKeyFile(seal.key, (sealKeyFile) => verifyBeforeRestore(ctx, s, paths, decision, store.migFile, keyFile, sealKeyFile, files), keyDir)
     const { options, argv } = planRestoreCommand({
       inputs, engine: s.location.engine, usmtStore: paths.usmt, store: decision, keyFile, xmlFiles: [...xml.found, ...rules], configFile: config, files,
       toolFlags: portableFlags(s, 'loadstate'), cwd: ctx.cwd,
@@ -79,7 +81,7 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
     // loadstate checks the seal again as it opens the store (the catalog it restores from is the sealed one).
     const run = await withKeyFile(seal.key, (sealKeyFile) => runUsmtTool(ctx, s.location.command('loadstate'), [...argv, ...(sealKeyFile ? [`--seal-key-file=${sealKeyFile}`] : [])], {
       label: 'Restoring user state', logFile: files.log, progressFile: files.progress, heartbeatMs: inputs.heartbeatSeconds * 1000, env: childEnv(), cwd: ctx.cwd,
-    }))
+    }), keyDir)
     if (run.spawnError) throw new UsmtStepsError('USM0300', `${s.location.command('loadstate').display} could not be started: ${run.spawnError}`)
     const c = classifyRun(run)
     const code = c.classification.code
@@ -129,7 +131,7 @@ export async function runRestore(ctx: StepContext, hooks: RestoreHooks = {}): Pr
       engine: s.location.engine, storePath, storeLocal: existsSync(paths.local) ? paths.local : undefined, kind, encrypted, verified, catalogSeal: seal.state,
       run: c, users, storeRemoved: after.removed, storeKept: after.kept, rebootRequired: after.reboot, proof, logs, storeLogs, durationMs: run.durationMs,
     })
-  })
+  }, keyDir)
 }
 
 /**

@@ -10,6 +10,7 @@ import { UsmtStepsError } from '../runtime/errors.js'
 import { redactor } from '../runtime/redact.js'
 import { openStoreKey, parseStoreKeyDoc, STORE_KEY_FILE } from '../store/store-key.js'
 import { dpapiNgBridge } from '../windows/dpapi-ng.js'
+import { localPathOf, type VolumeMap } from '../windows/volume-map.js'
 
 export interface KeyFile {
   path: string
@@ -46,6 +47,20 @@ export function createKeyFile(key: string, baseDir: string = os.tmpdir()): KeyFi
 }
 
 /** Run `fn` with a key file that is deleted afterwards whatever happens. */
+/**
+ * Where a key file for the portable tools goes: the first of `candidates` (default the temp folder, then the log
+ * folder) that the tools resolve to itself. The tools read Windows paths through the volume map, so a key file in a
+ * temp folder on a drive the map redirects (`--volume C=R:\` under Wine) would be looked for on the mapped volume
+ * instead (return code 33). Undefined: the temp folder.
+ */
+export function keyFileDir(volumes: VolumeMap, cwd: string, candidates: readonly string[]): string | undefined {
+  for (const dir of candidates) {
+    const r = localPathOf(volumes, dir, cwd)
+    if (!('problem' in r) && nodePath.resolve(r.path) === nodePath.resolve(dir)) return dir
+  }
+  return undefined
+}
+
 export async function withKeyFile<T>(key: string | undefined, fn: (file: string | undefined) => Promise<T>, baseDir?: string): Promise<T> {
   if (key === undefined) return fn(undefined)
   const kf = createKeyFile(key, baseDir)

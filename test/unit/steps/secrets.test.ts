@@ -1,7 +1,8 @@
 import { expect } from 'chai'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import * as path from 'node:path'
-import { createKeyFile, withKeyFile } from '../../../src/steps/secrets.js'
+import { createKeyFile, keyFileDir, withKeyFile } from '../../../src/steps/secrets.js'
+import { VolumeMap } from '../../../src/windows/volume-map.js'
 
 describe('steps/secrets: key files', () => {
   it('key files are private and removed afterwards, also when the work fails', async () => {
@@ -22,5 +23,14 @@ describe('steps/secrets: key files', () => {
     }
     expect(seen).to.not.equal('')
     expect(existsSync(seen)).to.equal(false)
+  })
+})
+
+describe('steps/secrets: where key files go', () => {
+  it('a folder the portable tools resolve to itself: not a temp folder on a drive the volume map redirects', () => {
+    const mapped = VolumeMap.parse(['C=/srv/machine/C'], [], '/')
+    expect(keyFileDir(mapped, '/', ['C:\\Windows\\Temp', '/var/log/usmt'])).to.equal('/var/log/usmt')
+    expect(keyFileDir(VolumeMap.parse([], [], '/'), '/', ['/tmp', '/var/log/usmt'])).to.equal('/tmp')
+    expect(keyFileDir(mapped, '/', ['C:\\Windows\\Temp', 'D:\\Logs'])).to.equal(undefined)
   })
 })

@@ -15,3 +15,9 @@ else
 fi
 for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 rm -f "$BASE/smbd.pid"
+# smbd starts samba-dcerpcd (and its rpcd_* helpers) on demand in their own session, so the group signal above
+# does not reach them: end every process started with this server's configuration, or they outlive the test.
+pkill -TERM -f -- "--configfile=$BASE/smb.conf" 2>/dev/null || true
+for _ in $(seq 1 20); do pgrep -f -- "--configfile=$BASE/smb.conf" >/dev/null 2>&1 || break; sleep 0.05; done
+pkill -KILL -f -- "--configfile=$BASE/smb.conf" 2>/dev/null || true
+exit 0

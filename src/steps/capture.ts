@@ -17,6 +17,7 @@ import { captureOutcome, captureReturnCode, captureSealKey, captureSkipped, type
 import { preCapture } from './cloud-step.js'
 import { parseCaptureExtras } from './command-line.js'
 import { childEnv, copyLogsToStore, localInputPath, portableFlags, profilesFolder, resolveXml, setupStep, storePaths, type StepSetup, type StorePaths } from './common.js'
+import { toLocalPath } from './locate.js'
 import { planOffline, volumeLookup, type OfflinePlan } from './offline.js'
 import { classifyRun, skippedErrors, usmtFailure } from './outcome.js'
 import { runUsmtTool } from './run-usmt.js'
@@ -100,7 +101,7 @@ export async function runCapture(ctx: StepContext): Promise<StepOutcome<CaptureR
     if (leftOut.action === 'log') ctx.logger.info(`left out (USMTStepsProfilesAtRisk=ignore): ${text}`)
     // Microsoft's store cannot be read later: record what scanstate listed, with its size and time, for the restore's proof.
     if (s.location.engine !== 'portable' && existsSync(paths.local) && existsSync(listFile)) {
-      const listed = await recordListedFiles(listFile, (w) => s.volumes.toLocal(w) ?? (process.platform === 'win32' ? w : null), nodePath.join(paths.local, STORE_LOGS_DIR, LISTED_FILE))
+      const listed = await recordListedFiles(listFile, (w) => toLocalPath(w, { platform: process.platform, volumes: s.volumes, cwd: ctx.cwd }) ?? null, nodePath.join(paths.local, STORE_LOGS_DIR, LISTED_FILE))
       ctx.logger.info(`recorded the size and time of ${listed.files} listed file(s) for the restore's proof${listed.unreadable.length ? `; ${listed.unreadable.length} could not be read and cannot be proven: ${listed.unreadable.slice(0, 20).join('; ')}` : ''}`)
     }
     const storeExists = existsSync(paths.local)

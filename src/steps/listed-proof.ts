@@ -15,7 +15,8 @@ import { stat } from 'node:fs/promises'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { writeAllSync } from '../runtime/write-all.js'
 import * as nodePath from 'node:path'
-import { basename as winBasename, dirname as winDirname, driveOf, isUnder, join as winJoin, parseWinPath, relativeTo } from '../windows/path.js'
+import { parseListFiles } from '../report/inventory.js'
+import { basename as winBasename, dirname as winDirname, driveOf, isUnder, join as winJoin, relativeTo } from '../windows/path.js'
 import type { ProofBad, RestoreProof } from './proof.js'
 
 export const LISTED_FILE = 'usmt-steps-listed.jsonl'
@@ -27,24 +28,12 @@ export interface ListedEntry {
   mtimeMs: number
 }
 
-/** The /listfiles text: one Windows path per line (CRLF; a BOM tolerated); anything else is not a file line. */
-export function parseListedPaths(text: string): string[] {
-  const out: string[] = []
-  for (const raw of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
-    const line = raw.trim()
-    if (!line) continue
-    const kind = parseWinPath(line).kind
-    if (kind === 'drive' || kind === 'unc') out.push(line)
-  }
-  return out
-}
-
 /**
  * Record size and time of every listed file as the source has it now. Files that cannot be read are left out
  * of the record and returned (they are reported, never proven).
  */
 export async function recordListedFiles(listFile: string, toLocal: (win: string) => string | null, out: string): Promise<{ files: number; unreadable: string[] }> {
-  const paths = parseListedPaths(readFileSync(listFile, 'utf8'))
+  const paths = parseListFiles(readFileSync(listFile, 'utf8'))
   const unreadable: string[] = []
   mkdirSync(nodePath.dirname(out), { recursive: true })
   const tmp = `${out}.tmp`

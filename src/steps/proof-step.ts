@@ -12,6 +12,7 @@ import { stepVariables } from '../runtime/variables.js'
 import { FILE_DIR } from '../store/file-store.js'
 import { STORE_LOGS_DIR } from '../store/layout.js'
 import { listedFileIn, proveListed, readListedFiles } from './listed-proof.js'
+import { toLocalPath } from './locate.js'
 import { openStore, USMT_DIR } from '../store/store.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import { describeProof, parseApplied, planProof, PROOF_METHOD_TEXT, proveRestore, uncheckedProof, type ProofPlan, type RestoreProof } from './proof.js'
@@ -42,6 +43,11 @@ export interface ProofInputs {
   systemDrive?: string
 }
 
+/** Where this process reads a destination's Windows path: through the volume map, or the path itself on Windows. */
+function localOf(volumes: VolumeMap): (win: string) => string | null {
+  return (w) => toLocalPath(w, { platform: process.platform, volumes, cwd: process.cwd() }) ?? null
+}
+
 export async function proveRestoredFiles(ctx: StepContext, o: ProofInputs): Promise<RestoreProof> {
   if (o.engine !== 'portable') return proveMicrosoftRestore(ctx, o)
   if (!o.appliedFile || !existsSync(o.appliedFile)) return uncheckedProof(`loadstate did not write the list of applied files (${o.appliedFile ?? 'no --applied file'})`)
@@ -51,7 +57,7 @@ export async function proveRestoredFiles(ctx: StepContext, o: ProofInputs): Prom
     const applied = parseApplied(readFileSync(o.appliedFile, 'utf8'))
     const plan = await planProof(store.catalog.files, applied, {
       storeFileDir: store.kind === 'hardlink' ? nodePath.join(o.storeLocal, USMT_DIR, FILE_DIR) : undefined,
-      toLocal: (w) => o.volumes.toLocal(w) ?? (process.platform === 'win32' ? w : null),
+      toLocal: localOf(o.volumes),
     })
     await o.hooks?.beforeProof?.(plan)
     ctx.progress.update({ phase: 'Proving the restore', detail: `${plan.items.length} files` })
@@ -76,7 +82,7 @@ async function proveMicrosoftRestore(ctx: StepContext, o: ProofInputs): Promise<
   }
   ctx.progress.update({ phase: 'Proving the restore', detail: 'reading the captured file list' })
   const entries = readListedFiles(listed)
-  const toLocal = (w: string): string | null => o.volumes.toLocal(w) ?? (process.platform === 'win32' ? w : null)
+  const toLocal = localOf(o.volumes)
   await o.hooks?.beforeProof?.({
     items: entries.map((e) => ({ source: e.path, destination: e.path, local: toLocal(e.path) ?? '', size: e.size, mtimeMs: e.mtimeMs })), skipped: [], notRestored: 0,
   })

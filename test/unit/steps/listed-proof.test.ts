@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
-import { listedCandidates, parseListedPaths, proveListed, readListedFiles, recordListedFiles, type ListedPlacement } from '../../../src/steps/listed-proof.js'
+import { listedCandidates, proveListed, readListedFiles, recordListedFiles, type ListedPlacement } from '../../../src/steps/listed-proof.js'
 import { codeOf } from '../../helpers/errors.js'
 import { tempDir } from '../../helpers/fixtures.js'
 
@@ -12,10 +12,6 @@ describe('steps/listed-proof', () => {
 
   const place = (over: Partial<ListedPlacement> = {}): ListedPlacement => ({
     userMap: [], systemDrive: 'C:', hasDrive: (d) => d === 'C:', toLocal: (w) => (/^C:\\/i.test(w) ? path.join(t.dir, 'C', ...w.slice(3).split('\\')) : null), ...over,
-  })
-
-  it('reads /listfiles output: Windows paths only, CRLF, BOM', () => {
-    expect(parseListedPaths('\uFEFFC:\\Users\\ann\\a.txt\r\n\r\nnot a path\r\n\\\\srv\\share\\b.txt\r\n')).to.deep.equal(['C:\\Users\\ann\\a.txt', '\\\\srv\\share\\b.txt'])
   })
 
   it('looks where USMT puts a file: its path, the /mu profile (and name.DOMAIN), the system drive for a missing drive, collision renames', () => {

@@ -277,10 +277,20 @@ export function scanAll(p: Prepared, sink: ScanSink): void {
   while (!it.next().done) { /* the sink does the work */ }
 }
 
-/** The streaming evaluation behind evaluateMigration: events in batches of at most 256 files. */
+/** The streaming evaluation behind evaluateMigration, event by event. */
 export async function* evaluatePrepared(p: Prepared): AsyncGenerator<EngineEvent> {
-  for (const w of p.warnings) yield { kind: 'warning', warning: w }
-  for (const u of p.users) yield { kind: 'user', user: u }
+  for (const batch of evaluateBatches(p)) for (const e of batch) yield e
+}
+
+/**
+ * The same events in batches of about 256 (the folder that fills a batch ends it): a caller that takes a
+ * batch at a time (scanstate) pays one step of the generator per batch instead of one await per file.
+ */
+export function* evaluateBatches(p: Prepared): Generator<EngineEvent[]> {
+  const head: EngineEvent[] = []
+  for (const w of p.warnings) head.push({ kind: 'warning', warning: w })
+  for (const u of p.users) head.push({ kind: 'user', user: u })
+  if (head.length) yield head
   let batch: EngineEvent[] = []
   const sink: ScanSink = {
     include(folder, name, unit, rule, st, parameters, localPath) {
@@ -307,9 +317,9 @@ export async function* evaluatePrepared(p: Prepared): AsyncGenerator<EngineEvent
     if (batch.length < 256) continue
     const out = batch
     batch = []
-    for (const e of out) yield e
+    yield out
   }
-  for (const e of batch) yield e
+  if (batch.length) yield batch
 }
 
 export async function* evaluateMigration(input: FullEngineInput): AsyncGenerator<EngineEvent> {

@@ -12,7 +12,7 @@ import { estimateMigration as estimate, evaluateMigration as evaluate, type Full
 import { loadRuleSetSync, type RuleSetOptions } from './ruleset.js'
 
 export type * from './contract.js'
-export { captureGaps, explainPaths, prepare, evaluatePrepared, scan, type EngineOptions, type ExplainResult, type FullEngineInput, type Prepared, type ScanFolder, type ScanSink } from './evaluate.js'
+export { captureGaps, explainPaths, prepare, evaluateBatches, evaluatePrepared, scan, type EngineOptions, type ExplainResult, type FullEngineInput, type Prepared, type ScanFolder, type ScanSink } from './evaluate.js'
 export { notEvaluatedSummary, previewResult, previewTempPath, previewText, streamPreviewJson, warningSummary, type JsonOut, type PreviewResult, type PreviewSummary, type PreviewTotals } from './preview.js'
 export { lintRuleFiles, readKnownFindings, type KnownFinding, type LintItem, type LintResult } from './lint.js'
 export type { RuleSetOptions } from './ruleset.js'

@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import * as nodePath from 'node:path'
-import { captureGaps, evaluatePrepared, loadRuleSet, prepare } from '../engine/index.js'
+import { captureGaps, evaluateBatches, loadRuleSet, prepare } from '../engine/index.js'
 import type { ComponentDef } from '../engine/model.js'
 import type { LoadedRuleSet } from '../engine/ruleset.js'
 import type { IncludedFile, UserDecision, UserProfile } from '../engine/contract.js'
@@ -465,8 +465,8 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       log.warning(`Not evaluated: ${ne.type} ${ne.pattern} (${ne.file}:${ne.line}, component "${ne.component}")${ne.why ? `: ${ne.why}` : ''}`)
     }
     const gaps = captureGaps(prepared)
-  const sourceName = sourceNameChecker(ctx.volumes)
-    for await (const ev of evaluatePrepared(prepared)) {
+    const sourceName = sourceNameChecker(ctx.volumes)
+    for (const batch of evaluateBatches(prepared)) for (const ev of batch) {
       if (ev.kind === 'user') {
         result.users.push(ev.user)
         progress.detectedUser(ev.user.account, ev.user.migrated)
@@ -501,7 +501,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
           sameDevice(f.path)
           pipeline.queue(f)
           // Read the outcomes of finished batches as the walk goes on: a bounded number of files in flight.
-          if (pipeline.unread() > 3) for await (const { file, error } of pipeline.outcomes(1)) settle(file as IncludedFile, error)
+          if (pipeline.unread() > 3) for await (const batch of pipeline.outcomes(1)) for (const { file, error } of batch) settle(file as IncludedFile, error)
         } else {
           let error: unknown = null
           try {
@@ -575,7 +575,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     reportPercent('')
     if (!session) throw new Error('no store session after the scan')
     if (pipeline) {
-      for await (const { file, error } of pipeline.outcomes()) settle(file as IncludedFile, error)
+      for await (const batch of pipeline.outcomes()) for (const { file, error } of batch) settle(file as IncludedFile, error)
       for (const f of cloudLater) settle(f, cloudFileError(f.path))
     }
     await listFiles?.close()

@@ -182,18 +182,18 @@ export class FileStoreWriter {
   }
 
   /**
-   * Every queued file in order with null (linked and catalogued) or its error: the file-system error as it
-   * is, USM0216 for a link across devices, USM0217 for a path that cannot be stored.
+   * Every queued file in order, a batch at a time, with null (linked and catalogued) or its error: the
+   * file-system error as it is, USM0216 for a link across devices, USM0217 for a path that cannot be stored.
    */
-  async *linkOutcomes(keep = 0): AsyncGenerator<LinkOutcome> {
+  async *linkOutcomes(keep = 0): AsyncGenerator<LinkOutcome[]> {
     if (!this.pipe) return
-    for await (const o of this.pipe.outcomes(keep)) {
-      if (o.error === null) {
-        this.catalogLinked(o.file)
-        yield o
-      } else {
-        yield { file: o.file, error: (o.error as NodeJS.ErrnoException).code === 'EXDEV' ? this.crossDevice(o.file, o.error) : o.error }
+    for await (const batch of this.pipe.outcomes(keep)) {
+      for (let i = 0; i < batch.length; i++) {
+        const o = batch[i]
+        if (o.error === null) this.catalogLinked(o.file)
+        else if ((o.error as NodeJS.ErrnoException).code === 'EXDEV') batch[i] = { file: o.file, error: this.crossDevice(o.file, o.error) }
       }
+      yield batch
     }
   }
 

@@ -148,11 +148,11 @@ export class LinkPipeline {
   }
 
   /**
-   * Queued files with their outcomes, in the order queued. `keep` = 0 (the end of a scan) sends what is still
-   * queued and reads everything; `keep` > 0 (during a scan) reads the oldest batches until `keep` remain, so a
-   * scan holds a bounded number of files however many it finds.
+   * Queued files with their outcomes, in the order queued, a batch (up to `batchSize` files) at a time. `keep` = 0
+   * (the end of a scan) sends what is still queued and reads everything; `keep` > 0 (during a scan) reads the
+   * oldest batches until `keep` remain, so a scan holds a bounded number of files however many it finds.
    */
-  async *outcomes(keep = 0): AsyncGenerator<LinkOutcome> {
+  async *outcomes(keep = 0): AsyncGenerator<LinkOutcome[]> {
     if (keep === 0) this.flush()
     while (this.sent.length > keep) {
       const b = this.sent.shift() as Batch
@@ -161,7 +161,9 @@ export class LinkPipeline {
       for (const [k, code, message, syscall, path] of failures) {
         byFile.set(b.opFile[k], Object.assign(new Error(message), { code, syscall, path }))
       }
-      for (let i = 0; i < b.files.length; i++) yield { file: b.files[i], error: byFile.get(i) ?? null }
+      const out: LinkOutcome[] = new Array(b.files.length)
+      for (let i = 0; i < b.files.length; i++) out[i] = { file: b.files[i], error: byFile.size ? byFile.get(i) ?? null : null }
+      yield out
     }
   }
 

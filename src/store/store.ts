@@ -108,7 +108,7 @@ export class StoreSession {
    * every file's outcome in order (`outcomes`: during the scan with `keep` batches left in flight, then all at
    * the end); the catalog gets a file once its link is made.
    */
-  get linkPipeline(): { queue(src: SourceFile): void; backlog(): number; unread(): number; drain(max: number): Promise<void>; outcomes(keep?: number): AsyncGenerator<LinkOutcome> } | null {
+  get linkPipeline(): { queue(src: SourceFile): void; backlog(): number; unread(): number; drain(max: number): Promise<void>; outcomes(keep?: number): AsyncGenerator<LinkOutcome[]> } | null {
     const files = this.files
     if (!files || files.kind !== 'hardlink') return null
     return {

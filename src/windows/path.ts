@@ -177,6 +177,10 @@ export function relativeTo(child: string, parent: string): string | null {
 
 /** A device name (CON, NUL, COM1, COM¹, LPT1 …) with or without an extension (`nul.txt`, `CON .log`). */
 export function isReservedName(segment: string): boolean {
+  // Every reserved stem starts with A, C, L, N or P: a name starting with another ASCII letter or a digit is not
+  // one (checked for every file a capture stores, so it must not allocate).
+  const c = segment.charCodeAt(0) | 0x20
+  if ((c >= 0x61 && c <= 0x7a && c !== 0x61 && c !== 0x63 && c !== 0x6c && c !== 0x6e && c !== 0x70) || (c >= 0x30 && c <= 0x39)) return false
   const stem = segment.split('.')[0].trim().toUpperCase()
   return RESERVED.has(stem)
 }

@@ -169,7 +169,7 @@ describe('store/file-store: hard-link and mirror stores', () => {
       if (w.linkBacklog > 1) await w.drainLinks(0)
     }
     const seen: Array<{ path: string; error: unknown }> = []
-    for await (const o of w.linkOutcomes()) seen.push({ path: o.file.path, error: o.error })
+    for await (const batch of w.linkOutcomes()) for (const o of batch) seen.push({ path: o.file.path, error: o.error })
     expect(seen.map((x) => x.path)).to.deep.equal(files.map((f) => f.path))
     expect(seen.filter((x) => x.error !== null).map((x) => x.path)).to.deep.equal([files[10].path, files[1500].path])
     expect(seen[10].error).to.have.property('code', 'ENOENT')

@@ -42,6 +42,23 @@ describe('windows/path: the one table of Windows path rules (issue #20 item 9)',
     expect(invalidComponentReason('back\\slash')).to.match(/forbids/)
   })
 
+  it('isReservedName agrees with the plain definition for every first character (its fast path skips most names)', () => {
+    const stems = ['CON', 'PRN', 'AUX', 'NUL', 'CONIN$', 'CONOUT$', ...['COM', 'LPT'].flatMap((d) => [...'0123456789\u00b9\u00b2\u00b3'].map((n) => `${d}${n}`))]
+    const plain = (name: string): boolean => stems.includes(name.split('.')[0].trim().toUpperCase())
+    const names: string[] = []
+    for (let c = 0; c < 0x250; c++) {
+      const first = String.fromCharCode(c)
+      for (const rest of ['', 'ON', 'on.txt', 'ul', 'ux .log', 'pt1', 'OM\u00b9.x', 'onin$', 'ONOUT$', 'ile0.txt']) names.push(first + rest)
+    }
+    for (const stem of stems) names.push(stem, stem.toLowerCase(), ` ${stem}.txt`, `\t${stem} .log`, `\u00a0${stem}`, `${stem}1`, `x${stem}`)
+    let reserved = 0
+    for (const n of names) {
+      expect(isReservedName(n), JSON.stringify(n)).to.equal(plain(n))
+      if (plain(n)) reserved++
+    }
+    expect(reserved).to.be.greaterThan(150)
+  })
+
   it('every rule of the documented table has an example the checks refuse', () => {
     expect(WINDOWS_PATH_RULES.map((r) => r.rule)).to.include.members(['trailing-dot-or-space', 'reserved-device-name', 'no-file-name', 'trailing-separator', 'path-too-long'])
     for (const r of WINDOWS_PATH_RULES) expect(r.refused.length, r.rule).to.be.greaterThan(10)

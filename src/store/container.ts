@@ -2,9 +2,10 @@
  * USMT.MIG — the compressed store container of usmt-steps. This is usmt-steps' own format, documented in
  * the README ("Portable USMT"); it is NOT Microsoft's .MIG format and Microsoft's tools cannot read it.
  *
- *   header (128 bytes)  magic "USMTSMIG", version (1: DEFLATE frames; 2: the codec is named at byte 104),
- *                       flags (bit 0: encrypted), KDF id and parameters, 16-byte store id, 32-byte salt,
- *                       32-byte key check, frame size, codec (version 2: 0 DEFLATE, 1 zstd)
+ *   header (128 bytes)  magic "USMTSMIG", version (1: DEFLATE frames; 2: the codec is named at byte 104;
+ *                       3: as 2, encrypted, no digest of the stored frames), flags (bit 0: encrypted), KDF id
+ *                       and parameters, 16-byte store id, 32-byte salt, 32-byte key check, frame size, codec
+ *                       (versions 2 and 3: 0 DEFLATE, 1 zstd)
  *   frames              per file, one or more frames: u32 LE payload length, u8 flags
  *                       (bit 0 compressed with the container's codec, bit 1 last frame of the file), payload
  *                       (raw DEFLATE, a zstd frame or stored bytes; when encrypted AES-256-GCM ciphertext
@@ -18,18 +19,23 @@
  * prefix FF FF FF FF); keys are unique per store (random salt), so nonces never repeat under one key. The
  * frame's AAD binds it to the store id, its file's first frame index, its position in the file and its
  * flags, so frames cannot be reordered, moved between files or truncated unnoticed. The catalog records
- * for each file the SHA-256 of its content and of its stored frames: verification checks every stored
- * byte against the authenticated catalog before a single file is written.
+ * for each file the SHA-256 of its content and, in versions 1 and 2, of its stored frames. Version 3 (what an
+ * encrypted zstd capture writes) leaves the stored-frames digest out (empty in the catalog): there every frame
+ * is authenticated by its GCM tag under that nonce and AAD, and the authenticated catalog fixes each file's
+ * first frame and frame count, so the digest checked nothing the tags do not — and cost a SHA-256 pass over
+ * the whole store on each side. The content SHA-256 stays in every version (the restore's proof needs it).
  *
  * The codec is zstd (level 3) where the runtime has it (node:zlib from Node 22.15; the Windows package ships
- * such a Node) and DEFLATE otherwise; a zstd container is version 2, so an older usmt-steps refuses it as a
- * store of another version (USM0211) instead of misreading it, and a runtime without zstd refuses it with
- * USM0221. DEFLATE containers (version 1, every store written before zstd) stay readable everywhere.
+ * such a Node) and DEFLATE otherwise; a zstd container is version 2 or 3, so an older usmt-steps refuses it as
+ * a store of another version (USM0211) instead of misreading it, and a runtime without zstd refuses it with
+ * USM0221. DEFLATE containers (version 1, every store written before zstd, encrypted or not) stay readable
+ * everywhere; versions 1 and 2 are still read, with their stored-frames digests checked.
  *
- * Compression runs on libuv's thread pool (zlib's asynchronous API) with several frames in flight, so it
- * uses every core while the main thread reads, hashes, encrypts and writes. A restore reads the container
- * once: every frame is authenticated (encrypted stores) and every file's stored bytes and content are
- * checked against the catalog while it is decoded.
+ * Frame work runs on worker threads (src/store/frame-workers.ts): the main thread reads each frame into a
+ * reused shared-memory slot, hashes the content and writes the workers' output from the same slot; workers
+ * compress with one reused zstd context and encrypt. A restore reads the container once: every frame is
+ * authenticated (encrypted stores) and decompressed on the workers, and every file's content (and, versions 1
+ * and 2, its stored bytes) checked against the catalog while it is decoded.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, type Hash } from 'node:crypto'
 import { open, type FileHandle } from 'node:fs/promises'

@@ -96,9 +96,14 @@ function decompress(src, n, dst, cap) {
   out.copy(dst)
   return out.length
 }
+// node:crypto copies input that lives in shared memory before using it: a slice goes through this private buffer.
+const scratch = Buffer.allocUnsafeSlow(slice)
 function crypt(c, src, n, dst) {
   let o = 0
-  for (let i = 0; i < n; i += slice) o += c.update(src.subarray(i, Math.min(n, i + slice))).copy(dst, o)
+  for (let i = 0; i < n; i += slice) {
+    const k = src.copy(scratch, 0, i, Math.min(n, i + slice))
+    o += c.update(scratch.subarray(0, k)).copy(dst, o)
+  }
   return o + c.final().copy(dst, o)
 }
 parentPort.on('message', ([id, slot, op, len, tryCompress]) => {
@@ -197,13 +202,15 @@ export class FramePool {
       key: opts.key ? new Uint8Array(opts.key) : null, deflatedFlag: opts.deflatedFlag, slice: SLICE,
     }
     for (let w = 0; w < n; w++) {
-      const worker = new Worker(WORKER_CODE, { eval: true, workerData })
+      // execArgv: [] — the inline code is a CommonJS script whatever flags started the process (--input-type=module…).
+      const worker = new Worker(WORKER_CODE, { eval: true, workerData, execArgv: [] })
       worker.unref()
       worker.on('message', ([id, region, length, flags, error]: Reply) => {
         const job = this.waiting.get(id)
         if (!job) return
         this.waiting.delete(id)
-        this.busy[job.worker]--
+        // An idle worker does not keep the process alive; one with a job does (the caller awaits its answer).
+        if (--this.busy[job.worker] === 0) worker.unref()
         if (error) job.reject(new FrameError(error[0] === 'auth' ? 'auth' : 'codec', error[1]))
         else job.resolve({ region, length, flags })
       })
@@ -265,7 +272,7 @@ export class FramePool {
     let w = 0
     for (let i = 1; i < this.workers.length; i++) if (this.busy[i] < this.busy[w]) w = i
     const id = this.nextId++
-    this.busy[w]++
+    if (this.busy[w]++ === 0) this.workers[w].ref()
     const p = new Promise<FrameResult>((resolve, reject) => this.waiting.set(id, { worker: w, resolve, reject }))
     this.workers[w].postMessage([id, slot, op, len, flag])
     return p

@@ -1,24 +1,29 @@
 #!/usr/bin/env node
 // bench/smb.mjs — upload and download a 1 GiB store file against one Samba (signing mandatory, SMB3), in one run:
-//   bare   `smbclient -U user -c put/get` (password in PASSWD), the protocol alone
+//   bare   `smbclient -U user -c put/get` (password in PASSWD), the protocol alone: the reference
 //   flags  the same smbclient with exactly the options our transport adds (-A auth file, -t 60, LC_ALL=C, …)
-//   ours   SmbclientTransport.putFile/getFile (what the store steps call per file)
-//   step   the whole store step: StoreService.releaseCapture (upload, sha256 manifest, size check, record) and
-//          requestRestore with a local path (download, sha256 check against the manifest, record)
-// Reports MB/s per contestant (median and best of the rounds), the ratio to bare (goal ≥ 0.9×), and the CPU time the
-// client side used (this process + its smbclient children), which other load on the machine hardly changes.
-// Fairness: contestants rotate their position every round (use a multiple of 4 rounds), `sync` runs before each
+//   ours   SmbclientTransport.putFile/getFile (what the store steps call per file)                    partial path
+//   step   the store step in this process: StoreService.releaseCapture (upload, sha256 manifest, size check,
+//          record) and requestRestore with a local path (download, sha256 check, record)             partial path
+//   cli    the same steps as a task sequence runs them, end to end: `bin/run.js store release --type capture
+//          --local-path` of a staged store, and `bin/run.js store request --type restore --local-path`
+// Reports MB/s per contestant (median and best of the rounds), the ratio to bare, and the CPU time the client side
+// used (this process + its children: smbclient, the CLI), which other load on the machine hardly changes. The goal
+// (issue #15: ≥ 0.9× bare) is printed beside the end-to-end row (cli) only.
+// Fairness: contestants rotate their position every round (use a multiple of 5 rounds), `sync` runs before each
 // timed operation so no transfer pays for the previous one's dirty pages, and one untimed warm-up round comes first.
-// Run: node --import tsx bench/smb.mjs [--mb 1024] [--rounds 8]. Needs the Debian packages samba and smbclient.
-// Starts its own smbd (scripts/ci/start-smbd.sh) and stops it. Prints the load average before and after.
+// Run: npm run build && node --import tsx bench/smb.mjs [--mb 1024] [--rounds 5]. BENCH_NODE=/path/to/node runs the
+// CLI on another Node. Needs the Debian packages samba and smbclient. Starts its own smbd (scripts/ci/start-smbd.sh)
+// and stops it. Prints the load average before and after.
 import { execa } from 'execa'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
+import { chmodSync, closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { benchNode, cliEnv } from './lib/measure.mjs'
 import { policyFromObject } from '../src/plan/policy.ts'
 import { StoreService } from '../src/share-store/service.ts'
 import { SmbclientTransport } from '../src/share-store/smbclient.ts'
@@ -26,7 +31,7 @@ import { SmbclientTransport } from '../src/share-store/smbclient.ts'
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : def }
 const MB = arg('mb', 1024)
-const ROUNDS = arg('rounds', 8)
+const ROUNDS = arg('rounds', 5)
 const load = () => readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' ')
 const loadBefore = load()
 const base = mkdtempSync(path.join(os.tmpdir(), 'usmt-bench-smb-'))
@@ -83,6 +88,39 @@ const contestants = {
       rmSync(stepStore.stage, { recursive: true, force: true })
       rmSync(path.join(restoreRoot, stepStore.rec.id), { recursive: true, force: true })
     },
+  },
+}
+// The CLI steps: a policy file, a task-sequence environment (JSON) with MDT's share account, as the tests run them.
+const bin = path.join(root, 'bin', 'run.js')
+if (!statSync(path.join(root, 'dist', 'bundle', 'usmt-steps.mjs'), { throwIfNoEntry: false })) throw new Error('run `npm run build` first (dist/bundle/ is missing)')
+const policyFile = path.join(base, 'policy.json')
+writeFileSync(policyFile, JSON.stringify({ stores: { shares: [{ path: unc, port, maxClients: 1000 }] } }))
+const tsEnv = path.join(base, 'ts-env.json')
+const cliLogs = path.join(base, 'cli-logs')
+mkdirSync(cliLogs)
+const cliRun = async (args) => {
+  const r = await execa(benchNode(), [bin, ...args, '--policy', policyFile, '--ts-env', `json:${tsEnv}`, '--log-dir', cliLogs, '--transport', 'smbclient', '--retry-time', '0', '--json'], { env: cliEnv(), reject: false, stdin: 'ignore' })
+  if (r.exitCode !== 0) throw new Error(`usmt-steps ${args.join(' ')} exited ${r.exitCode}: ${r.stdout}${r.stderr}`)
+}
+let cliStore = null
+contestants.cli = {
+  prepareUp: async () => {
+    writeFileSync(tsEnv, JSON.stringify({ _SMSTSMachineName: 'BENCHCLI', UserID: user, UserPassword: password, UserDomain: 'WORKGROUP' }))
+    await cliRun(['store', 'request', '--type', 'capture'])
+    const id = JSON.parse(readFileSync(tsEnv, 'utf8')).USMTStepsStoreId
+    const stage = path.join(stageRoot, id)
+    mkdirSync(path.join(stage, 'USMT'), { recursive: true })
+    linkSync(src, path.join(stage, 'USMT', 'USMT.MIG'))
+    cliStore = { id, stage }
+  },
+  up: () => cliRun(['store', 'release', '--local-path', cliStore.stage]),
+  down: () => cliRun(['store', 'request', '--type', 'restore', '--local-path', path.join(restoreRoot, cliStore.id)]),
+  verify: () => statSync(path.join(restoreRoot, cliStore.id, 'USMT', 'USMT.MIG')).size,
+  cleanup: async () => {
+    await cliRun(['store', 'release'])
+    await transport.removeTree(cliStore.id)
+    rmSync(cliStore.stage, { recursive: true, force: true })
+    rmSync(path.join(restoreRoot, cliStore.id), { recursive: true, force: true })
   },
 }
 const names = Object.keys(contestants)
@@ -149,5 +187,7 @@ const report = {
 console.log(JSON.stringify(report, null, 2))
 for (const dir of ['upload', 'download']) {
   console.log(`${dir}: ${names.map((n) => `${n} ${report[dir][n].medianMBps} MB/s (${report[dir][n].ratioMedian}×, best ${report[dir][n].ratioBest}×, client CPU ${report[dir][n].clientCpuSeconds} s)`).join('; ')}`)
+  const c = report[dir].cli
+  console.log(`${dir}, end to end (usmt-steps store ${dir === 'upload' ? 'release' : 'request --type restore'}): ${c.ratioMedian}× bare (median of ${ROUNDS}), goal ≥ 0.9× → ${c.ratioMedian >= 0.9 ? 'MET' : 'NOT MET'}`)
 }
-console.log(`load average before ${loadBefore}, after ${report.loadAfter} (goal: ours and step ≥ 0.9× bare)`)
+console.log(`load average before ${loadBefore}, after ${report.loadAfter}; CLI on ${execFileSync(benchNode(), ['--version'], { encoding: 'utf8' }).trim()}`)

@@ -4,7 +4,9 @@
 //   - every command (and the help class) is a lazy getter in COMMANDS: esbuild wraps a module reached only through
 //     require() in a lazy initialiser, so a command evaluates its own module graph and nothing else;
 //   - oclif.manifest.json is written next to the bundle, so oclif lists commands, topics and flags (for help and
-//     for finding the command) from the manifest instead of loading every command class.
+//     for finding the command) from the manifest instead of loading every command class;
+//   - a command is run without loading oclif at all (src/cli/dispatch.ts): dispatch.json beside the bundle tells
+//     the entry which words of argv name a command; oclif runs what the entry leaves to it (help, unknown commands).
 // oclif's root is the bundle's own folder (no tsconfig.json there, so no development path mapping, and the
 // in-process test runner, whose root is the project, never sees this manifest).
 import { build } from 'esbuild'
@@ -51,6 +53,8 @@ function entrySource(commands, pjson) {
     "import { readFileSync } from 'node:fs'",
     "import { fileURLToPath } from 'node:url'",
     `import { installStreamGuards } from ${JSON.stringify(path.join(root, 'src', 'runtime', 'redact.ts'))}`,
+    `import { asksForHelp, findCommandInArgv, ManifestConfig } from ${JSON.stringify(path.join(root, 'src', 'cli', 'dispatch.ts'))}`,
+    `export { dispatchTable } from ${JSON.stringify(path.join(root, 'src', 'cli', 'dispatch.ts'))}`,
     // Each command is a dynamic import, so esbuild makes it a chunk of its own (with shared chunks for what
     // commands have in common): running a command reads and compiles only its own module graph.
     `const LOADERS = {\n${all.map((c) => `  ${JSON.stringify(c.id)}: () => import(${JSON.stringify(c.file)}),`).join('\n')}\n}`,
@@ -106,6 +110,30 @@ function entrySource(commands, pjson) {
     "  const id = words.join(':')",
     '  return Object.hasOwn(texts, id) ? texts[id] : null',
     '}',
+    '/**',
+    ' * A command the build knows (dispatch.json, from the manifest), found in argv as oclif finds it, run without loading',
+    ' * oclif (src/cli/dispatch.ts). False (oclif runs argv) for help, `help`, topics, unknown commands, or an OCLIF_*',
+    ' * setting in the environment.',
+    ' */',
+    'export async function runWithoutOclif(args, env = process.env) {',
+    "  if (Object.keys(env).some((k) => k.startsWith('OCLIF_'))) return false",
+    `  if (asksForHelp(args, ['--help', ...${JSON.stringify(pjson.oclif.additionalHelpFlags ?? [])}])) return false`,
+    '  let table',
+    '  try {',
+    "    table = JSON.parse(readFileSync(new URL('./dispatch.json', import.meta.url), 'utf8'))",
+    '  } catch {',
+    '    return false',
+    '  }',
+    '  const hit = findCommandInArgv(args, table)',
+    "  if (!hit || hit.id === 'help' || !LOADERS[hit.id]) return false",
+    '  await loadCommands([hit.id])',
+    '  const command = loaded[hit.id]',
+    '  command.id = hit.id',
+    "  await command.run(hit.argv, new ManifestConfig(pjson.version, fileURLToPath(new URL('./oclif.manifest.json', import.meta.url))))",
+    "  // as oclif's execute ends: once stdout has taken everything",
+    "  await new Promise((resolve) => { if (process.stdout.write('')) resolve(); else process.stdout.once('drain', resolve) })",
+    '  return true',
+    '}',
     'export async function main(argv = process.argv.slice(2)) {',
     "  if (argv.length === 1 && ['--version', '-v', 'version'].includes(argv[0])) {",
     '    process.stdout.write(`${pjson.name}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}\\n`)',
@@ -118,6 +146,7 @@ function entrySource(commands, pjson) {
     '    return',
     '  }',
     "  const args = argv[0] === 'help' && argv[1] === 'exit-codes' ? ['exit-codes', ...argv.slice(2)] : argv",
+    '  if (await runWithoutOclif(args)) return',
     "  const [core] = await Promise.all([import('@oclif/core/execute'), preload(args)])",
     '  const execute = core.execute ?? core.default.execute',
     "  await execute({ args, loadOptions: { root: fileURLToPath(new URL('.', import.meta.url)), pjson, isRoot: true } })",
@@ -181,6 +210,7 @@ async function writeManifest(outfile, bp) {
   const plugin = config.plugins.get(bp.name)
   if (!plugin || !plugin.manifest || Object.keys(plugin.manifest.commands).length === 0) throw new Error(`oclif found no commands in ${outfile}`)
   writeFileSync(manifestFile, `${JSON.stringify(plugin.manifest)}\n`)
+  writeFileSync(path.join(dir, 'dispatch.json'), `${JSON.stringify(entry.dispatchTable(plugin.manifest))}\n`)
   renderHelp(dir, ['', ...Object.keys(plugin.manifest.commands)])
 }
 

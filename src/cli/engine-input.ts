@@ -2,7 +2,7 @@
  * The inputs of the `rules` commands (the engine's scanstate-like inputs: /i:, /config:, drives, users,
  * /ui /ue /uel …) and their translation into an engine input.
  */
-import * as Flags from '@oclif/core/flags'
+import { Flags } from './spec.js'
 import * as nodePath from 'node:path'
 import type { UserSelection } from '../engine/contract.js'
 import type { FullEngineInput } from '../engine/evaluate.js'

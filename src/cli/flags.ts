@@ -5,16 +5,16 @@
  * - an input that is not a setting (a drive mapping, a profiles file for the portable engine) is declared once
  *   here in INPUT_FLAGS and picked by name;
  * - a flag only one command has stays in that command.
- * oclif is imported only in src/cli and src/commands.
+ * The declarations are plain data (src/cli/spec.ts): oclif reads them for help, and a command parses its argv
+ * without oclif (src/cli/parse.ts).
  */
-import * as Flags from '@oclif/core/flags'
-import type * as Interfaces from '@oclif/core/interfaces'
 import type { SettingDef } from '../runtime/settings.js'
 import { settingDef, type SettingKey } from '../runtime/settings/index.js'
+import { Flags, type FlagDef, type FlagMap } from './spec.js'
 
-export type FlagMap = Interfaces.FlagInput
+export type { FlagMap } from './spec.js'
 
-function flagFor(d: SettingDef, helpGroup: string | undefined): FlagMap[string] {
+function flagFor(d: SettingDef, helpGroup: string | undefined): FlagDef {
   const description = d.multiple ? `${d.description} (repeatable)` : d.description
   if (d.type === 'boolean') return Flags.boolean({ description, allowNo: true, helpGroup })
   const options = d.type === 'enum' ? [...(d.choices ?? [])] : undefined

@@ -1,5 +1,5 @@
 /** Shared plumbing of the three portable commands (flags, argv split, context). */
-import * as Flags from '@oclif/core/flags'
+import { Flags } from './spec.js'
 import type { PortableContext, PortableResult } from '../portable/common.js'
 import { splitToolArgv } from '../portable/common.js'
 import { VolumeMap } from '../windows/volume-map.js'

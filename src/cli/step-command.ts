@@ -1,4 +1,3 @@
-import { Command } from '@oclif/core/command'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
 import { Logger } from '../log/logger.js'
@@ -14,6 +13,8 @@ import { resultVariables, summaryLine, type StepStatus } from '../runtime/step-r
 import { openTsEnvironment, type TsEnvironment } from '../ts-env/index.js'
 import { JsonTsEnvironment } from '../ts-env/json-env.js'
 import { BASE_FLAGS } from './flags.js'
+import { parseArgv } from './parse.js'
+import type { ArgMap, FlagMap } from './spec.js'
 
 /** Text for stdout, redacted here, written as bytes (so the stream guard does not redact it a second time). */
 function writeStdout(text: string): boolean {
@@ -93,7 +94,7 @@ type RecordPart = Pick<RunRecord, 'status' | 'exitCode' | 'summary' | 'result' |
 
 /**
  * One run of a command: the context handed to `execute`, and the three ends of a run (success, failure, the
- * run record). Kept apart from the oclif class so each end stays short.
+ * run record). Kept apart from the command class so each end stays short.
  */
 class StepRun {
   readonly logger: Logger
@@ -319,13 +320,51 @@ class StepRun {
   }
 }
 
+/** What a command knows of the CLI it runs in: oclif's Config, or the bundle's manifest when oclif is not loaded. */
+export interface CliConfig {
+  readonly version: string
+  /** Every command with its flags (their type is enough: `template run` passes a step's own flags on). */
+  readonly commands: ReadonlyArray<{ id: string; flags?: Readonly<Record<string, { type: string }>> }>
+  findCommand(id: string): { id: string; flags?: Readonly<Record<string, { type: string }>> } | undefined
+}
+
+let epipeSwallowed = false
+/** As oclif's Command module does: stdout closed by the reader (`| head`) ends the output, not the process. */
+function swallowStdoutEpipe(): void {
+  if (epipeSwallowed) return
+  epipeSwallowed = true
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err && err.code === 'EPIPE') return
+    throw err
+  })
+}
+
 /**
  * Base of every usmt-steps command: common flags, the task-sequence environment, CMTrace logging,
  * progress, secret redaction, result variables, `--json` ({status, result, warnings}) and the exit-code
  * contract. Commands implement `execute` and stay thin.
+ *
+ * The class does not extend oclif's Command: its statics are the ones oclif reads (flags, args, strict,
+ * description …, with oclif's defaults), so oclif lists it, renders its help and runs it (`static run`), while
+ * the bundle's entry runs it without loading oclif at all (src/cli/dispatch.ts). Argv is parsed by `parseArgv`.
  */
-export abstract class StepCommand<R = unknown> extends Command {
-  static override baseFlags = BASE_FLAGS
+export abstract class StepCommand<R = unknown> {
+  // oclif's Command statics and their defaults (what its manifest and help read).
+  static aliases: string[] = []
+  static args: ArgMap = {}
+  static baseFlags: FlagMap = BASE_FLAGS
+  static description: string | undefined
+  static enableJsonFlag = false
+  static examples: string[] | undefined
+  static flags: FlagMap | undefined
+  static hasDynamicHelp = false
+  static hidden: boolean | undefined
+  static hiddenAliases: string[] = []
+  /** The command's id (`store:request`), set by whoever loads the class. */
+  static id: string | undefined
+  static strict = true
+  static summary: string | undefined
+  static usage: string | string[] | undefined
 
   /** The settings the command reads (besides the foundation ones): their flags are generated from these. */
   static settings: readonly SettingKey[] = []
@@ -343,6 +382,29 @@ export abstract class StepCommand<R = unknown> extends Command {
   /** Of those, the ones that mean "succeeded with warnings". */
   static warningExitCodes: readonly number[] = []
 
+  /** Instantiate and run the command (what oclif calls, and the bundle's entry). */
+  static async run<C extends StepCommand>(this: new (argv: string[], config: CliConfig) => C, argv: string[] = process.argv.slice(2), config?: CliConfig): Promise<void> {
+    if (!config) throw new Error('StepCommand.run needs the CLI configuration')
+    const cmd = new this(argv, config)
+    if (!cmd.id) {
+      const id = cmd.constructor.name.toLowerCase()
+      cmd.id = id
+      ;(cmd.constructor as typeof StepCommand).id = id
+    }
+    await cmd.run()
+  }
+
+  id: string | undefined
+  /** The words given after the command's name, those of `--` included. */
+  argv: string[]
+  /** The positional words once parsed (declared arguments first; a non-strict command's extra words too). */
+  protected parsedArgv: string[] = []
+
+  constructor(argv: string[], readonly config: CliConfig) {
+    this.argv = argv
+    this.id = (this.constructor as typeof StepCommand).id
+  }
+
   protected abstract execute(ctx: StepContext, flags: Record<string, unknown>, args: Record<string, unknown>): Promise<StepOutcome<R>>
 
   protected stepName(): string {
@@ -351,6 +413,9 @@ export abstract class StepCommand<R = unknown> extends Command {
 
   async run(): Promise<void> {
     installStreamGuards()
+    swallowStdoutEpipe()
+    // oclif removes <BIN>_REDIRECTED before running a command (its autoupdate protocol); kept for the same environment
+    delete process.env.USMT_STEPS_REDIRECTED
     const ctor = this.constructor as typeof StepCommand
     const run = new StepRun({
       name: this.stepName(), version: this.config.version, recordsResult: ctor.recordsResult, usesTsEnv: ctor.usesTsEnv, settings: ctor.settings,
@@ -358,11 +423,10 @@ export abstract class StepCommand<R = unknown> extends Command {
     }, this.argv)
     let exitCode = 1
     try {
-      // Named one by one: oclif spreads its options, which would drop statics a command inherits (strict, args).
-      const C = this.constructor as typeof StepCommand
-      const parsed = await this.parse({ flags: C.flags, baseFlags: C.baseFlags, enableJsonFlag: C.enableJsonFlag, args: C.args, strict: C.strict } as Parameters<Command['parse']>[0])
-      await run.start(parsed.flags as Record<string, unknown>)
-      exitCode = await run.succeed(await this.execute(run.ctx, run.flags, parsed.args as Record<string, unknown>))
+      const parsed = await parseArgv(this.argv, { flags: { ...ctor.baseFlags, ...ctor.flags }, args: ctor.args, strict: ctor.strict })
+      this.parsedArgv = parsed.argv
+      await run.start(parsed.flags)
+      exitCode = await run.succeed(await this.execute(run.ctx, run.flags, parsed.args))
     } catch (raw) {
       exitCode = await run.fail(raw)
     } finally {

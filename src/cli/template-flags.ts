@@ -1,5 +1,5 @@
 /** Flags shared by `template configmgr` and `template mdt`. */
-import * as Flags from '@oclif/core/flags'
+import { Flags } from './spec.js'
 import { SCENARIOS } from '../templates/scenarios.js'
 import { settingFlags } from './flags.js'
 

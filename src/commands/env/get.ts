@@ -1,4 +1,4 @@
-import * as Args from '@oclif/core/args'
+import { Args } from '../../cli/spec.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { isSecretName, MASK } from '../../runtime/redact.js'
 

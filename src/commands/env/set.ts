@@ -1,4 +1,4 @@
-import * as Args from '@oclif/core/args'
+import { Args } from '../../cli/spec.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { UsmtStepsError } from '../../runtime/errors.js'
 import { isSecretName, redactor } from '../../runtime/redact.js'
@@ -12,11 +12,10 @@ export default class EnvSet extends StepCommand<{ set: string[]; deleted: string
   static override createsTsEnv = true
 
   protected async execute(ctx: StepContext): Promise<StepOutcome<{ set: string[]; deleted: string[]; environment: string }>> {
-    const { argv } = await this.parse(EnvSet)
     const env = await ctx.tsEnv()
     const set: string[] = []
     const deleted: string[] = []
-    const pairs = (argv as string[]).map((a) => {
+    const pairs = this.parsedArgv.map((a) => {
       const i = a.indexOf('=')
       if (i <= 0) throw new UsmtStepsError('USM0002', `"${a}" is not NAME=VALUE`)
       return [a.slice(0, i), a.slice(i + 1)] as const

@@ -1,4 +1,4 @@
-import * as Args from '@oclif/core/args'
+import { Args } from '../../cli/spec.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { UsmtStepsError } from '../../runtime/errors.js'
 import { engineInputFromFlags, RULES_FLAGS, RULES_SETTINGS } from '../../cli/engine-input.js'

@@ -1,4 +1,4 @@
-import * as Flags from '@oclif/core/flags'
+import { Flags } from '../../cli/spec.js'
 import { settingFlags } from '../../cli/flags.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { UsmtStepsError } from '../../runtime/errors.js'

@@ -1,4 +1,4 @@
-import * as Flags from '@oclif/core/flags'
+import { Flags } from '../../cli/spec.js'
 import * as nodePath from 'node:path'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { TEMPLATE_FLAGS, TEMPLATE_SETTINGS, templateOptions } from '../../cli/template-flags.js'

@@ -1,10 +1,8 @@
-import * as Args from '@oclif/core/args'
-import * as Flags from '@oclif/core/flags'
+import { Args, Flags } from '../../cli/spec.js'
 import { execa } from 'execa'
 import { readFileSync } from 'node:fs'
 import * as nodePath from 'node:path'
-import type { Config } from '@oclif/core/config'
-import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
+import { StepCommand, type CliConfig, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { UsmtStepsError } from '../../runtime/errors.js'
 import { JsonEngineEnvironment, SequenceExecutor, type CommandRunner, type RunResult } from '../../templates/executor.js'
 import { parseSequence } from '../../templates/sequence.js'
@@ -73,9 +71,9 @@ Use it to try a generated template with the portable engine before importing it.
  * The flags of `extra` that the command of `argv` accepts (with their values). A flag another command knows as a
  * boolean takes no value; any other flag takes the token after it unless that token is a flag itself.
  */
-export function extraFlagsFor(config: Config, argv: readonly string[], extra: readonly string[]): string[] {
+export function extraFlagsFor(config: CliConfig, argv: readonly string[], extra: readonly string[]): string[] {
   const words = argv.filter((a) => !a.startsWith('-'))
-  let cmd: Config['commands'][number] | undefined
+  let cmd: ReturnType<CliConfig['findCommand']>
   for (let n = words.length; n > 0 && !cmd; n--) cmd = config.findCommand(words.slice(0, n).join(':'))
   const booleans = new Set(config.commands.flatMap((c) => Object.entries(c.flags ?? {}).filter(([, f]) => f.type === 'boolean').map(([k]) => k)))
   const accepts = new Set(Object.keys(cmd?.flags ?? {}))

@@ -1,4 +1,4 @@
-import * as Flags from '@oclif/core/flags'
+import { Flags } from '../../cli/spec.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { describeCondition } from '../../templates/condition.js'
 import { stepDefinitions } from '../../templates/service.js'

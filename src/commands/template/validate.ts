@@ -1,5 +1,4 @@
-import * as Args from '@oclif/core/args'
-import * as Flags from '@oclif/core/flags'
+import { Args, Flags } from '../../cli/spec.js'
 import { StepCommand, type StepContext, type StepOutcome } from '../../cli/step-command.js'
 import { UsmtStepsError } from '../../runtime/errors.js'
 import { validateFile } from '../../templates/service.js'

@@ -2,9 +2,10 @@
  * USMT.MIG — the compressed store container of usmt-steps. This is usmt-steps' own format, documented in
  * the README ("Portable USMT"); it is NOT Microsoft's .MIG format and Microsoft's tools cannot read it.
  *
- *   header (128 bytes)  magic "USMTSMIG", version (1: DEFLATE frames; 2: the codec is named at byte 104),
- *                       flags (bit 0: encrypted), KDF id and parameters, 16-byte store id, 32-byte salt,
- *                       32-byte key check, frame size, codec (version 2: 0 DEFLATE, 1 zstd)
+ *   header (128 bytes)  magic "USMTSMIG", version (1: DEFLATE frames; 2: the codec is named at byte 104;
+ *                       3: as 2, encrypted, no digest of the stored frames), flags (bit 0: encrypted), KDF id
+ *                       and parameters, 16-byte store id, 32-byte salt, 32-byte key check, frame size, codec
+ *                       (versions 2 and 3: 0 DEFLATE, 1 zstd)
  *   frames              per file, one or more frames: u32 LE payload length, u8 flags
  *                       (bit 0 compressed with the container's codec, bit 1 last frame of the file), payload
  *                       (raw DEFLATE, a zstd frame or stored bytes; when encrypted AES-256-GCM ciphertext
@@ -18,32 +19,34 @@
  * prefix FF FF FF FF); keys are unique per store (random salt), so nonces never repeat under one key. The
  * frame's AAD binds it to the store id, its file's first frame index, its position in the file and its
  * flags, so frames cannot be reordered, moved between files or truncated unnoticed. The catalog records
- * for each file the SHA-256 of its content and of its stored frames: verification checks every stored
- * byte against the authenticated catalog before a single file is written.
+ * for each file the SHA-256 of its content and, in versions 1 and 2, of its stored frames. Version 3 (what an
+ * encrypted zstd capture writes) leaves the stored-frames digest out (empty in the catalog): there every frame
+ * is authenticated by its GCM tag under that nonce and AAD, and the authenticated catalog fixes each file's
+ * first frame and frame count, so the digest checked nothing the tags do not — and cost a SHA-256 pass over
+ * the whole store on each side. The content SHA-256 stays in every version (the restore's proof needs it).
  *
  * The codec is zstd (level 3) where the runtime has it (node:zlib from Node 22.15; the Windows package ships
- * such a Node) and DEFLATE otherwise; a zstd container is version 2, so an older usmt-steps refuses it as a
- * store of another version (USM0211) instead of misreading it, and a runtime without zstd refuses it with
- * USM0221. DEFLATE containers (version 1, every store written before zstd) stay readable everywhere.
+ * such a Node) and DEFLATE otherwise; a zstd container is version 2 or 3, so an older usmt-steps refuses it as
+ * a store of another version (USM0211) instead of misreading it, and a runtime without zstd refuses it with
+ * USM0221. DEFLATE containers (version 1, every store written before zstd, encrypted or not) stay readable
+ * everywhere; versions 1 and 2 are still read, with their stored-frames digests checked.
  *
- * Compression runs on libuv's thread pool (zlib's asynchronous API) with several frames in flight, so it
- * uses every core while the main thread reads, hashes, encrypts and writes. A restore reads the container
- * once: every frame is authenticated (encrypted stores) and every file's stored bytes and content are
- * checked against the catalog while it is decoded.
+ * Frame work runs on worker threads (src/store/frame-workers.ts): the main thread reads each frame into a
+ * reused shared-memory slot, hashes the content and writes the workers' output from the same slot; workers
+ * compress with one reused zstd context and encrypt. A restore reads the container once: every frame is
+ * authenticated (encrypted stores) and decompressed on the workers, and every file's content (and, versions 1
+ * and 2, its stored bytes) checked against the catalog while it is decoded.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, type Hash } from 'node:crypto'
 import { open, type FileHandle } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { promisify } from 'node:util'
 import * as zlib from 'node:zlib'
-import { deflateRaw, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib'
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { checkCatalog, unsafeWindowsPath, type Catalog, type CatalogEntry, type StoreMeta } from './catalog.js'
 import { deriveKeys, equalDigest, keyCheck, newKdfParams, type KdfName, type KdfParams, type StoreKeys } from './crypto.js'
+import { FrameError, FramePool, type FrameResult } from './frame-workers.js'
 import type { SourceFile } from './types.js'
-
-const deflateAsync = promisify(deflateRaw)
-const inflateAsync = promisify(inflateRaw)
 
 /** A store codec: DEFLATE everywhere, zstd where node:zlib has it (Node >= 22.15, 23.8). */
 export type StoreCodec = 'deflate' | 'zstd'
@@ -84,26 +87,6 @@ function noZstd(what: string, verb: 'read' | 'write'): UsmtStepsError {
   })
 }
 
-// zlib's one-shot functions produce their output in chunkSize pieces (16 KiB by default), each a round trip
-// between the thread pool and the main thread: a frame's output comes in one piece instead.
-const chunkFor = (bytes: number): number => Math.max(64 << 10, bytes + (4 << 10))
-
-function compressAsync(codec: StoreCodec, buf: Buffer, level: number): Promise<Buffer> {
-  const chunkSize = chunkFor(buf.length)
-  if (codec === 'deflate') return deflateAsync(buf, { level, chunkSize })
-  return new Promise((resolve, reject) => {
-    (z.zstdCompress as NonNullable<ZstdZlib['zstdCompress']>)(buf, { chunkSize, params: { [z.constants.ZSTD_c_compressionLevel]: level } }, (err, out) => (err ? reject(err) : resolve(out)))
-  })
-}
-
-function decompressAsync(codec: StoreCodec, buf: Buffer): Promise<Buffer> {
-  const chunkSize = chunkFor(DEFAULT_FRAME)
-  if (codec === 'deflate') return inflateAsync(buf, { chunkSize })
-  return new Promise((resolve, reject) => {
-    (z.zstdDecompress as NonNullable<ZstdZlib['zstdDecompress']>)(buf, { chunkSize }, (err, out) => (err ? reject(err) : resolve(out)))
-  })
-}
-
 export const MIG_MAGIC = Buffer.from('USMTSMIG', 'ascii')
 export const MIG_END = Buffer.from('USMTSEND', 'ascii')
 export const HEADER_SIZE = 128
@@ -114,6 +97,8 @@ const F_DEFLATED = 1
 const F_LAST = 2
 const CATALOG_PREFIX = 0xffffffff
 const DEFAULT_FRAME = 1 << 20
+/** The largest frame size a container may declare (its slots are allocated from it). */
+const MAX_FRAME = 64 << 20
 
 export interface MigEntry extends CatalogEntry {
   offset: number
@@ -135,8 +120,15 @@ export interface ContainerWriterOptions {
   /** zstd level 1–19 (default 3). */
   zstdLevel?: number
   frameSize?: number
-  /** Frames in flight (default: 2 × cores + 2). */
+  /** Frames in flight (default: 2 × worker threads + 2). */
   window?: number
+  /** Worker threads that compress and encrypt (default: the cores, at most 4). */
+  workers?: number
+}
+
+/** Frames in flight by default: enough to keep every worker busy while the main thread reads and writes. */
+function defaultWindow(workers?: number): number {
+  return Math.max(4, 2 * (workers ?? Math.min(availableParallelism(), 4)) + 2)
 }
 
 function nonce(prefix: number, counter: number): Buffer {
@@ -146,22 +138,35 @@ function nonce(prefix: number, counter: number): Buffer {
   return n
 }
 
-function frameAad(storeId: Buffer, firstFrame: number, index: number, flags: number): Buffer {
-  const a = Buffer.alloc(16 + 8 + 4 + 1)
+/** A frame's nonce, written into a slot's meta area. */
+function writeNonce(n: Buffer, prefix: number, counter: number): void {
+  n.writeUInt32BE(prefix, 0)
+  n.writeBigUInt64BE(BigInt(counter), 4)
+}
+
+/** A frame's AAD (store id, its file's first frame, its index in the file, its flags), written into a slot. */
+function writeFrameAad(a: Buffer, storeId: Buffer, firstFrame: number, index: number, flags: number): void {
   storeId.copy(a, 0)
   a.writeBigUInt64BE(BigInt(firstFrame), 16)
   a.writeUInt32BE(index, 24)
   a.writeUInt8(flags, 28)
-  return a
 }
 
 const CATALOG_AAD = Buffer.from('usmt-steps catalog v1', 'utf8')
 
+/**
+ * Version 1 is DEFLATE (readable by every usmt-steps); version 2 names its codec at byte 104; version 3 (zstd,
+ * encrypted) drops the per-file digest of the stored frames: every frame is authenticated by AES-256-GCM.
+ */
+function containerVersion(codec: StoreCodec, encrypted: boolean): number {
+  if (codec === 'deflate') return 1
+  return encrypted ? 3 : 2
+}
+
 function encodeHeader(encrypted: boolean, kdf: KdfParams | null, storeId: Buffer, check: Buffer | null, frameSize: number, codec: StoreCodec): Buffer {
   const h = Buffer.alloc(HEADER_SIZE)
   MIG_MAGIC.copy(h, 0)
-  // Version 1 is DEFLATE (readable by every usmt-steps); version 2 names its codec at byte 104.
-  h.writeUInt16LE(codec === 'deflate' ? 1 : 2, 8)
+  h.writeUInt16LE(containerVersion(codec, encrypted), 8)
   h.writeUInt8(CODEC_IDS[codec], 104)
   h.writeUInt16LE(encrypted ? 1 : 0, 10)
   h.writeUInt8(kdf ? (kdf.kdf === 'scrypt' ? 1 : 2) : 0, 12)
@@ -180,7 +185,8 @@ function encodeHeader(encrypted: boolean, kdf: KdfParams | null, storeId: Buffer
 
 interface FileState {
   entry: MigEntry
-  storedHash: Hash
+  /** The digest of the file's stored frames (null in version 3: GCM authenticates every frame). */
+  storedHash: Hash | null
   raw: boolean
   failed: boolean
   framesQueued: number
@@ -190,13 +196,22 @@ interface Pending {
   state: FileState
   index: number
   last: boolean
-  data: Promise<{ buf: Buffer; deflated: boolean }>
+  slot: number
+  result: Promise<FrameResult>
 }
 
-/** Streams files into a new USMT.MIG. `finish()` writes the catalog and trailer and syncs the file. */
+/** Frames written together (one writev); their slots are released after the write. */
+const FLUSH_BYTES = 4 << 20
+const FLUSH_FRAMES = 8
+
+/**
+ * Streams files into a new USMT.MIG. `finish()` writes the catalog and trailer and syncs the file. File data is
+ * read into reused shared-memory slots and compressed and encrypted on worker threads (src/store/frame-workers.ts).
+ */
 export class ContainerWriter {
   private readonly queue: Pending[] = []
   private readonly out: Buffer[] = []
+  private readonly outSlots: number[] = []
   private outBytes = 0
   private offset = HEADER_SIZE
   private frameCounter = 0
@@ -205,6 +220,7 @@ export class ContainerWriter {
   private readonly frameSize: number
   private readonly level: number
   private readonly codecLevel: number
+  private framePool: FramePool | null = null
   bytesIn = 0
 
   private constructor(
@@ -214,12 +230,12 @@ export class ContainerWriter {
     private readonly storeId: Buffer,
     private readonly keys: StoreKeys | null,
     readonly codec: StoreCodec,
-    opts: ContainerWriterOptions,
+    private readonly opts: ContainerWriterOptions,
   ) {
     this.frameSize = opts.frameSize ?? DEFAULT_FRAME
     this.level = opts.level ?? 6
     this.codecLevel = codec === 'zstd' ? (opts.zstdLevel ?? ZSTD_DEFAULT_LEVEL) : this.level
-    this.window = opts.window ?? Math.max(4, availableParallelism() * 2 + 2)
+    this.window = opts.window ?? defaultWindow(opts.workers)
   }
 
   static async create(path: string, opts: ContainerWriterOptions = {}): Promise<ContainerWriter> {
@@ -233,7 +249,9 @@ export class ContainerWriter {
       keys = await deriveKeys(opts.secret, kdf)
       check = keyCheck(keys, storeId)
     }
-    const header = encodeHeader(keys !== null, kdf, storeId, check, opts.frameSize ?? DEFAULT_FRAME, codec)
+    const frameSize = opts.frameSize ?? DEFAULT_FRAME
+    if (!Number.isInteger(frameSize) || frameSize < 1 || frameSize > MAX_FRAME) throw new RangeError(`frame size ${frameSize} is outside 1..${MAX_FRAME}`)
+    const header = encodeHeader(keys !== null, kdf, storeId, check, frameSize, codec)
     const fh = await open(path, 'wx')
     await fh.write(header, 0, header.length, 0)
     return new ContainerWriter(fh, path, header, storeId, keys, codec, opts)
@@ -241,6 +259,26 @@ export class ContainerWriter {
 
   get storedBytes(): number {
     return this.offset + this.outBytes
+  }
+
+  /** The worker threads and their slots, started with the first file. */
+  private get pool(): FramePool {
+    this.framePool ??= new FramePool({
+      frameSize: this.frameSize, codec: this.codec, level: this.codecLevel, key: this.keys?.encKey ?? null,
+      slots: this.window + FLUSH_FRAMES + 2, workers: this.opts.workers, deflatedFlag: F_DEFLATED,
+    })
+    return this.framePool
+  }
+
+  /** A free slot: writes what is done, or waits for the oldest frame, until one is free. */
+  private async slot(): Promise<number> {
+    const pool = this.pool
+    while (!pool.hasFree) {
+      if (this.outSlots.length > 0) await this.flush()
+      else if (this.queue.length > 0) await this.drainOne()
+      else break
+    }
+    return pool.acquire()
   }
 
   /**
@@ -258,95 +296,107 @@ export class ContainerWriter {
         birthtimeMs: src.birthtimeMs, attributes: src.attributes, sha256: '', offset: -1, storedLength: 0, storedSha256: '',
         frames: 0, firstFrame: -1,
       },
-      storedHash: createHash('sha256'), raw: this.level === 0, failed: false, framesQueued: 0,
+      storedHash: this.keys && this.codec === 'zstd' ? null : createHash('sha256'), raw: this.level === 0, failed: false, framesQueued: 0,
     }
     const hash = createHash('sha256')
+    const pool = this.pool
+    let slot = -1
+    let next = -1
     try {
       let want = Math.min(this.frameSize, Math.max(src.bytes, 0) + 1)
-      let buf: Buffer = Buffer.allocUnsafe(want)
-      let { bytesRead } = await fh.read(buf, 0, want, null)
+      slot = await this.slot()
+      let bytesRead = await readFull(fh, pool.view(slot, 0, want))
       for (;;) {
-        const chunk = buf.subarray(0, bytesRead)
+        const chunk = pool.view(slot, 0, bytesRead)
         let eof = bytesRead < want
-        let next: Buffer | null = null
         let nextRead = 0
         if (!eof) {
           want = this.frameSize
-          next = Buffer.allocUnsafe(want)
-          nextRead = (await fh.read(next, 0, want, null)).bytesRead
-          if (nextRead === 0) eof = true
+          next = await this.slot()
+          nextRead = await readFull(fh, pool.view(next, 0, want))
+          if (nextRead === 0) {
+            eof = true
+            pool.release(next)
+            next = -1
+          }
         }
         hash.update(chunk)
         state.entry.size += chunk.length
         this.bytesIn += chunk.length
-        await this.enqueue(state, chunk, eof)
+        const s = slot
+        slot = -1
+        await this.enqueue(state, s, chunk.length, eof)
         if (eof) break
-        buf = next as Buffer
+        slot = next
+        next = -1
         bytesRead = nextRead
       }
       state.entry.sha256 = hash.digest('hex')
     } catch (err) {
       state.failed = true
+      if (slot >= 0) pool.release(slot)
+      if (next >= 0) pool.release(next)
       throw err
     } finally {
       await fh.close()
     }
   }
 
-  private async enqueue(state: FileState, chunk: Buffer, last: boolean): Promise<void> {
+  private async enqueue(state: FileState, slot: number, len: number, last: boolean): Promise<void> {
+    const pool = this.pool
     const index = state.framesQueued++
-    const data = state.raw || chunk.length < 64
-      ? Promise.resolve({ buf: chunk, deflated: false })
-      : compressAsync(this.codec, chunk, this.codecLevel).then((d) => {
-        if (d.length >= chunk.length * 0.97) {
-          if (index === 0) state.raw = true
-          return { buf: chunk, deflated: false }
-        }
-        return { buf: d, deflated: true }
-      })
-    this.queue.push({ state, index, last, data })
+    const frameNo = this.frameCounter++
+    const e = state.entry
+    if (index === 0) e.firstFrame = frameNo
+    const tryCompress = !state.raw && len >= 64
+    let result: Promise<FrameResult>
+    if (this.keys) {
+      writeNonce(pool.nonce(slot), 0, frameNo)
+      writeFrameAad(pool.aad(slot), this.storeId, e.firstFrame, index, last ? F_LAST : 0)
+    }
+    if (this.keys || tryCompress) {
+      result = pool.run(slot, 0, len, tryCompress)
+      // A file whose first frame does not compress is stored as it is (media, archives): no more tries.
+      if (index === 0 && tryCompress) result.then((r) => { if (!(r.flags & F_DEFLATED)) state.raw = true }, () => undefined)
+    } else {
+      result = Promise.resolve({ region: 0, length: len, flags: 0 })
+    }
+    result.catch(() => undefined)
+    this.queue.push({ state, index, last, slot, result })
     while (this.queue.length >= this.window) await this.drainOne()
   }
 
   private async drainOne(): Promise<void> {
     const p = this.queue.shift()
     if (!p) return
-    const { buf, deflated } = await p.data
+    const pool = this.pool
+    let r: FrameResult
+    try {
+      r = await p.result
+    } catch (err) {
+      pool.release(p.slot)
+      throw err
+    }
     const st = p.state
     const e = st.entry
-    if (p.index === 0) {
-      e.offset = this.offset + this.outBytes
-      e.firstFrame = this.frameCounter
-    }
-    const flags = (deflated ? F_DEFLATED : 0) | (p.last ? F_LAST : 0)
-    let payload: Buffer[]
-    let len: number
-    if (this.keys) {
-      const c = createCipheriv('aes-256-gcm', this.keys.encKey, nonce(0, this.frameCounter))
-      c.setAAD(frameAad(this.storeId, e.firstFrame, p.index, flags))
-      const ct = c.update(buf)
-      const fin = c.final()
-      payload = [ct, fin, c.getAuthTag()]
-      len = ct.length + fin.length + TAG
-    } else {
-      payload = [buf]
-      len = buf.length
-    }
+    if (p.index === 0) e.offset = this.offset + this.outBytes
+    const flags = r.flags | (p.last ? F_LAST : 0)
+    const payload = pool.view(p.slot, r.region, r.length)
     const head = Buffer.allocUnsafe(FRAME_HEADER)
-    head.writeUInt32LE(len, 0)
+    head.writeUInt32LE(r.length, 0)
     head.writeUInt8(flags, 4)
-    st.storedHash.update(head)
-    for (const b of payload) st.storedHash.update(b)
+    st.storedHash?.update(head)
+    st.storedHash?.update(payload)
     this.push(head)
-    for (const b of payload) this.push(b)
-    this.frameCounter++
+    this.push(payload)
+    this.outSlots.push(p.slot)
     e.frames++
-    e.storedLength += FRAME_HEADER + len
+    e.storedLength += FRAME_HEADER + r.length
     if (p.last) {
-      e.storedSha256 = st.storedHash.digest('hex')
+      e.storedSha256 = st.storedHash?.digest('hex') ?? ''
       if (!st.failed) this.entries.push(e)
     }
-    if (this.outBytes >= 8 << 20) await this.flush()
+    if (this.outBytes >= FLUSH_BYTES || this.outSlots.length >= FLUSH_FRAMES) await this.flush()
   }
 
   private push(b: Buffer): void {
@@ -354,19 +404,24 @@ export class ContainerWriter {
     this.outBytes += b.length
   }
 
+  /** Write what is done (one writev), then give its slots back. */
   private async flush(): Promise<void> {
-    if (this.outBytes === 0) return
+    if (this.outBytes === 0 && this.outSlots.length === 0) return
     const bufs = this.out.splice(0)
+    const slots = this.outSlots.splice(0)
     const n = this.outBytes
     this.outBytes = 0
-    await this.fh.writev(bufs, this.offset)
+    await writevAll(this.fh, bufs, this.offset)
     this.offset += n
+    for (const s of slots) this.framePool?.release(s)
   }
 
   /** Drain, write the catalog and trailer, fsync. The container is complete only after this resolves. */
   async finish(meta: StoreMeta): Promise<{ files: number; bytesIn: number; bytesStored: number }> {
     while (this.queue.length > 0) await this.drainOne()
     await this.flush()
+    await this.framePool?.close()
+    this.framePool = null
     const catalog: Catalog = { format: 'usmt-steps-catalog', version: 1, meta, files: this.entries }
     let payload = deflateRawSync(Buffer.from(JSON.stringify(catalog), 'utf8'), { level: 6 })
     const flags = F_DEFLATED
@@ -396,7 +451,36 @@ export class ContainerWriter {
   /** Stop without completing (the caller removes the partial store). */
   async abort(): Promise<void> {
     this.queue.length = 0
+    await this.framePool?.close().catch(() => undefined)
+    this.framePool = null
     await this.fh.close().catch(() => undefined)
+  }
+}
+
+/** Read until `buf` is full or the file ends; returns the bytes read. */
+async function readFull(fh: FileHandle, buf: Buffer): Promise<number> {
+  let got = 0
+  while (got < buf.length) {
+    const { bytesRead } = await fh.read(buf, got, buf.length - got, null)
+    if (bytesRead === 0) break
+    got += bytesRead
+  }
+  return got
+}
+
+/** writev until every byte is written (a short write continues where it stopped). */
+async function writevAll(fh: FileHandle, bufs: Buffer[], position: number): Promise<void> {
+  let pos = position
+  let rest = bufs
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.writev(rest, pos)
+    pos += bytesWritten
+    let skip = bytesWritten
+    let i = 0
+    while (i < rest.length && skip >= rest[i].length) skip -= rest[i++].length
+    rest = rest.slice(i)
+    if (skip > 0) rest[0] = rest[0].subarray(skip)
+    if (bytesWritten === 0 && rest.length > 0) throw Object.assign(new Error(`${fh.fd}: no progress writing the container`), { code: 'EIO' })
   }
 }
 
@@ -407,46 +491,77 @@ function containerDigest(keys: StoreKeys | null, header: Buffer, block: Buffer, 
 
 const corrupt = (path: string, why: string): UsmtStepsError => new UsmtStepsError('USM0212', `${path}: ${why}`, { data: { store: path } })
 
-/** Buffered sequential reads from a file handle. */
+/**
+ * Buffered sequential reads from a file handle, into one block buffer allocated once (no fresh pages per read).
+ * `read` returns a view that is valid until the next call; `readInto` copies (or reads large parts directly) into
+ * the caller's buffer.
+ */
 class BlockReader {
-  private buf = Buffer.alloc(0)
-  private bufPos = 0
+  private readonly buf: Buffer
+  private start = 0
+  private end = 0
+  /** The file position of buf[end]. */
   private filePos = 0
-  constructor(private readonly fh: FileHandle, private readonly limit: number, private readonly block = 8 << 20) {}
+  constructor(private readonly fh: FileHandle, private readonly limit: number, block = 8 << 20, private readonly ahead = 128 << 10) {
+    this.buf = Buffer.allocUnsafe(block)
+  }
 
   seek(pos: number): void {
-    const start = this.filePos - this.buf.length
-    if (pos >= start && pos <= this.filePos) {
-      this.bufPos = pos - start
+    const bufStart = this.filePos - this.end
+    if (pos >= bufStart && pos <= this.filePos) {
+      this.start = pos - bufStart
       return
     }
-    this.buf = Buffer.alloc(0)
-    this.bufPos = 0
+    this.start = this.end = 0
     this.filePos = pos
   }
 
-  async read(n: number): Promise<Buffer> {
-    if (this.bufPos + n <= this.buf.length) {
-      const out = this.buf.subarray(this.bufPos, this.bufPos + n)
-      this.bufPos += n
-      return out
+  /** Make `need` bytes (at most the block size) available from `start`, reading ahead a little. */
+  private async fill(need: number): Promise<void> {
+    if (need > this.buf.length) throw new Error('read larger than the block')
+    if (this.buf.length - this.start < need) {
+      this.buf.copy(this.buf, 0, this.start, this.end)
+      this.end -= this.start
+      this.start = 0
     }
-    const have = this.buf.subarray(this.bufPos)
-    const need = n - have.length
-    const size = Math.min(Math.max(need, this.block), this.limit - this.filePos)
-    if (size < need) throw new Error('read past end')
-    const fresh = Buffer.allocUnsafe(size)
-    let got = 0
-    while (got < size) {
-      const { bytesRead } = await this.fh.read(fresh, got, size - got, this.filePos + got)
+    while (this.end - this.start < need) {
+      const want = Math.min(this.buf.length - this.end, this.limit - this.filePos, Math.max(need - (this.end - this.start), this.ahead))
+      if (want <= 0) throw new Error('read past end')
+      const { bytesRead } = await this.fh.read(this.buf, this.end, want, this.filePos)
       if (bytesRead === 0) throw new Error('unexpected end of file')
-      got += bytesRead
+      this.end += bytesRead
+      this.filePos += bytesRead
     }
-    this.filePos += size
-    const out = have.length ? Buffer.concat([have, fresh.subarray(0, need)]) : fresh.subarray(0, need)
-    this.buf = fresh
-    this.bufPos = need
+  }
+
+  async read(n: number): Promise<Buffer> {
+    await this.fill(n)
+    const out = this.buf.subarray(this.start, this.start + n)
+    this.start += n
     return out
+  }
+
+  async readInto(dst: Buffer): Promise<void> {
+    let done = Math.min(dst.length, this.end - this.start)
+    this.buf.copy(dst, 0, this.start, this.start + done)
+    this.start += done
+    const rest = dst.length - done
+    if (rest === 0) return
+    if (rest < this.ahead) {
+      await this.fill(rest)
+      this.buf.copy(dst, done, this.start, this.start + rest)
+      this.start += rest
+      return
+    }
+    // A large remainder goes straight into dst; the block is empty afterwards.
+    if (this.filePos + rest > this.limit) throw new Error('read past end')
+    while (done < dst.length) {
+      const { bytesRead } = await this.fh.read(dst, done, dst.length - done, this.filePos)
+      if (bytesRead === 0) throw new Error('unexpected end of file')
+      done += bytesRead
+      this.filePos += bytesRead
+    }
+    this.start = this.end = 0
   }
 }
 
@@ -468,6 +583,10 @@ export class ContainerReader {
     private readonly catalogOffset: number,
     /** The frame codec recorded in the header (version 1 containers: DEFLATE). */
     readonly codec: StoreCodec,
+    /** The frame size recorded in the header: no frame holds more data. */
+    private readonly frameSize: number,
+    /** Version 3: no digest of the stored frames; every frame is authenticated (GCM) instead. */
+    private readonly framesAuthenticated: boolean,
   ) {}
 
   get entries(): MigEntry[] {
@@ -502,11 +621,13 @@ export class ContainerReader {
     }
     if (size < HEADER_SIZE) throw corrupt(path, `the container is truncated (${size} of the ${HEADER_SIZE} header bytes)`)
     const version = header.readUInt16LE(8)
-    if (version !== 1 && version !== 2) throw new UsmtStepsError('USM0211', `${path}: container version ${version} is not supported (a store of another usmt-steps version)`)
+    if (version !== 1 && version !== 2 && version !== 3) throw new UsmtStepsError('USM0211', `${path}: container version ${version} is not supported (a store of another usmt-steps version)`)
     const codecId = version === 1 ? 0 : header.readUInt8(104)
     const codec = (Object.keys(CODEC_IDS) as StoreCodec[]).find((c) => CODEC_IDS[c] === codecId)
     if (!codec) throw new UsmtStepsError('USM0211', `${path}: codec ${codecId} is not supported (a store of another usmt-steps version)`)
     if (codec === 'zstd' && !zstdAvailable()) throw noZstd(path, 'read')
+    // Version 3 relies on the frames' authentication: only an encrypted zstd container can be one.
+    if (version === 3 && ((header.readUInt16LE(10) & 1) !== 1 || codec !== 'zstd')) throw corrupt(path, 'a version 3 container must be encrypted and zstd-compressed')
     if (size < HEADER_SIZE + TRAILER_SIZE) throw corrupt(path, 'the container is truncated (no trailer)')
     const trailer = Buffer.alloc(TRAILER_SIZE)
     await fh.read(trailer, 0, TRAILER_SIZE, size - TRAILER_SIZE)
@@ -565,35 +686,69 @@ export class ContainerReader {
         && e.offset >= HEADER_SIZE && e.offset + e.storedLength <= catalogOffset && typeof e.sha256 === 'string' && typeof e.storedSha256 === 'string'
       if (!ok) throw corrupt(path, `catalog entry ${e.path} points outside the file data`)
     }
-    return new ContainerReader(fh, path, size, encrypted, Buffer.from(storeId), keys, catalog, catalogOffset, codec)
+    const frameSize = header.readUInt32LE(100)
+    if (frameSize < 1 || frameSize > MAX_FRAME) throw corrupt(path, `the frame size ${frameSize} is invalid`)
+    return new ContainerReader(fh, path, size, encrypted, Buffer.from(storeId), keys, catalog, catalogOffset, codec, frameSize, version === 3)
   }
 
-  /** Hash every file's stored frames against the catalog (no decryption or decompression needed). */
+  /**
+   * Check every file's stored frames against the catalog. Versions 1 and 2 hash them against the catalog's digest
+   * (no decryption or decompression needed); version 3 has no such digest, so each file is decoded: every frame
+   * authenticated, decompressed and the content checked against its SHA-256.
+   */
   async verifyStored(entries: readonly MigEntry[] = this.entries, onFile?: (r: VerifyFileResult) => void): Promise<VerifyFileResult[]> {
+    const results: VerifyFileResult[] = []
+    const report = (r: VerifyFileResult): void => {
+      results.push(r)
+      onFile?.(r)
+    }
+    if (this.framesAuthenticated) {
+      await this.decode(entries, {
+        begin: async () => undefined,
+        data: async () => undefined,
+        end: async (e) => report({ entry: e, ok: true }),
+      }, undefined, (e) => report({ entry: e, ok: false }))
+      return results
+    }
     const sorted = [...entries].sort((a, b) => a.offset - b.offset)
     const reader = new BlockReader(this.fh, this.catalogOffset)
-    const results: VerifyFileResult[] = []
     for (const e of sorted) {
       reader.seek(e.offset)
       const h = createHash('sha256')
       let left = e.storedLength
-      while (left > 0) {
-        const n = Math.min(left, 4 << 20)
-        h.update(await reader.read(n))
-        left -= n
+      try {
+        while (left > 0) {
+          const n = Math.min(left, 4 << 20)
+          h.update(await reader.read(n))
+          left -= n
+        }
+      } catch {
+        report({ entry: e, ok: false })
+        continue
       }
-      const r = { entry: e, ok: h.digest('hex') === e.storedSha256 }
-      results.push(r)
-      onFile?.(r)
+      report({ entry: e, ok: h.digest('hex') === e.storedSha256 })
     }
     return results
   }
 
+  /** The reader's worker threads and slots (started by the first decode, stopped by close()). */
+  private framePool: FramePool | null = null
+  private readonly poolWindow = defaultWindow()
+
+  private get pool(): FramePool {
+    this.framePool ??= new FramePool({
+      frameSize: this.frameSize, codec: this.codec, level: 0, key: this.keys?.encKey ?? null, slots: this.poolWindow + 1, deflatedFlag: F_DEFLATED,
+    })
+    return this.framePool
+  }
+
   /**
-   * Decode files and hand their content to `sink` in order, reading the container once. Frames are decrypted
-   * (and so authenticated) on the main thread and decompressed on the thread pool with several in flight.
-   * Every frame's flags and count, the SHA-256 of the file's stored frames (what `verifyStored` checks) and of
-   * its content are checked against the catalog; a mismatch throws USM0212 before the file's `end`.
+   * Decode files and hand their content to `sink` in order, reading the container once. Each frame is read into
+   * a reused shared-memory slot and decrypted (and so authenticated) and decompressed on worker threads
+   * (src/store/frame-workers.ts), several in flight. Every frame's flags and count, the SHA-256 of the file's
+   * stored frames (versions 1 and 2; what `verifyStored` checks) and of its content are checked against the
+   * catalog; a mismatch throws USM0212 before the file's `end` — or, with `onCorrupt`, reports the file there
+   * (no `end` for it) and goes on with the next. A chunk given to `data` is valid only until that call resolves.
    */
   async decode(
     entries: readonly MigEntry[],
@@ -602,69 +757,109 @@ export class ContainerReader {
       data(entry: MigEntry, chunk: Buffer): Promise<void>
       end(entry: MigEntry): Promise<void>
     },
-    window = Math.max(4, availableParallelism() * 2 + 2),
+    window = this.poolWindow,
+    onCorrupt?: (entry: MigEntry, err: UsmtStepsError) => void,
   ): Promise<void> {
     const sorted = [...entries].sort((a, b) => a.offset - b.offset)
     const reader = new BlockReader(this.fh, this.catalogOffset)
-    type Job = { entry: MigEntry; first: boolean; last: boolean; data: Promise<Buffer>; hash: Hash; total: { n: number }; stored: string }
+    const pool = this.pool
+    window = Math.max(1, Math.min(window, this.poolWindow))
+    interface FileRun { entry: MigEntry; hash: Hash; storedHash: Hash | null; total: number; failed: boolean }
+    type Job = { file: FileRun; index: number; slot: number; last: boolean; result: Promise<FrameResult> }
     const queue: Job[] = []
+    /** A corrupt file: thrown, or reported to onCorrupt (its remaining frames are skipped). */
+    const bad = (file: FileRun, why: string): void => {
+      const err = corrupt(this.path, `${file.entry.path}: ${why}`)
+      if (!onCorrupt) throw err
+      if (!file.failed) onCorrupt(file.entry, err)
+      file.failed = true
+    }
     const drain = async (): Promise<void> => {
       const j = queue.shift() as Job
-      const buf = await j.data
-      // A file begins (its destination is created) only once its first frame was read, authenticated and decoded.
-      if (j.first) await sink.begin(j.entry)
-      j.hash.update(buf)
-      j.total.n += buf.length
-      await sink.data(j.entry, buf)
+      const f = j.file
+      const e = f.entry
+      let r: FrameResult
+      try {
+        r = await j.result
+      } catch (err) {
+        pool.release(j.slot)
+        if (!(err instanceof FrameError)) throw err
+        return bad(f, err.kind === 'auth' ? `frame ${j.index} failed authentication` : `frame ${j.index} cannot be decompressed (${err.message})`)
+      }
+      try {
+        if (f.failed) return
+        const buf = pool.view(j.slot, r.region, r.length)
+        // A file begins (its destination is created) only once its first frame was read, authenticated and decoded.
+        if (j.index === 0) await sink.begin(e)
+        f.hash.update(buf)
+        f.total += buf.length
+        await sink.data(e, buf)
+      } finally {
+        pool.release(j.slot)
+      }
       if (j.last) {
-        if (j.stored !== j.entry.storedSha256) throw corrupt(this.path, `${j.entry.path}: stored data does not match its catalog digest`)
-        if (j.total.n !== j.entry.size || j.hash.digest('hex') !== j.entry.sha256) throw corrupt(this.path, `${j.entry.path}: content does not match its catalog digest`)
-        await sink.end(j.entry)
+        if (f.storedHash && f.storedHash.digest('hex') !== e.storedSha256) return bad(f, 'stored data does not match its catalog digest')
+        if (f.total !== e.size || f.hash.digest('hex') !== e.sha256) return bad(f, 'content does not match its catalog digest')
+        await sink.end(e)
       }
     }
-    for (const e of sorted) {
-      reader.seek(e.offset)
-      if (e.frames === 0) await sink.begin(e)
-      const hash = createHash('sha256')
-      const storedHash = createHash('sha256')
-      const total = { n: 0 }
-      for (let i = 0; i < e.frames; i++) {
-        let head: Buffer
-        let payload: Buffer
-        try {
-          head = await reader.read(FRAME_HEADER)
-          payload = await reader.read(head.readUInt32LE(0))
-        } catch {
-          throw corrupt(this.path, `${e.path}: frame ${i} is truncated`)
+    try {
+      for (const e of sorted) {
+        reader.seek(e.offset)
+        const file: FileRun = { entry: e, hash: createHash('sha256'), storedHash: this.framesAuthenticated ? null : createHash('sha256'), total: 0, failed: false }
+        if (e.frames === 0) {
+          // Only a damaged catalog has a file without frames (every file has at least one, an empty file an empty one).
+          bad(file, 'the catalog lists no frames for it')
+          continue
         }
-        storedHash.update(head)
-        storedHash.update(payload)
-        const flags = head.readUInt8(4)
-        const last = (flags & F_LAST) !== 0
-        if (last !== (i === e.frames - 1)) throw corrupt(this.path, `${e.path}: frame ${i} has the wrong end marker`)
-        let plain = payload
-        if (this.keys) {
+        for (let i = 0; i < e.frames && !file.failed; i++) {
+          while (!pool.hasFree || queue.length >= window) await drain()
+          if (file.failed) break
+          const slot = await pool.acquire()
+          let len = 0
+          let flags = 0
+          let why: string | null = null
           try {
-            const d = createDecipheriv('aes-256-gcm', this.keys.encKey, nonce(0, e.firstFrame + i))
-            d.setAAD(frameAad(this.storeId, e.firstFrame, i, flags))
-            d.setAuthTag(payload.subarray(payload.length - TAG))
-            plain = Buffer.concat([d.update(payload.subarray(0, payload.length - TAG)), d.final()])
+            const head = await reader.read(FRAME_HEADER)
+            file.storedHash?.update(head)
+            len = head.readUInt32LE(0)
+            flags = head.readUInt8(4)
+            if (len > pool.region) why = `frame ${i} is larger than the container's frame size`
+            else await reader.readInto(pool.view(slot, 0, len))
           } catch {
-            throw corrupt(this.path, `${e.path}: frame ${i} failed authentication`)
+            why = `frame ${i} is truncated`
           }
-        } else {
-          plain = Buffer.from(payload)
+          const last = (flags & F_LAST) !== 0
+          if (why === null && last !== (i === e.frames - 1)) why = `frame ${i} has the wrong end marker`
+          if (why !== null) {
+            pool.release(slot)
+            bad(file, why)
+            break
+          }
+          file.storedHash?.update(pool.view(slot, 0, len))
+          const deflated = (flags & F_DEFLATED) !== 0
+          if (this.keys) {
+            writeNonce(pool.nonce(slot), 0, e.firstFrame + i)
+            writeFrameAad(pool.aad(slot), this.storeId, e.firstFrame, i, flags)
+          }
+          const result: Promise<FrameResult> = this.keys || deflated ? pool.run(slot, 1, len, deflated) : Promise.resolve({ region: 0, length: len, flags: 0 })
+          result.catch(() => undefined)
+          queue.push({ file, index: i, slot, last, result })
         }
-        const data = (flags & F_DEFLATED) ? decompressAsync(this.codec, plain).catch((err: unknown) => { throw corrupt(this.path, `${e.path}: frame ${i} cannot be decompressed (${(err as Error).message})`) }) : Promise.resolve(plain)
-        data.catch(() => undefined)
-        queue.push({ entry: e, first: i === 0, last, data, hash, total, stored: last ? storedHash.digest('hex') : '' })
-        while (queue.length >= window) await drain()
+      }
+      while (queue.length > 0) await drain()
+    } finally {
+      // Stopped by an error: the frames still in flight give their slots back (the reader's pool is reused).
+      for (const j of queue.splice(0)) {
+        await j.result.catch(() => undefined)
+        pool.release(j.slot)
       }
     }
-    while (queue.length > 0) await drain()
   }
 
   async close(): Promise<void> {
+    await this.framePool?.close().catch(() => undefined)
+    this.framePool = null
     await this.fh.close().catch(() => undefined)
   }
 }

@@ -221,6 +221,8 @@ export class ContainerWriter {
   private readonly level: number
   private readonly codecLevel: number
   private framePool: FramePool | null = null
+  /** The write in flight (flush). */
+  private writing: Promise<void> = Promise.resolve()
   bytesIn = 0
 
   private constructor(
@@ -235,7 +237,7 @@ export class ContainerWriter {
     this.frameSize = opts.frameSize ?? DEFAULT_FRAME
     this.level = opts.level ?? 6
     this.codecLevel = codec === 'zstd' ? (opts.zstdLevel ?? ZSTD_DEFAULT_LEVEL) : this.level
-    this.window = opts.window ?? defaultWindow(opts.workers)
+    this.window = opts.window ?? (process.env.HZ_WIN ? Number(process.env.HZ_WIN) : defaultWindow(opts.workers))
   }
 
   static async create(path: string, opts: ContainerWriterOptions = {}): Promise<ContainerWriter> {
@@ -310,19 +312,25 @@ export class ContainerWriter {
         const chunk = pool.view(slot, 0, bytesRead)
         let eof = bytesRead < want
         let nextRead = 0
+        let reading: Promise<number> | null = null
         if (!eof) {
+          // The next frame is read (on libuv's pool) while this one is hashed.
           want = this.frameSize
           next = await this.slot()
-          nextRead = await readFull(fh, pool.view(next, 0, want))
+          reading = readFull(fh, pool.view(next, 0, want))
+          reading.catch(() => undefined)
+        }
+        hash.update(chunk)
+        state.entry.size += chunk.length
+        this.bytesIn += chunk.length
+        if (reading) {
+          nextRead = await reading
           if (nextRead === 0) {
             eof = true
             pool.release(next)
             next = -1
           }
         }
-        hash.update(chunk)
-        state.entry.size += chunk.length
-        this.bytesIn += chunk.length
         const s = slot
         slot = -1
         await this.enqueue(state, s, chunk.length, eof)
@@ -404,22 +412,32 @@ export class ContainerWriter {
     this.outBytes += b.length
   }
 
-  /** Write what is done (one writev), then give its slots back. */
+  /**
+   * Write what is done (one writev) and give its slots back once written. The write goes on while the main thread
+   * reads and hashes on: flush() waits only for the write before it, so one write at a time is in flight.
+   */
   private async flush(): Promise<void> {
     if (this.outBytes === 0 && this.outSlots.length === 0) return
     const bufs = this.out.splice(0)
     const slots = this.outSlots.splice(0)
-    const n = this.outBytes
+    const at = this.offset
+    this.offset += this.outBytes
     this.outBytes = 0
-    await writevAll(this.fh, bufs, this.offset)
-    this.offset += n
-    for (const s of slots) this.framePool?.release(s)
+    const before = this.writing
+    this.writing = (async () => {
+      await before
+      await writevAll(this.fh, bufs, at)
+      for (const s of slots) this.framePool?.release(s)
+    })()
+    this.writing.catch(() => undefined)
+    await before
   }
 
   /** Drain, write the catalog and trailer, fsync. The container is complete only after this resolves. */
   async finish(meta: StoreMeta): Promise<{ files: number; bytesIn: number; bytesStored: number }> {
     while (this.queue.length > 0) await this.drainOne()
     await this.flush()
+    await this.writing
     await this.framePool?.close()
     this.framePool = null
     const catalog: Catalog = { format: 'usmt-steps-catalog', version: 1, meta, files: this.entries }
@@ -451,6 +469,7 @@ export class ContainerWriter {
   /** Stop without completing (the caller removes the partial store). */
   async abort(): Promise<void> {
     this.queue.length = 0
+    await this.writing.catch(() => undefined)
     await this.framePool?.close().catch(() => undefined)
     this.framePool = null
     await this.fh.close().catch(() => undefined)

@@ -98,11 +98,16 @@ function decompress(src, n, dst, cap) {
 }
 // node:crypto copies input that lives in shared memory before using it: a slice goes through this private buffer.
 const scratch = Buffer.allocUnsafeSlow(slice)
+// Each update() returns a new buffer; handing its memory back at once (transfer(0) detaches and frees it) keeps
+// the thread's heap warm instead of waiting for the garbage collector and faulting fresh pages in.
+const canFree = typeof ArrayBuffer.prototype.transfer === 'function'
 function crypt(c, src, n, dst) {
   let o = 0
   for (let i = 0; i < n; i += slice) {
     const k = src.copy(scratch, 0, i, Math.min(n, i + slice))
-    o += c.update(scratch.subarray(0, k)).copy(dst, o)
+    const out = c.update(scratch.subarray(0, k))
+    o += out.copy(dst, o)
+    if (canFree && out.byteOffset === 0 && out.buffer.byteLength === out.length) out.buffer.transfer(0)
   }
   return o + c.final().copy(dst, o)
 }

@@ -16,9 +16,9 @@ import { BASE_FLAGS } from './flags.js'
 import { parseArgv } from './parse.js'
 import type { ArgMap, FlagMap } from './spec.js'
 
-/** Text for stdout, redacted here, written as bytes (so the stream guard does not redact it a second time). */
-function writeStdout(text: string): boolean {
-  return process.stdout.write(Buffer.from(redactor.redact(text), 'utf8'))
+/** Text (or UTF-8 bytes) for stdout, redacted here, written as bytes (so the stream guard does not redact it a second time). */
+function writeStdout(text: string | Buffer): boolean {
+  return process.stdout.write(typeof text === 'string' ? Buffer.from(redactor.redact(text), 'utf8') : redactor.redactBytes(text))
 }
 
 /**
@@ -27,7 +27,8 @@ function writeStdout(text: string): boolean {
  * own), and `write` returns false when stdout wants the writer to wait for `drain()`.
  */
 export interface ResultStream {
-  write(block: string): boolean
+  /** A block of the JSON text, or of its UTF-8 bytes. */
+  write(block: string | Buffer): boolean
   drain(): Promise<void>
 }
 

@@ -11,7 +11,7 @@ import { basename, dirname, parseWinPath } from '../windows/path.js'
 import type { VolumeMap } from '../windows/volume-map.js'
 import type { EngineEvent, EngineInput, EngineWarning, EstimateResult, FileAttributes, FileParameters, IncludedFile, UserDecision } from './contract.js'
 import { compileRuleSet, detectLayout, type CompiledRule, type EvalContext, type Unit } from './compile.js'
-import { decide, decideParameters, RuleIndex, type Decision, type FilterPass, type Scope } from './decide.js'
+import { decide, decideParameters, RuleIndex, type Decision, type DirPlan, type FilterPass, type Scope } from './decide.js'
 import { captureFilter, type CaptureFilter } from './filters.js'
 import type { ScriptCall } from './model.js'
 import { canonicalNode, dirKey, parsePattern } from './pattern.js'
@@ -20,7 +20,7 @@ import type { RegistryView } from '../registry/hives.js'
 import { loadRuleSetSync, type LoadedRuleSet } from './ruleset.js'
 import { completeProfiles, discoverProfiles, selectUsers, type DiscoveredProfile } from './users.js'
 import { systemVariables, userVariables, type SystemLayout } from './variables.js'
-import { walkVolume } from './walk.js'
+import { walkVolume, type WalkFolder } from './walk.js'
 import { keyPlan, loadMachineRegistry, scanRegistry, type MachineRegistry, type RegistryDecision } from './registry.js'
 
 /** Optional engine inputs beyond the contract. */
@@ -110,7 +110,7 @@ export function prepare(input: FullEngineInput): Prepared {
   }
 }
 
-function attributesOf(p: Prepared, winPath: string, st: Stats | null): FileAttributes {
+function attributesOf(p: Prepared, winPath: string, st: FileStat | null): FileAttributes {
   const letters = p.attributes?.get(winPath.toLowerCase())?.toUpperCase() ?? ''
   return {
     readOnly: letters.includes('R') || (st !== null && (st.mode & 0o222) === 0),
@@ -128,7 +128,7 @@ function isHiddenSystem(p: Prepared, winPath: string): boolean {
 const uid = typeof process.getuid === 'function' ? process.getuid() : -1
 const gids = typeof process.getgroups === 'function' ? new Set(process.getgroups()) : new Set<number>()
 
-function readable(st: Stats): boolean {
+function readable(st: FileStat): boolean {
   if (uid <= 0) return true
   if (st.uid === uid) return (st.mode & 0o400) !== 0
   if (gids.has(st.gid)) return (st.mode & 0o040) !== 0
@@ -199,13 +199,16 @@ export interface ScanFolder {
   localPrefix: string
 }
 
+/** What a scan knows of a captured file: the fields of its `lstat` (a link to a file: of its target's `stat`). */
+export type FileStat = Pick<Stats, 'size' | 'mode' | 'uid' | 'gid' | 'mtimeMs' | 'atimeMs' | 'birthtimeMs'>
+
 /**
  * Receives the decisions of a scan as they are made; nothing is retained by the scan itself. Paths are
  * given as folder + name so a sink builds only the strings it needs.
  */
 export interface ScanSink {
   /** A captured file: the deciding unit and rule, its stat, and the parameters decision (when a rule matched). */
-  include(folder: ScanFolder, name: string, unit: Unit, rule: CompiledRule, st: Stats, parameters: FileParameters | undefined, localPath?: string): void
+  include(folder: ScanFolder, name: string, unit: Unit, rule: CompiledRule, st: FileStat, parameters: FileParameters | undefined, localPath?: string): void
   /** A file some include matched that is not captured; `user` is the profile owner (or the deciding unit's user). */
   exclude(folder: ScanFolder, name: string, user: string | null, reason: string, rule: CompiledRule | null): void
   warning(w: EngineWarning): void
@@ -213,17 +216,22 @@ export interface ScanSink {
   registry?(d: RegistryDecision): void
 }
 
+/** A folder of the walk whose files some rule may include, with what deciding them needs. */
+export interface ScanWork {
+  f: WalkFolder<Scope>
+  folder: ScanFolder
+  plan: DirPlan
+  attributed: boolean
+  profileUser: string | null
+}
+
 /**
- * Walk every volume once and decide each file once (USMT "ensures that each file migrates only once"),
- * calling the sink synchronously. Yields (nothing) after every folder, so a caller can interleave the scan
- * with its own work; `for (const _ of scan(p, sink));` runs it to the end.
+ * The walk of every volume the rules can include from, in walk order: a folder with files to decide, or null for
+ * a folder with none (so a caller can still pause after every folder). `warn` gets the walk's warnings.
  */
-export function* scan(p: Prepared, sink: ScanSink): Generator<void, void, undefined> {
+export function* scanFolders(p: Prepared, warn: (w: EngineWarning) => void): Generator<ScanWork | null, void, undefined> {
   const volumes = [...p.volumes.volumes].filter((v) => !(p.localOnly && v.removable)).sort((a, b) => Number(a.removable) - Number(b.removable) || a.letter.localeCompare(b.letter))
-  const warn = (w: EngineWarning): void => sink.warning(w)
   const index = p.index
-  const contexts = p.contexts
-  const filters = captureFilters()
   const enter = (parent: Scope, nameLower: string, key: string): Scope | undefined => {
     const s = index.child(parent, nameLower, key)
     return index.canHoldIncludes(s) ? s : undefined
@@ -234,39 +242,73 @@ export function* scan(p: Prepared, sink: ScanSink): Generator<void, void, undefi
     for (const f of walkVolume(vol.letter, vol.root, rootScope, { followSymlinks: p.followSymlinks, warn, enter })) {
       const plan = f.state.plan
       if (plan.groups.length === 0 || f.files.length === 0) {
-        yield
+        yield null
         continue
       }
       const folder: ScanFolder = { winDir: f.winDir, dirKey: f.dirKey, localPrefix: f.localPrefix }
-      const attributed = p.attributeDirs.has(f.dirKey)
-      const profileUser = f.state.profileCtx === undefined ? null : contexts[f.state.profileCtx].account
-      for (const name of f.files) {
-        const nameLower = name.toLowerCase()
-        if (plan.filtered) filters.at(f.localPrefix + name)
-        const d = decide(plan, nameLower, attributed && isHiddenSystem(p, `${f.winDir}\\${name}`), false, plan.filtered ? filters.pass : undefined)
-        if (!d.considered) continue
-        if (d.included && d.unit && d.rule) {
-          // A link to a file inside the volume is read through its real path (the walk never lists a link that
-          // leaves the volume), so the store copies or hard-links the target, never the link.
-          const target = f.linkTargets?.get(name)
-          const local = target ?? f.localPrefix + name
-          let st: Stats
-          try {
-            // A regular file (known from the folder listing) is its own lstat; a link to a file is its target's.
-            st = target !== undefined ? statSync(target) : lstatSync(local)
-          } catch (err) {
-            warn({ code: 'unreadable', message: `${f.winDir}\\${name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, path: `${f.winDir}\\${name}` })
-            continue
-          }
-          const parameters = plan.attrs.length ? decideParameters(plan, nameLower) : undefined
-          sink.include(folder, name, d.unit, d.rule, st, parameters, target)
-          if (!readable(st)) warn({ code: 'unreadable', message: `${f.winDir}\\${name}: permission denied (the file cannot be captured)`, path: `${f.winDir}\\${name}` })
-        } else {
-          sink.exclude(folder, name, d.unit ? userOf(d.unit) : profileUser, d.reason ?? 'excluded by rule', d.reasonRule ?? null)
-        }
-      }
-      yield
+      const profileUser = f.state.profileCtx === undefined ? null : p.contexts[f.state.profileCtx].account
+      yield { f, folder, plan, attributed: p.attributeDirs.has(f.dirKey), profileUser }
     }
+  }
+}
+
+/** The decision for one file of a folder, or null when no rule considers it (nothing is reported). */
+export function decideFile(p: Prepared, w: ScanWork, name: string, filters: ReturnType<typeof captureFilters>): Decision | null {
+  const nameLower = name.toLowerCase()
+  if (w.plan.filtered) filters.at(w.f.localPrefix + name)
+  const d = decide(w.plan, nameLower, w.attributed && isHiddenSystem(p, `${w.f.winDir}\\${name}`), false, w.plan.filtered ? filters.pass : undefined)
+  return d.considered ? d : null
+}
+
+/**
+ * The stat of a captured file: a regular file (known from the folder listing) is its own `lstat`; a link to a
+ * file inside the volume (the walk never lists a link that leaves it) is read through its real path, so the store
+ * copies or hard-links the target, never the link. The error when the stat fails.
+ */
+export function statCaptured(w: ScanWork, name: string): Stats | Error {
+  const target = w.f.linkTargets?.get(name)
+  try {
+    return target === undefined ? lstatSync(w.f.localPrefix + name) : statSync(target)
+  } catch (err) {
+    return err as Error
+  }
+}
+
+/**
+ * Hand a decided file to the sink: an included file with its stat (`st`; a failed stat is a warning instead),
+ * or an exclusion (`st` unused).
+ */
+export function deliverFile(p: Prepared, w: ScanWork, name: string, d: Decision, st: FileStat | Error | undefined, sink: ScanSink): void {
+  if (d.included && d.unit && d.rule) {
+    const path = `${w.f.winDir}\\${name}`
+    if (st === undefined || st instanceof Error) {
+      sink.warning({ code: 'unreadable', message: `${path}: ${(st as NodeJS.ErrnoException | undefined)?.code ?? st?.message}`, path })
+      return
+    }
+    const parameters = w.plan.attrs.length ? decideParameters(w.plan, name.toLowerCase()) : undefined
+    sink.include(w.folder, name, d.unit, d.rule, st, parameters, w.f.linkTargets?.get(name))
+    if (!readable(st)) sink.warning({ code: 'unreadable', message: `${path}: permission denied (the file cannot be captured)`, path })
+  } else {
+    sink.exclude(w.folder, name, d.unit ? userOf(d.unit) : w.profileUser, d.reason ?? 'excluded by rule', d.reasonRule ?? null)
+  }
+}
+
+/**
+ * Walk every volume once and decide each file once (USMT "ensures that each file migrates only once"),
+ * calling the sink synchronously. Yields (nothing) after every folder, so a caller can interleave the scan
+ * with its own work; `for (const _ of scan(p, sink));` runs it to the end. (`scanAhead`, src/engine/scan-ahead.ts,
+ * is the same scan with the captured files' stats made on a thread.)
+ */
+export function* scan(p: Prepared, sink: ScanSink): Generator<void, void, undefined> {
+  const filters = captureFilters()
+  for (const w of scanFolders(p, (x) => sink.warning(x))) {
+    if (w !== null) {
+      for (const name of w.f.files) {
+        const d = decideFile(p, w, name, filters)
+        if (d !== null) deliverFile(p, w, name, d, d.included ? statCaptured(w, name) : undefined, sink)
+      }
+    }
+    yield
   }
   if (sink.registry) scanRegistry(p.units, p.contexts, p.registry, sink.registry)
 }

@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto'
 import type { EngineWarning, FileParameters, UserDecision } from './contract.js'
 import type { CompiledRule, NotEvaluated, Unit } from './compile.js'
 import { evaluatePrepared, scan, type Prepared, type ScanFolder, type ScanSink } from './evaluate.js'
+import { scanAhead } from './scan-ahead.js'
 import type { RegistryDecision } from './registry.js'
 import { dataPreview, typeName, valueDisplay } from '../registry/model.js'
 
@@ -131,14 +132,15 @@ export async function previewResult(p: Prepared): Promise<PreviewResult> {
  * returns false when the consumer wants the writer to wait for `drain()` before writing more.
  */
 export interface JsonOut {
-  write(block: string): boolean
+  /** A block: UTF-8 bytes of the document (what the writer builds), or text (the spooled parts read back). */
+  write(block: string | Buffer): boolean
   drain(): Promise<void>
 }
 
 /** Lines of the streamed document stay below this many characters. */
 const LINE_CHARS = 32 * 1024
-/** Buffered text is written out beyond this many characters. */
-const FLUSH_CHARS = 256 * 1024
+/** Buffered bytes are written out beyond this many. */
+const FLUSH_BYTES = 256 * 1024
 
 // Quote, backslash, control characters (JSON must escape them) and surrogates (lone ones are escaped by
 // JSON.stringify): names with any of these go through JSON.stringify, the rest are copied as they are.
@@ -150,18 +152,39 @@ function jsonBody(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s).slice(1, -1) : s
 }
 
-/** JSON text built in large blocks: arrays of items, a newline between items every LINE_CHARS. */
+/**
+ * JSON text built in large blocks: arrays of items, a newline between items every LINE_CHARS. The text is
+ * encoded into the block's bytes as it comes (each piece is small), never held as one long string: joining
+ * ~200k items into strings of 256 KiB and encoding those cost more than the pieces' own encoding (and the
+ * consumer's redactor reads the bytes once, src/runtime/redact.ts `redactBytes`).
+ */
 abstract class JsonText {
-  protected buf = ''
+  private block = Buffer.allocUnsafe(FLUSH_BYTES * 2)
+  private used = 0
   protected line = 0
   protected items = 0
   /** Whether an array is open (its `]` not written yet). */
   protected inArray = false
 
-  protected abstract emit(block: string): void
+  protected abstract emit(block: string | Buffer): void
+
+  /** Append text to the block (a new, larger block when it might not fit: the pieces are small). */
+  protected put(text: string): void {
+    if (this.used + text.length * 3 > this.block.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.block.length * 2, this.used + text.length * 3))
+      this.block.copy(bigger, 0, 0, this.used)
+      this.block = bigger
+    }
+    this.used += this.block.write(text, this.used, 'utf8')
+  }
+
+  /** Forget what is buffered (nothing was written yet). */
+  protected discardBuffered(): void {
+    this.used = 0
+  }
 
   raw(text: string): void {
-    this.buf += text
+    this.put(text)
     const nl = text.lastIndexOf('\n')
     this.line = nl < 0 ? this.line + text.length : text.length - nl - 1
     this.flushIfFull()
@@ -177,16 +200,16 @@ abstract class JsonText {
   /** The next item of the open array: the first on a new line, then a new line every LINE_CHARS. */
   item(json: string): void {
     if (this.items++ === 0) {
-      this.buf += '\n'
+      this.put('\n')
       this.line = 0
     } else if (this.line + json.length >= LINE_CHARS) {
-      this.buf += ',\n'
+      this.put(',\n')
       this.line = 0
     } else {
-      this.buf += ','
+      this.put(',')
       this.line++
     }
-    this.buf += json
+    this.put(json)
     this.line += json.length
     this.flushIfFull()
   }
@@ -202,13 +225,15 @@ abstract class JsonText {
   }
 
   private flushIfFull(): void {
-    if (this.buf.length >= FLUSH_CHARS) this.flush()
+    if (this.used >= FLUSH_BYTES) this.flush()
   }
 
   flush(): void {
-    if (!this.buf) return
-    const block = this.buf
-    this.buf = ''
+    if (this.used === 0) return
+    // the consumer may keep the block (an asynchronous stdout): the next one gets new memory
+    const block = this.block.subarray(0, this.used)
+    this.block = Buffer.allocUnsafe(FLUSH_BYTES * 2)
+    this.used = 0
     this.emit(block)
   }
 }
@@ -222,7 +247,7 @@ class SpoolFile extends JsonText {
     this.fd = openSync(path, 'wx', 0o600)
   }
 
-  protected emit(block: string): void {
+  protected emit(block: string | Buffer): void {
     writeAllSync(this.fd as number, block)
   }
 
@@ -271,7 +296,7 @@ class JsonStream extends JsonText {
     super()
   }
 
-  protected emit(block: string): void {
+  protected emit(block: string | Buffer): void {
     this.started = true
     if (!this.out.write(block)) this.waiting = true
   }
@@ -289,7 +314,7 @@ class JsonStream extends JsonText {
       return
     }
     // The spooled text starts with the newline before its first item.
-    if (this.items > 0) this.buf += ','
+    if (this.items > 0) this.put(',')
     this.flush()
     for (const block of part.blocks()) {
       this.emit(block)
@@ -312,7 +337,7 @@ class JsonStream extends JsonText {
   abort(): void {
     if (this.done) return
     if (!this.started) {
-      this.buf = ''
+      this.discardBuffered()
       return
     }
     try {
@@ -411,9 +436,9 @@ export async function streamPreviewJson(p: Prepared, out: JsonOut, onWarning?: (
         }
       },
     }
-    const it = scan(p, sink)
-    // The scan yields after each folder: wait there when the consumer asked to.
-    while (!it.next().done) if (doc.waiting) await doc.settle()
+    // The captured files' stats are made on a thread while the walk goes on (scanAhead); after each folder, wait
+    // when the consumer asked to.
+    await scanAhead(p, sink, () => (doc.waiting ? doc.settle() : undefined))
     // Each array closes without its comma, so that abort() can always end the value with a `}`.
     doc.closeArray('')
     doc.openArray(',\n"excluded":[')

@@ -37,6 +37,34 @@ const SUBSTRING_MIN = 6
 /** Cheap pre-check: text without any of these cannot match an inline pattern. */
 const INLINE_HINT = /key|lac|pass|pwd|secret|-U/i
 
+/**
+ * INLINE_HINT on UTF-8 bytes, without decoding them: `key`, `lac`, `pass`, `pwd`, `secret` in any case, or `-U`/`-u`.
+ * The hints are ASCII, UTF-8 keeps ASCII as is (a multi-byte character has no byte below 0x80), and in a regular
+ * expression without the u flag no other character case-folds to an ASCII letter, so this answers as the
+ * expression does on the text. (`| 0x20` lower-cases an ASCII letter and makes no other byte one.)
+ */
+export function hintInBytes(b: Buffer): boolean {
+  const n = b.length
+  const at = (i: number): number => (i < n ? b[i] | 0x20 : 0)
+  for (let i = 0; i < n; i++) {
+    const c = b[i]
+    if (c === 0x2d) {
+      if (at(i + 1) === 0x75) return true // -u
+      continue
+    }
+    switch (c | 0x20) {
+      case 0x6b: if (at(i + 1) === 0x65 && at(i + 2) === 0x79) return true; break // key
+      case 0x6c: if (at(i + 1) === 0x61 && at(i + 2) === 0x63) return true; break // lac
+      case 0x70: // pass, pwd
+        if (at(i + 1) === 0x61 && at(i + 2) === 0x73 && at(i + 3) === 0x73) return true
+        if (at(i + 1) === 0x77 && at(i + 2) === 0x64) return true
+        break
+      case 0x73: if (at(i + 1) === 0x65 && at(i + 2) === 0x63 && at(i + 3) === 0x72 && at(i + 4) === 0x65 && at(i + 5) === 0x74) return true; break // secret
+    }
+  }
+  return false
+}
+
 export class Redactor {
   private readonly secrets = new Set<string>()
   /** Secrets longest first (so a secret containing another is masked whole), rebuilt on add. */
@@ -80,6 +108,19 @@ export class Redactor {
     }
     if (INLINE_HINT.test(out)) for (const [re, replacement] of INLINE_PATTERNS) out = out.replace(re, replacement)
     return out
+  }
+
+  /**
+   * `redact` for UTF-8 text held as bytes (a streamed result's blocks): the same bytes when nothing in them can be
+   * masked — no secret is registered and no inline pattern's hint occurs (checked on the bytes: the hints are
+   * ASCII, which UTF-8 keeps as is and no other byte case-folds to) — else the bytes of the redacted text.
+   */
+  redactBytes(bytes: Buffer): Buffer {
+    if (bytes.length === 0) return bytes
+    if (this.ordered.length === 0 && !hintInBytes(bytes)) return bytes
+    const text = bytes.toString('utf8')
+    const out = this.redact(text)
+    return out === text ? bytes : Buffer.from(out, 'utf8')
   }
 
   /** Redact every string inside a JSON-able value (used for --json output and log data). */

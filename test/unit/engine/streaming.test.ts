@@ -26,8 +26,9 @@ function collect(): JsonOut & { blocks: string[]; drains: number } {
   const blocks: string[] = []
   const out = {
     blocks, drains: 0,
-    write(block: string) {
-      blocks.push(block)
+    write(block: string | Buffer) {
+      // a block of bytes ends between two items, so it decodes on its own
+      blocks.push(typeof block === 'string' ? block : block.toString('utf8'))
       return blocks.length % 3 !== 0
     },
     async drain() {

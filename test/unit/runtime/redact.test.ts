@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { isSecretName, MASK, Redactor } from '../../../src/runtime/redact.js'
+import { hintInBytes, isSecretName, MASK, Redactor } from '../../../src/runtime/redact.js'
 
 describe('runtime/redact', () => {
   it('recognises secret variable names', () => {
@@ -49,6 +49,45 @@ describe('runtime/redact', () => {
     expect(parsed.path).to.equal(`C:\\Data\\pwd=${MASK}`)
     expect(parsed.cmd).to.equal(`scanstate /key:${MASK} /v:5`)
     expect(parsed.u).to.equal(`smbclient -U bob%${MASK} //h`)
+  })
+
+  it('redacts UTF-8 bytes as it redacts their text, and hands back the same bytes when nothing can be masked', () => {
+    const texts = [
+      '{"path":"C:\\\\Users\\\\ann\\\\Résumé ü 📄.docx","rule":"MigUser.xml:485 → C:\\\\* [*.txt]"}',
+      'scanstate /KEY:"my secret" /lac:Pa55 Ünïcode', 'smbclient -U bob%pw1 //h', 'PASSWORD = x; Secret:y', 'ǩey: no hint here (non-ASCII k)', '',
+    ]
+    const plain = new Redactor()
+    const withSecret = new Redactor()
+    withSecret.add('Résumé ü')
+    for (const r of [plain, withSecret]) {
+      for (const t of texts) {
+        const bytes = Buffer.from(t, 'utf8')
+        const out = r.redactBytes(bytes)
+        expect(out.toString('utf8'), t).to.equal(r.redact(t))
+        if (r.redact(t) === t) expect(out, t).to.equal(bytes) // the very same bytes: nothing copied
+      }
+    }
+    expect(plain.redactBytes(Buffer.from(texts[1])).toString()).to.equal(`scanstate /KEY:${MASK} /lac:${MASK} Ünïcode`)
+    expect(withSecret.redactBytes(Buffer.from(texts[0])).toString()).to.include(MASK)
+  })
+
+  it('finds the inline patterns\' hints in UTF-8 bytes exactly where the expression finds them in the text', () => {
+    const HINT = /key|lac|pass|pwd|secret|-U/i // INLINE_HINT of src/runtime/redact.ts
+    const alphabet = ['k', 'K', 'e', 'E', 'y', 'Y', 'l', 'L', 'a', 'A', 'c', 'C', 'p', 'P', 's', 'S', 'w', 'W', 'd', 'r', 't', 'T', '-', 'u', 'U', 'ǩ', 'ſ', '\u212a', 'é', '📄', '\r', '+', 'x']
+    let seed = 7
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648)
+    let hits = 0
+    for (let i = 0; i < 20000; i++) {
+      let t = ''
+      for (let j = next() % 9; j > 0; j--) t += alphabet[next() % alphabet.length]
+      const expected = HINT.test(t)
+      if (expected) hits++
+      expect(hintInBytes(Buffer.from(t, 'utf8')), JSON.stringify(t)).to.equal(expected)
+    }
+    for (const t of ['KEY', 'kEy', 'lAc', 'PASS', 'pWd', 'SeCrEt', '-U', '-u', 'ke', 'secre', '\u212aey', 'ſecret', '-\u0055']) {
+      expect(hintInBytes(Buffer.from(t, 'utf8')), t).to.equal(HINT.test(t))
+    }
+    expect(hits).to.be.greaterThan(100) // both answers exercised
   })
 
   it('redacts deep structures and masks secret-named keys', () => {

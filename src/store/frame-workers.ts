@@ -13,10 +13,12 @@
  * worst-case expansion, the GCM tag). Encode: plain data in A → compressed into B when that is smaller (below
  * 97 %) → encrypted into the other region, AAD flags completed with the compressed bit. Decode: payload in A →
  * decrypted (and so authenticated: GCM's final() checks the tag before the frame is answered) into B →
- * decompressed into A. The answer names the region that holds the result. Encryption goes in 16 KiB slices:
- * node:crypto allocates (and zeroes) a new output buffer per update(), and small ones come from memory the
- * thread's heap already has, where a 1 MiB one is fresh pages (measured: 64 KiB slices cost 0.4 s more CPU
- * than 16 KiB on a 512 MiB capture, whole frames 0.6 s more, nearly all page faults).
+ * decompressed into A. The answer names the region that holds the result. Encryption goes in 16 KiB slices
+ * through a private buffer (node:crypto copies input that lives in shared memory): node:crypto allocates (and
+ * zeroes) a new output buffer per update(); small ones, freed at once with transfer(0), come from memory the
+ * thread's heap already has, where a 1 MiB one — or a backlog waiting for the garbage collector — is fresh pages
+ * (by hand on a 512 MiB capture, 64 KiB slices cost ~0.4 s more CPU than 16 KiB, whole frames ~0.6 s more,
+ * nearly all page faults).
  *
  * Reusing a zstd context goes through the zlib stream's native handle (`_handle.writeSync`, as node:zlib's own
  * synchronous functions do); where a runtime has no such handle the worker falls back to the one-shot functions

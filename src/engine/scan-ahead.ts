@@ -11,7 +11,7 @@
  * name order, then the registry decisions; a file's stat carries the fields of `FileStat` with the values `lstat`
  * (a link to a file: `stat` of its target) gave. test/unit/engine/scan-ahead.test.ts compares both scans.
  */
-import { Worker } from 'node:worker_threads'
+import { BatchThread } from '../runtime/batch-thread.js'
 import type { EngineWarning } from './contract.js'
 import type { Decision } from './decide.js'
 import { captureFilters, decideFile, deliverFile, scanFolders, type FileStat, type Prepared, type ScanSink, type ScanWork } from './evaluate.js'
@@ -64,32 +64,16 @@ const AHEAD = 2
 
 /** The thread (exported for its test). */
 export class StatThread {
-  private readonly worker = new Worker(WORKER_CODE, { eval: true })
-  private readonly waiting: Array<{ resolve: (a: StatAnswer) => void; reject: (e: unknown) => void }> = []
-  private failed: unknown = null
-
-  constructor() {
-    this.worker.unref()
-    this.worker.on('message', (a: StatAnswer) => this.waiting.shift()?.resolve(a))
-    const stop = (err: unknown): void => {
-      this.failed ??= err
-      for (const w of this.waiting.splice(0)) w.reject(this.failed)
-    }
-    this.worker.on('error', stop)
-    this.worker.on('exit', (code) => stop(new Error(`the stat thread stopped (exit code ${code})`)))
-  }
+  private readonly thread = new BatchThread<StatAnswer>(WORKER_CODE, 'stat')
 
   /** Stat the items of a batch (see WORKER_CODE). */
   stat(items: readonly string[]): Promise<StatAnswer> {
     if (items.length === 0) return Promise.resolve({ out: new Float64Array(0), errors: [] })
-    if (this.failed !== null) return Promise.reject(this.failed)
-    const answer = new Promise<StatAnswer>((resolve, reject) => this.waiting.push({ resolve, reject }))
-    this.worker.postMessage(items.join('\0'))
-    return answer
+    return this.thread.send(items.join('\0'))
   }
 
   close(): void {
-    void this.worker.terminate()
+    void this.thread.close()
   }
 }
 

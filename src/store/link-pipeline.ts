@@ -7,9 +7,9 @@
  * (`fs.link` with several calls in flight) measured two to three times slower on ext4 than one thread
  * calling link(2) in a loop, so the pool is not used. Outcomes come back per batch, in order; a file's
  * failure carries its errno error (ENOENT, EACCES, EXDEV…) for the caller's /c and ErrorControl decision.
- * The worker is started from inline code (no separate file, so a bundled build needs nothing extra).
+ * The worker is a BatchThread (src/runtime/batch-thread.ts) started from inline code.
  */
-import { Worker } from 'node:worker_threads'
+import { BatchThread } from '../runtime/batch-thread.js'
 import type { SourceFile } from './types.js'
 
 /**
@@ -63,25 +63,12 @@ export interface LinkOutcome {
 const newBatch = (): Batch => ({ files: [], early: new Map(), ops: [], opFile: [], done: false })
 
 export class LinkPipeline {
-  private readonly worker: Worker
+  private readonly thread = new BatchThread<Failure[]>(WORKER_CODE, 'hard-link')
   private current: Batch = newBatch()
   private readonly sent: Batch[] = []
-  private readonly waiting: Array<{ resolve: (f: Failure[]) => void; reject: (e: unknown) => void }> = []
-  private crashed: unknown = null
   private unsettled = 0
 
-  constructor(private readonly batchSize = 256) {
-    this.worker = new Worker(WORKER_CODE, { eval: true })
-    this.worker.unref()
-    this.worker.on('message', (failures: Failure[]) => this.waiting.shift()?.resolve(failures))
-    const stop = (err: unknown): void => {
-      this.crashed ??= err
-      for (const w of this.waiting.splice(0)) w.reject(this.crashed)
-    }
-    this.worker.on('error', stop)
-    // A worker that ends with links outstanding (killed, out of memory) must not leave the capture waiting.
-    this.worker.on('exit', (code) => stop(new Error(`the hard-link thread stopped (exit code ${code})`)))
-  }
+  constructor(private readonly batchSize = 256) {}
 
   /** Queue a link; `dir` is a store folder to create first ('' when it exists already). */
   push(file: SourceFile, dir: string, dest: string): void {
@@ -104,14 +91,7 @@ export class LinkPipeline {
     const b = this.current
     if (b.files.length === 0) return
     this.current = newBatch()
-    if (this.crashed !== null) {
-      b.result = Promise.reject(this.crashed)
-    } else if (b.ops.length === 0) {
-      b.result = Promise.resolve([])
-    } else {
-      b.result = new Promise<Failure[]>((resolve, reject) => this.waiting.push({ resolve, reject }))
-      this.worker.postMessage(b.ops.join('\0'))
-    }
+    b.result = b.ops.length === 0 && this.thread.failed === null ? Promise.resolve([]) : this.thread.send(b.ops.join('\0'))
     b.result.catch(() => undefined)
     this.unsettled++
     void b.result.then(() => undefined, () => undefined).then(() => {
@@ -169,6 +149,6 @@ export class LinkPipeline {
 
   /** Stop the worker (after the outcomes were read, or to abandon the capture). */
   async close(): Promise<void> {
-    await this.worker.terminate()
+    await this.thread.close()
   }
 }

@@ -1,0 +1,38 @@
+import { expect } from 'chai'
+import { BatchThread } from '../../../src/runtime/batch-thread.js'
+
+describe('runtime/batch-thread: one worker thread answering batches in order', () => {
+  it('answers every batch, in the order sent', async () => {
+    const t = new BatchThread<string[]>(`
+const { parentPort } = require('node:worker_threads')
+parentPort.on('message', (text) => parentPort.postMessage(text.split('\\0').reverse()))
+`, 'test')
+    try {
+      const answers = await Promise.all(['a\0b', 'c', 'd\0e\0f'].map((b) => t.send(b)))
+      expect(answers).to.deep.equal([['b', 'a'], ['c'], ['f', 'e', 'd']])
+      expect(t.failed).to.equal(null)
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('a thread that ends with batches outstanding rejects them, and every later one, naming the thread', async () => {
+    const t = new BatchThread<string>(`
+const { parentPort } = require('node:worker_threads')
+parentPort.on('message', (text) => { if (text === 'stop') process.exit(3); parentPort.postMessage(text) })
+`, 'test')
+    try {
+      expect(await t.send('one')).to.equal('one')
+      const outstanding = [t.send('stop'), t.send('two')]
+      for (const p of outstanding) {
+        const err = await p.then(() => null, (e: unknown) => e)
+        expect((err as Error).message).to.equal('the test thread stopped (exit code 3)')
+      }
+      const later = await t.send('three').then(() => null, (e: unknown) => e)
+      expect((later as Error).message).to.equal('the test thread stopped (exit code 3)')
+      expect(t.failed).to.be.instanceOf(Error)
+    } finally {
+      await t.close()
+    }
+  })
+})

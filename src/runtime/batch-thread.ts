@@ -1,23 +1,30 @@
 /**
- * One worker thread that answers batches in the order they are sent: the hard-link thread of a capture
- * (src/store/link-pipeline.ts) and the stat thread of a preview (src/engine/scan-ahead.ts). A batch goes to the
- * thread as one string (copying one string costs a fraction of cloning an array of thousands); the thread runs
- * `code` (CommonJS, evaluated: no separate file, so a bundled build needs nothing extra), which must answer every
- * message with exactly one `parentPort.postMessage`. A thread that fails or ends with batches outstanding (killed,
- * out of memory) rejects them all, and every later one, with that error, so no caller is left waiting.
+ * One worker thread that answers messages in the order they are sent: the hard-link thread of a capture
+ * (src/store/link-pipeline.ts), the stat thread of a preview (src/engine/scan-ahead.ts) and the content-digest
+ * thread of a store's restore (src/store/digest-thread.ts). The link and stat threads get a batch as one string
+ * (copying one string costs a fraction of cloning an array of thousands); the digest thread small arrays that point
+ * into shared memory (`workerData`). The thread runs `code` (CommonJS, evaluated: no separate file, so a bundled
+ * build needs nothing extra), which must answer every message with exactly one `parentPort.postMessage`. A thread
+ * that fails or ends with messages outstanding (killed, out of memory) rejects them all, and every later one, with
+ * that error, so no caller is left waiting. An idle thread does not keep the process alive; one with a message
+ * outstanding does (its caller awaits the answer).
  */
 import { Worker } from 'node:worker_threads'
 
-export class BatchThread<A> {
+export class BatchThread<A, M = string> {
   private readonly worker: Worker
   private readonly waiting: Array<{ resolve: (a: A) => void; reject: (e: unknown) => void }> = []
   private failedWith: unknown = null
 
-  /** `name` says which thread stopped in the error of an unexpected exit. */
-  constructor(code: string, name: string) {
-    this.worker = new Worker(code, { eval: true })
+  /** `name` says which thread stopped in the error of an unexpected exit; `workerData` is handed to `code`. */
+  constructor(code: string, name: string, opts: { workerData?: unknown } = {}) {
+    // execArgv: [] — the inline code is a CommonJS script whatever flags started the process (--input-type=module…).
+    this.worker = new Worker(code, { eval: true, workerData: opts.workerData, execArgv: [] })
     this.worker.unref()
-    this.worker.on('message', (a: A) => this.waiting.shift()?.resolve(a))
+    this.worker.on('message', (a: A) => {
+      this.waiting.shift()?.resolve(a)
+      if (this.waiting.length === 0) this.worker.unref()
+    })
     const stop = (err: unknown): void => {
       this.failedWith ??= err
       for (const w of this.waiting.splice(0)) w.reject(this.failedWith)
@@ -31,11 +38,12 @@ export class BatchThread<A> {
     return this.failedWith
   }
 
-  /** Send one batch; resolves with the thread's answer to it. */
-  send(text: string): Promise<A> {
+  /** Send one message; resolves with the thread's answer to it. */
+  send(message: M): Promise<A> {
     if (this.failedWith !== null) return Promise.reject(this.failedWith)
     const answer = new Promise<A>((resolve, reject) => this.waiting.push({ resolve, reject }))
-    this.worker.postMessage(text)
+    if (this.waiting.length === 1) this.worker.ref()
+    this.worker.postMessage(message)
     return answer
   }
 

@@ -1,93 +1,23 @@
 /**
  * Reads a USMT.MIG (container.ts has the layout): header, trailer, key and catalog digest are checked before the
- * catalog is exposed; files are decoded in one read, every frame authenticated (encrypted stores) and decompressed
- * on worker threads (frame-workers.ts), each file's content checked against the catalog as it is decoded.
+ * catalog is exposed; files are decoded in one read (container-decode.ts), every frame authenticated (encrypted stores)
+ * and decompressed on worker threads (frame-workers.ts), each file's content hashed on the digest thread
+ * (digest-thread.ts) and checked against the catalog as it is decoded.
  */
-import { createDecipheriv, createHash, type Hash } from 'node:crypto'
+import { createDecipheriv, createHash } from 'node:crypto'
 import { open, type FileHandle } from 'node:fs/promises'
 import { inflateRawSync } from 'node:zlib'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { checkCatalog, type Catalog } from './catalog.js'
 import { deriveKeys, equalDigest, keyCheck, type KdfParams, type StoreKeys } from './crypto.js'
 import {
-  CATALOG_AAD, CATALOG_PREFIX, CODEC_IDS, containerDigest, corrupt, defaultWindow, F_DEFLATED, F_LAST, FRAME_HEADER, HEADER_SIZE, MAX_FRAME, MIG_END, MIG_MAGIC,
-  nonce, noZstd, TAG, TRAILER_SIZE, writeFrameAad, writeNonce, zstdAvailable, type MigEntry, type StoreCodec,
+  CATALOG_AAD, CATALOG_PREFIX, CODEC_IDS, containerDigest, corrupt, defaultWindow, F_DEFLATED, FRAME_HEADER, HEADER_SIZE, MAX_FRAME, MIG_END, MIG_MAGIC,
+  nonce, noZstd, TAG, TRAILER_SIZE, zstdAvailable, type MigEntry, type StoreCodec,
 } from './container-format.js'
-import { FrameError, FramePool, type FrameResult } from './frame-workers.js'
-
-/**
- * Buffered sequential reads from a file handle, into one block buffer allocated once (no fresh pages per read).
- * `read` returns a view that is valid until the next call; `readInto` copies (or reads large parts directly) into
- * the caller's buffer.
- */
-class BlockReader {
-  private readonly buf: Buffer
-  private start = 0
-  private end = 0
-  /** The file position of buf[end]. */
-  private filePos = 0
-  constructor(private readonly fh: FileHandle, private readonly limit: number, block = 8 << 20, private readonly ahead = 128 << 10) {
-    this.buf = Buffer.allocUnsafe(block)
-  }
-
-  seek(pos: number): void {
-    const bufStart = this.filePos - this.end
-    if (pos >= bufStart && pos <= this.filePos) {
-      this.start = pos - bufStart
-      return
-    }
-    this.start = this.end = 0
-    this.filePos = pos
-  }
-
-  /** Make `need` bytes (at most the block size) available from `start`, reading ahead a little. */
-  private async fill(need: number): Promise<void> {
-    if (need > this.buf.length) throw new Error('read larger than the block')
-    if (this.buf.length - this.start < need) {
-      this.buf.copy(this.buf, 0, this.start, this.end)
-      this.end -= this.start
-      this.start = 0
-    }
-    while (this.end - this.start < need) {
-      const want = Math.min(this.buf.length - this.end, this.limit - this.filePos, Math.max(need - (this.end - this.start), this.ahead))
-      if (want <= 0) throw new Error('read past end')
-      const { bytesRead } = await this.fh.read(this.buf, this.end, want, this.filePos)
-      if (bytesRead === 0) throw new Error('unexpected end of file')
-      this.end += bytesRead
-      this.filePos += bytesRead
-    }
-  }
-
-  async read(n: number): Promise<Buffer> {
-    await this.fill(n)
-    const out = this.buf.subarray(this.start, this.start + n)
-    this.start += n
-    return out
-  }
-
-  async readInto(dst: Buffer): Promise<void> {
-    let done = Math.min(dst.length, this.end - this.start)
-    this.buf.copy(dst, 0, this.start, this.start + done)
-    this.start += done
-    const rest = dst.length - done
-    if (rest === 0) return
-    if (rest < this.ahead) {
-      await this.fill(rest)
-      this.buf.copy(dst, done, this.start, this.start + rest)
-      this.start += rest
-      return
-    }
-    // A large remainder goes straight into dst; the block is empty afterwards.
-    if (this.filePos + rest > this.limit) throw new Error('read past end')
-    while (done < dst.length) {
-      const { bytesRead } = await this.fh.read(dst, done, dst.length - done, this.filePos)
-      if (bytesRead === 0) throw new Error('unexpected end of file')
-      done += bytesRead
-      this.filePos += bytesRead
-    }
-    this.start = this.end = 0
-  }
-}
+import { BlockReader } from './block-reader.js'
+import { decodeFiles, type DecodeSink } from './container-decode.js'
+import { DigestThread } from './digest-thread.js'
+import { FramePool } from './frame-workers.js'
 
 export interface VerifyFileResult {
   entry: MigEntry
@@ -255,8 +185,9 @@ export class ContainerReader {
     return results
   }
 
-  /** The reader's worker threads and slots (started by the first decode, stopped by close()). */
+  /** The reader's worker threads and slots, and its digest thread (started by the first decode, stopped by close()). */
   private framePool: FramePool | null = null
+  private digestThread: DigestThread | null = null
   private readonly poolWindow = defaultWindow()
 
   private get pool(): FramePool {
@@ -267,123 +198,25 @@ export class ContainerReader {
   }
 
   /**
-   * Decode files and hand their content to `sink` in order, reading the container once. Each frame is read into
-   * a reused shared-memory slot and decrypted (and so authenticated) and decompressed on worker threads
-   * (src/store/frame-workers.ts), several in flight. Every frame's flags and count, the SHA-256 of the file's
-   * stored frames (versions 1 and 2; what `verifyStored` checks) and of its content are checked against the
-   * catalog; a mismatch throws USM0212 before the file's `end` — or, with `onCorrupt`, reports the file there
-   * (no `end` for it) and goes on with the next. A chunk given to `data` is valid only until that call resolves.
+   * Decode files and hand their content to `sink` in order, reading the container once (container-decode.ts):
+   * every frame authenticated (encrypted stores) and decompressed on the frame workers, each file's content hashed
+   * on the digest thread and checked against the catalog before its `end`; a corrupt file throws USM0212 — or,
+   * with `onCorrupt`, is reported there (no `end` for it) and the next one goes on.
    */
-  async decode(
-    entries: readonly MigEntry[],
-    sink: {
-      begin(entry: MigEntry): Promise<unknown>
-      data(entry: MigEntry, chunk: Buffer): Promise<void>
-      end(entry: MigEntry): Promise<void>
-    },
-    window = this.poolWindow,
-    onCorrupt?: (entry: MigEntry, err: UsmtStepsError) => void,
-  ): Promise<void> {
-    const sorted = [...entries].sort((a, b) => a.offset - b.offset)
-    const reader = new BlockReader(this.fh, this.catalogOffset)
+  async decode(entries: readonly MigEntry[], sink: DecodeSink, window = this.poolWindow, onCorrupt?: (entry: MigEntry, err: UsmtStepsError) => void): Promise<void> {
     const pool = this.pool
-    window = Math.max(1, Math.min(window, this.poolWindow))
-    interface FileRun { entry: MigEntry; hash: Hash; storedHash: Hash | null; total: number; failed: boolean }
-    type Job = { file: FileRun; index: number; slot: number; last: boolean; result: Promise<FrameResult> }
-    const queue: Job[] = []
-    /** A corrupt file: thrown, or reported to onCorrupt (its remaining frames are skipped). */
-    const bad = (file: FileRun, why: string): void => {
-      const err = corrupt(this.path, `${file.entry.path}: ${why}`)
-      if (!onCorrupt) throw err
-      if (!file.failed) onCorrupt(file.entry, err)
-      file.failed = true
-    }
-    const drain = async (): Promise<void> => {
-      const j = queue.shift() as Job
-      const f = j.file
-      const e = f.entry
-      let r: FrameResult
-      try {
-        r = await j.result
-      } catch (err) {
-        pool.release(j.slot)
-        if (!(err instanceof FrameError)) throw err
-        return bad(f, err.kind === 'auth' ? `frame ${j.index} failed authentication` : `frame ${j.index} cannot be decompressed (${err.message})`)
-      }
-      try {
-        if (f.failed) return
-        const buf = pool.view(j.slot, r.region, r.length)
-        // A file begins (its destination is created) only once its first frame was read, authenticated and decoded.
-        if (j.index === 0) await sink.begin(e)
-        f.hash.update(buf)
-        f.total += buf.length
-        await sink.data(e, buf)
-      } finally {
-        pool.release(j.slot)
-      }
-      if (j.last) {
-        if (f.storedHash && f.storedHash.digest('hex') !== e.storedSha256) return bad(f, 'stored data does not match its catalog digest')
-        if (f.total !== e.size || f.hash.digest('hex') !== e.sha256) return bad(f, 'content does not match its catalog digest')
-        await sink.end(e)
-      }
-    }
-    try {
-      for (const e of sorted) {
-        reader.seek(e.offset)
-        const file: FileRun = { entry: e, hash: createHash('sha256'), storedHash: this.framesAuthenticated ? null : createHash('sha256'), total: 0, failed: false }
-        if (e.frames === 0) {
-          // Only a damaged catalog has a file without frames (every file has at least one, an empty file an empty one).
-          bad(file, 'the catalog lists no frames for it')
-          continue
-        }
-        for (let i = 0; i < e.frames && !file.failed; i++) {
-          while (!pool.hasFree || queue.length >= window) await drain()
-          if (file.failed) break
-          const slot = await pool.acquire()
-          let len = 0
-          let flags = 0
-          let why: string | null = null
-          try {
-            const head = await reader.read(FRAME_HEADER)
-            file.storedHash?.update(head)
-            len = head.readUInt32LE(0)
-            flags = head.readUInt8(4)
-            if (len > pool.region) why = `frame ${i} is larger than the container's frame size`
-            else await reader.readInto(pool.view(slot, 0, len))
-          } catch {
-            why = `frame ${i} is truncated`
-          }
-          const last = (flags & F_LAST) !== 0
-          if (why === null && last !== (i === e.frames - 1)) why = `frame ${i} has the wrong end marker`
-          if (why !== null) {
-            pool.release(slot)
-            bad(file, why)
-            break
-          }
-          file.storedHash?.update(pool.view(slot, 0, len))
-          const deflated = (flags & F_DEFLATED) !== 0
-          if (this.keys) {
-            writeNonce(pool.nonce(slot), 0, e.firstFrame + i)
-            writeFrameAad(pool.aad(slot), this.storeId, e.firstFrame, i, flags)
-          }
-          const result: Promise<FrameResult> = this.keys || deflated ? pool.run(slot, 1, len, deflated) : Promise.resolve({ region: 0, length: len, flags: 0 })
-          result.catch(() => undefined)
-          queue.push({ file, index: i, slot, last, result })
-        }
-      }
-      while (queue.length > 0) await drain()
-    } finally {
-      // Stopped by an error: the frames still in flight give their slots back (the reader's pool is reused).
-      for (const j of queue.splice(0)) {
-        await j.result.catch(() => undefined)
-        pool.release(j.slot)
-      }
-    }
+    this.digestThread ??= new DigestThread(pool.mem)
+    await decodeFiles({
+      fh: this.fh, path: this.path, limit: this.catalogOffset, storeId: this.storeId, encrypted: this.keys !== null,
+      framesAuthenticated: this.framesAuthenticated, pool, digests: this.digestThread,
+    }, entries, sink, Math.max(1, Math.min(window, this.poolWindow)), onCorrupt)
   }
 
   async close(): Promise<void> {
     await this.framePool?.close().catch(() => undefined)
     this.framePool = null
+    await this.digestThread?.close().catch(() => undefined)
+    this.digestThread = null
     await this.fh.close().catch(() => undefined)
   }
 }

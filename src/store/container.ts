@@ -32,11 +32,13 @@
  * everywhere; versions 1 and 2 are still read, with their stored-frames digests checked.
  *
  * The format's shared parts are in container-format.ts, the writer in container-writer.ts, the reader in
- * container-reader.ts; this module is their public face. Frame work runs on worker threads (frame-workers.ts): the main thread reads each frame into a
- * reused shared-memory slot, hashes the content and writes the workers' output from the same slot; workers
- * compress with one reused zstd context and encrypt. A restore reads the container once: every frame is
- * authenticated (encrypted stores) and decompressed on the workers, and every file's content (and, versions 1
- * and 2, its stored bytes) checked against the catalog while it is decoded.
+ * container-reader.ts (its one-read decode in container-decode.ts); this module is their public face. Frame work
+ * runs on worker threads (frame-workers.ts): the main thread reads each frame into a reused shared-memory slot
+ * and writes the workers' output from the same slot; workers compress with one reused zstd context and encrypt.
+ * A capture hashes each file's content on the main thread as it reads it. A restore reads the container once:
+ * every frame is authenticated (encrypted stores) and decompressed on the workers, every file's content hashed on
+ * a digest thread (digest-thread.ts) while the main thread writes it, and checked (and, versions 1 and 2, its
+ * stored bytes) against the catalog before the file counts as restored.
  */
 export { HEADER_SIZE, MIG_END, MIG_MAGIC, resolveCodec, simulateNoZstd, TRAILER_SIZE, ZSTD_DEFAULT_LEVEL, zstdAvailable, type MigEntry, type StoreCodec } from './container-format.js'
 export { ContainerReader, type VerifyFileResult } from './container-reader.js'

@@ -6,8 +6,9 @@
  * for a 1 MiB frame that costs more than compressing it (measured on Node 22: 166 MB/s on log text and 356 MB/s on
  * random data per call, 395 MB/s and 3.6 GB/s with one context reused) — and every frame's fresh output buffers
  * cost page faults (system time) and garbage collection. Here each worker keeps one zstd context per direction
- * and reuses it frame after frame, and the main thread reads file data straight into a slot, hashes it, and
- * writes the worker's output from the same slot: no buffer is allocated per frame.
+ * and reuses it frame after frame, and the main thread reads file data straight into a slot and writes the
+ * worker's output from the same slot (the content is hashed from the slot too: by the capture's main thread, by a
+ * restore's digest thread, digest-thread.ts): no buffer is allocated per frame.
  *
  * A slot is [meta: 12-byte nonce, 29-byte AAD][region A][region B], each region frameSize + a margin (zstd's
  * worst-case expansion, the GCM tag). Encode: plain data in A → compressed into B when that is smaller (below

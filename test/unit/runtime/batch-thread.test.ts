@@ -35,4 +35,24 @@ parentPort.on('message', (text) => { if (text === 'stop') process.exit(3); paren
       await t.close()
     }
   })
+
+  it('an answer outstanding keeps the process alive; an idle thread does not', async () => {
+    // A process whose only work left is waiting for the thread's answer (the restore's digest thread at the end of a
+    // verify) must wait for it, and end on its own once the thread is idle, without close().
+    const ports = (): number => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length
+    const t = new BatchThread<string>(`
+const { parentPort } = require('node:worker_threads')
+parentPort.on('message', (m) => setTimeout(() => parentPort.postMessage(m + ' answered'), 50))
+`, 'test')
+    try {
+      expect(await t.send('first')).to.equal('first answered')
+      const idle = ports()
+      const answer = t.send('late')
+      expect(ports(), 'an answer outstanding').to.equal(idle + 1)
+      expect(await answer).to.equal('late answered')
+      expect(ports(), 'answered').to.equal(idle)
+    } finally {
+      await t.close()
+    }
+  })
 })

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
+import { HEADER_SIZE, TRAILER_SIZE } from '../../../src/store/container.js'
 import type { SourceFile } from '../../../src/store/types.js'
 
 /** A small source tree with text, binary, empty and multi-frame files; returns SourceFiles for it. */
@@ -37,4 +39,25 @@ export function sha(file: string): string {
 
 export const META = {
   kind: 'compressed' as const, encrypted: false, created: '2024-01-01T00:00:00Z', computer: 'PC', tool: 'test', users: [], ruleFiles: [], ignoredErrors: 0,
+}
+
+/**
+ * An unencrypted container with its catalog changed by `edit` and its digest recomputed (as someone who rewrites
+ * the catalog would): the checks after the catalog digest must catch what `edit` did.
+ */
+export function rewriteCatalog(mig: Buffer, edit: (catalog: { files: Array<Record<string, unknown>> }) => void): Buffer {
+  const catOff = Number(mig.readBigUInt64LE(mig.length - TRAILER_SIZE + 8))
+  const block = mig.subarray(catOff, mig.length - TRAILER_SIZE)
+  const cat = JSON.parse(inflateRawSync(block.subarray(5)).toString('utf8'))
+  edit(cat)
+  const payload = deflateRawSync(Buffer.from(JSON.stringify(cat)))
+  const head = Buffer.alloc(5)
+  head.writeUInt32LE(payload.length, 0)
+  head.writeUInt8(1, 4)
+  const newBlock = Buffer.concat([head, payload])
+  const trailer = Buffer.alloc(TRAILER_SIZE)
+  mig.copy(trailer, 0, mig.length - TRAILER_SIZE, mig.length - TRAILER_SIZE + 32)
+  trailer.writeBigUInt64LE(BigInt(newBlock.length), 16)
+  createHash('sha256').update(mig.subarray(0, HEADER_SIZE)).update(newBlock).update(trailer.subarray(0, 32)).digest().copy(trailer, 32)
+  return Buffer.concat([mig.subarray(0, catOff), newBlock, trailer])
 }

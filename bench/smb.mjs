@@ -2,9 +2,11 @@
 // bench/smb.mjs — upload and download a 1 GiB store file against one Samba (signing mandatory, SMB3), in one run:
 //   bare   `smbclient -U user -c put/get` (password in PASSWD), the protocol alone: the reference
 //   flags  the same smbclient with exactly the options our transport adds (-A auth file, -t 60, LC_ALL=C, …)
-//   ours   SmbclientTransport.putFile/getFile (what the store steps call per file)                    partial path
+//   ours   SmbclientTransport.putFile/getFile (what the store steps call per file), a transport of its own each
+//          time, closed after (its smbclient session ends, so its CPU is counted)                     partial path
 //   step   the store step in this process: StoreService.releaseCapture (upload, sha256 manifest, size check,
-//          record) and requestRestore with a local path (download, sha256 check, record)             partial path
+//          record) and requestRestore with a local path (download, sha256 check, record), each with a service of
+//          its own, closed after                                                                       partial path
 //   cli    the same steps as a task sequence runs them, end to end: `bin/run.js store release --type capture
 //          --local-path` of a staged store, and `bin/run.js store request --type restore --local-path`
 // Reports MB/s per contestant (median and best of the rounds), the ratio to bare, and the CPU time the client side
@@ -55,7 +57,19 @@ const unc = '\\\\127.0.0.1\\migstore'
 const credentials = { username: user, password, source: 'bench' }
 const transport = new SmbclientTransport({ unc, port, credentials })
 const policy = policyFromObject({ shares: [{ path: unc, port, maxClients: 1000 }] }, 'bench')
-const service = new StoreService({ policy, transport: 'smbclient', credentials, computer: { computerName: 'BENCH', smbiosGuid: null, macAddresses: [] } })
+const newService = () => new StoreService({ policy, transport: 'smbclient', credentials, computer: { computerName: 'BENCH', smbiosGuid: null, macAddresses: [] } })
+const service = newService()
+// A service (or transport) used for one timed operation and closed in it: its smbclient session is reaped, so
+// the client CPU below counts it, as it counts the CLI's.
+const once = async (make, fn) => {
+  const x = make()
+  try {
+    return await fn(x)
+  } finally {
+    await x.close()
+  }
+}
+const newTransport = () => new SmbclientTransport({ unc, port, credentials })
 const bareArgs = ['//127.0.0.1/migstore', '-p', String(port), '--configfile=/dev/null', '--max-protocol=SMB3', '--option=client min protocol=SMB3', '--client-protection=sign', '-U', user]
 const smbclient = async (args, cmd, extraEnv) => {
   const r = await execa('smbclient', [...args, '-c', cmd], { env: extraEnv, reject: false, stdin: 'ignore' })
@@ -69,7 +83,7 @@ let stepStore = null
 const contestants = {
   bare: { up: (remote) => smbclient(bareArgs, `put "${src}" "${remote}"`, { PASSWD: password }), down: (remote) => smbclient(bareArgs, `get "${remote}" "${dl}"`, { PASSWD: password }) },
   flags: { up: (remote) => smbclient(transport.baseArgs(), `put "${src}" "${remote}"`, { LC_ALL: 'C' }), down: (remote) => smbclient(transport.baseArgs(), `get "${remote}" "${dl}"`, { LC_ALL: 'C' }) },
-  ours: { up: (remote) => transport.putFile(src, remote), down: (remote) => transport.getFile(remote, dl) },
+  ours: { up: (remote) => once(newTransport, (t) => t.putFile(src, remote)), down: (remote) => once(newTransport, (t) => t.getFile(remote, dl)) },
   step: {
     // The staged store is the same bytes (a hard link to the source), so no contestant reads a colder file.
     prepareUp: async () => {
@@ -79,8 +93,8 @@ const contestants = {
       linkSync(src, path.join(stage, 'USMT', 'USMT.MIG'))
       stepStore = { rec, stage }
     },
-    up: () => service.releaseCapture(stepStore.rec.path, { localPath: stepStore.stage }),
-    down: () => service.requestRestore({ localPath: path.join(restoreRoot, stepStore.rec.id) }),
+    up: () => once(newService, (s) => s.releaseCapture(stepStore.rec.path, { localPath: stepStore.stage })),
+    down: () => once(newService, (s) => s.requestRestore({ localPath: path.join(restoreRoot, stepStore.rec.id) })),
     verify: () => statSync(path.join(restoreRoot, stepStore.rec.id, 'USMT', 'USMT.MIG')).size,
     cleanup: async () => {
       await service.releaseRestore(stepStore.rec.path)

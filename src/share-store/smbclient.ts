@@ -1,20 +1,27 @@
 import { execa, type Options as ExecaOptions } from 'execa'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { accessSync, constants as fsConstants, createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
 import { PassThrough, type Readable } from 'node:stream'
 import { parseWinPath } from '../windows/path.js'
 import { AuthFile, type Credentials } from './credentials.js'
-import { splitSharePath, TransportError, type ShareEntry, type ShareSpace, type ShareTransport, type TransportErrorKind } from './transport.js'
+import { SmbSession } from './smb-session.js'
+import { checkOutcome, lastLine, missingTransfers, parseLs, parseRecursiveLs, parseSpace, type SmbOutcome } from './smbclient-output.js'
+import { splitSharePath, TransportError, type ShareEntry, type ShareSpace, type ShareTransport } from './transport.js'
+
+export { classifyStatus, parseLs, parseRecursiveLs, parseSpace } from './smbclient-output.js'
 
 /**
  * Samba's `smbclient` driven with execa: SMB3 only (`client min protocol = SMB3`), signing required
  * (`--client-protection=sign`), NTLMv2 or Kerberos. Credentials go through a 0600 authentication file
- * (`-A`), never argv. Every operation is one smbclient process with a `-c` command string (or a stdin
- * script when a name contains `;`); file data streams straight between smbclient and the local file or
- * a Node stream, so large stores are never held in memory.
+ * (`-A`), never argv. The operations of a transport run in one smbclient session (smb-session.ts: one logon
+ * for all of them, commands on stdin) where `stdbuf` exists to line-buffer its output, else one process per
+ * operation with a `-c` command string (or a stdin script when a name contains `;`). Streams (`getStream`,
+ * `putStream`) always have a process of their own. File data goes straight between smbclient and the local file
+ * or a Node stream, so large stores are never held in memory.
  */
 export interface SmbclientOptions {
   /** UNC of the share root: \\server\share[\folder]. */
@@ -28,70 +35,30 @@ export interface SmbclientOptions {
   /** Replaceable process runner (tests record the argv of every child through it). */
   runner?: SmbRunner
   tempDir?: string
+  /** One session for all operations (default: when `stdbuf` is on PATH); false: a process per operation. */
+  session?: boolean
 }
 
 export type SmbRunner = (file: string, args: readonly string[], options: ExecaOptions) => ReturnType<typeof execa>
 
 export const defaultSmbRunner: SmbRunner = (file, args, options) => execa(file, args, options)
 
-const UNREACHABLE = /CONNECTION_REFUSED|HOST_UNREACHABLE|NETWORK_UNREACHABLE|IO_TIMEOUT|CONNECTION_RESET|CONNECTION_DISCONNECTED|CONNECTION_ABORTED|BAD_NETWORK_NAME|NOT_SUPPORTED|INVALID_NETWORK_RESPONSE|PIPE_BROKEN|NETWORK_NAME_DELETED|END_OF_FILE|LOCAL_DISCONNECT|REMOTE_DISCONNECT|NO_LOGON_SERVERS|TIMEOUT/
-const AUTH = /LOGON_FAILURE|WRONG_PASSWORD|NO_SUCH_USER|ACCOUNT_(?:DISABLED|LOCKED_OUT|RESTRICTION|EXPIRED)|PASSWORD_(?:EXPIRED|MUST_CHANGE)|INVALID_LOGON_HOURS|TRUSTED_RELATIONSHIP_FAILURE/
-
-export function classifyStatus(status: string, phase: 'connect' | 'op' | 'transfer'): TransportErrorKind {
-  if (AUTH.test(status)) return 'auth'
-  if (status.includes('ACCESS_DENIED')) return phase === 'connect' ? 'auth' : 'denied'
-  if (UNREACHABLE.test(status)) return phase === 'transfer' ? 'transfer' : 'unreachable'
-  if (status.includes('OBJECT_NAME_COLLISION')) return 'exists'
-  if (/OBJECT_NAME_NOT_FOUND|OBJECT_PATH_NOT_FOUND|NO_SUCH_FILE|NOT_FOUND/.test(status)) return 'notFound'
-  return phase === 'transfer' ? 'transfer' : 'io'
-}
-
-const LS_LINE = /^ {2}(.+?)\s+([ADHSRNVIOLPE]*)\s+(\d+)\s+(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4})$/
-
-/** Parse smbclient `ls` output. */
-export function parseLs(stdout: string): ShareEntry[] {
-  const out: ShareEntry[] = []
-  for (const line of stdout.split('\n')) {
-    const m = LS_LINE.exec(line.replace(/\r$/, ''))
-    if (!m || m[1] === '.' || m[1] === '..') continue
-    out.push({ name: m[1], isDirectory: m[2].includes('D'), size: Number(m[3]), mtimeMs: Date.parse(`${m[4]}`) })
-  }
-  return out
-}
-
-/**
- * Parse `recurse on; ls DIR\*`: the entries of DIR come first, then one block per sub-folder headed by its path
- * from the share root (`\DIR\sub`). Returns the files with paths relative to DIR, `/`-separated.
- */
-export function parseRecursiveLs(stdout: string, dir: string): Array<{ path: string; size: number }> {
-  const prefix = dir ? `\\${dir}`.toLowerCase() : ''
-  const out: Array<{ path: string; size: number }> = []
-  let current: string[] = []
-  for (const raw of stdout.split('\n')) {
-    const line = raw.replace(/\r$/, '')
-    if (line.startsWith('\\')) {
-      const rest = line.toLowerCase().startsWith(`${prefix}\\`) ? line.slice(prefix.length + 1) : prefix === '' ? line.slice(1) : null
-      current = rest === null ? [] : rest.split('\\').filter(Boolean)
-      continue
+let stdbufFound: boolean | undefined
+/** Whether coreutils' `stdbuf` is on PATH (a session needs smbclient's stdin unbuffered and stdout line-buffered). */
+export function hasStdbuf(): boolean {
+  stdbufFound ??= (process.env.PATH ?? '').split(nodePath.delimiter).filter(Boolean).some((dir) => {
+    try {
+      accessSync(nodePath.join(dir, 'stdbuf'), fsConstants.X_OK)
+      return true
+    } catch {
+      return false
     }
-    const m = LS_LINE.exec(line)
-    if (!m || m[1] === '.' || m[1] === '..' || m[2].includes('D')) continue
-    out.push({ path: [...current, m[1]].join('/'), size: Number(m[3]) })
-  }
-  return out
+  })
+  return stdbufFound
 }
 
-function lastLine(text: string): string {
-  return text.trim().split('\n').filter((l) => l.trim()).pop()?.trim() ?? 'no output'
-}
-
-/** Parse the "N blocks of size M. K blocks available" line of `ls`/`du`. */
-export function parseSpace(stdout: string): ShareSpace | null {
-  const m = /(\d+) blocks of size (\d+)\. (\d+) blocks available/.exec(stdout)
-  if (!m) return null
-  const size = Number(m[2])
-  return { totalBytes: Number(m[1]) * size, freeBytes: Number(m[3]) * size }
-}
+/** The shell line that starts a session: smbclient with stdin unbuffered, stdout line-buffered and stderr merged into it (smb-session.ts). */
+export const SESSION_SHELL = 'exec stdbuf -i0 -oL "$0" "$@" 2>&1'
 
 function q(name: string): string {
   if (/["\r\n]/.test(name)) throw new TransportError('io', `name ${JSON.stringify(name)} cannot be sent to smbclient`)
@@ -106,6 +73,8 @@ export class SmbclientTransport implements ShareTransport {
   private readonly binary: string
   private readonly runner: SmbRunner
   private auth: AuthFile | undefined
+  private session: SmbSession | null = null
+  private readonly useSession: boolean
 
   constructor(private readonly opts: SmbclientOptions) {
     const parsed = parseWinPath(opts.unc)
@@ -116,6 +85,7 @@ export class SmbclientTransport implements ShareTransport {
     this.baseDir = parsed.segments
     this.binary = opts.binary ?? 'smbclient'
     this.runner = opts.runner ?? defaultSmbRunner
+    this.useSession = opts.session ?? hasStdbuf()
   }
 
   /** The argv of every smbclient child (no secret can be in it: credentials are only in the -A file). */
@@ -136,8 +106,31 @@ export class SmbclientTransport implements ShareTransport {
     return [...this.baseDir, ...splitSharePath(path)].join('\\')
   }
 
-  private async run(commands: string[], opts: { input?: Readable | string; phase?: 'op' | 'transfer'; allowStatus?: RegExp; script?: boolean } = {}): Promise<{ stdout: string; stderr: string }> {
-    // A stdin script: for names with ';' (-c splits at it) and for batches (one argv string is limited to 128 KiB).
+  /**
+   * Run commands and check what they printed. `stdout` is smbclient's stdout alone in a process of its own (what
+   * `get X -` wrote), and null in the session (where it is merged with stderr).
+   */
+  private async run(commands: string[], opts: { input?: Readable | string; phase?: 'op' | 'transfer'; allowStatus?: RegExp; script?: boolean } = {}): Promise<{ text: string; stdout: string | null }> {
+    const outcome = this.useSession && opts.input === undefined ? { ...await this.inSession(commands), stdout: null } : await this.inProcess(commands, opts)
+    checkOutcome(outcome, { root: this.root, binary: this.binary }, opts.phase ?? 'op', opts.allowStatus)
+    return { text: outcome.text, stdout: outcome.stdout }
+  }
+
+  /** The commands in this transport's smbclient session (started on first use). */
+  private async inSession(commands: string[]): Promise<SmbOutcome> {
+    this.session ??= new SmbSession(() => this.runner('sh', ['-c', SESSION_SHELL, this.binary, ...this.baseArgs()], {
+      reject: false, buffer: false, stdin: 'pipe', stdout: 'pipe', stderr: 'inherit', env: { LC_ALL: 'C' }, extendEnv: true,
+    }) as unknown as ChildProcess)
+    const r = await this.session.run(commands)
+    if (!r.ended) return { text: r.text, exitCode: 0, notFound: false }
+    // The session ended before the commands did: what smbclient said, else that it ended (the next operation
+    // starts a new session). 127: the shell found no stdbuf or no smbclient.
+    const notFound = r.ended.exitCode === 127 && /No such file|not found/.test(r.text)
+    return { text: r.text, exitCode: r.ended.exitCode === 0 ? 1 : r.ended.exitCode, notFound }
+  }
+
+  /** The commands in a process of their own (`-c`, or a stdin script for names with ';' and for batches). */
+  private async inProcess(commands: string[], opts: { input?: Readable | string; script?: boolean }): Promise<SmbOutcome & { stdout: string }> {
     const useStdinScript = opts.script === true || commands.some((c) => c.includes(';'))
     if (useStdinScript && opts.input !== undefined) throw new TransportError('io', 'a name containing ";" cannot be streamed')
     const args = this.baseArgs()
@@ -162,25 +155,11 @@ export class SmbclientTransport implements ShareTransport {
       opts.input.pipe(stdin)
     }
     const r = await child
-    const stdout = String(r.stdout ?? '')
-    const stderr = String(r.stderr ?? '')
-    this.check(stdout, stderr, r.exitCode ?? null, r.failed && (r as { code?: string }).code === 'ENOENT', opts.phase ?? 'op', opts.allowStatus)
-    return { stdout, stderr }
-  }
-
-  private check(stdout: string, stderr: string, exitCode: number | null, notFound: boolean, phase: 'op' | 'transfer', allow?: RegExp): void {
-    if (notFound) throw new TransportError('io', `${this.binary} was not found (install the smbclient package)`, 'ENOENT')
-    const text = `${stderr}\n${stdout}`
-    const statuses = [...text.matchAll(/NT_STATUS_[A-Z0-9_]+/g)].map((m) => m[0]).filter((s) => !(allow && allow.test(s)))
-    const connectFailed = /session setup failed|tree connect failed|protocol negotiation failed|Connection to .* failed|do_connect/.test(text)
-    if (statuses.length > 0) {
-      const status = statuses[0]
-      const line = text.split('\n').find((l) => l.includes(status))?.trim() ?? status
-      throw new TransportError(classifyStatus(status, connectFailed ? 'connect' : phase), `${this.root}: ${line}`, status)
-    }
-    if (exitCode !== 0 && !(allow && exitCode === 1 && /NT_STATUS/.test(text))) {
-      const last = text.trim().split('\n').pop() ?? ''
-      throw new TransportError(connectFailed ? 'unreachable' : phase === 'transfer' ? 'transfer' : 'io', `${this.root}: smbclient exited with ${exitCode ?? 'a signal'}${last ? `: ${last}` : ''}`)
+    return {
+      text: `${String(r.stderr ?? '')}\n${String(r.stdout ?? '')}`,
+      exitCode: r.exitCode ?? null,
+      notFound: r.failed && (r as { code?: string }).code === 'ENOENT',
+      stdout: String(r.stdout ?? ''),
     }
   }
 
@@ -201,15 +180,15 @@ export class SmbclientTransport implements ShareTransport {
 
   async list(path: string): Promise<ShareEntry[]> {
     const dir = this.remote(path)
-    const { stdout } = await this.run([`ls ${q(dir ? `${dir}\\*` : '*')}`], { allowStatus: /NO_SUCH_FILE/ })
-    return parseLs(stdout)
+    const { text } = await this.run([`ls ${q(dir ? `${dir}\\*` : '*')}`], { allowStatus: /NO_SUCH_FILE/ })
+    return parseLs(text)
   }
 
   async stat(path: string): Promise<ShareEntry | null> {
     try {
-      const { stdout } = await this.run([`ls ${q(this.remote(path))}`])
+      const { text } = await this.run([`ls ${q(this.remote(path))}`])
       const name = splitSharePath(path).pop() ?? ''
-      return parseLs(stdout).find((e) => e.name.toLowerCase() === name.toLowerCase()) ?? null
+      return parseLs(text).find((e) => e.name.toLowerCase() === name.toLowerCase()) ?? null
     } catch (err) {
       if (err instanceof TransportError && err.kind === 'notFound') return null
       throw err
@@ -218,8 +197,12 @@ export class SmbclientTransport implements ShareTransport {
 
   async readText(path: string): Promise<string | null> {
     try {
-      const { stdout } = await this.run([`get ${q(this.remote(path))} -`])
-      return stdout
+      if (!this.useSession) return (await this.run([`get ${q(this.remote(path))} -`])).stdout ?? ''
+      // In the session stdout carries every command's output: the text goes through a private local file.
+      return await this.withTempFile('get', async (local) => {
+        await this.getFiles([{ path, localPath: local }], 'op')
+        return readFileSync(local, 'utf8')
+      })
     } catch (err) {
       if (err instanceof TransportError && err.kind === 'notFound') return null
       throw err
@@ -231,21 +214,30 @@ export class SmbclientTransport implements ShareTransport {
     const tmpRel = `${path}.tmp-${randomBytes(6).toString('hex')}`
     const tmp = this.remote(tmpRel)
     // `put -` ends smbclient's command list at EOF of stdin, so the text goes through a private local file.
-    const dir = mkdtempSync(nodePath.join(this.opts.tempDir ?? os.tmpdir(), 'usmt-steps-put-'))
-    const local = nodePath.join(dir, 'data')
+    await this.withTempFile('put', async (local) => {
+      try {
+        writeFileSync(local, text, { mode: 0o600 })
+        await this.putFiles([{ localPath: local, path: tmpRel }], [], 'op')
+        await this.run([`rename ${q(tmp)} ${q(target)} -f`])
+      } catch (err) {
+        await this.removeFile(tmpRel).catch(() => undefined)
+        throw err
+      }
+    })
+  }
+
+  /** `fn` with the path of a file in a private temporary folder, removed after. */
+  private async withTempFile<T>(prefix: string, fn: (local: string) => Promise<T>): Promise<T> {
+    const dir = mkdtempSync(nodePath.join(this.opts.tempDir ?? os.tmpdir(), `usmt-steps-${prefix}-`))
     try {
-      writeFileSync(local, text, { mode: 0o600 })
-      await this.run([`put ${q(local)} ${q(tmp)}`, `rename ${q(tmp)} ${q(target)} -f`])
-    } catch (err) {
-      await this.removeFile(tmpRel).catch(() => undefined)
-      throw err
+      return await fn(nodePath.join(dir, 'data'))
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
   }
 
   async putFile(localPath: string, path: string): Promise<void> {
-    await this.run([`put ${q(localPath)} ${q(this.remote(path))}`], { phase: 'transfer' })
+    await this.putFiles([{ localPath, path }])
   }
 
   async putStream(source: Readable, path: string): Promise<void> {
@@ -253,26 +245,22 @@ export class SmbclientTransport implements ShareTransport {
   }
 
   async getFile(path: string, localPath: string): Promise<void> {
-    await this.run([`get ${q(this.remote(path))} ${q(localPath)}`], { phase: 'transfer' })
+    await this.getFiles([{ path, localPath }])
   }
 
   getStream(path: string): { stream: Readable; done: Promise<void> } {
     const out = new PassThrough()
     if (this.remote(path).includes(';')) {
       // smbclient splits -c at ';' and a stdin script adds its own text to stdout: go through a private temp file.
-      const done = (async () => {
-        const dir = mkdtempSync(nodePath.join(this.opts.tempDir ?? os.tmpdir(), 'usmt-steps-get-'))
+      const done = this.withTempFile('get', async (local) => {
         try {
-          const local = nodePath.join(dir, 'data')
           await this.getFile(path, local)
           await pipeline(createReadStream(local), out)
         } catch (err) {
           out.destroy(err as Error)
           throw err
-        } finally {
-          rmSync(dir, { recursive: true, force: true })
         }
-      })()
+      })
       done.catch(() => undefined)
       return { stream: out, done }
     }
@@ -282,7 +270,7 @@ export class SmbclientTransport implements ShareTransport {
     const done = (async () => {
       const r = await child
       try {
-        this.check('', String(r.stderr ?? ''), r.exitCode ?? null, r.failed && (r as { code?: string }).code === 'ENOENT', 'transfer')
+        checkOutcome({ text: String(r.stderr ?? ''), exitCode: r.exitCode ?? null, notFound: r.failed && (r as { code?: string }).code === 'ENOENT' }, { root: this.root, binary: this.binary }, 'transfer')
       } catch (err) {
         out.destroy(err as Error)
         throw err
@@ -293,35 +281,39 @@ export class SmbclientTransport implements ShareTransport {
   }
 
   /**
-   * One smbclient session for a whole store: `mkdir` for each folder (an existing one is fine), then `put` for
-   * each file. smbclient carries on after a failed command, so every file is checked against its "putting file"
-   * line: one that is missing fails the batch.
+   * Upload files, creating `dirs` first (an existing folder is fine), in one go (the session, or one process).
+   * smbclient carries on after a failed command, so every file is checked against its "putting file" line: one that
+   * is missing fails the batch and is named.
    */
-  async putFiles(items: ReadonlyArray<{ localPath: string; path: string }>, dirs: readonly string[] = []): Promise<void> {
+  async putFiles(items: ReadonlyArray<{ localPath: string; path: string }>, dirs: readonly string[] = [], phase: 'op' | 'transfer' = 'transfer'): Promise<void> {
     if (items.length === 0 && dirs.length === 0) return
     const puts = items.map((i) => ({ local: i.localPath, remote: this.remote(i.path), path: i.path }))
     const commands = [...dirs.map((d) => `mkdir ${q(this.remote(d))}`), ...puts.map((p) => `put ${q(p.local)} ${q(p.remote)}`)]
-    const { stdout, stderr } = await this.run(commands, { phase: 'transfer', allowStatus: /OBJECT_NAME_COLLISION/, script: true })
-    const text = `${stderr}\n${stdout}`
-    const missing = puts.filter((p) => !text.includes(`putting file ${p.local} as \\${p.remote} (`))
-    if (missing.length) throw new TransportError('transfer', `${this.root}: not uploaded: ${missing.slice(0, 5).map((m) => m.path).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} (${lastLine(text)})`)
+    const { text } = await this.run(commands, { phase, allowStatus: /OBJECT_NAME_COLLISION/, script: true })
+    this.checkTransfers(text, 'put', puts, phase)
   }
 
-  /** One smbclient session for many downloads; every file is checked against its "getting file" line. */
-  async getFiles(items: ReadonlyArray<{ path: string; localPath: string }>): Promise<void> {
+  /** Download files in one go; every file is checked against its "getting file" line. */
+  async getFiles(items: ReadonlyArray<{ path: string; localPath: string }>, phase: 'op' | 'transfer' = 'transfer'): Promise<void> {
     if (items.length === 0) return
     const gets = items.map((i) => ({ local: i.localPath, remote: this.remote(i.path), path: i.path }))
-    const { stdout, stderr } = await this.run(gets.map((g) => `get ${q(g.remote)} ${q(g.local)}`), { phase: 'transfer', script: true })
-    const text = `${stderr}\n${stdout}`
-    const missing = gets.filter((g) => !text.includes(`getting file \\${g.remote} of size `) || !text.includes(` as ${g.local} (`))
-    if (missing.length) throw new TransportError('transfer', `${this.root}: not downloaded: ${missing.slice(0, 5).map((m) => m.path).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} (${lastLine(text)})`)
+    const { text } = await this.run(gets.map((g) => `get ${q(g.remote)} ${q(g.local)}`), { phase, script: true })
+    this.checkTransfers(text, 'get', gets, phase)
+  }
+
+  private checkTransfers(text: string, direction: 'put' | 'get', items: ReadonlyArray<{ local: string; remote: string; path: string }>, phase: 'op' | 'transfer'): void {
+    const missing = missingTransfers(text, direction, items)
+    if (missing.length === 0) return
+    const names = `${missing.slice(0, 5).map((m) => m.path).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`
+    throw new TransportError(phase === 'transfer' ? 'transfer' : 'io', `${this.root}: not ${direction === 'put' ? 'uploaded' : 'downloaded'}: ${names} (${lastLine(text)})`)
   }
 
   /** `recurse on; ls DIR\*` in one session: every file below DIR with its size. */
   async listTree(path: string): Promise<Array<{ path: string; size: number }>> {
     const dir = this.remote(path)
-    const { stdout } = await this.run(['recurse on', `ls ${q(dir ? `${dir}\\*` : '*')}`], { script: true, allowStatus: /NO_SUCH_FILE/ })
-    return parseRecursiveLs(stdout, dir)
+    // `recurse off` after: the session's later commands list one level again.
+    const { text } = await this.run(['recurse on', `ls ${q(dir ? `${dir}\\*` : '*')}`, 'recurse off'], { script: true, allowStatus: /NO_SUCH_FILE/ })
+    return parseRecursiveLs(text, dir)
   }
 
   async rename(from: string, to: string, overwrite = false): Promise<void> {
@@ -343,13 +335,17 @@ export class SmbclientTransport implements ShareTransport {
 
   async space(): Promise<ShareSpace> {
     const dir = this.remote('')
-    const { stdout } = await this.run([...(dir ? [`cd ${q(dir)}`] : []), 'du'])
-    const s = parseSpace(stdout)
+    // back to the share root after: the session's later commands use paths from there.
+    const { text } = await this.run(dir ? [`cd ${q(dir)}`, 'du', 'cd \\'] : ['du'])
+    const s = parseSpace(text)
     if (!s) throw new TransportError('io', `${this.root}: smbclient did not report the free space`)
     return s
   }
 
   async close(): Promise<void> {
+    const session = this.session
+    this.session = null
+    await session?.close()
     this.auth?.dispose()
     this.auth = undefined
   }

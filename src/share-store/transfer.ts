@@ -4,42 +4,17 @@
  * ShareTransport; what to compare and which folders to create comes from decide.ts.
  */
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { STORE_LOGS_DIR } from '../store/layout.js'
 import { STORE_KEY_FILE } from '../store/store-key.js'
 import { compareWithManifest, foldersOf } from './decide.js'
+import { checkFollowed, hashWhileWritten } from './follow-hash.js'
+import { sha256File, walkLocal, type LocalFile } from './local-files.js'
 import { MANIFEST_FILE, parseJsonDoc, RECORD_FILE, type Manifest, type ManifestEntry, type StoreRecord } from './records.js'
 import { prepareStaging } from './staging.js'
 import type { ShareTransport } from './transport.js'
-
-export interface LocalFile {
-  rel: string
-  abs: string
-  size: number
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256')
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer)
-  return h.digest('hex')
-}
-
-/** Every file below a local folder, with `/`-separated relative paths, sorted. */
-export async function walkLocal(root: string): Promise<LocalFile[]> {
-  const out: LocalFile[] = []
-  const walk = async (dir: string, rel: string[]): Promise<void> => {
-    for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
-      const abs = nodePath.join(dir, e.name)
-      if (e.isDirectory()) await walk(abs, [...rel, e.name])
-      else if (e.isFile()) out.push({ rel: [...rel, e.name].join('/'), abs, size: (await fsp.stat(abs)).size })
-    }
-  }
-  await walk(root, [])
-  return out.sort((a, b) => a.rel.localeCompare(b.rel))
-}
 
 /** `fn` over `items` with at most `limit` running at once; results in the items' order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -102,7 +77,10 @@ export async function captureManifest(t: ShareTransport, rec: StoreRecord, local
   return entries
 }
 
-/** Download a captured store into `localPath` (emptied of an earlier attempt first) and check every SHA-256. */
+/**
+ * Download a captured store into `localPath` (emptied of an earlier attempt first) and check every SHA-256. The
+ * files are hashed while they arrive (follow-hash.ts), so the check ends soon after the download does.
+ */
 export async function downloadStore(t: ShareTransport, rec: StoreRecord, localPath: string, log: (line: string) => void): Promise<void> {
   const manifest = await readManifest(t, rec)
   const { removed } = await prepareStaging(localPath)
@@ -110,19 +88,22 @@ export async function downloadStore(t: ShareTransport, rec: StoreRecord, localPa
   const files = manifest.files.map((f) => ({ ...f, local: nodePath.join(localPath, ...f.path.split('/')) }))
   for (const dir of new Set(files.map((f) => nodePath.dirname(f.local)))) await fsp.mkdir(dir, { recursive: true })
   const started = Date.now()
-  await t.getFiles(files.map((f) => ({ path: `${rec.id}/${f.path}`, localPath: f.local })))
+  const download = t.getFiles(files.map((f) => ({ path: `${rec.id}/${f.path}`, localPath: f.local })))
+  const hashing = hashWhileWritten(files, download)
+  hashing.catch(() => undefined)
+  await download
   const downloaded = Date.now() - started
+  const sums = await checkFollowed(files, await hashing)
   // The store's own key document (written at request, next to the store like its record) comes along even
   // when the manifest does not list it: restore opens the data key from it.
   if (!manifest.files.some((f) => f.path === STORE_KEY_FILE)) {
     const keyText = await t.readText(`${rec.id}/${STORE_KEY_FILE}`)
     if (keyText !== null) await fsp.writeFile(nodePath.join(localPath, STORE_KEY_FILE), keyText, { mode: 0o600 })
   }
-  const sums = await mapLimit(files, 2, async (f) => ({ f, sum: await sha256File(f.local) }))
-  for (const { f, sum } of sums) {
-    if (sum !== f.sha256) throw new UsmtStepsError('USM0415', `${f.path} of ${rec.path} differs from the manifest after download (sha256 ${sum}, expected ${f.sha256})`)
-  }
-  log(`store ${rec.path} downloaded to ${localPath} (${manifest.files.length} files, ${files.reduce((a, f) => a + f.size, 0)} bytes in ${downloaded} ms; sha256 verified)`)
+  files.forEach((f, i) => {
+    if (sums[i] !== f.sha256) throw new UsmtStepsError('USM0415', `${f.path} of ${rec.path} differs from the manifest after download (sha256 ${sums[i]}, expected ${f.sha256})`)
+  })
+  log(`store ${rec.path} downloaded to ${localPath} (${manifest.files.length} files, ${files.reduce((a, f) => a + f.size, 0)} bytes in ${downloaded} ms; sha256 verified while it arrived)`)
 }
 
 /** Files below `<local>/Logs` that the capture did not put into the store (never overwrites a manifest file). */

@@ -8,7 +8,7 @@ import { parseJsonOutput, runCli } from '../../helpers/cli.js'
 import { requireSamba, startSamba, type SambaServer } from '../../helpers/samba.js'
 import { policyFromObject } from '../../../src/plan/policy.js'
 import { StoreService } from '../../../src/share-store/service.js'
-import { defaultSmbRunner, type SmbRunner } from '../../../src/share-store/smbclient.js'
+import { defaultSmbRunner, SmbclientTransport, type SmbRunner } from '../../../src/share-store/smbclient.js'
 import { UsmtStepsError } from '../../../src/runtime/errors.js'
 import { TransportError } from '../../../src/share-store/transport.js'
 import type { StoreRecord } from '../../../src/share-store/records.js'
@@ -325,7 +325,7 @@ describe('share stores over a real Samba (signing mandatory, SMB3 only)', functi
     scanning = false
     await scan
     await s.close()
-    expect(recorded.length).to.be.greaterThan(5)
+    expect(recorded, 'one smbclient session for the whole request and release').to.have.length(1)
     expect(seen.length, 'smbclient children were observed in /proc').to.be.greaterThan(0)
     for (const argv of [...recorded.map((a) => a.join(' ')), ...seen]) {
       expect(argv).not.to.contain(smb.password)
@@ -369,50 +369,51 @@ describe('share stores over a real Samba (signing mandatory, SMB3 only)', functi
     expect(ver.doc.result).to.include({ files: 1, bytes: data.length, deep: true })
   })
 
-  it('batch transfers: one session for a whole store, every file checked (a missing one fails the batch and is named)', async () => {
+  for (const session of [true, false]) it(`batch transfers ${session ? 'in the session' : 'with a process per operation (no stdbuf)'}: every file checked (a missing one fails the batch and is named)`, async () => {
     const recorded: string[][] = []
     const runner: SmbRunner = (file, args, options) => {
       recorded.push([file, ...args])
       return defaultSmbRunner(file, args, options)
     }
-    const s = service('BATCH', { shares: [shareDoc('second')] }, { smbRunner: runner })
-    const t = s.transportFor(policyFromObject({ shares: [shareDoc('second')] }, 't').shares[0])
+    const t = new SmbclientTransport({ unc: smb.unc('second'), port: smb.port, credentials: creds(), runner, session })
+    const base = session ? 'B 1' : 'B 2'
     const local = path.join(dir, 'batch src')
     mkdirSync(path.join(local, 'U x', 'deep'), { recursive: true })
     const files = [['top.txt', randomBytes(10)], ['U x/a b.txt', randomBytes(5000)], ['U x/deep/c;d.txt', randomBytes(70000)], ['U x/Lebenslauf Müller – 2024 ✓.docx', randomBytes(300)]] as const
     for (const [rel, data] of files) writeFileSync(path.join(local, ...rel.split('/')), data)
-    const items = files.map(([rel]) => ({ localPath: path.join(local, ...rel.split('/')), path: `B 1/${rel}` }))
+    const items = files.map(([rel]) => ({ localPath: path.join(local, ...rel.split('/')), path: `${base}/${rel}` }))
     recorded.length = 0
-    await t.putFiles(items, ['B 1', 'B 1/U x', 'B 1/U x/deep'])
-    expect(recorded, 'one smbclient session').to.have.length(1)
-    for (const [rel, data] of files) expect(readFileSync(path.join(smb.shareDir('second'), 'B 1', ...rel.split('/')))).to.deep.equal(data)
+    await t.putFiles(items, [base, `${base}/U x`, `${base}/U x/deep`])
+    expect(recorded, 'one smbclient process').to.have.length(1)
+    for (const [rel, data] of files) expect(readFileSync(path.join(smb.shareDir('second'), base, ...rel.split('/')))).to.deep.equal(data)
     // existing folders are fine; listTree sees every file in one session
     recorded.length = 0
-    await t.putFiles([items[0]], ['B 1', 'B 1/U x'])
-    expect(await t.listTree('B 1')).to.have.deep.members(files.map(([rel, data]) => ({ path: rel, size: data.length })))
-    expect(recorded).to.have.length(2)
+    await t.putFiles([items[0]], [base, `${base}/U x`])
+    expect(await t.listTree(base)).to.have.deep.members(files.map(([rel, data]) => ({ path: rel, size: data.length })))
+    expect(recorded, session ? 'the session goes on' : 'a process per operation').to.have.length(session ? 0 : 2)
     // a local file that does not exist: smbclient goes on with the others, the batch still fails and names it
-    const gone = { localPath: path.join(dir, 'no such file'), path: 'B 1/gone.txt' }
+    const gone = { localPath: path.join(dir, 'no such file'), path: `${base}/gone.txt` }
     try {
-      await t.putFiles([gone, { localPath: items[0].localPath, path: 'B 1/after.txt' }])
+      await t.putFiles([gone, { localPath: items[0].localPath, path: `${base}/after.txt` }])
       expect.fail('expected a transfer error')
     } catch (err) {
       expect((err as TransportError).kind).to.equal('transfer')
-      expect((err as Error).message).to.contain('not uploaded: B 1/gone.txt')
+      expect((err as Error).message).to.contain(`not uploaded: ${base}/gone.txt`)
     }
-    expect(existsSync(path.join(smb.shareDir('second'), 'B 1', 'after.txt'))).to.equal(true)
+    expect(existsSync(path.join(smb.shareDir('second'), base, 'after.txt'))).to.equal(true)
     // downloads: one session; a missing remote file fails the batch
     const back = path.join(dir, 'batch back')
     mkdirSync(path.join(back, 'deep'), { recursive: true })
-    await t.getFiles([{ path: 'B 1/U x/deep/c;d.txt', localPath: path.join(back, 'deep', 'c;d.txt') }, { path: 'B 1/top.txt', localPath: path.join(back, 'top.txt') }])
+    await t.getFiles([{ path: `${base}/U x/deep/c;d.txt`, localPath: path.join(back, 'deep', 'c;d.txt') }, { path: `${base}/top.txt`, localPath: path.join(back, 'top.txt') }])
     expect(readFileSync(path.join(back, 'deep', 'c;d.txt'))).to.deep.equal(files[2][1])
     try {
-      await t.getFiles([{ path: 'B 1/nope.txt', localPath: path.join(back, 'nope.txt') }, { path: 'B 1/top.txt', localPath: path.join(back, 'top2.txt') }])
+      await t.getFiles([{ path: `${base}/nope.txt`, localPath: path.join(back, 'nope.txt') }, { path: `${base}/top.txt`, localPath: path.join(back, 'top2.txt') }])
       expect.fail('expected an error')
     } catch (err) {
-      expect((err as Error).message).to.match(/NOT_FOUND|not downloaded: B 1\/nope\.txt/)
+      expect((err as Error).message).to.match(/NOT_FOUND|not downloaded: B [12]\/nope\.txt/)
     }
-    await s.close()
+    await t.close()
+    expect(recorded, session ? 'everything in one session' : 'a process per operation').to.have.length(session ? 0 : 5)
   })
 
   it('the session really is SMB3 and signed (smbstatus while a download is held open)', async () => {

@@ -1,0 +1,33 @@
+/**
+ * Local files of a staged store: their SHA-256, and the walk that lists them for an upload.
+ */
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import * as fsp from 'node:fs/promises'
+import * as nodePath from 'node:path'
+
+export interface LocalFile {
+  rel: string
+  abs: string
+  size: number
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256')
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer)
+  return h.digest('hex')
+}
+
+/** Every file below a local folder, with `/`-separated relative paths, sorted. */
+export async function walkLocal(root: string): Promise<LocalFile[]> {
+  const out: LocalFile[] = []
+  const walk = async (dir: string, rel: string[]): Promise<void> => {
+    for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
+      const abs = nodePath.join(dir, e.name)
+      if (e.isDirectory()) await walk(abs, [...rel, e.name])
+      else if (e.isFile()) out.push({ rel: [...rel, e.name].join('/'), abs, size: (await fsp.stat(abs)).size })
+    }
+  }
+  await walk(root, [])
+  return out.sort((a, b) => a.rel.localeCompare(b.rel))
+}

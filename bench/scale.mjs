@@ -6,6 +6,7 @@
 // Prints time (median, min–max) and peak RSS per size (the scale table), the 200k ratios beside their goals
 // (issue #15: preview ≤ 1.5× find, memory flat; hard-link capture ≤ 1.2× cp -al, peak RSS at 200k within 10 % of
 // 10k) and the load average. Rounds: BENCH_ROUNDS (default 3). MigUser.xml comes from USMT_STEPS_FIXTURES.
+// BENCH_WORKS=preview or BENCH_WORKS=hardlink runs one of the two (with its reference) only.
 // Run: npm run build && node bench/scale.mjs        BENCH_NODE=/path/to/node for another Node
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -15,6 +16,8 @@ import { DATA_RULES, windowsTree } from './lib/trees.mjs'
 
 const sizes = (process.env.BENCH_SIZES ?? '10000,50000,200000').split(',').map(Number)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+const works = (process.env.BENCH_WORKS ?? 'preview,hardlink').split(',')
+const pairs = [['preview', 'find'], ['hardlink', 'cp -al']].filter(([w]) => works.includes(w))
 const node = benchNode()
 const bin = path.join(ROOT, 'bin', 'run.js')
 const migUser = path.resolve(ROOT, process.env.USMT_STEPS_FIXTURES ?? '../shared/fixtures', 'usmt-xml', 'MigUser.xml')
@@ -41,20 +44,20 @@ try {
     const win = path.join(dir, 'win')
     const data = path.join(dir, 'data')
     const t0 = Date.now()
-    windowsTree(win, n)
-    dataTree(data, n)
+    if (works.includes('preview')) windowsTree(win, n)
+    if (works.includes('hardlink')) dataTree(data, n)
     process.stdout.write(`${n} files: trees made in ${((Date.now() - t0) / 1000).toFixed(0)} s, load ${loadavg()}\n`)
     const store = path.join(dir, 'store')
     const cpOut = path.join(dir, 'cp-copy')
     const out = path.join(dir, 'preview.json')
-    const s = interleave([
+    const s = interleave(([
       { name: 'find', cmd: 'find', args: [win, '-type', 'f', '-printf', '%s\n'], stdout: path.join(dir, 'find.txt') },
       { name: 'preview', cmd: node, args: [bin, 'rules', 'preview', '--json', '--rules', migUser, '--volume', `C=${win}`, '--progress', 'none'], env, stdout: out },
       { name: 'cp -al', cmd: 'cp', args: ['-al', path.join(data, 'Data'), cpOut], after: () => rmSync(cpOut, { recursive: true, force: true }) },
       { name: 'hardlink', cmd: node, args: [bin, 'scanstate', '--volume', `C=${data}`, '--computer', 'PC', store, `/i:${rules}`, '/hardlink', '/nocompress', '/o'], env, after: () => rmSync(store, { recursive: true, force: true }) },
-    ], rounds, { warmup: n >= 200000 ? 0 : 1 })
+    ]).filter((c) => pairs.some((p) => p.includes(c.name))), rounds, { warmup: n >= 200000 ? 0 : 1 })
     at[n] = s
-    for (const [name, ref] of [['preview', 'find'], ['hardlink', 'cp -al']]) {
+    for (const [name, ref] of pairs) {
       table.push({ n, work: name, time: describe(s[name]), ref: `${ref} ${describe(s[ref])}`, ratio: (stats(s[name].map((x) => x.wall)).median / stats(s[ref].map((x) => x.wall)).median).toFixed(2), rss: stats(s[name].map((x) => x.rssMB)).max })
     }
     rmSync(dir, { recursive: true, force: true })
@@ -65,9 +68,9 @@ try {
   const big = Math.max(...sizes)
   const small = Math.min(...sizes)
   console.log(`\ngoals at ${big} files:`)
-  console.log(ratioRow(`rules preview --json (${big} files)`, at[big].preview, at[big].find, 'wall', 1.5))
-  console.log(ratioRow(`scanstate /hardlink /nocompress (${big} files)`, at[big].hardlink, at[big]['cp -al'], 'wall', 1.2))
-  for (const w of ['preview', 'hardlink']) {
+  if (works.includes('preview')) console.log(ratioRow(`rules preview --json (${big} files)`, at[big].preview, at[big].find, 'wall', 1.5))
+  if (works.includes('hardlink')) console.log(ratioRow(`scanstate /hardlink /nocompress (${big} files)`, at[big].hardlink, at[big]['cp -al'], 'wall', 1.2))
+  for (const [w] of pairs) {
     const a = stats(at[small][w].map((x) => x.rssMB)).max
     const b = stats(at[big][w].map((x) => x.rssMB)).max
     const growth = (b / a - 1) * 100

@@ -17,6 +17,7 @@ import { catalogKindOf, storeKindFromSwitches, type CatalogKind } from '../store
 import { localPathOf, type VolumeMap } from '../windows/volume-map.js'
 import { readStoreKey } from '../store/crypto.js'
 import { encodeRegistry, type StoredRegistryValue } from '../store/registry.js'
+import type { LinkBatch } from '../store/link-pipeline.js'
 import { deviceOf, StoreSession, storeState } from '../store/store.js'
 import { formatConfigXml } from '../usmt/config-xml.js'
 import { clusterRound, formatEstimateXml, ListFilesWriter } from '../usmt/estimate.js'
@@ -195,7 +196,11 @@ function hardLinkDeviceCheck(kind: CatalogKind, storeRoot: string, volumes: Volu
   if (kind !== 'hardlink') return () => undefined
   let storeDev: number | undefined
   const checked = new Set<string>()
+  /** The first character of the last path checked (its drive letter as written): most files share it. */
+  let lastFirst = -1
   return (winPath) => {
+    if (winPath.charCodeAt(0) === lastFirst) return
+    lastFirst = winPath.charCodeAt(0)
     const letter = winPath.slice(0, 2).toUpperCase()
     if (checked.has(letter)) return
     checked.add(letter)
@@ -239,6 +244,7 @@ export function sourceNameProblem(f: Pick<IncludedFile, 'path' | 'localPath'>, v
  * check, so the answer (and its wording) is always sourceNameProblem's.
  */
 export function sourceNameChecker(volumes: VolumeMap): (f: Pick<IncludedFile, 'path' | 'localPath'>) => string | null {
+  // The last folder (Windows and local), compared in place with each file's: no per-file copy of a folder's path.
   let lastDir: string | null = null
   let lastLocalDir: string | null = null
   /** 'ok': every folder name is valid; 'outside': the local folder is not below its volume (no local names to check). */
@@ -247,9 +253,9 @@ export function sourceNameChecker(volumes: VolumeMap): (f: Pick<IncludedFile, 'p
     const cut = f.path.lastIndexOf('\\')
     const lcut = f.localPath.lastIndexOf(nodePath.sep)
     if (cut < 2 || lcut < 0 || f.path.length > MAX_LONG_PATH) return sourceNameProblem(f, volumes)
-    const dir = f.path.slice(0, cut)
-    const localDir = f.localPath.slice(0, lcut)
-    if (dir !== lastDir || localDir !== lastLocalDir) {
+    if (lastDir === null || lastLocalDir === null || lastDir.length !== cut || lastLocalDir.length !== lcut || !f.path.startsWith(lastDir) || !f.localPath.startsWith(lastLocalDir)) {
+      const dir = f.path.slice(0, cut)
+      const localDir = f.localPath.slice(0, lcut)
       lastDir = dir
       lastLocalDir = localDir
       state = 'full'
@@ -389,7 +395,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     const cloudLater: IncludedFile[] = []
     const outputs = ([[o.log, 'logPath'], [o.progress, 'progressPath'], [o.listFiles, 'listfilesPath']] as const).filter(([p]) => p !== undefined)
     const inStore = insideAny([storeRoot, ...outputs.map(([p, key]) => toolPath(ctx, p as string, key))])
-    let pipeline: StoreSession['linkPipeline'] = null
+    let pipeline: ReturnType<StoreSession['startLinkPipeline']> = null
     const sameDevice = hardLinkDeviceCheck(kind, storeRoot, ctx.volumes)
     if (!estimateOnly) {
       if (o.listFiles !== undefined) {
@@ -400,7 +406,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
         }
       }
       session = await StoreSession.create(storeRoot, { kind, overwrite: o.overwrite, secret, kdf: ctx.kdf, level: ctx.compressionLevel, codec: ctx.storeCodec, sealKey: seal })
-      pipeline = session.linkPipeline
+      pipeline = session.startLinkPipeline()
       log.info(`Saving to a ${kind} store in ${storeRoot}${secret !== undefined ? ' (encrypted, AES-256-GCM)' : ''} while scanning${pipeline ? ' (hard links made on a background thread)' : ''}`)
     }
     const store = session
@@ -456,6 +462,10 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       done += f.bytes
       reportPercent(f.path)
     }
+    /** Settle a batch of links, in order. */
+    const settleBatch = ({ files, errors }: LinkBatch): void => {
+      for (let i = 0; i < files.length; i++) settle(files[i] as IncludedFile, errors.size === 0 ? null : errors.get(i) ?? null)
+    }
     const prepared = prepare({
       ruleFiles: scripts, configFile, ruleSet, volumes: ctx.volumes, users: profiles, computer,
       selection: { ui: o.ui, ue: o.ue, uel: o.uel, all: o.all, localOnly: o.localOnly }, now: now(), attributes: attributes?.letters,
@@ -501,7 +511,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
           sameDevice(f.path)
           pipeline.queue(f)
           // Read the outcomes of finished batches as the walk goes on: a bounded number of files in flight.
-          if (pipeline.unread() > 3) for await (const batch of pipeline.outcomes(1)) for (const { file, error } of batch) settle(file as IncludedFile, error)
+          if (pipeline.unread() > 3) for await (const batch of pipeline.outcomes(1)) settleBatch(batch)
         } else {
           let error: unknown = null
           try {
@@ -575,7 +585,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     reportPercent('')
     if (!session) throw new Error('no store session after the scan')
     if (pipeline) {
-      for await (const batch of pipeline.outcomes()) for (const { file, error } of batch) settle(file as IncludedFile, error)
+      for await (const batch of pipeline.outcomes()) settleBatch(batch)
       for (const f of cloudLater) settle(f, cloudFileError(f.path))
     }
     await listFiles?.close()

@@ -12,10 +12,12 @@ export class BatchThread<A> {
   private readonly worker: Worker
   private readonly waiting: Array<{ resolve: (a: A) => void; reject: (e: unknown) => void }> = []
   private failedWith: unknown = null
+  /** Set to 1 by the thread once it has run `code` (shared memory: readable without a turn of the event loop). */
+  private readonly started = new Int32Array(new SharedArrayBuffer(4))
 
   /** `name` says which thread stopped in the error of an unexpected exit. */
   constructor(code: string, name: string) {
-    this.worker = new Worker(code, { eval: true })
+    this.worker = new Worker(`${code}\n;Atomics.store(require('node:worker_threads').workerData, 0, 1)\n`, { eval: true, workerData: this.started })
     this.worker.unref()
     this.worker.on('message', (a: A) => this.waiting.shift()?.resolve(a))
     const stop = (err: unknown): void => {
@@ -24,6 +26,14 @@ export class BatchThread<A> {
     }
     this.worker.on('error', stop)
     this.worker.on('exit', (exitCode) => stop(new Error(`the ${name} thread stopped (exit code ${exitCode})`)))
+  }
+
+  /**
+   * True once the thread has started and run its code: a batch sent now is answered without waiting for the
+   * thread's start-up (tens of milliseconds), so a caller may do its first batches itself until then.
+   */
+  get ready(): boolean {
+    return Atomics.load(this.started, 0) === 1
   }
 
   /** The error the thread stopped with, or null while it runs. */

@@ -287,7 +287,7 @@ export type FileCatalogEntry = Pick<CatalogEntry, 'path' | 'user' | 'component' 
 class CatalogLines {
   readonly head: string
   readonly rows: string[] = []
-  private readonly refs = new Map<string, string>()
+  private readonly refs = new Map<string, number>()
   private readonly table: string[] = []
   count = 0
 
@@ -295,27 +295,34 @@ class CatalogLines {
     this.head = JSON.stringify({ format: 'usmt-steps-catalog', version: 2, kind })
   }
 
-  private ref(s: string): string {
+  private ref(s: string): number {
     let r = this.refs.get(s)
     if (r === undefined) {
-      r = String(this.table.length)
+      r = this.table.length
       this.table.push(s)
       this.refs.set(s, r)
     }
     return r
   }
 
-  /** One file line, with its leading line break. */
-  line(e: FileCatalogEntry): string {
+  /**
+   * One file line, without its leading line break: one JSON.stringify of the row (a fraction of the time and
+   * garbage of joining its fields as text, which counts at hundreds of thousands of files).
+   */
+  row(e: FileCatalogEntry): string {
     const a = e.attributes
     const attrs = (a.readOnly ? ATTR_READONLY : 0) | (a.hidden ? ATTR_HIDDEN : 0) | (a.system ? ATTR_SYSTEM : 0)
-    const user = e.user === null ? '-1' : this.ref(e.user)
+    const row: Array<string | number> = [
+      e.path, e.user === null ? -1 : this.ref(e.user), this.ref(e.component), num(e.size) ? e.size : 0, num(e.mtimeMs) ? e.mtimeMs : 0,
+      num(e.atimeMs) ? e.atimeMs : 0, num(e.birthtimeMs) ? e.birthtimeMs : 0, attrs,
+    ]
+    if (e.sha256 !== undefined) row.push(e.sha256)
     this.count++
-    return `\n[${JSON.stringify(e.path)},${user},${this.ref(e.component)},${num(e.size) ? e.size : 0},${num(e.mtimeMs) ? e.mtimeMs : 0},${num(e.atimeMs) ? e.atimeMs : 0},${num(e.birthtimeMs) ? e.birthtimeMs : 0},${attrs}${e.sha256 === undefined ? '' : `,${JSON.stringify(e.sha256)}`}]`
+    return JSON.stringify(row)
   }
 
   entry(e: FileCatalogEntry): void {
-    this.rows.push(this.line(e))
+    this.rows.push(`\n${this.row(e)}`)
   }
 
   /** The end record, with its leading line break. */
@@ -376,7 +383,11 @@ export class FileCatalogWriter {
   }
 
   add(e: FileCatalogEntry): void {
-    this.push(this.lines.line(e))
+    const row = this.lines.row(e)
+    // The line break and the row go into the block separately: no joined copy of the line.
+    if (this.used + 1 + row.length * 3 > this.block.length) this.push('\n')
+    else this.block[this.used++] = 0x0a
+    this.push(row)
   }
 
   /** Write the end record, the seal (sealed catalogs) and the digest, fsync and close. */

@@ -13,7 +13,7 @@ import { UsmtStepsError } from '../runtime/errors.js'
 import { sha256File } from '../runtime/file-hash.js'
 import { writeAll } from '../runtime/write-all.js'
 import { decodeFileCatalog, FileCatalogWriter, storeDirOf, unsafeFileName, type Catalog, type CatalogEntry, type StoreMeta } from './catalog.js'
-import { LinkPipeline, type LinkOutcome } from './link-pipeline.js'
+import { LinkPipeline, type LinkBatch } from './link-pipeline.js'
 import { isFileError, type RestoreErrorHandler, type RestoreFileResult, type RestoreItem, type SourceFile } from './types.js'
 
 export const FILE_DIR = 'File'
@@ -83,8 +83,11 @@ export class FileStoreWriter {
   private readonly fileRoot: string
   private readonly catalog: FileCatalogWriter
   private readonly made = new Set<string>()
+  /** The Windows folder of the last file (its length: where its name starts) and its store folder. */
   private lastWinDir: string | null = null
   private lastLocalDir = ''
+  /** The store folder the last destOf() resolved for the first time ('' when it was known already). */
+  private newDir = ''
   private pipe: LinkPipeline | null = null
   files = 0
   bytesIn = 0
@@ -97,42 +100,51 @@ export class FileStoreWriter {
     this.catalog = new FileCatalogWriter(nodePath.join(usmtDir, CATALOG_FILE), kind, sealKey)
   }
 
-  /** Create a store folder once: its parent normally exists already, so one mkdir(2) suffices. */
-  private makeDir(dir: string): void {
-    if (this.made.has(dir)) return
+  /**
+   * Create the store folder destOf() left in `newDir`: its parent normally exists already, so one mkdir(2)
+   * suffices. A folder that could not be made is tried again for the next file.
+   */
+  private makeNewDir(): void {
+    const dir = this.newDir
+    if (!dir) return
     try {
       mkdirSync(dir)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
-      if (code === 'ENOENT') mkdirSync(dir, { recursive: true })
-      else if (code !== 'EEXIST') throw err
+      try {
+        if (code === 'ENOENT') mkdirSync(dir, { recursive: true })
+        else if (code !== 'EEXIST') throw err
+      } catch (again) {
+        this.made.delete(dir)
+        this.lastWinDir = null
+        throw again
+      }
     }
-    this.made.add(dir)
   }
 
   /**
-   * The local folder in the store for a source file's Windows folder, checked once. `create` receives a
-   * folder the first time it is needed (made here, or by the link thread when pipelined).
+   * Where a source file goes in the store; throws USM0217 for a path that cannot be stored. Its store folder is
+   * resolved and checked once per Windows folder (files come folder by folder); a folder not seen before is left
+   * in `newDir` for the caller to create (here, or on the link thread).
    */
-  private localDirOf(winDir: string, create: (dir: string) => void): string {
-    if (winDir === this.lastWinDir) return this.lastLocalDir
-    const local = nodePath.join(this.fileRoot, ...storeDirOf(winDir).split('/'))
-    if (!this.made.has(local)) {
-      create(local)
-      this.made.add(local)
-    }
-    this.lastWinDir = winDir
-    this.lastLocalDir = local
-    return local
-  }
-
-  /** Where a source file goes in the store; throws USM0217 for a path that cannot be stored. */
-  private destOf(winPath: string, create: (dir: string) => void = (d) => this.makeDir(d)): string {
+  private destOf(winPath: string): string {
     const cut = winPath.lastIndexOf('\\')
     const name = cut < 0 ? '' : winPath.slice(cut + 1)
     const bad = cut < 0 ? 'not a drive-absolute Windows path' : unsafeFileName(name)
     if (bad) throw new UsmtStepsError('USM0217', `cannot store ${winPath}: ${bad}`)
-    return this.localDirOf(winPath.slice(0, cut), create) + nodePath.sep + name
+    this.newDir = ''
+    // Same folder as the last file: compared in place (no per-file copy of the folder's path).
+    if (this.lastWinDir === null || this.lastWinDir.length !== cut || !winPath.startsWith(this.lastWinDir)) {
+      const winDir = winPath.slice(0, cut)
+      const local = nodePath.join(this.fileRoot, ...storeDirOf(winDir).split('/'))
+      if (!this.made.has(local)) {
+        this.made.add(local)
+        this.newDir = local
+      }
+      this.lastWinDir = winDir
+      this.lastLocalDir = local
+    }
+    return this.lastLocalDir + nodePath.sep + name
   }
 
   private crossDevice(src: SourceFile, err: unknown): UsmtStepsError {
@@ -149,6 +161,15 @@ export class FileStoreWriter {
   }
 
   /**
+   * Hard-link stores: start the link thread (see link-pipeline.ts) now, before the first file is queued, so that
+   * its start overlaps the scan's own; `queueLink` starts it otherwise.
+   */
+  startLinks(): void {
+    if (this.kind !== 'hardlink') throw new Error('startLinks is for hard-link stores')
+    this.pipe ??= new LinkPipeline()
+  }
+
+  /**
    * Hard-link stores: queue a file to be linked on the background thread (see link-pipeline.ts) while the
    * scan goes on; read the results with `linkOutcomes()`, in the same order. Nothing is catalogued before
    * its link is made.
@@ -156,15 +177,14 @@ export class FileStoreWriter {
   queueLink(src: SourceFile): void {
     if (this.kind !== 'hardlink') throw new Error('queueLink is for hard-link stores')
     const pipe = (this.pipe ??= new LinkPipeline())
-    let dir = ''
     let dest: string
     try {
-      dest = this.destOf(src.path, (d) => { dir = d })
+      dest = this.destOf(src.path)
     } catch (err) {
       pipe.pushFailed(src, err)
       return
     }
-    pipe.push(src, dir, dest)
+    pipe.push(src, this.newDir, dest)
   }
 
   /** Batches of links sent and not read by linkOutcomes() yet. */
@@ -183,18 +203,26 @@ export class FileStoreWriter {
   }
 
   /**
-   * Every queued file in order, a batch at a time, with null (linked and catalogued) or its error: the
-   * file-system error as it is, USM0216 for a link across devices, USM0217 for a path that cannot be stored.
+   * Every queued file in order, a batch at a time, each linked and catalogued unless it is in the batch's
+   * errors: the file-system error as it is, USM0216 for a link across devices, USM0217 for a path that cannot
+   * be stored.
    */
-  async *linkOutcomes(keep = 0): AsyncGenerator<LinkOutcome[]> {
+  async *linkOutcomes(keep = 0): AsyncGenerator<LinkBatch> {
     if (!this.pipe) return
     for await (const batch of this.pipe.outcomes(keep)) {
-      for (let i = 0; i < batch.length; i++) {
-        const o = batch[i]
-        if (o.error === null) this.catalogLinked(o.file)
-        else if ((o.error as NodeJS.ErrnoException).code === 'EXDEV') batch[i] = { file: o.file, error: this.crossDevice(o.file, o.error) }
+      const { files, errors } = batch
+      if (errors.size === 0) {
+        for (let i = 0; i < files.length; i++) this.catalogLinked(files[i])
+        yield batch
+        continue
       }
-      yield batch
+      const mapped = new Map<number, unknown>()
+      for (let i = 0; i < files.length; i++) {
+        const error = errors.get(i)
+        if (error === undefined) this.catalogLinked(files[i])
+        else mapped.set(i, (error as NodeJS.ErrnoException).code === 'EXDEV' ? this.crossDevice(files[i], error) : error)
+      }
+      yield { files, errors: mapped }
     }
   }
 
@@ -206,6 +234,7 @@ export class FileStoreWriter {
   addFileSync(src: SourceFile): void {
     if (this.kind !== 'hardlink') throw new Error('addFileSync is for hard-link stores')
     const dest = this.destOf(src.path)
+    this.makeNewDir()
     try {
       linkSync(src.localPath, dest)
     } catch (err) {
@@ -218,6 +247,7 @@ export class FileStoreWriter {
   async addFile(src: SourceFile): Promise<void> {
     if (this.kind === 'hardlink') return this.addFileSync(src)
     const dest = this.destOf(src.path)
+    this.makeNewDir()
     let sha256: string
     let size: number
     try {

@@ -7,21 +7,20 @@
  * (`fs.link` with several calls in flight) measured two to three times slower on ext4 than one thread
  * calling link(2) in a loop, so the pool is not used. Outcomes come back per batch, in order; a file's
  * failure carries its errno error (ENOENT, EACCES, EXDEV…) for the caller's /c and ErrorControl decision.
- * The worker is a BatchThread (src/runtime/batch-thread.ts) started from inline code.
+ * The worker is a BatchThread (src/runtime/batch-thread.ts) started from inline code. Its start-up (a new V8
+ * isolate and Node's bootstrap: 50–100 ms of CPU here) is not waited for: the store starts the thread before the
+ * scan, and the batches completed before the thread is ready are linked on the calling thread.
  */
+import { linkSync, mkdirSync } from 'node:fs'
 import { BatchThread } from '../runtime/batch-thread.js'
 import type { SourceFile } from './types.js'
 
 /**
- * The worker: for each [folder to create or '', source, destination] make the folder, then link. A batch comes
- * as one string, the triples' fields separated by NUL (no path holds one): copying one string to the thread
- * costs a fraction of cloning an array of thousands.
+ * The link work of one batch, as source text: for each [folder to create or '', source, destination] make the
+ * folder, then link; returns the failures. The link thread runs it, and so does the calling thread for the
+ * batches it links itself while the thread starts (one text, so both do exactly the same).
  */
-const WORKER_CODE = `
-const { parentPort } = require('node:worker_threads')
-const { linkSync, mkdirSync } = require('node:fs')
-parentPort.on('message', (text) => {
-  const ops = text.split('\\0')
+const LINK_OPS = `(linkSync, mkdirSync) => (ops) => {
   const failures = []
   for (let i = 0, k = 0; i < ops.length; i += 3, k++) {
     try {
@@ -37,16 +36,29 @@ parentPort.on('message', (text) => {
       failures.push([k, String(e.code || ''), String(e.message), String(e.syscall || ''), String(e.path || '')])
     }
   }
-  parentPort.postMessage(failures)
-})
+  return failures
+}`
+
+/**
+ * The worker: a batch comes as one string, the triples' fields separated by NUL (no path holds one): copying one
+ * string to the thread costs a fraction of cloning an array of thousands.
+ */
+const WORKER_CODE = `
+const { parentPort } = require('node:worker_threads')
+const { linkSync, mkdirSync } = require('node:fs')
+const linkOps = (${LINK_OPS})(linkSync, mkdirSync)
+parentPort.on('message', (text) => parentPort.postMessage(linkOps(text.split('\\0'))))
 `
 
 type Failure = [index: number, code: string, message: string, syscall: string, path: string]
 
+/** LINK_OPS on this thread. */
+const linkHere = (new Function(`return ${LINK_OPS}`) as () => (l: typeof linkSync, m: typeof mkdirSync) => (ops: readonly string[]) => Failure[])()(linkSync, mkdirSync)
+
 interface Batch {
   files: SourceFile[]
-  /** Errors known before linking (a path that cannot be stored), by index in `files`. */
-  early: Map<number, unknown>
+  /** Errors known before linking (a path that cannot be stored), by index in `files`; null when none. */
+  early: Map<number, unknown> | null
   /** Flat [folder, source, destination] triples, and the index in `files` of each triple. */
   ops: string[]
   opFile: number[]
@@ -54,13 +66,18 @@ interface Batch {
   done: boolean
 }
 
-export interface LinkOutcome {
-  file: SourceFile
-  /** null when the link was made. */
-  error: unknown
+/**
+ * The outcome of one batch of queued files, in the order queued: every file in `files` was linked except those
+ * in `errors` (index in `files` → its error). No object per file: a capture of many files reads them as they come.
+ */
+export interface LinkBatch {
+  files: readonly SourceFile[]
+  errors: ReadonlyMap<number, unknown>
 }
 
-const newBatch = (): Batch => ({ files: [], early: new Map(), ops: [], opFile: [], done: false })
+const NO_ERRORS: ReadonlyMap<number, unknown> = new Map()
+
+const newBatch = (): Batch => ({ files: [], early: null, ops: [], opFile: [], done: false })
 
 export class LinkPipeline {
   private readonly thread = new BatchThread<Failure[]>(WORKER_CODE, 'hard-link')
@@ -81,9 +98,10 @@ export class LinkPipeline {
 
   /** Queue a file that already failed (its outcome keeps its place in the order). */
   pushFailed(file: SourceFile, error: unknown): void {
-    this.current.early.set(this.current.files.length, error)
-    this.current.files.push(file)
-    if (this.current.files.length >= this.batchSize) this.flush()
+    const b = this.current
+    ;(b.early ??= new Map()).set(b.files.length, error)
+    b.files.push(file)
+    if (b.files.length >= this.batchSize) this.flush()
   }
 
   /** Send the current batch to the worker. */
@@ -91,7 +109,10 @@ export class LinkPipeline {
     const b = this.current
     if (b.files.length === 0) return
     this.current = newBatch()
-    b.result = b.ops.length === 0 && this.thread.failed === null ? Promise.resolve([]) : this.thread.send(b.ops.join('\0'))
+    // Until the thread has started (its start-up takes tens of milliseconds) the links are made here, so the scan's
+    // first batches do not wait for it; from then on every batch goes to the thread, so they stay in order.
+    const here = this.thread.failed === null && (b.ops.length === 0 || !this.thread.ready)
+    b.result = here ? Promise.resolve(linkHere(b.ops)) : this.thread.send(b.ops.join('\0'))
     b.result.catch(() => undefined)
     this.unsettled++
     void b.result.then(() => undefined, () => undefined).then(() => {
@@ -100,6 +121,11 @@ export class LinkPipeline {
     })
     b.ops = []
     this.sent.push(b)
+  }
+
+  /** Whether the link thread has started: batches completed from then on are linked there. */
+  get threadReady(): boolean {
+    return this.thread.ready
   }
 
   /** Files queued and not sent, or batches sent and not read by outcomes(). */
@@ -132,18 +158,18 @@ export class LinkPipeline {
    * (the end of a scan) sends what is still queued and reads everything; `keep` > 0 (during a scan) reads the
    * oldest batches until `keep` remain, so a scan holds a bounded number of files however many it finds.
    */
-  async *outcomes(keep = 0): AsyncGenerator<LinkOutcome[]> {
+  async *outcomes(keep = 0): AsyncGenerator<LinkBatch> {
     if (keep === 0) this.flush()
     while (this.sent.length > keep) {
       const b = this.sent.shift() as Batch
       const failures = await (b.result as Promise<Failure[]>)
-      const byFile = new Map<number, unknown>(b.early)
-      for (const [k, code, message, syscall, path] of failures) {
-        byFile.set(b.opFile[k], Object.assign(new Error(message), { code, syscall, path }))
+      let errors = b.early ?? NO_ERRORS
+      if (failures.length > 0) {
+        const all = new Map(errors)
+        for (const [k, code, message, syscall, path] of failures) all.set(b.opFile[k], Object.assign(new Error(message), { code, syscall, path }))
+        errors = all
       }
-      const out: LinkOutcome[] = new Array(b.files.length)
-      for (let i = 0; i < b.files.length; i++) out[i] = { file: b.files[i], error: byFile.size ? byFile.get(i) ?? null : null }
-      yield out
+      yield { files: b.files, errors }
     }
   }
 

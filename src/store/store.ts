@@ -17,7 +17,7 @@ import { ContainerReader, ContainerWriter, type MigEntry, type StoreCodec } from
 import type { KdfName } from './crypto.js'
 import type { CatalogSeal } from './seal.js'
 import { applyMetadata, CATALOG_FILE, FILE_DIR, FileStoreReader, FileStoreWriter, syncDir, tempBeside } from './file-store.js'
-import type { LinkOutcome } from './link-pipeline.js'
+import type { LinkBatch } from './link-pipeline.js'
 import { isFileError, type RestoreErrorHandler, type RestoreFileResult, type RestoreItem, type SourceFile } from './types.js'
 
 export const USMT_DIR = 'USMT'
@@ -104,13 +104,15 @@ export class StoreSession {
   }
 
   /**
-   * Hard-link stores only: link files on a background thread while the scan goes on (`queue`), and read
-   * every file's outcome in order (`outcomes`: during the scan with `keep` batches left in flight, then all at
-   * the end); the catalog gets a file once its link is made.
+   * Hard-link stores only: start the link thread and return its queue, to link files on the background thread
+   * while the scan goes on (`queue`), and read every file's outcome in order (`outcomes`: during the scan with
+   * `keep` batches left in flight, then all at the end); the catalog gets a file once its link is made. The thread
+   * starts here, before the first file, so that its start-up overlaps the scan's.
    */
-  get linkPipeline(): { queue(src: SourceFile): void; backlog(): number; unread(): number; drain(max: number): Promise<void>; outcomes(keep?: number): AsyncGenerator<LinkOutcome[]> } | null {
+  startLinkPipeline(): { queue(src: SourceFile): void; backlog(): number; unread(): number; drain(max: number): Promise<void>; outcomes(keep?: number): AsyncGenerator<LinkBatch> } | null {
     const files = this.files
     if (!files || files.kind !== 'hardlink') return null
+    files.startLinks()
     return {
       queue: (src) => files.queueLink(src),
       backlog: () => files.linkBacklog,

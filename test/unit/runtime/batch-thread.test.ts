@@ -16,6 +16,20 @@ parentPort.on('message', (text) => parentPort.postMessage(text.split('\\0').reve
     }
   })
 
+  it('says when it is ready: not before its start-up, then once it has run its code (readable without awaiting anything)', async () => {
+    const t = new BatchThread<string>(`
+const { parentPort } = require('node:worker_threads')
+parentPort.on('message', (text) => parentPort.postMessage(text))
+`, 'test')
+    try {
+      expect(t.ready).to.equal(false)
+      expect(await t.send('one')).to.equal('one')
+      expect(t.ready).to.equal(true)
+    } finally {
+      await t.close()
+    }
+  })
+
   it('a thread that ends with batches outstanding rejects them, and every later one, naming the thread', async () => {
     const t = new BatchThread<string>(`
 const { parentPort } = require('node:worker_threads')

@@ -150,6 +150,21 @@ describe('store/file-store: hard-link and mirror stores', () => {
     expect((await FileStoreReader.open(usmt)).catalog.files.map((e) => e.path)).to.deep.equal([g.path])
   })
 
+  it('a store folder that could not be made is tried again for the next file of that folder', async () => {
+    const [f, g] = makeTree(path.join(tmp.dir, 'src'))
+    const usmt = path.join(tmp.dir, 'store', 'USMT')
+    const w = new FileStoreWriter(usmt, 'hardlink')
+    // A file where a parent of the store folder of C:\Users\ann\Documents must go: the folder cannot be made.
+    const blocker = path.join(usmt, 'File', 'C', 'Users', 'ann')
+    mkdirSync(path.dirname(blocker), { recursive: true })
+    writeFileSync(blocker, 'in the way')
+    expect(() => w.addFileSync(f)).to.throw().with.property('code', 'ENOTDIR')
+    rmSync(blocker)
+    w.addFileSync(g)
+    await w.finish(META)
+    expect(statSync(path.join(blocker, 'Documents', path.basename(g.localPath))).ino).to.equal(statSync(g.localPath).ino)
+  })
+
   it('hard-link store linked on the background thread: outcomes in order, failures as errors, only links catalogued', async () => {
     const src = path.join(tmp.dir, 'src')
     const files: Parameters<FileStoreWriter['queueLink']>[0][] = []
@@ -169,7 +184,7 @@ describe('store/file-store: hard-link and mirror stores', () => {
       if (w.linkBacklog > 1) await w.drainLinks(0)
     }
     const seen: Array<{ path: string; error: unknown }> = []
-    for await (const batch of w.linkOutcomes()) for (const o of batch) seen.push({ path: o.file.path, error: o.error })
+    for await (const { files: done, errors } of w.linkOutcomes()) done.forEach((f, i) => seen.push({ path: f.path, error: errors.get(i) ?? null }))
     expect(seen.map((x) => x.path)).to.deep.equal(files.map((f) => f.path))
     expect(seen.filter((x) => x.error !== null).map((x) => x.path)).to.deep.equal([files[10].path, files[1500].path])
     expect(seen[10].error).to.have.property('code', 'ENOENT')

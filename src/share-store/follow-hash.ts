@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import * as fsp from 'node:fs/promises'
-import { sha256File } from './local-files.js'
+import { sha256File } from '../runtime/file-hash.js'
 
 export interface FollowedFile {
   /** Local path the download writes. */

@@ -10,6 +10,7 @@ import { constants as fsConstants, linkSync, mkdirSync } from 'node:fs'
 import { chmod, copyFile, link, mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
+import { sha256File } from '../runtime/file-hash.js'
 import { writeAll } from '../runtime/write-all.js'
 import { decodeFileCatalog, FileCatalogWriter, storeDirOf, unsafeFileName, type Catalog, type CatalogEntry, type StoreMeta } from './catalog.js'
 import { LinkPipeline, type LinkBatch } from './link-pipeline.js'
@@ -331,19 +332,7 @@ export class FileStoreReader {
         if (!st.isFile()) r = { entry: e, ok: false, reason: 'not a regular file' }
         else if (st.size !== e.size) r = { entry: e, ok: false, reason: `size ${st.size}, catalog says ${e.size}` }
         else if (this.kind === 'mirror') {
-          const h = createHash('sha256')
-          const fh = await open(local, 'r')
-          try {
-            const buf = Buffer.allocUnsafe(1 << 20)
-            for (;;) {
-              const { bytesRead } = await fh.read(buf, 0, buf.length, null)
-              if (bytesRead === 0) break
-              h.update(buf.subarray(0, bytesRead))
-            }
-          } finally {
-            await fh.close()
-          }
-          r = h.digest('hex') === e.sha256 ? { entry: e, ok: true } : { entry: e, ok: false, reason: 'content does not match its SHA-256' }
+          r = await sha256File(local) === e.sha256 ? { entry: e, ok: true } : { entry: e, ok: false, reason: 'content does not match its SHA-256' }
         } else {
           r = { entry: e, ok: true }
         }

@@ -119,14 +119,15 @@ export class SmbclientTransport implements ShareTransport {
   /** The commands in this transport's smbclient session (started on first use). */
   private async inSession(commands: string[]): Promise<SmbOutcome> {
     this.session ??= new SmbSession(() => this.runner('sh', ['-c', SESSION_SHELL, this.binary, ...this.baseArgs()], {
-      reject: false, buffer: false, stdin: 'pipe', stdout: 'pipe', stderr: 'inherit', env: { LC_ALL: 'C' }, extendEnv: true,
+      // smbclient's stderr is merged into stdout by the shell line; the shell's own stderr says nothing we need
+      // (a program it cannot run is exit code 127) and must not reach the step's console.
+      reject: false, buffer: false, stdin: 'pipe', stdout: 'pipe', stderr: 'ignore', env: { LC_ALL: 'C' }, extendEnv: true,
     }) as unknown as ChildProcess)
     const r = await this.session.run(commands)
     if (!r.ended) return { text: r.text, exitCode: 0, notFound: false }
     // The session ended before the commands did: what smbclient said, else that it ended (the next operation
-    // starts a new session). 127: the shell found no stdbuf or no smbclient.
-    const notFound = r.ended.exitCode === 127 && /No such file|not found/.test(r.text)
-    return { text: r.text, exitCode: r.ended.exitCode === 0 ? 1 : r.ended.exitCode, notFound }
+    // starts a new session). 127: stdbuf could not run smbclient (stdbuf itself was found before the session).
+    return { text: r.text, exitCode: r.ended.exitCode === 0 ? 1 : r.ended.exitCode, notFound: r.ended.exitCode === 127 }
   }
 
   /** The commands in a process of their own (`-c`, or a stdin script for names with ';' and for batches). */

@@ -77,6 +77,16 @@ describe('one smbclient session per transport, over a real Samba (smb-session.ts
     await t.close()
   })
 
+  it('no smbclient to run: the session reports it as the missing package (USM0417\'s message), as a process per operation does', async () => {
+    for (const session of [true, false]) {
+      const t = new SmbclientTransport({ unc: smb.unc(), port: smb.port, credentials: creds(), binary: path.join(dir, 'no-smbclient'), session })
+      const err = await t.list('').then(() => null, (e: unknown) => e)
+      expect((err as TransportError).status, session ? 'session' : 'process').to.equal('ENOENT')
+      expect((err as Error).message).to.match(/was not found \(install the smbclient package\)/)
+      await t.close()
+    }
+  })
+
   it('a transport left open does not keep the step from exiting (smbclient ends at the end of its input)', async () => {
     const script = path.join(dir, 'left-open.mts')
     writeFileSync(script, [

@@ -6,6 +6,7 @@
  */
 import type { Policy, SharePolicy } from '../plan/types.js'
 import { UsmtStepsError } from '../runtime/errors.js'
+import { MIG_MAGIC } from '../store/container-format.js'
 import { isUnder, normalize, parseWinPath } from '../windows/path.js'
 import type { Association, ComputerIdentity, ManifestEntry, StoreEvent, StoreRecord } from './records.js'
 import { isStoreId, STORE_SCHEMA, storeIdName } from './records.js'
@@ -134,6 +135,18 @@ export function compareWithManifest(manifest: readonly ManifestEntry[], remote: 
     else if (r.size !== e.size) problems.push(`${e.path} has ${r.size} bytes, expected ${e.size}`)
   }
   return problems
+}
+
+/**
+ * Whether the restore authenticates a downloaded store file as it reads it, so that the download checks its size
+ * and leaves its content to the restore instead of reading it a second time: the portable tools' compressed store
+ * (`USMT/USMT.MIG` beginning with the container's magic; `head` is the file's first bytes). loadstate checks every
+ * frame (GCM tag or stored SHA-256), the catalog's digest or seal, and every file's content SHA-256, and fails a
+ * damaged file with USM0212. Anything else — Microsoft's USMT.MIG, a mirror store's files, XML, logs — is hashed
+ * against the manifest after it arrives.
+ */
+export function authenticatedOnRead(path: string, head: Buffer): boolean {
+  return /^USMT\/USMT\.MIG$/i.test(path) && head.length >= MIG_MAGIC.length && head.subarray(0, MIG_MAGIC.length).equals(MIG_MAGIC)
 }
 
 /** Every folder the files (`a/b/c.txt`) need, parents first, each below `prefix`. */

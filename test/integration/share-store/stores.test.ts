@@ -134,6 +134,62 @@ describe('share stores over a real Samba (signing mandatory, SMB3 only)', functi
     expect(existsSync(path.join(smb.shareDir(), id))).to.equal(false)
   })
 
+  // A store damaged on the share after release (same size): the download hashes what the restore would not check
+  // itself and fails it with USM0415; the portable container is checked for size only, and the restore that reads it
+  // refuses the damaged file (USM0212) — the damage is caught once either way, and no restore reports success.
+  it('a store damaged on the share: a foreign file fails the download (USM0415); the portable container fails the restore that reads it (USM0212)', async () => {
+    const policy = writePolicy({ shares: [shareDoc('migstore')] })
+    const flipByte = (file: string, at: number): void => {
+      const b = readFileSync(file)
+      b[at] ^= 0xff
+      writeFileSync(file, b)
+    }
+    const released = async (computer: string, fill: (stageDir: string) => Promise<void>): Promise<{ env: string; id: string }> => {
+      const env = writeEnv({ _SMSTSMachineName: computer })
+      expect((await cli(['store', 'request', '--type', 'capture', '--policy', policy], env)).exitCode).to.equal(0)
+      const id = (JSON.parse(readFileSync(env, 'utf8')) as Record<string, string>).USMTStepsStoreId
+      const stageDir = path.join(dir, `stage-${computer}`)
+      await fill(stageDir)
+      const rel = await cli(['store', 'release', '--policy', policy, '--local-path', stageDir], env)
+      expect(rel.exitCode, rel.stdout).to.equal(0)
+      return { env, id }
+    }
+
+    const foreign = await released('FOREIGNPC', async (d) => { stage(path.basename(d), 256 * 1024) })
+    flipByte(path.join(smb.shareDir(), foreign.id, 'USMT', 'USMT.MIG'), 100_000)
+    const bad = await cli(['store', 'request', '--type', 'restore', '--policy', policy, '--local-path', path.join(dir, 'down-foreign')], foreign.env)
+    expect(bad.exitCode, bad.stdout).to.equal(11)
+    expect(bad.doc.error?.code).to.equal('USM0415')
+    expect(bad.doc.error?.message).to.match(/USMT\/USMT\.MIG of .* differs from the manifest after download/)
+
+    // A real portable store: scanstate of two files, encrypted with a key file.
+    const src = path.join(dir, 'pc')
+    mkdirSync(path.join(src, 'Data'), { recursive: true })
+    const big = randomBytes(3 * 1024 * 1024)
+    writeFileSync(path.join(src, 'Data', 'big.bin'), big)
+    writeFileSync(path.join(src, 'Data', 'small.txt'), 'small and intact')
+    const rules = path.join(dir, 'data.xml')
+    writeFileSync(rules, '<?xml version="1.0"?><migration urlid="http://www.microsoft.com/migration/1.0/migxmlext/t"><component type="Documents" context="System"><displayName>T</displayName><role role="Data"><rules><include><objectSet><pattern type="File">C:\\Data\\* [*]</pattern></objectSet></include></rules></role></component></migration>')
+    const key = path.join(dir, 'key.txt')
+    writeFileSync(key, 'test key\n')
+    const own = await released('OWNPC', async (d) => {
+      const r = await runCli(['scanstate', '--volume', `C=${src}`, '--computer', 'PC', d, `/i:${rules}`, '/encrypt', `/keyfile:${key}`, '/o'])
+      expect(r.exitCode, r.stdout + r.stderr).to.equal(0)
+    })
+    const mig = path.join(smb.shareDir(), own.id, 'USMT', 'USMT.MIG')
+    flipByte(mig, Math.floor(statSync(mig).size / 2))
+    const down = path.join(dir, 'down-own')
+    const rr = await cli(['store', 'request', '--type', 'restore', '--policy', policy, '--local-path', down, '--verbose'], own.env)
+    expect(rr.exitCode, rr.stdout).to.equal(0)
+    expect(readFileSync(path.join(dir, 'usmt-steps.log'), 'utf8')).to.match(/USMT\/USMT\.MIG \(\d+ bytes\): size checked, content authenticated by the restore as it reads it/)
+    const dest = path.join(dir, 'newpc')
+    mkdirSync(dest)
+    const res = await runCli(['loadstate', '--volume', `C=${dest}`, down, '/decrypt', `/keyfile:${key}`])
+    expect(res.exitCode, res.stdout + res.stderr).to.equal(42) // USMT: the store contains corrupted files
+    expect(res.stdout).to.match(/C:\\Data\\big\.bin: frame \d+ failed authentication/)
+    expect(existsSync(path.join(dest, 'Data', 'big.bin')) && readFileSync(path.join(dest, 'Data', 'big.bin')).equals(big), 'the damaged file is not restored as if whole').to.equal(false)
+  })
+
   it('no store for this computer → USM0413 (storeMissing)', async () => {
     const policy = writePolicy({ shares: [shareDoc('migstore')] })
     const r = await cli(['store', 'request', '--type', 'restore', '--policy', policy, '--local-path', path.join(dir, 'x')], writeEnv({ _SMSTSMachineName: 'NOBODY' }))

@@ -2,10 +2,11 @@ import { expect } from 'chai'
 import type { SharePolicy } from '../../../src/plan/types.js'
 import { UsmtStepsError } from '../../../src/runtime/errors.js'
 import {
-  capturedRecord, chooseRestoreStore, compareWithManifest, deniedStoresOf, DAY_MS, foldersOf, freeSlots, newStoreRecord, pruneReason, restoredRecord, spaceProblem,
+  authenticatedOnRead, capturedRecord, chooseRestoreStore, compareWithManifest, deniedStoresOf, DAY_MS, foldersOf, freeSlots, newStoreRecord, pruneReason, restoredRecord, spaceProblem,
   staleSlots, storeOnShares,
 } from '../../../src/share-store/decide.js'
 import type { Association, StoreRecord } from '../../../src/share-store/records.js'
+import { MIG_MAGIC } from '../../../src/store/container-format.js'
 
 const SHARE: SharePolicy = { path: '\\\\srv\\mig', maxClients: 3, minFreeBytes: 100 }
 const NOW = new Date('2026-12-06T03:00:00Z')
@@ -17,6 +18,18 @@ const record = (over: Partial<StoreRecord> = {}): StoreRecord => ({
 const assoc = (source: string, destination: string, createdAt: string): Association => ({ schema: 1, id: `${source}__${destination}`, source, destination, behavior: 'CaptureAndRestoreAll', users: [], createdAt })
 
 describe('share-store/decide: the pure decisions of the share stores', () => {
+  it('leaves to the restore only the portable container: USMT/USMT.MIG that begins with its magic', () => {
+    const own = Buffer.concat([MIG_MAGIC, Buffer.from([3, 0, 0, 0])])
+    expect(authenticatedOnRead('USMT/USMT.MIG', own)).to.equal(true)
+    expect(authenticatedOnRead('usmt/usmt.mig', own), 'Windows names: case-insensitive').to.equal(true)
+    // Microsoft's USMT.MIG (or one whose first bytes were damaged) is hashed against the manifest after download.
+    expect(authenticatedOnRead('USMT/USMT.MIG', Buffer.from('MSMIG\0\0\0\0\0\0\0'))).to.equal(false)
+    expect(authenticatedOnRead('USMT/USMT.MIG', Buffer.from('USMTSMI'))).to.equal(false)
+    expect(authenticatedOnRead('USMT/USMT.MIG', Buffer.alloc(0))).to.equal(false)
+    // The same bytes anywhere else are not the store the restore decodes.
+    for (const p of ['USMT/File/C$/x/USMT.MIG', 'Logs/USMT.MIG', 'USMT/USMT.MIG.bak', 'USMT.MIG']) expect(authenticatedOnRead(p, own), p).to.equal(false)
+  })
+
   it('finds the share and id of a store path, case-insensitively; anything else is USM0418', () => {
     expect(storeOnShares(`\\\\SRV\\MIG\\${ID}`, [SHARE])).to.deep.equal({ share: SHARE, id: ID })
     for (const p of [`\\\\srv\\other\\${ID}`, '\\\\srv\\mig\\not-a-store', `\\\\srv\\mig\\${ID}\\USMT`]) {

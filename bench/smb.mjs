@@ -59,9 +59,13 @@ if (start.exitCode !== 0) { console.error(start.stdout, start.stderr); process.e
 const data = path.join(base, 'pc', 'Data')
 mkdirSync(data, { recursive: true })
 const chunk = randomBytes(8 * 1024 * 1024)
-for (let f = 0; f < MB / 64; f++) {
+// Files of 64 MiB (the last one shorter), each 8 MiB block made different by its first bytes.
+for (let f = 0, left = MB * 1024 * 1024; left > 0; f++) {
   const fd = openSync(path.join(data, `file${f}.bin`), 'w')
-  for (let i = 0; i < 8; i++) { chunk[i] ^= f + 1; writeSync(fd, chunk) }
+  for (let i = 0; i < 8 && left > 0; i++, left -= chunk.length) {
+    chunk.writeUInt32LE((f << 3) | i, 0)
+    writeSync(fd, chunk, 0, Math.min(left, chunk.length))
+  }
   closeSync(fd)
 }
 const rulesFile = path.join(base, 'data.xml')

@@ -35,13 +35,13 @@ import { openToolProgress, parseToolCommandLine, startTool } from './tool-start.
 import { configSections } from './genconfig.js'
 import { decideFileError, readConfigPolicy, win32Code } from './policy.js'
 
-
 /**
  * Batches of hard links left queued for the link thread while the scan reads the oldest one's outcome. Reading
  * until only one was left (as before) starved the thread while the scan refilled it: idle 270 ms of its 1.9 s at
  * 200k files; 2.72 s → 2.50 s median of 9 interleaved runs (bench/scale's hard-link capture, 2-core VM).
  */
 const LINK_BATCHES_QUEUED = 3
+
 export interface ScanStateResult extends PortableResult {
   storePath?: string
   kind?: CatalogKind

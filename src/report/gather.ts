@@ -7,6 +7,7 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, statSync, type 
 import * as os from 'node:os'
 import * as nodePath from 'node:path'
 import { readRunRecords, type RunRecord } from '../runtime/run-record.js'
+import { MIG_FILE, USMT_DIR } from '../store/layout.js'
 import { parseProgressLine } from '../usmt/progress-log.js'
 import { parseWinPath } from '../windows/path.js'
 import type { VolumeMap } from '../windows/volume-map.js'
@@ -175,9 +176,9 @@ function probeStore(path: string | null, opts: GatherOptions, hardlink: boolean,
   if (!path || !localPath) return { path, localPath: null, exists: null, layout: null, encrypted, sizeBytes: null, hardlink }
   const st = statOrNull(localPath)
   if (!st?.isDirectory()) return { path, localPath, exists: false, layout: null, encrypted, sizeBytes: null, hardlink }
-  const usmt = nodePath.join(localPath, 'USMT')
+  const usmt = nodePath.join(localPath, USMT_DIR)
   let layout: StoreProbe['layout'] = 'unknown'
-  if (statOrNull(nodePath.join(usmt, 'USMT.MIG'))?.isFile()) layout = 'compressed'
+  if (statOrNull(nodePath.join(usmt, MIG_FILE))?.isFile()) layout = 'compressed'
   else if (statOrNull(usmt)?.isDirectory()) layout = 'uncompressed'
   return { path, localPath, exists: true, layout, encrypted, sizeBytes: folderBytes(localPath), hardlink }
 }

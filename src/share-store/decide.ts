@@ -7,6 +7,7 @@
 import type { Policy, SharePolicy } from '../plan/types.js'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { MIG_MAGIC } from '../store/container-format.js'
+import { MIG_FILE, USMT_DIR } from '../store/layout.js'
 import { isUnder, normalize, parseWinPath } from '../windows/path.js'
 import type { Association, ComputerIdentity, ManifestEntry, StoreEvent, StoreRecord } from './records.js'
 import { isStoreId, STORE_SCHEMA, storeIdName } from './records.js'
@@ -146,7 +147,7 @@ export function compareWithManifest(manifest: readonly ManifestEntry[], remote: 
  * against the manifest after it arrives.
  */
 export function authenticatedOnRead(path: string, head: Buffer): boolean {
-  return /^USMT\/USMT\.MIG$/i.test(path) && head.length >= MIG_MAGIC.length && head.subarray(0, MIG_MAGIC.length).equals(MIG_MAGIC)
+  return path.toLowerCase() === `${USMT_DIR}/${MIG_FILE}`.toLowerCase() && head.length >= MIG_MAGIC.length && head.subarray(0, MIG_MAGIC.length).equals(MIG_MAGIC)
 }
 
 /** Every folder the files (`a/b/c.txt`) need, parents first, each below `prefix`. */

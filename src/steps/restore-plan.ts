@@ -7,7 +7,7 @@
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
 import type { StoreKind } from '../store/kind.js'
-import type { StoreInspection } from '../store/layout.js'
+import { USMT_DIR, type StoreInspection } from '../store/layout.js'
 import type { CatalogSeal } from '../store/seal.js'
 import { buildLoadStateArgs, buildUsmtUtilsArgs, type LoadStateOptions, type ProgressState } from '../usmt/index.js'
 import { joinCommandLine } from '../windows/path.js'
@@ -69,7 +69,7 @@ export function verifyArgv(o: { kind: StoreKind; migFile?: string; engine: UsmtL
     return [...buildUsmtUtilsArgs({ command: 'verify', report: 'catalog', file: o.usmtStore, log: o.log }), `--seal-key-file=${o.sealKeyFile}`]
   }
   if (o.kind !== 'compressed' || !o.migFile) return null
-  const mig = o.engine === 'portable' ? o.migFile : nodePath.join(o.usmtStore, 'USMT', nodePath.basename(o.migFile))
+  const mig = o.engine === 'portable' ? o.migFile : nodePath.join(o.usmtStore, USMT_DIR, nodePath.basename(o.migFile))
   return buildUsmtUtilsArgs({
     command: 'verify', report: 'catalog', file: mig, log: o.log,
     decrypt: o.encrypted ? { algorithm: o.algorithm } : undefined, keyFile: o.encrypted ? o.keyFile : undefined,

@@ -9,6 +9,10 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, s
 import * as nodePath from 'node:path'
 import type { StoreKind } from './kind.js'
 
+/** The folder USMT writes into, inside a store folder. */
+export const USMT_DIR = 'USMT'
+/** A compressed store's one file, inside USMT_DIR. */
+export const MIG_FILE = 'USMT.MIG'
 export const STORE_META_FILE = 'usmt-steps-store.json'
 export const STORE_LOGS_DIR = 'Logs'
 
@@ -72,11 +76,11 @@ export function inspectStore(store: string): StoreInspection {
   }
   if (!exists) return { exists, hasUsmtFolder: false, complete: false, problem: `the store folder ${store} does not exist` }
   const meta = readStoreMeta(store)
-  const usmt = findChildCaseInsensitive(store, 'USMT')
+  const usmt = findChildCaseInsensitive(store, USMT_DIR)
   if (!usmt || !statSync(usmt).isDirectory()) {
     return { exists, hasUsmtFolder: false, complete: false, meta, problem: `${store} has no USMT folder: no capture was written there` }
   }
-  const mig = findChildCaseInsensitive(usmt, 'USMT.MIG')
+  const mig = findChildCaseInsensitive(usmt, MIG_FILE)
   if (mig) {
     const size = statSync(mig).size
     if (size === 0) return { exists, hasUsmtFolder: true, kind: 'compressed', migFile: mig, complete: false, meta, problem: `${mig} is empty: the capture did not finish` }

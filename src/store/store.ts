@@ -17,11 +17,11 @@ import { ContainerReader, ContainerWriter, type MigEntry, type StoreCodec } from
 import type { KdfName } from './crypto.js'
 import type { CatalogSeal } from './seal.js'
 import { applyMetadata, CATALOG_FILE, FILE_DIR, FileStoreReader, FileStoreWriter, syncDir, tempBeside } from './file-store.js'
+import { MIG_FILE, USMT_DIR } from './layout.js'
 import type { LinkBatch } from './link-pipeline.js'
 import { isFileError, type RestoreErrorHandler, type RestoreFileResult, type RestoreItem, type SourceFile } from './types.js'
 
-export const USMT_DIR = 'USMT'
-export const MIG_FILE = 'USMT.MIG'
+export { MIG_FILE, USMT_DIR }
 const PARTIAL_PREFIX = 'USMT.partial-'
 const OLD_PREFIX = 'USMT.old-'
 

@@ -294,18 +294,30 @@ export function deliverFile(p: Prepared, w: ScanWork, name: string, d: Decision,
 }
 
 /**
+ * How many files of a folder a scan decides before it yields. A caller that keeps what the sink hands it until the
+ * next step (evaluateBatches) holds at most this many files' objects, however large the folder: what is alive
+ * at a garbage collection is copied, and V8 doubles its young generation when that adds up (a capture's peak
+ * memory; bench/scale).
+ */
+export const SCAN_STEP = 64
+
+/**
  * Walk every volume once and decide each file once (USMT "ensures that each file migrates only once"),
- * calling the sink synchronously. Yields (nothing) after every folder, so a caller can interleave the scan
- * with its own work; `for (const _ of scan(p, sink));` runs it to the end. (`scanAhead`, src/engine/scan-ahead.ts,
- * is the same scan with the captured files' stats made on a thread.)
+ * calling the sink synchronously. Yields (nothing) after every folder and after every SCAN_STEP files of a
+ * folder, so a caller can interleave the scan with its own work; `for (const _ of scan(p, sink));` runs it to
+ * the end. (`scanAhead`, src/engine/scan-ahead.ts, is the same scan with the captured files' stats made on a
+ * thread.)
  */
 export function* scan(p: Prepared, sink: ScanSink): Generator<void, void, undefined> {
   const filters = captureFilters()
   for (const w of scanFolders(p, (x) => sink.warning(x))) {
     if (w !== null) {
-      for (const name of w.f.files) {
+      const files = w.f.files
+      for (let i = 0; i < files.length; i++) {
+        const name = files[i]
         const d = decideFile(p, w, name, filters)
         if (d !== null) deliverFile(p, w, name, d, d.included ? statCaptured(w, name) : undefined, sink)
+        if ((i + 1) % SCAN_STEP === 0 && i + 1 < files.length) yield
       }
     }
     yield
@@ -325,8 +337,9 @@ export async function* evaluatePrepared(p: Prepared): AsyncGenerator<EngineEvent
 }
 
 /**
- * The same events in batches of about 256 (the folder that fills a batch ends it): a caller that takes a
- * batch at a time (scanstate) pays one step of the generator per batch instead of one await per file.
+ * The same events in batches of about SCAN_STEP (a batch ends at the scan's next step): a caller that takes a
+ * batch at a time (scanstate) pays one step of the generator per batch instead of one await per file, and no
+ * more than a batch of events is alive at once.
  */
 export function* evaluateBatches(p: Prepared): Generator<EngineEvent[]> {
   const head: EngineEvent[] = []
@@ -356,7 +369,7 @@ export function* evaluateBatches(p: Prepared): Generator<EngineEvent[]> {
     },
   }
   for (const _ of scan(p, sink)) {
-    if (batch.length < 256) continue
+    if (batch.length < SCAN_STEP) continue
     const out = batch
     batch = []
     yield out

@@ -17,7 +17,8 @@ import { catalogKindOf, storeKindFromSwitches, type CatalogKind } from '../store
 import { localPathOf, type VolumeMap } from '../windows/volume-map.js'
 import { readStoreKey } from '../store/crypto.js'
 import { encodeRegistry, type StoredRegistryValue } from '../store/registry.js'
-import type { LinkBatch } from '../store/link-pipeline.js'
+import type { LinkedBatch } from '../store/file-store.js'
+import { capYoungGeneration } from '../runtime/young-generation.js'
 import { deviceOf, StoreSession, storeState } from '../store/store.js'
 import { formatConfigXml } from '../usmt/config-xml.js'
 import { clusterRound, formatEstimateXml, ListFilesWriter } from '../usmt/estimate.js'
@@ -323,6 +324,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
   const tally = new ErrorTally()
   let session: StoreSession | null = null
   let listFiles: ListFilesWriter | null = null
+  let releaseYoung = (): void => undefined
   try {
     const offlineDir = checkOffline(o, ctx)
     if (offlineDir) log.info(`Offline Windows directory: ${offlineDir}`)
@@ -439,39 +441,71 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
       progress.percent(Math.min(99, pct))
       ctx.onPercent?.(pct, detail)
     }
-    /** Account for one file: stored, or its error decided by /c and ErrorControl (ignored, or the run stops). */
-    const settle = (f: IncludedFile, err: unknown): void => {
-      if (f.user !== lastUser) {
-        lastUser = f.user
-        const u = f.user ?? 'This Computer'
-        if (saving) progress.collectingUser(u)
-        else if (!collectingUsers.includes(u)) collectingUsers.push(u)
+    const verbose = ((o.verbosity ?? 0) & 1) !== 0
+    /** The users in the order their files come (the progress log lists them under Collecting). */
+    const noteUser = (user: string | null): void => {
+      if (user === lastUser) return
+      lastUser = user
+      const u = user ?? 'This Computer'
+      if (saving) progress.collectingUser(u)
+      else if (!collectingUsers.includes(u)) collectingUsers.push(u)
+    }
+    /** A stored file in the /listfiles list and the verbose log. */
+    const listStored = (path: string): void => {
+      listFiles?.add(path)
+      if (verbose) log.info(`Stored ${path}`)
+    }
+    /** A file that could not be stored: its error decided by /c and ErrorControl (ignored, or the run stops). */
+    const failedFile = (path: string, err: unknown): void => {
+      if (!(err as NodeJS.ErrnoException)?.code || (err as { name?: string }).name === 'UsmtStepsError') throw err
+      const code = win32Code(err)
+      if (code === 112) throw err
+      const decision = decideFileError(policy, path, code, o.continueOnError)
+      progress.error(progressErrorType(err), path, decision.ignore ? 'Ignore' : 'Abort', code)
+      const line = `Read error ${code} for ${path}${decision.rule ? ` (ErrorControl ${decision.rule.kind} ${decision.rule.pattern})` : ''}`
+      log.error(line)
+      tally.add(code, `Read error ${code} for ${path}`, !decision.ignore)
+      if (!decision.ignore) {
+        log.error('USMT is shutting down due to errors. If the error is non-fatal, you can use /c to ignore these errors and continue migration.')
+        throw UsmtFailure.of('ioStopped', { detail: line })
       }
+    }
+    /** Account for one file: stored, or its error. */
+    const settle = (f: IncludedFile, err: unknown): void => {
+      noteUser(f.user)
       if (err === null) {
         result.files++
         result.bytes += f.bytes
-        listFiles?.add(f.path)
-        if ((o.verbosity ?? 0) & 1) log.info(`Stored ${f.path}`)
+        listStored(f.path)
       } else {
-        if (!(err as NodeJS.ErrnoException)?.code || (err as { name?: string }).name === 'UsmtStepsError') throw err
-        const code = win32Code(err)
-        if (code === 112) throw err
-        const decision = decideFileError(policy, f.path, code, o.continueOnError)
-        progress.error(progressErrorType(err), f.path, decision.ignore ? 'Ignore' : 'Abort', code)
-        const line = `Read error ${code} for ${f.path}${decision.rule ? ` (ErrorControl ${decision.rule.kind} ${decision.rule.pattern})` : ''}`
-        log.error(line)
-        tally.add(code, `Read error ${code} for ${f.path}`, !decision.ignore)
-        if (!decision.ignore) {
-          log.error('USMT is shutting down due to errors. If the error is non-fatal, you can use /c to ignore these errors and continue migration.')
-          throw UsmtFailure.of('ioStopped', { detail: line })
-        }
+        failedFile(f.path, err)
       }
       done += f.bytes
       reportPercent(f.path)
     }
-    /** Settle a batch of links, in order. */
-    const settleBatch = ({ files, errors }: LinkBatch): void => {
-      for (let i = 0; i < files.length; i++) settle(files[i] as IncludedFile, errors.size === 0 ? null : errors.get(i) ?? null)
+    /**
+     * Account for a batch of links, in order (their users were noted as they were queued). The linked files' paths
+     * are read back from the store only for /listfiles and a verbose log.
+     */
+    const settleBatch = (b: LinkedBatch): void => {
+      if (listFiles !== null || verbose) {
+        const paths = b.paths()
+        for (let i = 0, j = 0, k = 0; i < b.count; i++) {
+          const f = b.failed[k]
+          if (f?.index === i) {
+            k++
+            failedFile(f.path, f.error)
+          } else {
+            listStored(paths[j++])
+          }
+        }
+      } else {
+        for (const f of b.failed) failedFile(f.path, f.error)
+      }
+      result.files += b.linked
+      result.bytes += b.linkedBytes
+      done += b.bytes
+      reportPercent(b.lastPath())
     }
     const prepared = prepare({
       ruleFiles: scripts, configFile, ruleSet, volumes: ctx.volumes, users: profiles, computer,
@@ -483,7 +517,12 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     }
     const gaps = captureGaps(prepared)
     const sourceName = sourceNameChecker(ctx.volumes)
+    // The scan's memory does not grow with the number of files; nor does V8's young generation (see the module).
+    const young = capYoungGeneration()
+    releaseYoung = () => young.release()
+    let events = 0
     for (const batch of evaluateBatches(prepared)) for (const ev of batch) {
+      if ((++events & 1023) === 0) young.check()
       if (ev.kind === 'user') {
         result.users.push(ev.user)
         progress.detectedUser(ev.user.account, ev.user.migrated)
@@ -516,6 +555,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
           cloudLater.push(f)
         } else if (pipeline) {
           sameDevice(f.path)
+          noteUser(f.user)
           pipeline.queue(f)
           // Read the outcomes of finished batches as the walk goes on: a bounded number of files in flight.
           if (pipeline.unread() > LINK_BATCHES_QUEUED) for await (const batch of pipeline.outcomes(LINK_BATCHES_QUEUED)) settleBatch(batch)
@@ -534,14 +574,14 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
         if (v.included) {
           settings.push({ key: v.key, name: v.name, type: v.type, data: v.data, user: v.user, component: v.component as string })
           addComponent(v.user, v.component as string)
-          if ((o.verbosity ?? 0) & 1) log.info(`Registry ${v.key} [${v.name}] (${v.user ?? 'System'}): ${v.rule}`)
-        } else if ((o.verbosity ?? 0) & 1) {
+          if (verbose) log.info(`Registry ${v.key} [${v.name}] (${v.user ?? 'System'}): ${v.rule}`)
+        } else if (verbose) {
           log.info(`Excluded ${v.key} [${v.name}]: ${v.reason}`)
         }
       } else if (ev.kind === 'warning') {
         if (ev.warning.code === 'condition-not-evaluated') continue
         log.warning(`${ev.warning.message}${ev.warning.path ? ` (${ev.warning.path})` : ''}`)
-      } else if ((o.verbosity ?? 0) & 1) {
+      } else if (verbose) {
         log.info(`Excluded ${ev.file.path}: ${ev.file.reason}`)
       }
     }
@@ -633,6 +673,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     ctx.out(`${f.message}${f.detail ? ` (${f.detail})` : ''}`)
     return { ...result, returnCode: f.returnCode, message: f.message, ignoredErrors: tally.count }
   } finally {
+    releaseYoung()
     progress.close()
     log.close()
   }

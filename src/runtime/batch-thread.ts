@@ -1,13 +1,13 @@
 /**
  * One worker thread that answers messages in the order they are sent: the hard-link thread of a capture
  * (src/store/link-pipeline.ts), the stat thread of a preview (src/engine/scan-ahead.ts) and the content-digest
- * thread of a store's restore (src/store/digest-thread.ts). The link and stat threads get a batch as one string
- * (copying one string costs a fraction of cloning an array of thousands); the digest thread small arrays that point
- * into shared memory (`workerData`). The thread runs `code` (CommonJS, evaluated: no separate file, so a bundled
- * build needs nothing extra), which must answer every message with exactly one `parentPort.postMessage`. A thread
- * that fails or ends with messages outstanding (killed, out of memory) rejects them all, and every later one, with
- * that error, so no caller is left waiting. An idle thread does not keep the process alive; one with a message
- * outstanding does (its caller awaits the answer).
+ * thread of a store's restore (src/store/digest-thread.ts). The stat thread gets a batch as one string and the
+ * link thread as UTF-8 bytes (copying either costs a fraction of cloning an array of thousands); the digest
+ * thread small arrays that point into shared memory (`workerData`). The thread runs `code` (CommonJS, evaluated:
+ * no separate file, so a bundled build needs nothing extra), which must answer every message with exactly one
+ * `parentPort.postMessage`. A thread that fails or ends with messages outstanding (killed, out of memory) rejects
+ * them all, and every later one, with that error, so no caller is left waiting. An idle thread does not keep the
+ * process alive; one with a message outstanding does (its caller awaits the answer).
  */
 import { Worker } from 'node:worker_threads'
 

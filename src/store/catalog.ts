@@ -310,6 +310,12 @@ class CatalogLines {
    * garbage of joining its fields as text, which counts at hundreds of thousands of files).
    */
   row(e: FileCatalogEntry): string {
+    this.count++
+    return this.text(e)
+  }
+
+  /** A row's text, not counted (a row that is kept for later: `counted` adds it). */
+  text(e: FileCatalogEntry): string {
     const a = e.attributes
     const attrs = (a.readOnly ? ATTR_READONLY : 0) | (a.hidden ? ATTR_HIDDEN : 0) | (a.system ? ATTR_SYSTEM : 0)
     const row: Array<string | number> = [
@@ -317,8 +323,18 @@ class CatalogLines {
       num(e.atimeMs) ? e.atimeMs : 0, num(e.birthtimeMs) ? e.birthtimeMs : 0, attrs,
     ]
     if (e.sha256 !== undefined) row.push(e.sha256)
-    this.count++
     return JSON.stringify(row)
+  }
+
+  /** Count `n` rows made by `text`. */
+  counted(n: number): void {
+    this.count += n
+  }
+
+  /** The path, user and size a row made by `text` names. */
+  describe(text: string): { path: string; user: string | null; size: number } {
+    const row = JSON.parse(text) as [string, number, number, number]
+    return { path: row[0], user: row[1] === -1 ? null : this.table[row[1]], size: row[3] }
   }
 
   entry(e: FileCatalogEntry): void {
@@ -388,6 +404,34 @@ export class FileCatalogWriter {
     if (this.used + 1 + row.length * 3 > this.block.length) this.push('\n')
     else this.block[this.used++] = 0x0a
     this.push(row)
+  }
+
+  /**
+   * A row's text, to be added later with `addRows` (a hard-link store keeps it while the file's link is made).
+   * The user and component are interned now, so a file that is not added leaves its names in the string table.
+   */
+  rowText(e: FileCatalogEntry): string {
+    return this.lines.text(e)
+  }
+
+  /** The path, user and size of a row made by `rowText`. */
+  describeRow(text: string): { path: string; user: string | null; size: number } {
+    return this.lines.describe(text)
+  }
+
+  /** Add `n` rows made by `rowText`, each after a line break, as UTF-8. */
+  addRowBytes(bytes: Uint8Array, n: number): void {
+    if (this.used + bytes.length > this.block.length) {
+      this.flush()
+      if (bytes.length > this.block.length) {
+        this.writeOut(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+        this.lines.counted(n)
+        return
+      }
+    }
+    this.block.set(bytes, this.used)
+    this.used += bytes.length
+    this.lines.counted(n)
   }
 
   /** Write the end record, the seal (sealed catalogs) and the digest, fsync and close. */

@@ -13,7 +13,7 @@ import { UsmtStepsError } from '../runtime/errors.js'
 import { sha256File } from '../runtime/file-hash.js'
 import { writeAll } from '../runtime/write-all.js'
 import { decodeFileCatalog, FileCatalogWriter, storeDirOf, unsafeFileName, type Catalog, type CatalogEntry, type StoreMeta } from './catalog.js'
-import { LinkPipeline, type LinkBatch } from './link-pipeline.js'
+import { LinkPipeline } from './link-pipeline.js'
 import { isFileError, type RestoreErrorHandler, type RestoreFileResult, type RestoreItem, type SourceFile } from './types.js'
 
 export const FILE_DIR = 'File'
@@ -72,6 +72,34 @@ export async function applyMetadata(dest: string, e: CatalogEntry): Promise<stri
     if (e.birthtimeMs && Math.abs(e.birthtimeMs - e.mtimeMs) > 1) notes.push('creation time cannot be set on this OS')
   }
   return notes
+}
+
+/** The rows in a batch's lines (UTF-8, each after a line break). */
+const rowsOf = (lines: Buffer): string[] => (lines.length === 0 ? [] : lines.toString('utf8', 1).split('\n'))
+
+/** A queued file that was not linked: its place in the batch, what its catalog row names, and why. */
+export interface LinkedFailure {
+  index: number
+  path: string
+  user: string | null
+  bytes: number
+  error: unknown
+}
+
+/**
+ * The outcome of a batch of queued links, as the store tells it: `count` files (`bytes` as queued), of which
+ * `linked` (`linkedBytes`) were linked and catalogued and `failed` were not, in order. The linked files' paths
+ * are read back from their catalog rows on demand (`paths`, for /listfiles and a verbose log; `lastPath`, for
+ * progress): no object per file is kept while a link is in flight.
+ */
+export interface LinkedBatch {
+  count: number
+  bytes: number
+  linked: number
+  linkedBytes: number
+  failed: readonly LinkedFailure[]
+  paths(): string[]
+  lastPath(): string
 }
 
 /**
@@ -147,8 +175,8 @@ export class FileStoreWriter {
     return this.lastLocalDir + nodePath.sep + name
   }
 
-  private crossDevice(src: SourceFile, err: unknown): UsmtStepsError {
-    return new UsmtStepsError('USM0216', `cannot hard-link ${src.localPath} into the store ${this.usmtDir}: they are on different devices`, { cause: err })
+  private crossDevice(source: string, err: unknown): UsmtStepsError {
+    return new UsmtStepsError('USM0216', `cannot hard-link ${source} into the store ${this.usmtDir}: they are on different devices`, { cause: err })
   }
 
   private catalogLinked(src: SourceFile): void {
@@ -172,19 +200,23 @@ export class FileStoreWriter {
   /**
    * Hard-link stores: queue a file to be linked on the background thread (see link-pipeline.ts) while the
    * scan goes on; read the results with `linkOutcomes()`, in the same order. Nothing is catalogued before
-   * its link is made.
+   * its link is made: the file's catalog row travels with its link, and only that text is kept meanwhile.
    */
   queueLink(src: SourceFile): void {
     if (this.kind !== 'hardlink') throw new Error('queueLink is for hard-link stores')
     const pipe = (this.pipe ??= new LinkPipeline())
+    const row = this.catalog.rowText({
+      path: src.path, user: src.user, component: src.component, size: src.bytes, mtimeMs: src.mtimeMs, atimeMs: src.atimeMs,
+      birthtimeMs: src.birthtimeMs, attributes: src.attributes,
+    })
     let dest: string
     try {
       dest = this.destOf(src.path)
     } catch (err) {
-      pipe.pushFailed(src, err)
+      pipe.pushFailed(row, src.bytes, err)
       return
     }
-    pipe.push(src, this.newDir, dest)
+    pipe.push(this.newDir, src.localPath, dest, row, src.bytes)
   }
 
   /** Batches of links sent and not read by linkOutcomes() yet. */
@@ -203,26 +235,47 @@ export class FileStoreWriter {
   }
 
   /**
-   * Every queued file in order, a batch at a time, each linked and catalogued unless it is in the batch's
-   * errors: the file-system error as it is, USM0216 for a link across devices, USM0217 for a path that cannot
-   * be stored.
+   * Every queued file's outcome in order, a batch at a time: the files linked are catalogued, the others are
+   * named with their error (the file-system error as it is, USM0216 for a link across devices, USM0217 for a
+   * path that cannot be stored).
    */
-  async *linkOutcomes(keep = 0): AsyncGenerator<LinkBatch> {
+  async *linkOutcomes(keep = 0): AsyncGenerator<LinkedBatch> {
     if (!this.pipe) return
-    for await (const batch of this.pipe.outcomes(keep)) {
-      const { files, errors } = batch
-      if (errors.size === 0) {
-        for (let i = 0; i < files.length; i++) this.catalogLinked(files[i])
-        yield batch
+    const catalog = this.catalog
+    for await (const { count, bytes, lines, failed } of this.pipe.outcomes(keep)) {
+      if (failed.length === 0) {
+        catalog.addRowBytes(lines, count)
+        this.files += count
+        this.bytesIn += bytes
+        yield {
+          count, bytes, linked: count, linkedBytes: bytes, failed: [],
+          paths: () => rowsOf(lines).map((r) => catalog.describeRow(r).path),
+          lastPath: () => catalog.describeRow(lines.toString('utf8', lines.lastIndexOf(0x0a) + 1)).path,
+        }
         continue
       }
-      const mapped = new Map<number, unknown>()
-      for (let i = 0; i < files.length; i++) {
-        const error = errors.get(i)
-        if (error === undefined) this.catalogLinked(files[i])
-        else mapped.set(i, (error as NodeJS.ErrnoException).code === 'EXDEV' ? this.crossDevice(files[i], error) : error)
+      // Every file's row is in `lines`, in order: the linked ones go to the catalog, the others are named.
+      const rows = rowsOf(lines)
+      const failures: LinkedFailure[] = []
+      const kept: string[] = []
+      for (let i = 0, k = 0; i < count; i++) {
+        if (failed[k]?.index !== i) {
+          kept.push(rows[i])
+          continue
+        }
+        const { path, user, size } = catalog.describeRow(rows[i])
+        const error = failed[k++].error
+        failures.push({ index: i, path, user, bytes: size, error: (error as NodeJS.ErrnoException).code === 'EXDEV' ? this.crossDevice(path, error) : error })
       }
-      yield { files, errors: mapped }
+      const linkedBytes = bytes - failures.reduce((n, f) => n + f.bytes, 0)
+      if (kept.length > 0) catalog.addRowBytes(Buffer.from(`\n${kept.join('\n')}`, 'utf8'), kept.length)
+      this.files += kept.length
+      this.bytesIn += linkedBytes
+      yield {
+        count, bytes, linked: kept.length, linkedBytes, failed: failures,
+        paths: () => kept.map((r) => catalog.describeRow(r).path),
+        lastPath: () => catalog.describeRow(rows[count - 1]).path,
+      }
     }
   }
 
@@ -238,7 +291,7 @@ export class FileStoreWriter {
     try {
       linkSync(src.localPath, dest)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EXDEV') throw this.crossDevice(src, err)
+      if ((err as NodeJS.ErrnoException).code === 'EXDEV') throw this.crossDevice(src.localPath, err)
       throw err
     }
     this.catalogLinked(src)

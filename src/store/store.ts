@@ -18,7 +18,7 @@ import type { KdfName } from './crypto.js'
 import type { CatalogSeal } from './seal.js'
 import { applyMetadata, CATALOG_FILE, FILE_DIR, FileStoreReader, FileStoreWriter, syncDir, tempBeside } from './file-store.js'
 import { MIG_FILE, USMT_DIR } from './layout.js'
-import type { LinkBatch } from './link-pipeline.js'
+import type { LinkedBatch } from './file-store.js'
 import { isFileError, type RestoreErrorHandler, type RestoreFileResult, type RestoreItem, type SourceFile } from './types.js'
 
 export { MIG_FILE, USMT_DIR }
@@ -109,7 +109,7 @@ export class StoreSession {
    * `keep` batches left in flight, then all at the end); the catalog gets a file once its link is made. The thread
    * starts here, before the first file, so that its start-up overlaps the scan's.
    */
-  startLinkPipeline(): { queue(src: SourceFile): void; backlog(): number; unread(): number; drain(max: number): Promise<void>; outcomes(keep?: number): AsyncGenerator<LinkBatch> } | null {
+  startLinkPipeline(): { queue(src: SourceFile): void; backlog(): number; unread(): number; drain(max: number): Promise<void>; outcomes(keep?: number): AsyncGenerator<LinkedBatch> } | null {
     const files = this.files
     if (!files || files.kind !== 'hardlink') return null
     files.startLinks()

@@ -5,6 +5,7 @@
  * without /c) while the rest of the capture proceeds.
  */
 import { expect } from 'chai'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { StoreSession } from '../../../src/store/store.js'
@@ -97,6 +98,33 @@ describe('portable scanstate: hostile sources (issue #20 items 3 and 4)', functi
     expect(stop.stdout).to.match(/Invalid name 123 for C:\\Data\\\S+: /)
     expect(parseUsmtLog(stop.log).outcome?.kind).to.equal('failed')
     expect(existsSync(path.join(m.dir, 'no-c')) ? readdirSync(path.join(m.dir, 'no-c')) : []).to.deep.equal([])
+  })
+
+  it('a file the kernel refuses to hard-link (an immutable file) is a file error of the hard-link capture: skipped and listed under /c (3), stopped on without /c (61)', async () => {
+    const m = machine('refused')
+    writeFileSync(path.join(m.c, 'Data', 'locked.txt'), 'link(2) fails with EPERM, even for root')
+    writeFileSync(path.join(m.c, 'Data', 'z-after.txt'), 'after the refused file')
+    const locked = path.join(m.c, 'Data', 'locked.txt')
+    execFileSync('chattr', ['+i', locked])
+    try {
+      const store = path.join(m.dir, 'store')
+      const list = path.join(m.dir, 'list.txt')
+      const r = await scan(m, store, ['/hardlink', '/nocompress', '/c', `/listfiles:${list}`])
+      expect(r.code, r.stdout).to.equal(3)
+      expect(r.log).to.match(/Read error \d+ for C:\\Data\\locked\.txt/)
+      expect(r.log).to.include('Stored C:\\Data\\keep.txt')
+      expect(r.log).to.include('Stored C:\\Data\\z-after.txt')
+      expect(r.log).to.not.include('Stored C:\\Data\\locked.txt')
+      expect(readFileSync(list, 'utf8').split(/\r?\n/).filter(Boolean)).to.deep.equal(['C:\\Data\\keep.txt', 'C:\\Data\\z-after.txt'])
+      expect(summarizeProgress(r.progress).errors.map((e) => [e.objectName, e.action])).to.deep.equal([['C:\\Data\\locked.txt', 'Ignore']])
+      expect(r.stdout).to.include('2 files captured')
+      const stop = await scan(m, path.join(m.dir, 'no-c'), ['/hardlink', '/nocompress'])
+      expect(stop.code, stop.stdout).to.equal(61)
+      expect(stop.stdout).to.match(/Read error \d+ for C:\\Data\\locked\.txt/)
+      expect(existsSync(path.join(m.dir, 'no-c')) ? readdirSync(path.join(m.dir, 'no-c')) : []).to.deep.equal([])
+    } finally {
+      execFileSync('chattr', ['-i', locked])
+    }
   })
 
   it('item 9: a 6,000-character path in a store is a file error on restore (3 under /c, 61 without), not 72; the other files are restored', async () => {

@@ -169,7 +169,7 @@ describe('store/file-store: hard-link and mirror stores', () => {
     const src = path.join(tmp.dir, 'src')
     const files: Parameters<FileStoreWriter['queueLink']>[0][] = []
     for (let i = 0; i < 2600; i++) {
-      const rel = `Data/folder${i % 7}/sub${i % 3}/file${i}.txt`
+      const rel = `Data/folder${i % 7}/sub${i % 3}/${i % 500 === 7 ? 'Übersicht – naïve ' : 'file'}${i}.txt`
       const local = path.join(src, ...rel.split('/'))
       mkdirSync(path.dirname(local), { recursive: true })
       writeFileSync(local, `content ${i}`)
@@ -183,14 +183,40 @@ describe('store/file-store: hard-link and mirror stores', () => {
       w.queueLink(f)
       if (w.linkBacklog > 1) await w.drainLinks(0)
     }
+    // Each batch: its files in order, the linked ones' paths read back from their catalog rows, the others named
+    // with their user and size; the counts and bytes add up.
     const seen: Array<{ path: string; error: unknown }> = []
-    for await (const { files: done, errors } of w.linkOutcomes()) done.forEach((f, i) => seen.push({ path: f.path, error: errors.get(i) ?? null }))
+    let linked = 0
+    let linkedBytes = 0
+    let lastPaths = 0
+    for await (const b of w.linkOutcomes()) {
+      const paths = b.paths()
+      expect(paths).to.have.length(b.linked)
+      for (let i = 0, j = 0, k = 0; i < b.count; i++) {
+        const f = b.failed[k]
+        if (f?.index === i) {
+          k++
+          expect(f.user).to.equal(files[seen.length].user)
+          expect(f.bytes).to.equal(files[seen.length].bytes)
+          seen.push({ path: f.path, error: f.error })
+        } else {
+          seen.push({ path: paths[j++], error: null })
+        }
+      }
+      expect(b.lastPath()).to.equal(seen[seen.length - 1].path)
+      lastPaths++
+      linked += b.linked
+      linkedBytes += b.linkedBytes
+    }
+    expect(lastPaths).to.be.greaterThan(5)
     expect(seen.map((x) => x.path)).to.deep.equal(files.map((f) => f.path))
     expect(seen.filter((x) => x.error !== null).map((x) => x.path)).to.deep.equal([files[10].path, files[1500].path])
     expect(seen[10].error).to.have.property('code', 'ENOENT')
     expect(seen[1500].error).to.be.instanceOf(UsmtStepsError).with.property('code', 'USM0217')
-    await w.finish(META)
     const ok = files.filter((_, i) => i !== 10 && i !== 1500)
+    expect(linked).to.equal(ok.length)
+    expect(linkedBytes).to.equal(ok.reduce((n, f) => n + f.bytes, 0))
+    expect(await w.finish(META)).to.deep.equal({ files: ok.length, bytesIn: linkedBytes })
     const cat = (await FileStoreReader.open(usmt)).catalog
     expect(cat.files.map((e) => e.path)).to.deep.equal(ok.map((f) => f.path))
     for (const f of [ok[0], ok[1234], ok[ok.length - 1]]) {

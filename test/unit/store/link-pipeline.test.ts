@@ -32,21 +32,61 @@ describe('store/link-pipeline: hard links on a background thread, in order', () 
     all[3] = { ...all[3], file: { ...all[3].file, localPath: path.join(tmp.dir, 'vanished.txt') } }
     all[30] = { ...all[30], file: { ...all[30].file, localPath: path.join(tmp.dir, 'gone.txt') } }
     const pipe = new LinkPipeline(8)
+    const line = (i: number): string => `row ${i} ${all[i].file.path}`
     try {
       // The thread cannot have started yet (its start takes tens of milliseconds): the first batch is linked
       // here, before flush() returns — its links exist without waiting for anything.
-      all.slice(0, 8).forEach(({ file, dest }, i) => pipe.push(file, i === 0 ? path.dirname(dest) : '', dest))
+      all.slice(0, 8).forEach(({ file, dest }, i) => pipe.push(i === 0 ? path.dirname(dest) : '', file.localPath, dest, line(i), i))
       expect(statSync(all[0].dest).ino).to.equal(statSync(all[0].file.localPath).ino)
       expect(statSync(all[7].dest).ino).to.equal(statSync(all[7].file.localPath).ino)
       expect(pipe.threadReady).to.equal(false)
-      // Once the thread is running, the next batches go to it.
+      // Once the thread is running, the next batches go to it; a file that failed before linking keeps its place.
       for (let waited = 0; !pipe.threadReady && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10))
-      for (const { file, dest } of all.slice(8)) pipe.push(file, '', dest)
-      const seen: Array<{ path: string; error: unknown }> = []
-      for await (const { files, errors } of pipe.outcomes()) files.forEach((f, i) => seen.push({ path: f.path, error: errors.get(i) ?? null }))
-      expect(seen.map((s) => s.path)).to.deep.equal(all.map((a) => a.file.path))
-      expect(seen.filter((s) => s.error !== null).map((s) => [s.path, (s.error as NodeJS.ErrnoException).code])).to.deep.equal([[all[3].file.path, 'ENOENT'], [all[30].file.path, 'ENOENT']])
-      for (const [i, { file, dest }] of all.entries()) if (i !== 3 && i !== 30) expect(statSync(dest).ino, file.path).to.equal(statSync(file.localPath).ino)
+      for (let i = 8; i < all.length; i++) {
+        if (i === 20) pipe.pushFailed(line(i), i, new Error('cannot be stored'))
+        else pipe.push('', all[i].file.localPath, all[i].dest, line(i), i)
+      }
+      const lines: string[] = []
+      const failed: Array<[number, string]> = []
+      let bytes = 0
+      for await (const b of pipe.outcomes()) {
+        expect(b.count).to.equal(8)
+        // Every file's line comes back, in order, each after a line break (failed files' lines too).
+        const text = b.lines.toString('utf8')
+        expect(text.startsWith('\n')).to.equal(true)
+        const batch = text.slice(1).split('\n')
+        expect(batch).to.have.length(b.count)
+        for (const f of b.failed) failed.push([lines.length + f.index, (f.error as NodeJS.ErrnoException).code ?? (f.error as Error).message])
+        lines.push(...batch)
+        bytes += b.bytes
+      }
+      expect(lines).to.deep.equal(all.map((_, i) => line(i)))
+      expect(failed).to.deep.equal([[3, 'ENOENT'], [20, 'cannot be stored'], [30, 'ENOENT']])
+      expect(bytes).to.equal((39 * 40) / 2)
+      for (const [i, { file, dest }] of all.entries()) if (i !== 3 && i !== 20 && i !== 30) expect(statSync(dest).ino, file.path).to.equal(statSync(file.localPath).ino)
+    } finally {
+      await pipe.close()
+    }
+  })
+
+  it("carries names in any script as UTF-8 and grows a batch's buffers for long paths", async () => {
+    const dir = path.join(tmp.dir, 'Ünïcode – 東京')
+    mkdirSync(dir)
+    const long = path.join(dir, `${'x'.repeat(200)}.txt`)
+    writeFileSync(long, 'long')
+    const store = path.join(tmp.dir, 'store')
+    const pipe = new LinkPipeline(300)
+    try {
+      // 300 files whose lines and triples together exceed the batch buffers' first 64 KiB.
+      for (let i = 0; i < 300; i++) pipe.push(i === 0 ? store : '', long, path.join(store, `${i} – ü ${'y'.repeat(150)}`), `ü東 ${i} ${'z'.repeat(300)}`, 4)
+      const got: string[] = []
+      for await (const b of pipe.outcomes()) {
+        expect(b.failed).to.deep.equal([])
+        got.push(...b.lines.toString('utf8').slice(1).split('\n'))
+      }
+      expect(got).to.have.length(300)
+      expect(got[299]).to.equal(`ü東 299 ${'z'.repeat(300)}`)
+      expect(statSync(path.join(store, `299 – ü ${'y'.repeat(150)}`)).ino).to.equal(statSync(long).ino)
     } finally {
       await pipe.close()
     }

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { createHash } from 'node:crypto'
 import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import * as path from 'node:path'
 import { ContainerReader, ContainerWriter, HEADER_SIZE, TRAILER_SIZE, type MigEntry } from '../../../src/store/container.js'
 import { redactor } from '../../../src/runtime/redact.js'
@@ -58,6 +59,45 @@ describe('store/container (USMT.MIG)', () => {
       if (secret) expect(readFileSync(mig).includes(Buffer.from('quarterly report'))).to.equal(false)
     })
   }
+
+  it('flushes what it wrote to the disk as it goes (fdatasync in the background), and a write-back error of such a flush fails finish()', async () => {
+    // The store must be on the disk before it is complete; a failed write-back is reported by the kernel once, so the
+    // background flush's error must reach finish() (the final fsync would not see it).
+    const probe = await open(path.join(tmp.dir, 'probe'), 'w')
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> }
+    await probe.close()
+    const real = proto.datasync
+    let calls = 0
+    let fail = false
+    proto.datasync = async function (this: unknown) {
+      calls++
+      if (fail) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })
+      return real.call(this)
+    }
+    try {
+      const files = makeTree(path.join(tmp.dir, 'src'), { big: 6_000_000 })
+      const mig = path.join(tmp.dir, 'USMT.MIG')
+      const w = await ContainerWriter.create(mig, { frameSize: 1 << 20, level: 0, syncEvery: 1 << 20 })
+      for (const f of files) await w.addFile(f)
+      await w.finish(META)
+      expect(calls, 'background flushes').to.be.greaterThan(0)
+      const r = await ContainerReader.open(mig)
+      try {
+        expect((await decodeAll(r)).get(files[4].path)?.length).to.equal(files[4].bytes)
+      } finally {
+        await r.close()
+      }
+      fail = true
+      const bad = await ContainerWriter.create(path.join(tmp.dir, 'bad.MIG'), { frameSize: 1 << 20, level: 0, syncEvery: 1 << 20 })
+      for (const f of files) await bad.addFile(f)
+      let thrown: unknown = null
+      await bad.finish(META).catch((e: unknown) => { thrown = e })
+      expect(thrown).to.have.property('code', 'EIO')
+      await bad.abort()
+    } finally {
+      proto.datasync = real
+    }
+  })
 
   it('derives keys with PBKDF2 as well', async () => {
     const mig = path.join(tmp.dir, 'USMT.MIG')

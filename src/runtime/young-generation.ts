@@ -11,8 +11,9 @@
  *
  * `check()` (called every few batches) holds the young generation once it has reached `capBytes`: V8's growth
  * factor is set to 1, so the size stays (V8 still shrinks it when idle). V8 resets the factor to 2 whenever an
- * isolate is created (Heap::ConfigureHeap; a worker thread is one), so `check()` sets it again each time; `release()`
- * gives V8 its default back. V8 flags are process-wide: meant for a process that runs one step (the CLI). Should a
+ * isolate is created (Heap::ConfigureHeap; a worker thread is one), so `check()` sets it again each time once held:
+ * one doubling can slip in between a thread's start and the next check, and none after. `release()` gives V8 its
+ * default back. V8 flags are process-wide: meant for a process that runs one step (the CLI). Should a
  * V8 ignore the flag, nothing breaks: the young generation grows as before, and bench/scale shows it.
  */
 import v8 from 'node:v8'
@@ -29,9 +30,12 @@ export function capYoungGeneration(capBytes = YOUNG_GENERATION_CAP): YoungGenera
   let held = false
   return {
     check() {
-      const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')
-      if (young === undefined || young.space_size < capBytes) return
-      held = true
+      if (!held) {
+        const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')
+        if (young === undefined || young.space_size < capBytes) return
+        held = true
+      }
+      // Again each time, once held (also when V8 has shrunk the space since): a new isolate resets the factor.
       v8.setFlagsFromString('--semi-space-growth-factor=1')
     },
     release() {

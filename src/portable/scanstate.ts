@@ -324,7 +324,8 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
   const tally = new ErrorTally()
   let session: StoreSession | null = null
   let listFiles: ListFilesWriter | null = null
-  let releaseYoung = (): void => undefined
+  // The scan's memory does not grow with the number of files; nor does V8's young generation (see the module).
+  const young = capYoungGeneration()
   try {
     const offlineDir = checkOffline(o, ctx)
     if (offlineDir) log.info(`Offline Windows directory: ${offlineDir}`)
@@ -517,9 +518,6 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     }
     const gaps = captureGaps(prepared)
     const sourceName = sourceNameChecker(ctx.volumes)
-    // The scan's memory does not grow with the number of files; nor does V8's young generation (see the module).
-    const young = capYoungGeneration()
-    releaseYoung = () => young.release()
     let events = 0
     for (const batch of evaluateBatches(prepared)) for (const ev of batch) {
       if ((++events & 1023) === 0) young.check()
@@ -673,7 +671,7 @@ export async function runScanState(ctx: PortableContext): Promise<ScanStateResul
     ctx.out(`${f.message}${f.detail ? ` (${f.detail})` : ''}`)
     return { ...result, returnCode: f.returnCode, message: f.message, ignoredErrors: tally.count }
   } finally {
-    releaseYoung()
+    young.release()
     progress.close()
     log.close()
   }

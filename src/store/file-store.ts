@@ -12,7 +12,7 @@ import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
 import { sha256File } from '../runtime/file-hash.js'
 import { writeAll } from '../runtime/write-all.js'
-import { decodeFileCatalog, FileCatalogWriter, storeDirOf, unsafeFileName, type Catalog, type CatalogEntry, type StoreMeta } from './catalog.js'
+import { decodeFileCatalog, FileCatalogWriter, storeDirOf, unsafeFileName, type Catalog, type CatalogEntry, type FileCatalogEntry, type StoreMeta } from './catalog.js'
 import { LinkPipeline } from './link-pipeline.js'
 import { isFileError, type RestoreErrorHandler, type RestoreFileResult, type RestoreItem, type SourceFile } from './types.js'
 
@@ -73,6 +73,12 @@ export async function applyMetadata(dest: string, e: CatalogEntry): Promise<stri
   }
   return notes
 }
+
+/** A source file's catalog entry, with its size as stored. */
+const entryOf = (src: SourceFile, size: number): FileCatalogEntry => ({
+  path: src.path, user: src.user, component: src.component, size, mtimeMs: src.mtimeMs, atimeMs: src.atimeMs,
+  birthtimeMs: src.birthtimeMs, attributes: src.attributes,
+})
 
 /** The rows in a batch's lines (UTF-8, each after a line break). */
 const rowsOf = (lines: Buffer): string[] => (lines.length === 0 ? [] : lines.toString('utf8', 1).split('\n'))
@@ -180,10 +186,7 @@ export class FileStoreWriter {
   }
 
   private catalogLinked(src: SourceFile): void {
-    this.catalog.add({
-      path: src.path, user: src.user, component: src.component, size: src.bytes, mtimeMs: src.mtimeMs, atimeMs: src.atimeMs,
-      birthtimeMs: src.birthtimeMs, attributes: src.attributes,
-    })
+    this.catalog.add(entryOf(src, src.bytes))
     this.files++
     this.bytesIn += src.bytes
   }
@@ -205,10 +208,7 @@ export class FileStoreWriter {
   queueLink(src: SourceFile): void {
     if (this.kind !== 'hardlink') throw new Error('queueLink is for hard-link stores')
     const pipe = (this.pipe ??= new LinkPipeline())
-    const row = this.catalog.rowText({
-      path: src.path, user: src.user, component: src.component, size: src.bytes, mtimeMs: src.mtimeMs, atimeMs: src.atimeMs,
-      birthtimeMs: src.birthtimeMs, attributes: src.attributes,
-    })
+    const row = this.catalog.rowText(entryOf(src, src.bytes))
     let dest: string
     try {
       dest = this.destOf(src.path)
@@ -311,10 +311,7 @@ export class FileStoreWriter {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await rm(dest, { force: true }).catch(() => undefined)
       throw err
     }
-    this.catalog.add({
-      path: src.path, user: src.user, component: src.component, size, mtimeMs: src.mtimeMs, atimeMs: src.atimeMs,
-      birthtimeMs: src.birthtimeMs, attributes: src.attributes, sha256,
-    })
+    this.catalog.add({ ...entryOf(src, size), sha256 })
     this.files++
     this.bytesIn += size
   }

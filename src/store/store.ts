@@ -16,9 +16,8 @@ import type { CatalogKind } from './kind.js'
 import { ContainerReader, ContainerWriter, type MigEntry, type StoreCodec } from './container.js'
 import type { KdfName } from './crypto.js'
 import type { CatalogSeal } from './seal.js'
-import { applyMetadata, CATALOG_FILE, FILE_DIR, FileStoreReader, FileStoreWriter, syncDir, tempBeside } from './file-store.js'
+import { applyMetadata, CATALOG_FILE, FILE_DIR, FileStoreReader, FileStoreWriter, syncDir, tempBeside, type LinkedBatch } from './file-store.js'
 import { MIG_FILE, USMT_DIR } from './layout.js'
-import type { LinkedBatch } from './file-store.js'
 import { isFileError, type RestoreErrorHandler, type RestoreFileResult, type RestoreItem, type SourceFile } from './types.js'
 
 export { MIG_FILE, USMT_DIR }

@@ -55,6 +55,7 @@ function entrySource(commands, pjson) {
     `import { installStreamGuards } from ${JSON.stringify(path.join(root, 'src', 'runtime', 'redact.ts'))}`,
     `import { asksForHelp, findCommandInArgv, ManifestConfig } from ${JSON.stringify(path.join(root, 'src', 'cli', 'dispatch.ts'))}`,
     `export { dispatchTable } from ${JSON.stringify(path.join(root, 'src', 'cli', 'dispatch.ts'))}`,
+    `import { warmUp } from ${JSON.stringify(path.join(root, 'src', 'cli', 'warm-up.ts'))}`,
     // Each command is a dynamic import, so esbuild makes it a chunk of its own (with shared chunks for what
     // commands have in common): running a command reads and compiles only its own module graph.
     `const LOADERS = {\n${all.map((c) => `  ${JSON.stringify(c.id)}: () => import(${JSON.stringify(c.file)}),`).join('\n')}\n}`,
@@ -126,6 +127,9 @@ function entrySource(commands, pjson) {
     '  }',
     '  const hit = findCommandInArgv(args, table)',
     "  if (!hit || hit.id === 'help' || !LOADERS[hit.id]) return false",
+    '  // What the command can start before its modules are loaded starts before they load (src/cli/warm-up.ts): loaded',
+    "  // together, the warm-up's module would be evaluated only once the command's whole graph is.",
+    '  await warmUp(hit.id, hit.argv)',
     '  await loadCommands([hit.id])',
     '  const command = loaded[hit.id]',
     '  command.id = hit.id',

@@ -27,7 +27,6 @@ export class BatchThread<A, M = string> {
     this.worker = new Worker(`${code}\n;Atomics.store(require('node:worker_threads').workerData.started, 0, 1)\n`, {
       eval: true, workerData: { ...opts.workerData, started: this.started }, execArgv: [],
     })
-    this.worker.unref()
     this.worker.on('message', (a: A) => {
       this.waiting.shift()?.resolve(a)
       if (this.waiting.length === 0) this.worker.unref()
@@ -38,6 +37,8 @@ export class BatchThread<A, M = string> {
     }
     this.worker.on('error', stop)
     this.worker.on('exit', (exitCode) => stop(new Error(`the ${name} thread stopped (exit code ${exitCode})`)))
+    // After the listeners: adding a 'message' listener refs the worker again (it kept an idle thread's process alive).
+    this.worker.unref()
   }
 
   /**

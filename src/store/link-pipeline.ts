@@ -8,8 +8,9 @@
  * calling link(2) in a loop, so the pool is not used. Outcomes come back per batch, in order; a file's
  * failure carries its errno error (ENOENT, EACCES, EXDEV…) for the caller's /c and ErrorControl decision.
  * The worker is a BatchThread (src/runtime/batch-thread.ts) started from inline code. Its start-up (a new V8
- * isolate and Node's bootstrap: 50–100 ms of CPU here) is not waited for: the store starts the thread before the
- * scan, and the batches completed before the thread is ready are linked on the calling thread.
+ * isolate and Node's bootstrap: 50–100 ms of CPU here) is not waited for: the CLI's entry starts the thread before
+ * the command's modules load (`startLinkThread`, src/cli/warm-up.ts), or the store starts it before the scan, and the
+ * batches completed before the thread is ready are linked on the calling thread.
  *
  * Nothing of a queued file stays on the JavaScript heap while its link is in flight: its store folder, source and
  * destination are written as UTF-8 into the batch's message (bytes, sent to the thread), and the line the caller
@@ -121,8 +122,23 @@ export interface LinkBatch {
   failed: readonly LinkFailure[]
 }
 
+/** A link thread started before the capture's modules were loaded (`startLinkThread`), for the next LinkPipeline. */
+let early: BatchThread<Failure[], Uint8Array> | null = null
+
+/**
+ * Start the link thread now, for the LinkPipeline a capture makes later: the CLI's entry calls it for a
+ * `scanstate /hardlink` before it loads the command's modules (src/cli/warm-up.ts), so the thread's start-up
+ * (a V8 isolate and Node's bootstrap) runs on the other core while the rule engine loads, and the scan's first
+ * batches go to a thread that is ready. Unused, it costs its start-up and does not keep the process alive.
+ * Returns the thread's `ready` (true once it has started).
+ */
+export function startLinkThread(): { readonly ready: boolean } {
+  early ??= new BatchThread<Failure[], Uint8Array>(WORKER_CODE, 'hard-link')
+  return early
+}
+
 export class LinkPipeline {
-  private readonly thread = new BatchThread<Failure[], Uint8Array>(WORKER_CODE, 'hard-link')
+  private readonly thread: BatchThread<Failure[], Uint8Array>
   private readonly spareOps: Bytes[] = []
   private readonly spareLines: Bytes[] = []
   private current: Batch
@@ -130,6 +146,8 @@ export class LinkPipeline {
   private unsettled = 0
 
   constructor(private readonly batchSize = 256) {
+    this.thread = early !== null && early.failed === null ? early : new BatchThread<Failure[], Uint8Array>(WORKER_CODE, 'hard-link')
+    early = null
     this.current = this.newBatch()
   }
 

@@ -47,6 +47,20 @@ describe('CLI bundle (bin/run.js → dist/bundle)', function () {
     for (const other of ['capture', 'restore', 'scanstate', 'preview']) expect(r.files).not.to.include(chunkOf(other))
   })
 
+  it('scanstate /hardlink starts its link thread before loading the command; a run refused before its capture still ends at once', async () => {
+    const r = await execa(process.execPath, ['--import', hook, bin, 'scanstate', 'C:\\store', '/i:MigUser.xml', '/hardlink'], { reject: false, timeout: 20_000, env: { USMT_STEPS_QUIET: '1', NODE_DISABLE_COMPILE_CACHE: '1' }, stdin: 'ignore' })
+    // /hardlink without /nocompress: scanstate's return code 11, before any store; the thread started early did not
+    // keep the process alive (an idle link thread is unreferenced).
+    expect(r.timedOut).to.equal(false)
+    expect(r.exitCode).to.equal(11)
+    const files = String(r.stderr).split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7))
+    const pipeline = files.findIndex((f) => f.startsWith('link-pipeline-'))
+    expect(pipeline, files.join(' ')).to.be.greaterThan(-1)
+    expect(pipeline).to.be.lessThan(files.indexOf(chunkOf('scanstate')))
+    const plain = await loaded(['scanstate', 'C:\\store', '/i:MigUser.xml', '/nocompress'])
+    expect(plain.files.some((f) => f.startsWith('link-pipeline-')), 'no /hardlink: no link thread started early').to.equal(false)
+  })
+
   it('shows a command\'s help from the manifest without loading that command', async () => {
     const r = await loaded(['capture', '--help'])
     expect(r.exitCode).to.equal(0)

@@ -69,4 +69,20 @@ parentPort.on('message', (m) => setTimeout(() => parentPort.postMessage(m + ' an
       await t.close()
     }
   })
+
+  it('a thread never sent anything does not keep the process alive (an early-started link thread of a capture that failed before using it)', async () => {
+    const ports = (): number => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length
+    const before = ports()
+    const t = new BatchThread<string>(`
+const { parentPort } = require('node:worker_threads')
+parentPort.on('message', (m) => parentPort.postMessage(m))
+`, 'test')
+    try {
+      expect(ports(), 'just made').to.equal(before)
+      for (const started = Date.now(); !t.ready && Date.now() - started < 10_000;) await new Promise((r) => setTimeout(r, 10))
+      expect(ports(), 'started').to.equal(before)
+    } finally {
+      await t.close()
+    }
+  })
 })

@@ -1,9 +1,18 @@
 import { expect } from 'chai'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, statSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
-import { LinkPipeline } from '../../../src/store/link-pipeline.js'
+import { fileURLToPath } from 'node:url'
+import { LinkPipeline, startLinkThread } from '../../../src/store/link-pipeline.js'
 import type { SourceFile } from '../../../src/store/types.js'
 import { tempDir } from '../../helpers/fixtures.js'
+
+const MODULE = fileURLToPath(new URL('../../../src/store/link-pipeline.ts', import.meta.url))
+
+/** Wait until `ready()` (10 s at most). */
+async function until(ready: () => boolean): Promise<void> {
+  for (let waited = 0; !ready() && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10))
+}
 
 /** `n` source files in one folder, and where each is linked in the store (the store folder is made by the first). */
 function sources(root: string, n: number): Array<{ file: SourceFile; dest: string }> {
@@ -41,7 +50,7 @@ describe('store/link-pipeline: hard links on a background thread, in order', () 
       expect(statSync(all[7].dest).ino).to.equal(statSync(all[7].file.localPath).ino)
       expect(pipe.threadReady).to.equal(false)
       // Once the thread is running, the next batches go to it; a file that failed before linking keeps its place.
-      for (let waited = 0; !pipe.threadReady && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10))
+      await until(() => pipe.threadReady)
       for (let i = 8; i < all.length; i++) {
         if (i === 20) pipe.pushFailed(line(i), i, new Error('cannot be stored'))
         else pipe.push('', all[i].file.localPath, all[i].dest, line(i), i)
@@ -67,6 +76,43 @@ describe('store/link-pipeline: hard links on a background thread, in order', () 
     } finally {
       await pipe.close()
     }
+  })
+
+  it('takes the thread startLinkThread started earlier: ready from its first batch, which is linked there; the next pipeline starts its own', async () => {
+    const all = sources(tmp.dir, 16)
+    const early = startLinkThread()
+    await until(() => early.ready)
+    expect(early.ready).to.equal(true)
+    const pipe = new LinkPipeline(8)
+    let next: LinkPipeline | undefined
+    try {
+      // A thread of its own could not be running yet: this one is the thread started before.
+      expect(pipe.threadReady).to.equal(true)
+      all.forEach(({ file, dest }, i) => pipe.push(i === 0 ? path.dirname(dest) : '', file.localPath, dest, `row ${i}`, 1))
+      let linked = 0
+      for await (const b of pipe.outcomes()) linked += b.count - b.failed.length
+      expect(linked).to.equal(16)
+      for (const { file, dest } of all) expect(statSync(dest).ino, file.path).to.equal(statSync(file.localPath).ino)
+      // The early thread went to one pipeline only.
+      next = new LinkPipeline(8)
+      expect(next.threadReady).to.equal(false)
+    } finally {
+      await pipe.close()
+      await next?.close()
+    }
+  })
+
+  it('a thread started early and never used does not keep the process alive', function () {
+    this.timeout(30_000)
+    // The process ends by itself once its own work is done (an idle link thread is unreferenced).
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+import { startLinkThread } from ${JSON.stringify(MODULE)}
+const t = startLinkThread()
+const started = Date.now()
+while (!t.ready && Date.now() - started < 10000) await new Promise((r) => setTimeout(r, 10))
+console.log(JSON.stringify({ ready: t.ready }))
+`], { encoding: 'utf8', timeout: 20_000 })
+    expect(JSON.parse(out.trim())).to.deep.equal({ ready: true })
   })
 
   it("carries names in any script as UTF-8 and grows a batch's buffers for long paths", async () => {

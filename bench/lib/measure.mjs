@@ -59,13 +59,18 @@ export function describe(samples, key = 'wall', unit = 's') {
 /**
  * One table row: `work` against `reference` on `key` (wall or cpu). `goal` is printed only for a real
  * end-to-end path (pass null for a partial path: no goal is shown next to it). `higherIsBetter` for throughput.
+ * The goal is judged on the ratio of the medians. Samples of interleaved rounds (same count, round by round) also
+ * print their paired ratio: the median and range of each round's own ratio, the two measured seconds apart, which
+ * a slower period of the machine changes less than it changes either median.
  */
 export function ratioRow(label, work, reference, key, goal, { unit = 's', higherIsBetter = false } = {}) {
   const w = stats(work.map((s) => s[key]))
   const r = stats(reference.map((s) => s[key]))
   const ratio = w.median / r.median
   const goalText = goal === undefined ? '' : goal === null ? '(reference, no goal)' : higherIsBetter ? `goal ≥ ${goal}× → ${ratio >= goal ? 'MET' : 'NOT MET'}` : `goal ≤ ${goal}× → ${ratio <= goal ? 'MET' : 'NOT MET'}`
-  return `${label.padEnd(44)} ${key.padEnd(4)} ${describe(work, key, unit).padEnd(26)} vs ${describe(reference, key, unit).padEnd(26)} ratio ${ratio.toFixed(2)}×  ${goalText}`
+  const paired = work.length === reference.length && work.length > 1 ? stats(work.map((s, i) => s[key] / reference[i][key])) : null
+  const pairedText = paired ? `  [paired ${paired.median.toFixed(2)}× (${paired.min.toFixed(2)}–${paired.max.toFixed(2)}×)]` : ''
+  return `${label.padEnd(44)} ${key.padEnd(4)} ${describe(work, key, unit).padEnd(26)} vs ${describe(reference, key, unit).padEnd(26)} ratio ${ratio.toFixed(2)}×  ${goalText}${pairedText}`
 }
 
 export function header(title) {

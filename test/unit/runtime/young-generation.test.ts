@@ -47,10 +47,12 @@ describe('runtime/young-generation: the cap on V8\'s young generation for a long
   it('holds the new space at the cap once reached, and again after a worker thread\'s start; without it the same walk grows it', () => {
     expect(YOUNG_GENERATION_CAP).to.equal(8 << 20)
     const held = newSpaceMiB(true)
-    // Held at the cap through the first walk. While the worker starts, its isolate resets V8's factor and one
-    // doubling may slip in before the next check; from the next check on the size holds again.
-    expect(held.before).to.equal(4)
-    expect(held.online).to.be.oneOf([4, 8])
+    // Held once it reached the cap (4 MiB), through the first walk. V8 grows the space by steps, which usually land
+    // on the cap exactly; a step may go past it (5.25 MiB was seen once on Node 24 under CI load), and the hold keeps
+    // that size. While the worker starts, its isolate resets V8's factor and one more step may slip in before the
+    // next check; from the next check on the size holds again.
+    expect(held.before).to.be.at.least(4).and.at.most(8)
+    expect(held.online).to.be.at.least(held.before).and.at.most(2 * held.before)
     expect(held.end).to.equal(held.online)
     const free = newSpaceMiB(false)
     expect(free.end).to.be.greaterThan(8)

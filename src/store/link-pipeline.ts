@@ -122,6 +122,9 @@ export interface LinkBatch {
   failed: readonly LinkFailure[]
 }
 
+/** A new link thread (its code: WORKER_CODE). */
+const newLinkThread = (): BatchThread<Failure[], Uint8Array> => new BatchThread<Failure[], Uint8Array>(WORKER_CODE, 'hard-link')
+
 /** A link thread started before the capture's modules were loaded (`startLinkThread`), for the next LinkPipeline. */
 let early: BatchThread<Failure[], Uint8Array> | null = null
 
@@ -133,7 +136,7 @@ let early: BatchThread<Failure[], Uint8Array> | null = null
  * Returns the thread's `ready` (true once it has started).
  */
 export function startLinkThread(): { readonly ready: boolean } {
-  early ??= new BatchThread<Failure[], Uint8Array>(WORKER_CODE, 'hard-link')
+  early ??= newLinkThread()
   return early
 }
 
@@ -146,7 +149,7 @@ export class LinkPipeline {
   private unsettled = 0
 
   constructor(private readonly batchSize = 256) {
-    this.thread = early !== null && early.failed === null ? early : new BatchThread<Failure[], Uint8Array>(WORKER_CODE, 'hard-link')
+    this.thread = early !== null && early.failed === null ? early : newLinkThread()
     early = null
     this.current = this.newBatch()
   }

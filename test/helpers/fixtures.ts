@@ -27,3 +27,8 @@ export function tempDir(prefix = 'usmt-steps-test-'): { dir: string; cleanup: ()
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix))
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
+
+/** Wait until `ready()` holds, polling every 10 ms, for `ms` at most (the caller asserts what it waited for). */
+export async function until(ready: () => boolean, ms = 10_000): Promise<void> {
+  for (const started = Date.now(); !ready() && Date.now() - started < ms;) await new Promise((r) => setTimeout(r, 10))
+}

@@ -1,5 +1,6 @@
 import { expect } from 'chai'
 import { warmUp, warmUpFor } from '../../../src/cli/warm-up.js'
+import { until } from '../../helpers/fixtures.js'
 
 describe('cli/warm-up: what a command starts before its modules load', () => {
   it('starts the link thread for scanstate with /hardlink in any case and either prefix, and for nothing else', () => {
@@ -18,7 +19,7 @@ describe('cli/warm-up: what a command starts before its modules load', () => {
     // dynamic import is the same instance as warmUp's, a static one would not be.
     const { LinkPipeline } = await import('../../../src/store/link-pipeline.js')
     if (early === null) throw new Error('scanstate /hardlink started nothing')
-    for (const started = Date.now(); !early.ready && Date.now() - started < 10_000;) await new Promise((r) => setTimeout(r, 10))
+    await until(() => early.ready)
     const pipe = new LinkPipeline()
     const next = new LinkPipeline()
     try {

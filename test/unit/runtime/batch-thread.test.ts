@@ -1,5 +1,6 @@
 import { expect } from 'chai'
 import { BatchThread } from '../../../src/runtime/batch-thread.js'
+import { until } from '../../helpers/fixtures.js'
 
 describe('runtime/batch-thread: one worker thread answering batches in order', () => {
   it('answers every batch, in the order sent', async () => {
@@ -79,7 +80,7 @@ parentPort.on('message', (m) => parentPort.postMessage(m))
 `, 'test')
     try {
       expect(ports(), 'just made').to.equal(before)
-      for (const started = Date.now(); !t.ready && Date.now() - started < 10_000;) await new Promise((r) => setTimeout(r, 10))
+      await until(() => t.ready)
       expect(ports(), 'started').to.equal(before)
     } finally {
       await t.close()

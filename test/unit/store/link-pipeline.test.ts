@@ -5,14 +5,9 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LinkPipeline, startLinkThread } from '../../../src/store/link-pipeline.js'
 import type { SourceFile } from '../../../src/store/types.js'
-import { tempDir } from '../../helpers/fixtures.js'
+import { tempDir, until } from '../../helpers/fixtures.js'
 
 const MODULE = fileURLToPath(new URL('../../../src/store/link-pipeline.ts', import.meta.url))
-
-/** Wait until `ready()` (10 s at most). */
-async function until(ready: () => boolean): Promise<void> {
-  for (let waited = 0; !ready() && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10))
-}
 
 /** `n` source files in one folder, and where each is linked in the store (the store folder is made by the first). */
 function sources(root: string, n: number): Array<{ file: SourceFile; dest: string }> {

@@ -68,15 +68,14 @@ try {
   const dest = path.join(work, 'dest')
   const untar = path.join(work, 'untar')
   header(`compressed + encrypted capture and restore, ${f} files, ${(written / 1048576).toFixed(0)} MiB, ${rounds} interleaved rounds, CLI on ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}`)
-  const sync = () => execFileSync('sync')
   // Each round writes its output anew, as the first does: the previous round's archive or store is removed before it
   // (untimed). Left in place, the two sides did different work: `zstd -f` truncates the old archive first, while
   // `scanstate /o` keeps the old store until the new one is complete (it never deletes a store before the new one is
   // made), so it wrote 2 GiB into pages this VM had to find anew (5.8–6.1 s against 3.1–3.9 s, 2026-12-06).
   const cap = interleave([
-    { name: 'tar|zstd', cmd: 'sh', args: ['-c', `tar -cf - -C "${src}" Data | zstd -T2 -3 -q -f -o "${archive}"`], before: () => { rmSync(archive, { force: true }); sync() } },
-    { name: 'capture', cmd: node, args: [bin, 'scanstate', '--volume', `C=${src}`, '--computer', 'PC', store, `/i:${rules}`, '/encrypt', `/keyfile:${key}`, '/o'], env, before: () => { rmSync(store, { recursive: true, force: true }); sync() } },
-  ], rounds)
+    { name: 'tar|zstd', cmd: 'sh', args: ['-c', `tar -cf - -C "${src}" Data | zstd -T2 -3 -q -f -o "${archive}"`], before: () => rmSync(archive, { force: true }) },
+    { name: 'capture', cmd: node, args: [bin, 'scanstate', '--volume', `C=${src}`, '--computer', 'PC', store, `/i:${rules}`, '/encrypt', `/keyfile:${key}`, '/o'], env, before: () => rmSync(store, { recursive: true, force: true }) },
+  ], rounds, { settle: true })
   const mig = path.join(store, 'USMT', 'USMT.MIG')
   const migSize = statSync(mig).size
   const zstSize = statSync(archive).size
@@ -86,9 +85,9 @@ try {
   closeSync(fd)
   const codec = head.readUInt16LE(8) === 1 ? 'DEFLATE' : head.readUInt8(104) === 1 ? 'zstd' : `codec ${head.readUInt8(104)}`
   const rest = interleave([
-    { name: 'tar -xf', cmd: 'tar', args: ['--zstd', '-xf', archive, '-C', untar], before: () => { rmSync(untar, { recursive: true, force: true }); mkdirSync(untar); sync() } },
-    { name: 'restore', cmd: node, args: [bin, 'loadstate', '--volume', `C=${dest}`, store, '/decrypt', `/keyfile:${key}`], env, before: () => { rmSync(dest, { recursive: true, force: true }); sync() } },
-  ], rounds)
+    { name: 'tar -xf', cmd: 'tar', args: ['--zstd', '-xf', archive, '-C', untar], before: () => { rmSync(untar, { recursive: true, force: true }); mkdirSync(untar) } },
+    { name: 'restore', cmd: node, args: [bin, 'loadstate', '--volume', `C=${dest}`, store, '/decrypt', `/keyfile:${key}`], env, before: () => rmSync(dest, { recursive: true, force: true }) },
+  ], rounds, { settle: true })
   const sizeDiff = (migSize / zstSize - 1) * 100
   for (const k of ['wall', 'cpu']) console.log(ratioRow(`capture (${codec}, encrypted) vs tar|zstd -T2 -3`, cap.capture, cap['tar|zstd'], k, k === 'wall' ? 1.5 : undefined))
   console.log(`${'store size vs archive size'.padEnd(44)} ${(migSize / 1048576).toFixed(0)} MiB vs ${(zstSize / 1048576).toFixed(0)} MiB (${sizeDiff >= 0 ? '+' : ''}${sizeDiff.toFixed(1)} %)  goal within 5 % → ${Math.abs(sizeDiff) <= 5 ? 'MET' : 'NOT MET'}`)

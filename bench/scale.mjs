@@ -8,7 +8,6 @@
 // 10k) and the load average. Rounds: BENCH_ROUNDS (default 3). MigUser.xml comes from USMT_STEPS_FIXTURES.
 // BENCH_WORKS=preview or BENCH_WORKS=hardlink runs one of the two (with its reference) only.
 // Run: npm run build && node bench/scale.mjs        BENCH_NODE=/path/to/node for another Node
-import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -27,12 +26,6 @@ const work = mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'usmt-b
 const env = cliEnv()
 const rules = path.join(work, 'data-rules.xml')
 writeFileSync(rules, DATA_RULES)
-
-/**
- * Before each hard-link round (either side): write back what the previous round's removal of 200k links left to the
- * journal, so no round starts behind another's metadata (bench/capture does the same before its rounds).
- */
-const sync = () => execFileSync('sync')
 
 function dataTree(dir, total) {
   for (let d = 0; d * 500 < total; d++) {
@@ -60,9 +53,9 @@ try {
     const s = interleave(([
       { name: 'find', cmd: 'find', args: [win, '-type', 'f', '-printf', '%s\n'], stdout: path.join(dir, 'find.txt') },
       { name: 'preview', cmd: node, args: [bin, 'rules', 'preview', '--json', '--rules', migUser, '--volume', `C=${win}`, '--progress', 'none'], env, stdout: out },
-      { name: 'cp -al', cmd: 'cp', args: ['-al', path.join(data, 'Data'), cpOut], before: sync, after: () => rmSync(cpOut, { recursive: true, force: true }) },
-      { name: 'hardlink', cmd: node, args: [bin, 'scanstate', '--volume', `C=${data}`, '--computer', 'PC', store, `/i:${rules}`, '/hardlink', '/nocompress', '/o'], env, before: sync, after: () => rmSync(store, { recursive: true, force: true }) },
-    ]).filter((c) => pairs.some((p) => p.includes(c.name))), rounds, { warmup: n >= 200000 ? 0 : 1 })
+      { name: 'cp -al', cmd: 'cp', args: ['-al', path.join(data, 'Data'), cpOut], after: () => rmSync(cpOut, { recursive: true, force: true }) },
+      { name: 'hardlink', cmd: node, args: [bin, 'scanstate', '--volume', `C=${data}`, '--computer', 'PC', store, `/i:${rules}`, '/hardlink', '/nocompress', '/o'], env, after: () => rmSync(store, { recursive: true, force: true }) },
+    ]).filter((c) => pairs.some((p) => p.includes(c.name))), rounds, { warmup: n >= 200000 ? 0 : 1, settle: true })
     at[n] = s
     for (const [name, ref] of pairs) {
       table.push({ n, work: name, time: describe(s[name]), ref: `${ref} ${describe(s[ref])}`, ratio: (stats(s[name].map((x) => x.wall)).median / stats(s[ref].map((x) => x.wall)).median).toFixed(2), rss: stats(s[name].map((x) => x.rssMB)).max })

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// bench/smb.mjs — upload and download a 1 GiB store file against one Samba (signing mandatory, SMB3), in one run:
-//   bare   `smbclient -U user -c put/get` (password in PASSWD), the protocol alone: the reference
+// bench/smb.mjs — upload and download a 1 GiB store file against one Samba (signing mandatory, SMB3), in one run,
+// every contestant into and out of a store folder of its own (`<folder>\\USMT\\USMT.MIG`, folders made in the same
+// connection, as the store step makes them):
+//   bare   `smbclient -U user -c 'mkdir …; put'` and `-c get` (password in PASSWD), the protocol alone: the reference
 //   flags  the same smbclient with exactly the options our transport adds (-A auth file, -t 60, LC_ALL=C, …)
 //   ours   SmbclientTransport.putFile/getFile (what the store steps call per file), a transport of its own each
 //          time, closed after (its smbclient session ends, so its CPU is counted)                     partial path
@@ -16,8 +18,10 @@
 // Reports MB/s per contestant (median and best of the rounds), the ratio to bare, and the CPU time the client side
 // used (this process + its children: smbclient, the CLI), which other load on the machine hardly changes. The goal
 // (issue #15: ≥ 0.9× bare) is printed beside the end-to-end rows (cli, cliForeign) only.
-// Fairness: contestants rotate their position every round (use a multiple of 5 rounds), `sync` runs before each
-// timed operation so no transfer pays for the previous one's dirty pages, and one untimed warm-up round comes first.
+// Fairness: contestants rotate their position every round (use a multiple of the contestants' count), and before
+// each timed operation settle() (bench/lib/measure.mjs) writes back dirty pages and waits until this VM has returned
+// the memory the previous operation freed, so no transfer pays for another's dirty pages or reuses the pages another
+// just freed; one untimed warm-up round comes first. BENCH_SMB_ONLY=bare,cli,… runs some contestants only.
 // Run: npm run build && node --import tsx bench/smb.mjs [--mb 1024] [--rounds 5]. BENCH_NODE=/path/to/node runs the
 // CLI on another Node. Needs the Debian packages samba and smbclient. Starts its own smbd (scripts/ci/start-smbd.sh)
 // and stops it. Prints the load average before and after.
@@ -29,7 +33,7 @@ import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchNode, cliEnv } from './lib/measure.mjs'
+import { benchNode, cliEnv, settle } from './lib/measure.mjs'
 import { DATA_RULES } from './lib/trees.mjs'
 import { policyFromObject } from '../src/plan/policy.ts'
 import { StoreService } from '../src/share-store/service.ts'
@@ -106,14 +110,21 @@ const smbclient = async (args, cmd, extraEnv) => {
   if (r.exitCode !== 0 || /NT_STATUS/.test(r.stdout + r.stderr)) throw new Error(`smbclient failed: ${r.stdout}${r.stderr}`)
 }
 const dl = path.join(base, 'down.mig')
+// Every contestant moves the file where a store keeps it, `<store folder>\\USMT\\USMT.MIG`, into folders it creates in
+// the same connection, as the store step does. (A file put into the share's root folder took 1.3–1.7× as long as the
+// same file put into a new folder, 2026-12-07: 2.4–3.7 s against 1.7–2.7 s, interleaved, whatever came first; the
+// bare reference used to put into the root while the steps put into their store folder.)
+const STORE_FILE = 'USMT/USMT.MIG'
+const win = (dir) => `${dir}\\${STORE_FILE.replace('/', '\\')}`
+const mkdirs = (dir) => `mkdir "${dir}"; mkdir "${dir}\\USMT"`
 const stageRoot = path.join(base, 'stage')
 const restoreRoot = path.join(base, 'restore')
 let stepStore = null
 
 const contestants = {
-  bare: { up: (remote) => smbclient(bareArgs, `put "${src}" "${remote}"`, { PASSWD: password }), down: (remote) => smbclient(bareArgs, `get "${remote}" "${dl}"`, { PASSWD: password }) },
-  flags: { up: (remote) => smbclient(transport.baseArgs(), `put "${src}" "${remote}"`, { LC_ALL: 'C' }), down: (remote) => smbclient(transport.baseArgs(), `get "${remote}" "${dl}"`, { LC_ALL: 'C' }) },
-  ours: { up: (remote) => once(newTransport, (t) => t.putFile(src, remote)), down: (remote) => once(newTransport, (t) => t.getFile(remote, dl)) },
+  bare: { up: (dir) => smbclient(bareArgs, `${mkdirs(dir)}; put "${src}" "${win(dir)}"`, { PASSWD: password }), down: (dir) => smbclient(bareArgs, `get "${win(dir)}" "${dl}"`, { PASSWD: password }) },
+  flags: { up: (dir) => smbclient(transport.baseArgs(), `${mkdirs(dir)}; put "${src}" "${win(dir)}"`, { LC_ALL: 'C' }), down: (dir) => smbclient(transport.baseArgs(), `get "${win(dir)}" "${dl}"`, { LC_ALL: 'C' }) },
+  ours: { up: (dir) => once(newTransport, (t) => t.putFiles([{ localPath: src, path: `${dir}/${STORE_FILE}` }], [dir, `${dir}/USMT`])), down: (dir) => once(newTransport, (t) => t.getFile(`${dir}/${STORE_FILE}`, dl)) },
   step: {
     // The staged store is the same bytes (a hard link to the source), so no contestant reads a colder file.
     prepareUp: async () => {
@@ -172,7 +183,9 @@ const cliContestant = (file) => {
 }
 contestants.cli = cliContestant(src)
 contestants.cliForeign = cliContestant(foreign)
-const names = Object.keys(contestants)
+// BENCH_SMB_ONLY=bare,cli runs some of the contestants (bare always: it is the reference).
+const only = process.env.BENCH_SMB_ONLY?.split(',')
+const names = Object.keys(contestants).filter((n) => !only || n === 'bare' || only.includes(n))
 const results = Object.fromEntries(names.flatMap((n) => [[`${n}Up`, []], [`${n}Down`, []]]))
 // CPU seconds used by this process and its reaped children (smbclient): /proc/self/stat utime+stime+cutime+cstime.
 // Unlike wall time it hardly moves with other load on the machine, so it shows what the client side really costs.
@@ -180,7 +193,7 @@ const cpuSeconds = () => readFileSync('/proc/self/stat', 'utf8').split(') ')[1].
 const cpu = Object.fromEntries(names.flatMap((n) => [[`${n}Up`, []], [`${n}Down`, []]]))
 let lastCpu = 0
 const time = async (fn) => {
-  execFileSync('sync')
+  settle()
   const c = cpuSeconds()
   const t = process.hrtime.bigint()
   await fn()
@@ -193,7 +206,7 @@ for (let r = -1; r < ROUNDS; r++) {
   const order = names.map((_, i) => names[(i + Math.max(r, 0)) % names.length])
   for (const who of order) {
     const c = contestants[who]
-    const remote = `${who}-${r + 1}.mig`
+    const remote = `${who}-${r + 1}`
     await c.prepareUp?.()
     const up = await time(() => c.up(remote))
     const upCpu = lastCpu
@@ -203,7 +216,7 @@ for (let r = -1; r < ROUNDS; r++) {
     const got = c.verify ? c.verify() : statSync(dl).size
     if (got !== size) throw new Error(`${who}: downloaded ${got} bytes, expected ${size}`)
     if (c.cleanup) await c.cleanup()
-    else await transport.removeFile(remote)
+    else await transport.removeTree(remote)
     if (r >= 0) {
       results[`${who}Up`].push(up)
       results[`${who}Down`].push(down)
@@ -226,6 +239,8 @@ const row = (dir) => Object.fromEntries(names.map((n) => {
   const b = results[`bare${dir}`]
   return [n, {
     medianMBps: mbps(median(a)), bestMBps: mbps(best(a)), ratioMedian: +(median(b) / median(a)).toFixed(3), ratioBest: +(best(b) / best(a)).toFixed(3),
+    // each round's own ratio (the two measured seconds apart): median and range
+    ratioPaired: ((p) => `${median(p).toFixed(3)} (${Math.min(...p).toFixed(3)}–${Math.max(...p).toFixed(3)})`)(a.map((x, i) => b[i] / x)),
     clientCpuSeconds: +median(cpu[`${n}${dir}`]).toFixed(2),
   }]
 }))
@@ -235,9 +250,9 @@ const report = {
 }
 console.log(JSON.stringify(report, null, 2))
 for (const dir of ['upload', 'download']) {
-  console.log(`${dir}: ${names.map((n) => `${n} ${report[dir][n].medianMBps} MB/s (${report[dir][n].ratioMedian}×, best ${report[dir][n].ratioBest}×, client CPU ${report[dir][n].clientCpuSeconds} s)`).join('; ')}`)
+  console.log(`${dir}: ${names.map((n) => `${n} ${report[dir][n].medianMBps} MB/s (${report[dir][n].ratioMedian}×, paired ${report[dir][n].ratioPaired}×, best ${report[dir][n].ratioBest}×, client CPU ${report[dir][n].clientCpuSeconds} s)`).join('; ')}`)
   const step = dir === 'upload' ? 'release' : 'request --type restore'
-  for (const [n, what] of [['cli', 'the portable store'], ['cliForeign', `a file the restore does not authenticate${dir === 'download' ? ' (hashed after download)' : ''}`]]) {
+  for (const [n, what] of [['cli', 'the portable store'], ['cliForeign', `a file the restore does not authenticate${dir === 'download' ? ' (hashed after download)' : ''}`]].filter(([n]) => names.includes(n))) {
     const c = report[dir][n]
     console.log(`${dir}, end to end (usmt-steps store ${step}), ${what}: ${c.ratioMedian}× bare (median of ${ROUNDS}), goal ≥ 0.9× → ${c.ratioMedian >= 0.9 ? 'MET' : 'NOT MET'}`)
   }

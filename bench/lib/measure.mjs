@@ -1,7 +1,7 @@
 // Shared measuring for bench/*.mjs: every case is a real command run as a child process (wall clock, CPU time
 // user + system and peak RSS of that child, from wait4 in bench/lib/rusage.py), cases interleaved round by round
 // so drift and other load hit every case alike, medians with min–max, and the load average printed beside.
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -13,6 +13,25 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'usmt-bench-rusage-'))
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }))
 
 export const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+
+/**
+ * Put the machine into the same state before every timed operation: dirty pages written (`sync`), then a pause
+ * long enough for this VM to hand the memory freed by the previous operation back to its host. The machine kind
+ * runs Firecracker with free page reporting (`page_reporting.page_reporting_order=11` on the kernel's command line)
+ * and DAMON paging out cold page cache, so a page the guest freed stays cheap to reuse for about a second, then is
+ * returned and faults on the host when touched again. Measured here: writing 1 GiB into the page cache takes
+ * 0.17–0.19 s right after 1 GiB was freed and 1.0–1.2 s after 3 s or more (0.4–0.9 s after 1–2.5 s). Without the
+ * pause, whichever case ran right after another case freed memory was up to 2× faster at the same work (the SMB
+ * bench's `smbclient put` with our options: 1.1–1.7 s after the previous case deleted its 1 GiB file, 3.0–3.9 s
+ * for the identical command after a slower case). Every case now starts with the memory returned, as after a few
+ * seconds of idle, which is how a task-sequence step finds the machine. BENCH_SETTLE=<seconds> (default 4; 0 only
+ * syncs).
+ */
+export function settle() {
+  execFileSync('sync')
+  const s = Number(process.env.BENCH_SETTLE ?? 4)
+  if (s > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, s * 1000)
+}
 
 /** Run one command; `stdout` is a file to write its output to (default: discarded). Throws on a bad exit code. */
 export function runOnce(cmd, args, { env, cwd, stdout = '-', okCodes = [0] } = {}) {
@@ -26,15 +45,17 @@ export function runOnce(cmd, args, { env, cwd, stdout = '-', okCodes = [0] } = {
 
 /**
  * Interleaved rounds: each case is `{ name, cmd, args, env?, before?(), after?() }`; before/after run untimed
- * around every measurement (e.g. remove the store the previous run made). Returns name → samples.
+ * around every measurement (e.g. remove the store the previous run made). With `settle`, `settle()` runs after
+ * `before` (for work that writes or frees much memory: see settle). Returns name → samples.
  */
-export function interleave(cases, rounds, { warmup = 0 } = {}) {
+export function interleave(cases, rounds, { warmup = 0, settle: settled = false } = {}) {
   const samples = Object.fromEntries(cases.map((c) => [c.name, []]))
   for (let r = -warmup; r < rounds; r++) {
     // Rotate the start so no case always runs first after the previous round's last one.
     const order = cases.map((_, i) => cases[(i + Math.max(r, 0)) % cases.length])
     for (const c of order) {
       c.before?.()
+      if (settled) settle()
       const s = runOnce(c.cmd, c.args, { env: c.env, cwd: c.cwd, stdout: c.stdout, okCodes: c.okCodes })
       c.after?.()
       if (r >= 0) samples[c.name].push(s)

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // bench/smb.mjs — upload and download a 1 GiB store file against one Samba (signing mandatory, SMB3), in one run,
-// every contestant into and out of a store folder of its own (`<folder>\\USMT\\USMT.MIG`, folders made in the same
+// every contestant into and out of a store folder of its own (`<folder>\USMT\USMT.MIG`, folders made in the same
 // connection, as the store step makes them):
 //   bare   `smbclient -U user -c 'mkdir …; put'` and `-c get` (password in PASSWD), the protocol alone: the reference
 //   flags  the same smbclient with exactly the options our transport adds (-A auth file, -t 60, LC_ALL=C, …)
-//   ours   SmbclientTransport.putFile/getFile (what the store steps call per file), a transport of its own each
+//   ours   SmbclientTransport.putFiles (with its folders)/getFile (what the store steps call), a transport of its own each
 //          time, closed after (its smbclient session ends, so its CPU is counted)                     partial path
 //   step   the store step in this process: StoreService.releaseCapture (upload, sha256 manifest, size check,
 //          record) and requestRestore with a local path (download, manifest check, record), each with a service
@@ -22,7 +22,7 @@
 // each timed operation settle() (bench/lib/measure.mjs) writes back dirty pages and waits until this VM has returned
 // the memory the previous operation freed, so no transfer pays for another's dirty pages or reuses the pages another
 // just freed; one untimed warm-up round comes first. BENCH_SMB_ONLY=bare,cli,… runs some contestants only.
-// Run: npm run build && node --import tsx bench/smb.mjs [--mb 1024] [--rounds 5]. BENCH_NODE=/path/to/node runs the
+// Run: npm run build && node --import tsx bench/smb.mjs [--mb 1024] [--rounds 6]. BENCH_NODE=/path/to/node runs the
 // CLI on another Node. Needs the Debian packages samba and smbclient. Starts its own smbd (scripts/ci/start-smbd.sh)
 // and stops it. Prints the load average before and after.
 import { execa } from 'execa'
@@ -110,7 +110,7 @@ const smbclient = async (args, cmd, extraEnv) => {
   if (r.exitCode !== 0 || /NT_STATUS/.test(r.stdout + r.stderr)) throw new Error(`smbclient failed: ${r.stdout}${r.stderr}`)
 }
 const dl = path.join(base, 'down.mig')
-// Every contestant moves the file where a store keeps it, `<store folder>\\USMT\\USMT.MIG`, into folders it creates in
+// Every contestant moves the file where a store keeps it, `<store folder>\USMT\USMT.MIG`, into folders it creates in
 // the same connection, as the store step does. (A file put into the share's root folder took 1.3–1.7× as long as the
 // same file put into a new folder, 2026-12-07: 2.4–3.7 s against 1.7–2.7 s, interleaved, whatever came first; the
 // bare reference used to put into the root while the steps put into their store folder.)

@@ -33,7 +33,7 @@ import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { benchNode, cliEnv, settle } from './lib/measure.mjs'
+import { benchNode, cliEnv, settle, stats } from './lib/measure.mjs'
 import { DATA_RULES } from './lib/trees.mjs'
 import { policyFromObject } from '../src/plan/policy.ts'
 import { StoreService } from '../src/share-store/service.ts'
@@ -249,7 +249,7 @@ const row = (dir) => Object.fromEntries(names.map((n) => {
   return [n, {
     medianMBps: mbps(median(a)), bestMBps: mbps(best(a)), ratioMedian: +(median(b) / median(a)).toFixed(3), ratioBest: +(best(b) / best(a)).toFixed(3),
     // each round's own ratio (the two measured seconds apart): median and range
-    ratioPaired: ((p) => `${median(p).toFixed(3)} (${Math.min(...p).toFixed(3)}–${Math.max(...p).toFixed(3)})`)(a.map((x, i) => b[i] / x)),
+    ratioPaired: ((p) => `${p.median.toFixed(3)} (${p.min.toFixed(3)}–${p.max.toFixed(3)})`)(stats(a.map((x, i) => b[i] / x))),
     clientCpuSeconds: +median(cpu[`${n}${dir}`]).toFixed(2),
   }]
 }))
@@ -267,8 +267,8 @@ for (const dir of ['upload', 'download']) {
   }
 }
 if (names.includes('cliForeign')) {
-  const floor = results.bareDown.map((d, i) => d + bareHash[i])
-  const foreign = results.cliForeignDown
-  console.log(`download and check a file the restore does not authenticate: bare get then openssl dgst -sha256 ${median(floor).toFixed(2)} s (${Math.min(...floor).toFixed(2)}–${Math.max(...floor).toFixed(2)}; the hash ${median(bareHash).toFixed(2)} s), cliForeign ${median(foreign).toFixed(2)} s: ${(median(floor) / median(foreign)).toFixed(3)}× of the OS tools doing the same work (reference for the work, no goal)`)
+  const floor = stats(results.bareDown.map((d, i) => d + bareHash[i]))
+  const foreign = median(results.cliForeignDown)
+  console.log(`download and check a file the restore does not authenticate: bare get then openssl dgst -sha256 ${floor.median.toFixed(2)} s (${floor.min.toFixed(2)}–${floor.max.toFixed(2)}; the hash ${median(bareHash).toFixed(2)} s), cliForeign ${foreign.toFixed(2)} s: ${(floor.median / foreign).toFixed(3)}× of the OS tools doing the same work (reference for the work, no goal)`)
 }
 console.log(`load average before ${loadBefore}, after ${report.loadAfter}; CLI on ${execFileSync(benchNode(), ['--version'], { encoding: 'utf8' }).trim()}`)

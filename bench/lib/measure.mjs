@@ -96,7 +96,7 @@ export function ratioRow(label, work, reference, key, goal, { unit = 's', higher
 
 export function header(title) {
   console.log(`\n== ${title}`)
-  console.log(`node ${process.version} (benches the children with: ${process.env.BENCH_NODE ?? process.execPath}), ${os.availableParallelism()} cores, load average ${loadavg()}, ${new Date().toISOString()}`)
+  console.log(`node ${process.version} (benches the children with: ${process.env.BENCH_NODE ?? process.execPath}), ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), load average ${loadavg()}, ${new Date().toISOString()}`)
 }
 
 /** The Node that runs the CLI under test: BENCH_NODE, else this one. */

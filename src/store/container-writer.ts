@@ -14,6 +14,7 @@ import {
   nonce, resolveCodec, TRAILER_SIZE, writeFrameAad, writeNonce, ZSTD_DEFAULT_LEVEL, type MigEntry, type StoreCodec,
 } from './container-format.js'
 import { FramePool, type FrameResult } from './frame-workers.js'
+import { OutputFile, type OutputFileOptions } from './output-file.js'
 import type { SourceFile } from './types.js'
 
 export interface ContainerWriterOptions {
@@ -30,8 +31,8 @@ export interface ContainerWriterOptions {
   window?: number
   /** Worker threads that compress and encrypt (default: the cores, at most 4). */
   workers?: number
-  /** Bytes written between two background flushes to the disk (default SYNC_BYTES, 64 MiB). */
-  syncEvery?: number
+  /** How the container reaches the disk (output-file.ts): without the page cache where possible (default), or through it. */
+  output?: OutputFileOptions
 }
 
 
@@ -57,15 +58,6 @@ const FLUSH_BYTES = 4 << 20
 const FLUSH_FRAMES = 8
 
 /**
- * Written bytes after which the data written so far is flushed to the disk in the background (fdatasync on libuv's
- * pool) while the capture goes on. The container must be on the disk before the store is complete (`finish`
- * fsyncs it), and with gigabytes of RAM the kernel starts writing back only at a tenth of it or after 30 s: one
- * fsync at the end then waited for the whole container (1.2 s of a 2 GiB capture's ~6 s here). Flushed as it goes,
- * the final fsync finds only the last part.
- */
-const SYNC_BYTES = 64 << 20
-
-/**
  * Streams files into a new USMT.MIG. `finish()` writes the catalog and trailer and syncs the file. File data is
  * read into reused shared-memory slots and compressed and encrypted on worker threads (src/store/frame-workers.ts).
  */
@@ -84,15 +76,10 @@ export class ContainerWriter {
   private framePool: FramePool | null = null
   /** The write in flight (flush). */
   private writing: Promise<void> = Promise.resolve()
-  /** The background flush to the disk in flight (SYNC_BYTES), and the offset written when the last one started. */
-  private syncing: Promise<void> = Promise.resolve()
-  private syncBusy = false
-  private syncFailed: unknown = null
-  private syncedTo = HEADER_SIZE
   bytesIn = 0
 
   private constructor(
-    private readonly fh: FileHandle,
+    private readonly file: OutputFile,
     readonly path: string,
     private readonly header: Buffer,
     private readonly storeId: Buffer,
@@ -120,9 +107,14 @@ export class ContainerWriter {
     const frameSize = opts.frameSize ?? DEFAULT_FRAME
     if (!Number.isInteger(frameSize) || frameSize < 1 || frameSize > MAX_FRAME) throw new RangeError(`frame size ${frameSize} is outside 1..${MAX_FRAME}`)
     const header = encodeHeader(keys !== null, kdf, storeId, check, frameSize, codec)
-    const fh = await open(path, 'wx')
-    await fh.write(header, 0, header.length, 0)
-    return new ContainerWriter(fh, path, header, storeId, keys, codec, opts)
+    const file = await OutputFile.create(path, opts.output)
+    try {
+      await file.append([header])
+    } catch (err) {
+      await file.abort()
+      throw err
+    }
+    return new ContainerWriter(file, path, header, storeId, keys, codec, opts)
   }
 
   get storedBytes(): number {
@@ -273,37 +265,29 @@ export class ContainerWriter {
   }
 
   /**
-   * Write what is done (one writev) and give its slots back once written. The write goes on while the main thread
-   * reads and hashes on: flush() waits only for the write before it, so one write at a time is in flight.
+   * Hand what is done to the file (output-file.ts) and give its slots back once the file has it (copied to its
+   * staging memory, or written). The main thread reads and hashes on meanwhile: flush() waits only for the hand-over
+   * before it, so one is in flight.
    */
   private async flush(): Promise<void> {
     if (this.outBytes === 0 && this.outSlots.length === 0) return
     const bufs = this.out.splice(0)
     const slots = this.outSlots.splice(0)
-    const at = this.offset
     this.offset += this.outBytes
     this.outBytes = 0
     const before = this.writing
     this.writing = (async () => {
       await before
-      await writevAll(this.fh, bufs, at)
+      await this.file.append(bufs)
       for (const s of slots) this.framePool?.release(s)
-      this.syncBehind(at + bufs.reduce((n, b) => n + b.length, 0))
     })()
     this.writing.catch(() => undefined)
     await before
   }
 
-  /**
-   * Start flushing what is written to the disk once SYNC_BYTES more were written since the last flush started,
-   * unless one is still running. A failed flush stops the next ones and fails `finish` (the kernel reports a
-   * write-back error once: the final fsync would not see it again).
-   */
-  private syncBehind(written: number): void {
-    if (this.syncBusy || written - this.syncedTo < (this.opts.syncEvery ?? SYNC_BYTES)) return
-    this.syncBusy = true
-    this.syncedTo = written
-    this.syncing = this.fh.datasync().then(() => { this.syncBusy = false }, (err: unknown) => { this.syncFailed ??= err })
+  /** How the container reaches the disk: 'direct' (no page cache) or 'cache'. */
+  get outputMode(): 'direct' | 'cache' {
+    return this.file.mode
   }
 
   /** Drain, write the catalog and trailer, fsync. The container is complete only after this resolves. */
@@ -332,12 +316,10 @@ export class ContainerWriter {
     trailer.writeBigUInt64LE(BigInt(block.length), 16)
     trailer.writeBigUInt64LE(BigInt(this.entries.length), 24)
     containerDigest(this.keys, this.header, block, trailer.subarray(0, 32)).copy(trailer, 32)
-    await this.fh.writev([block, trailer], catalogOffset)
+    if (this.file.size !== catalogOffset) throw new Error(`container: the catalog goes at ${catalogOffset}, the file holds ${this.file.size} bytes`)
+    await this.file.append([block, trailer])
     this.offset += block.length + trailer.length
-    await this.syncing
-    if (this.syncFailed !== null) throw this.syncFailed
-    await this.fh.sync()
-    await this.fh.close()
+    await this.file.finish()
     return { files: this.entries.length, bytesIn: this.bytesIn, bytesStored: this.offset }
   }
 
@@ -345,10 +327,9 @@ export class ContainerWriter {
   async abort(): Promise<void> {
     this.queue.length = 0
     await this.writing.catch(() => undefined)
-    await this.syncing
     await this.framePool?.close().catch(() => undefined)
     this.framePool = null
-    await this.fh.close().catch(() => undefined)
+    await this.file.abort()
   }
 }
 
@@ -364,20 +345,4 @@ function readFull(fh: FileHandle, buf: Buffer): number {
     got += bytesRead
   }
   return got
-}
-
-/** writev until every byte is written (a short write continues where it stopped). */
-async function writevAll(fh: FileHandle, bufs: Buffer[], position: number): Promise<void> {
-  let pos = position
-  let rest = bufs
-  while (rest.length > 0) {
-    const { bytesWritten } = await fh.writev(rest, pos)
-    pos += bytesWritten
-    let skip = bytesWritten
-    let i = 0
-    while (i < rest.length && skip >= rest[i].length) skip -= rest[i++].length
-    rest = rest.slice(i)
-    if (skip > 0) rest[0] = rest[0].subarray(skip)
-    if (bytesWritten === 0 && rest.length > 0) throw Object.assign(new Error(`${fh.fd}: no progress writing the container`), { code: 'EIO' })
-  }
 }

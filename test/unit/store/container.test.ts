@@ -77,7 +77,7 @@ describe('store/container (USMT.MIG)', () => {
     try {
       const files = makeTree(path.join(tmp.dir, 'src'), { big: 6_000_000 })
       const mig = path.join(tmp.dir, 'USMT.MIG')
-      const w = await ContainerWriter.create(mig, { frameSize: 1 << 20, level: 0, syncEvery: 1 << 20 })
+      const w = await ContainerWriter.create(mig, { frameSize: 1 << 20, level: 0, output: { direct: false, syncEvery: 1 << 20 } })
       for (const f of files) await w.addFile(f)
       await w.finish(META)
       expect(calls, 'background flushes').to.be.greaterThan(0)
@@ -88,7 +88,7 @@ describe('store/container (USMT.MIG)', () => {
         await r.close()
       }
       fail = true
-      const bad = await ContainerWriter.create(path.join(tmp.dir, 'bad.MIG'), { frameSize: 1 << 20, level: 0, syncEvery: 1 << 20 })
+      const bad = await ContainerWriter.create(path.join(tmp.dir, 'bad.MIG'), { frameSize: 1 << 20, level: 0, output: { direct: false, syncEvery: 1 << 20 } })
       for (const f of files) await bad.addFile(f)
       let thrown: unknown = null
       await bad.finish(META).catch((e: unknown) => { thrown = e })

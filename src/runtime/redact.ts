@@ -151,21 +151,49 @@ export class Redactor {
 export const redactor = new Redactor()
 
 let guarded = false
+
+/** Route one stream's writes through the redactor. */
+function guardStream(stream: NodeJS.WriteStream): void {
+  const original = stream.write.bind(stream) as (...args: unknown[]) => boolean
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (redactor.size > 0 || typeof chunk === 'string') {
+      const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : chunk
+      if (typeof text === 'string') return original(redactor.redact(text), ...rest)
+    }
+    return original(chunk, ...rest)
+  }) as typeof stream.write
+}
+
 /**
  * Last line of defence: route process.stdout/stderr writes through the redactor, so output from any
  * library (oclif's help, a stack trace) cannot leak a registered secret.
+ *
+ * Node makes each stream on first use (`process.stdout` is a getter), and making one costs a step's start-up
+ * several milliseconds where it is a pipe (the net and stream modules: bench/startup). So a stream that was not made
+ * yet is guarded when it is: the getter is wrapped and guards the stream it returns the first time. Whoever gets the
+ * stream (a command, console.log, a library) gets it guarded.
  */
 export function installStreamGuards(): void {
   if (guarded) return
   guarded = true
-  for (const stream of [process.stdout, process.stderr]) {
-    const original = stream.write.bind(stream) as (...args: unknown[]) => boolean
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (redactor.size > 0 || typeof chunk === 'string') {
-        const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : chunk
-        if (typeof text === 'string') return original(redactor.redact(text), ...rest)
-      }
-      return original(chunk, ...rest)
-    }) as typeof stream.write
+  for (const name of ['stdout', 'stderr'] as const) {
+    const desc = Object.getOwnPropertyDescriptor(process, name)
+    const get = desc?.get
+    if (desc?.configurable !== true || get === undefined) {
+      guardStream(process[name])
+      continue
+    }
+    let stream: NodeJS.WriteStream | null = null
+    Object.defineProperty(process, name, {
+      configurable: true,
+      enumerable: desc.enumerable,
+      get() {
+        if (stream === null) {
+          stream = get.call(process) as NodeJS.WriteStream
+          guardStream(stream)
+        }
+        return stream
+      },
+    })
   }
 }

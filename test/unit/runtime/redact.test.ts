@@ -1,5 +1,9 @@
 import { expect } from 'chai'
+import { spawnSync } from 'node:child_process'
+import * as path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { hintInBytes, isSecretName, MASK, Redactor } from '../../../src/runtime/redact.js'
+import { PROJECT_ROOT } from '../../helpers/cli.js'
 
 describe('runtime/redact', () => {
   it('recognises secret variable names', () => {
@@ -98,5 +102,37 @@ describe('runtime/redact', () => {
     })
     expect(r.maskVariables({ UserPassword: 'p', A: 'b' })).to.deep.equal({ UserPassword: MASK, A: 'b' })
     expect(r.redactDeep({ key: 'logDir', encryptionKey: 'x' })).to.deep.equal({ key: 'logDir', encryptionKey: MASK })
+  })
+  it('guards stdout and stderr however they are written to, and makes neither stream before it is used', () => {
+    // A child with both streams as pipes (as under a task sequence). Making a pipe stream costs a step's start-up
+    // milliseconds, so installStreamGuards must not call Node's stream getters itself: they are counted. Then a secret
+    // is registered and every way of writing is tried.
+    const redact = pathToFileURL(path.join(PROJECT_ROOT, 'src', 'runtime', 'redact.ts')).href
+    const script = `
+      const made = { stdout: 0, stderr: 0 }
+      for (const name of ['stdout', 'stderr']) {
+        const d = Object.getOwnPropertyDescriptor(process, name)
+        Object.defineProperty(process, name, { configurable: true, enumerable: d.enumerable, get() { made[name]++; return d.get.call(process) } })
+      }
+      const { installStreamGuards, redactor } = await import(${JSON.stringify(redact)})
+      const beforeInstall = { ...made }
+      installStreamGuards()
+      const atInstall = { ...made }
+      redactor.add('s3cr3t-Value')
+      console.log('log s3cr3t-Value')
+      process.stdout.write('write s3cr3t-Value\\n')
+      process.stdout.write(Buffer.from('bytes s3cr3t-Value\\n'))
+      console.error('error s3cr3t-Value')
+      process.stderr.write(Buffer.from('stderr s3cr3t-Value\\n'))
+      // The loader may have made a stream before (tsx does); the guards make none, and each getter then runs once.
+      console.error('made by install: ' + (atInstall.stdout - beforeInstall.stdout) + ' ' + (atInstall.stderr - beforeInstall.stderr) + ', getter calls after: ' + (made.stdout - atInstall.stdout) + ' ' + (made.stderr - atInstall.stderr))
+    `
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: PROJECT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    expect(r.status, r.stderr).to.equal(0)
+    expect(r.stdout).to.equal(`log ${MASK}\nwrite ${MASK}\nbytes ${MASK}\n`)
+    expect(r.stderr).to.include(`error ${MASK}\nstderr ${MASK}\n`)
+    expect(r.stderr).to.not.include('s3cr3t')
+    // Each getter ran once, on first use, never at install.
+    expect(r.stderr.split('\n').find((l) => l.startsWith('made by install'))).to.equal('made by install: 0 0, getter calls after: 1 1')
   })
 })

@@ -4,7 +4,8 @@
 # restore, and the SMB transfers; each bench's output goes to OUT_DIR/<bench>.txt and its run time to
 # OUT_DIR/series.txt. The CLI runs on Node 22 (zstd stores), fetched by scripts/ci/node-matrix.sh's cache
 # (build/cache/node). Run it on a quiet machine: the benches compare against OS tools in the same run, and anything
-# else running moves both sides unequally. Takes about 30 minutes on the 2-core VM.
+# else running moves both sides unequally. Takes about 30 minutes on the 2-core VM. SMB_ROUNDS (default 6) sets the
+# SMB bench's rounds; BENCH_SMB_ONLY=bare,flags,cli,cliForeign (passed on) leaves out the partial-path contestants.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: bench/series.sh OUT_DIR}
@@ -28,5 +29,5 @@ step startup-20 node bench/startup.mjs 15
 step startup-24 env BENCH_NODE="$PWD/$n24" node bench/startup.mjs 15
 step scale env BENCH_ROUNDS=5 BENCH_NODE="$PWD/$n22" node bench/scale.mjs
 step capture env BENCH_MB=2048 BENCH_ROUNDS=3 BENCH_NODE="$PWD/$n22" node bench/capture.mjs
-step smb env BENCH_NODE="$PWD/$n22" node --import tsx bench/smb.mjs --mb 1024 --rounds 6
+step smb env BENCH_NODE="$PWD/$n22" node --import tsx bench/smb.mjs --mb 1024 --rounds "${SMB_ROUNDS:-6}"
 grep -hE 'goal|MET' "$out"/*.txt | tee "$out/goals.txt"

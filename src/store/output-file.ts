@@ -18,6 +18,7 @@
  */
 import { constants } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
+import { writeAll, writevAll } from '../runtime/write-all.js'
 
 /** Bytes per direct write (the size of each of the two staging buffers; a multiple of ALIGN). */
 export const STAGE_BYTES = 4 << 20
@@ -209,31 +210,5 @@ export class OutputFile {
     await this.direct?.close().catch(() => undefined)
     this.direct = null
     await this.fh.close().catch(() => undefined)
-  }
-}
-
-/** write until every byte of `buf` is written at `position`. */
-async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
-  let done = 0
-  while (done < buf.length) {
-    const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done)
-    if (bytesWritten === 0) throw Object.assign(new Error(`${fh.fd}: no progress writing the container`), { code: 'EIO' })
-    done += bytesWritten
-  }
-}
-
-/** writev until every byte is written (a short write continues where it stopped). */
-async function writevAll(fh: FileHandle, bufs: readonly Buffer[], position: number): Promise<void> {
-  let pos = position
-  let rest = [...bufs]
-  while (rest.length > 0) {
-    const { bytesWritten } = await fh.writev(rest, pos)
-    pos += bytesWritten
-    let skip = bytesWritten
-    let i = 0
-    while (i < rest.length && skip >= rest[i].length) skip -= rest[i++].length
-    rest = rest.slice(i)
-    if (skip > 0) rest[0] = rest[0].subarray(skip)
-    if (bytesWritten === 0 && rest.length > 0) throw Object.assign(new Error(`${fh.fd}: no progress writing the container`), { code: 'EIO' })
   }
 }

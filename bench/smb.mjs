@@ -12,12 +12,16 @@
 //   cli    the same steps as a task sequence runs them, end to end: `bin/run.js store release --type capture
 //          --local-path` of a staged store, and `bin/run.js store request --type restore --local-path`
 //   cliForeign  the same, with a file the restore does not authenticate (random bytes, as Microsoft's USMT.MIG is to
-//          it), which the download hashes against the manifest after it arrives
+//          it), which the upload hashes for the manifest while it sends it, and the download hashes against the
+//          manifest after it arrives
+// The staged store of step and cli is what the capture leaves: USMT.MIG and the SHA-256 record beside it
+// (src/store/mig-digest.ts), which the upload puts into the manifest without reading the container again.
 // The store file is the portable scanstate's encrypted store of 1 GiB of random data, made once before the rounds;
 // the download checks its size and leaves its content to the restore, which authenticates every frame as it reads.
 // Reports MB/s per contestant (median and best of the rounds), the ratio to bare, and the CPU time the client side
 // used (this process + its children: smbclient, the CLI), which other load on the machine hardly changes. The goal
-// (issue #15: ≥ 0.9× bare) is printed beside the end-to-end rows (cli, cliForeign) only.
+// (issue #15: ≥ 0.9× bare) is printed beside the end-to-end rows of the portable store (cli) only; cliForeign is
+// printed against bare and against the OS tools doing its work (bare put or get, and `openssl dgst -sha256`), no goal.
 // Fairness: contestants rotate their position every round (use a multiple of the contestants' count), and before
 // each timed operation settle() (bench/lib/measure.mjs) writes back dirty pages and waits until this VM has returned
 // the memory the previous operation freed, so no transfer pays for another's dirty pages or reuses the pages another
@@ -36,6 +40,7 @@ import { fileURLToPath } from 'node:url'
 import { benchNode, cliEnv, settle, stats } from './lib/measure.mjs'
 import { DATA_RULES } from './lib/trees.mjs'
 import { policyFromObject } from '../src/plan/policy.ts'
+import { MIG_DIGEST_FILE } from '../src/store/layout.ts'
 import { StoreService } from '../src/share-store/service.ts'
 import { SmbclientTransport } from '../src/share-store/smbclient.ts'
 
@@ -80,7 +85,9 @@ const ownStore = path.join(base, 'own-store')
 execFileSync(benchNode(), [path.join(root, 'bin', 'run.js'), 'scanstate', '--volume', `C=${path.join(base, 'pc')}`, '--computer', 'PC', ownStore, `/i:${rulesFile}`, '/encrypt', `/keyfile:${keyFile}`, '/o'], { env: cliEnv(), stdio: 'ignore' })
 rmSync(path.join(base, 'pc'), { recursive: true, force: true })
 const src = path.join(ownStore, 'USMT', 'USMT.MIG')
+const srcDigest = path.join(ownStore, 'USMT', MIG_DIGEST_FILE)
 const size = statSync(src).size
+statSync(srcDigest) // the capture recorded the container's SHA-256 (it is staged with it)
 const foreign = path.join(base, 'foreign.mig')
 {
   const fd = openSync(foreign, 'w')
@@ -132,6 +139,7 @@ const contestants = {
       const stage = path.join(stageRoot, rec.id)
       mkdirSync(path.join(stage, 'USMT'), { recursive: true })
       linkSync(src, path.join(stage, 'USMT', 'USMT.MIG'))
+      linkSync(srcDigest, path.join(stage, 'USMT', MIG_DIGEST_FILE))
       stepStore = { rec, stage }
     },
     up: () => once(newService, (s) => s.releaseCapture(stepStore.rec.path, { localPath: stepStore.stage })),
@@ -168,6 +176,7 @@ const cliContestant = (file) => {
       const stage = path.join(stageRoot, id)
       mkdirSync(path.join(stage, 'USMT'), { recursive: true })
       linkSync(file, path.join(stage, 'USMT', 'USMT.MIG'))
+      if (file === src) linkSync(srcDigest, path.join(stage, 'USMT', MIG_DIGEST_FILE))
       store = { id, stage }
     },
     up: () => cliRun(['store', 'release', '--local-path', store.stage]),
@@ -193,6 +202,7 @@ const cpuSeconds = () => readFileSync('/proc/self/stat', 'utf8').split(') ')[1].
 const cpu = Object.fromEntries(names.flatMap((n) => [[`${n}Up`, []], [`${n}Down`, []]]))
 let lastCpu = 0
 const bareHash = []
+const bareUpHash = []
 const time = async (fn) => {
   settle()
   const c = cpuSeconds()
@@ -211,6 +221,13 @@ for (let r = -1; r < ROUNDS; r++) {
     await c.prepareUp?.()
     const up = await time(() => c.up(remote))
     const upCpu = lastCpu
+    // The work an upload of a file without a capture's record adds, done by the OS tool right after bare's put (the
+    // pages still cached, as the step finds them): `openssl dgst -sha256` of the file (printed beside cliForeign).
+    if (who === 'bare' && r >= 0) {
+      const t = process.hrtime.bigint()
+      execFileSync('openssl', ['dgst', '-sha256', src], { stdio: 'ignore' })
+      bareUpHash.push(Number(process.hrtime.bigint() - t) / 1e9)
+    }
     rmSync(dl, { force: true })
     const down = await time(() => c.down(remote))
     const downCpu = lastCpu
@@ -255,20 +272,23 @@ const row = (dir) => Object.fromEntries(names.map((n) => {
 }))
 const report = {
   file: `${MB} MiB`, rounds: ROUNDS, server: 'smbd 127.0.0.1, signing mandatory, SMB3', node: process.version, cpus: os.cpus().length,
-  loadBefore, loadAfter: load(), upload: row('Up'), download: row('Down'), rawSeconds: results, rawClientCpuSeconds: cpu, bareHashSeconds: bareHash,
+  loadBefore, loadAfter: load(), upload: row('Up'), download: row('Down'), rawSeconds: results, rawClientCpuSeconds: cpu, bareHashSeconds: bareHash, bareUploadHashSeconds: bareUpHash,
 }
 console.log(JSON.stringify(report, null, 2))
 for (const dir of ['upload', 'download']) {
   console.log(`${dir}: ${names.map((n) => `${n} ${report[dir][n].medianMBps} MB/s (${report[dir][n].ratioMedian}×, paired ${report[dir][n].ratioPaired}×, best ${report[dir][n].ratioBest}×, client CPU ${report[dir][n].clientCpuSeconds} s)`).join('; ')}`)
   const step = dir === 'upload' ? 'release' : 'request --type restore'
-  for (const [n, what] of [['cli', 'the portable store'], ['cliForeign', `a file the restore does not authenticate${dir === 'download' ? ' (hashed after download)' : ''}`]].filter(([n]) => names.includes(n))) {
-    const c = report[dir][n]
-    console.log(`${dir}, end to end (usmt-steps store ${step}), ${what}: ${c.ratioMedian}× bare (median of ${ROUNDS}), goal ≥ 0.9× → ${c.ratioMedian >= 0.9 ? 'MET' : 'NOT MET'}`)
+  if (names.includes('cli')) {
+    const c = report[dir].cli
+    console.log(`${dir}, end to end (usmt-steps store ${step}), the portable store: ${c.ratioMedian}× bare (median of ${ROUNDS}), goal ≥ 0.9× → ${c.ratioMedian >= 0.9 ? 'MET' : 'NOT MET'}`)
   }
-}
-if (names.includes('cliForeign')) {
-  const floor = stats(results.bareDown.map((d, i) => d + bareHash[i]))
-  const foreign = median(results.cliForeignDown)
-  console.log(`download and check a file the restore does not authenticate: bare get then openssl dgst -sha256 ${floor.median.toFixed(2)} s (${floor.min.toFixed(2)}–${floor.max.toFixed(2)}; the hash ${median(bareHash).toFixed(2)} s), cliForeign ${foreign.toFixed(2)} s: ${(floor.median / foreign).toFixed(3)}× of the OS tools doing the same work (reference for the work, no goal)`)
+  if (names.includes('cliForeign')) {
+    // A file without a capture's record (Microsoft's USMT.MIG) is hashed too: against bare alone, and against the OS
+    // tools doing that work (bare, then openssl dgst -sha256 of the cached file). No goal: bare does less work.
+    const [bareRuns, hashes, verb] = dir === 'upload' ? [results.bareUp, bareUpHash, 'put'] : [results.bareDown, bareHash, 'get']
+    const floor = stats(bareRuns.map((d, i) => d + hashes[i]))
+    const foreign = median(results[dir === 'upload' ? 'cliForeignUp' : 'cliForeignDown'])
+    console.log(`${dir}, end to end (usmt-steps store ${step}), a file the restore does not authenticate (hashed ${dir === 'upload' ? 'while it is sent' : 'after download'}): ${report[dir].cliForeign.ratioMedian}× bare; against bare ${verb} then openssl dgst -sha256 ${floor.median.toFixed(2)} s (${floor.min.toFixed(2)}–${floor.max.toFixed(2)}; the hash ${median(hashes).toFixed(2)} s), cliForeign ${foreign.toFixed(2)} s: ${(floor.median / foreign).toFixed(3)}× of the OS tools doing the same work (no goal)`)
+  }
 }
 console.log(`load average before ${loadBefore}, after ${report.loadAfter}; CLI on ${execFileSync(benchNode(), ['--version'], { encoding: 'utf8' }).trim()}`)

@@ -147,7 +147,12 @@ export function compareWithManifest(manifest: readonly ManifestEntry[], remote: 
  * against the manifest after it arrives.
  */
 export function authenticatedOnRead(path: string, head: Buffer): boolean {
-  return path.toLowerCase() === `${USMT_DIR}/${MIG_FILE}`.toLowerCase() && head.length >= MIG_MAGIC.length && head.subarray(0, MIG_MAGIC.length).equals(MIG_MAGIC)
+  return isStoreContainer(path) && head.length >= MIG_MAGIC.length && head.subarray(0, MIG_MAGIC.length).equals(MIG_MAGIC)
+}
+
+/** Whether a store file (`USMT/USMT.MIG`, any case) is the store's compressed file, the portable tools' or Microsoft's. */
+export function isStoreContainer(path: string): boolean {
+  return path.toLowerCase() === `${USMT_DIR}/${MIG_FILE}`.toLowerCase()
 }
 
 /** Every folder the files (`a/b/c.txt`) need, parents first, each below `prefix`. */

@@ -51,6 +51,9 @@ export function noZstd(what: string, verb: 'read' | 'write'): UsmtStepsError {
 export const MIG_MAGIC = Buffer.from('USMTSMIG', 'ascii')
 export const MIG_END = Buffer.from('USMTSEND', 'ascii')
 export const HEADER_SIZE = 128
+/** Where the header holds the container's store id (16 random bytes: frame AAD, key check) and its length. */
+export const STORE_ID_AT = 20
+export const STORE_ID_BYTES = 16
 export const TRAILER_SIZE = 64
 export const FRAME_HEADER = 5
 export const TAG = 16
@@ -117,7 +120,7 @@ export function encodeHeader(encrypted: boolean, kdf: KdfParams | null, storeId:
     h.writeUInt32LE(kdf.pbkdf2Iterations, 16)
     kdf.salt.copy(h, 36)
   }
-  storeId.copy(h, 20)
+  storeId.copy(h, STORE_ID_AT)
   if (check) check.copy(h, 68)
   h.writeUInt32LE(frameSize, 100)
   return h

@@ -12,7 +12,7 @@ import { checkCatalog, type Catalog } from './catalog.js'
 import { deriveKeys, equalDigest, keyCheck, type KdfParams, type StoreKeys } from './crypto.js'
 import {
   CATALOG_AAD, CATALOG_PREFIX, CODEC_IDS, containerDigest, corrupt, defaultWindow, F_DEFLATED, FRAME_HEADER, HEADER_SIZE, MAX_FRAME, MIG_END, MIG_MAGIC,
-  nonce, noZstd, TAG, TRAILER_SIZE, zstdAvailable, type MigEntry, type StoreCodec,
+  nonce, noZstd, STORE_ID_AT, STORE_ID_BYTES, TAG, TRAILER_SIZE, zstdAvailable, type MigEntry, type StoreCodec,
 } from './container-format.js'
 import { BlockReader } from './block-reader.js'
 import { decodeFiles, type DecodeSink } from './container-decode.js'
@@ -87,7 +87,7 @@ export class ContainerReader {
     await fh.read(trailer, 0, TRAILER_SIZE, size - TRAILER_SIZE)
     if (!trailer.subarray(0, 8).equals(MIG_END)) throw corrupt(path, 'the container is truncated or incomplete (no trailer)')
     const encrypted = (header.readUInt16LE(10) & 1) === 1
-    const storeId = header.subarray(20, 36)
+    const storeId = header.subarray(STORE_ID_AT, STORE_ID_AT + STORE_ID_BYTES)
     let keys: StoreKeys | null = null
     if (encrypted) {
       if (secret === undefined) throw new UsmtStepsError('USM0213', `${path}: the store is encrypted and no key was given`)

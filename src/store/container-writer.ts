@@ -33,6 +33,8 @@ export interface ContainerWriterOptions {
   workers?: number
   /** How the container reaches the disk (output-file.ts): without the page cache where possible (default), or through it. */
   output?: OutputFileOptions
+  /** Compute the container's SHA-256 as it is written (output-file.ts); `finish()` returns it. */
+  digest?: boolean
 }
 
 
@@ -107,7 +109,7 @@ export class ContainerWriter {
     const frameSize = opts.frameSize ?? DEFAULT_FRAME
     if (!Number.isInteger(frameSize) || frameSize < 1 || frameSize > MAX_FRAME) throw new RangeError(`frame size ${frameSize} is outside 1..${MAX_FRAME}`)
     const header = encodeHeader(keys !== null, kdf, storeId, check, frameSize, codec)
-    const file = await OutputFile.create(path, opts.output)
+    const file = await OutputFile.create(path, { ...opts.output, digest: opts.digest === true })
     try {
       await file.append([header])
     } catch (err) {
@@ -291,7 +293,7 @@ export class ContainerWriter {
   }
 
   /** Drain, write the catalog and trailer, fsync. The container is complete only after this resolves. */
-  async finish(meta: StoreMeta): Promise<{ files: number; bytesIn: number; bytesStored: number }> {
+  async finish(meta: StoreMeta): Promise<{ files: number; bytesIn: number; bytesStored: number; storeId: Buffer; sha256?: string }> {
     while (this.queue.length > 0) await this.drainOne()
     await this.flush()
     await this.writing
@@ -319,8 +321,8 @@ export class ContainerWriter {
     if (this.file.size !== catalogOffset) throw new Error(`container: the catalog goes at ${catalogOffset}, the file holds ${this.file.size} bytes`)
     await this.file.append([block, trailer])
     this.offset += block.length + trailer.length
-    await this.file.finish()
-    return { files: this.entries.length, bytesIn: this.bytesIn, bytesStored: this.offset }
+    const sha256 = await this.file.finish()
+    return { files: this.entries.length, bytesIn: this.bytesIn, bytesStored: this.offset, storeId: this.storeId, ...(sha256 !== null ? { sha256 } : {}) }
   }
 
   /** Stop without completing (the caller removes the partial store). */

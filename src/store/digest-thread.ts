@@ -42,8 +42,11 @@ export class DigestThread {
    * hex when `last` (the stream is then forgotten), else null. A stream given up half-way is ended with `last` too.
    */
   update(stream: number, part: Buffer, last: boolean): Promise<string | null> {
-    const start = part.byteOffset - this.mem.byteOffset
-    if (part.buffer !== this.mem.buffer || start < 0 || start + part.length > this.mem.length) throw new Error('the part is not in the digest thread\'s memory')
+    // The thread sees the whole shared buffer: `start` is where the part lies in it, not in `mem` (which may begin later).
+    const start = part.byteOffset
+    if (part.buffer !== this.mem.buffer || start < this.mem.byteOffset || start + part.length > this.mem.byteOffset + this.mem.length) {
+      throw new Error('the part is not in the digest thread\'s memory')
+    }
     return this.thread.send([stream, start, part.length, last])
   }
 

@@ -13,6 +13,11 @@ import type { StoreKind } from './kind.js'
 export const USMT_DIR = 'USMT'
 /** A compressed store's one file, inside USMT_DIR. */
 export const MIG_FILE = 'USMT.MIG'
+/**
+ * Beside a portable USMT.MIG: the container's SHA-256 as the capture wrote it, bound to its size and store id
+ * (src/store/mig-digest.ts), so an upload records it without reading the container again.
+ */
+export const MIG_DIGEST_FILE = 'USMT.MIG.sha256.json'
 export const STORE_META_FILE = 'usmt-steps-store.json'
 export const STORE_LOGS_DIR = 'Logs'
 

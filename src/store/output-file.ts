@@ -15,10 +15,18 @@
  * available — no O_DIRECT (Windows, macOS), a file system that refuses it, no WebAssembly (`--jitless`), or a direct
  * write refused with EINVAL — the file is written through the page cache as before (`mode` says which), with a
  * flush to the disk started in the background every SYNC_BYTES so that the final fsync finds only the last part.
+ *
+ * With `digest`, the file's SHA-256 is computed from the bytes as they are written, so nothing has to read the file
+ * back to learn it (the upload of a staged store records it in the share's manifest, src/share-store/transfer.ts).
+ * In direct mode the staging memory is shared and a thread of its own hashes each full staging buffer while it is
+ * written (src/store/digest-thread.ts); a buffer is filled again only once both are done. Through the page cache
+ * the calling thread hashes each part before it is written.
  */
+import { createHash, type Hash } from 'node:crypto'
 import { constants } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { writeAll, writevAll } from '../runtime/write-all.js'
+import { DigestThread } from './digest-thread.js'
 
 /** Bytes per direct write (the size of each of the two staging buffers; a multiple of ALIGN). */
 export const STAGE_BYTES = 4 << 20
@@ -38,16 +46,25 @@ export interface OutputFileOptions {
   syncEvery?: number
   /** Tests only: stage in memory that is not aligned, as a direct write that the device refuses (EINVAL). */
   misalign?: boolean
+  /** Compute the SHA-256 of the file's bytes as they are written; `finish()` returns it. */
+  digest?: boolean
+}
+
+interface Stages {
+  /** The whole staging memory (shared when it is hashed on a thread) and its two buffers. */
+  all: Buffer
+  bufs: [Buffer, Buffer]
 }
 
 /** Two aligned staging buffers, or null where direct I/O cannot be staged (no WebAssembly). */
-function alignedStages(misalign: boolean): [Buffer, Buffer] | null {
+function alignedStages(misalign: boolean, shared: boolean): Stages | null {
   if (typeof WebAssembly === 'undefined') return null
   try {
     const extra = misalign ? 1 : 0
-    const mem = new WebAssembly.Memory({ initial: Math.ceil((2 * STAGE_BYTES + extra * ALIGN) / 65536) })
+    const pages = Math.ceil((2 * STAGE_BYTES + extra * ALIGN) / 65536)
+    const mem = new WebAssembly.Memory(shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages })
     const all = Buffer.from(mem.buffer, extra * 16)
-    return [all.subarray(0, STAGE_BYTES), all.subarray(STAGE_BYTES, 2 * STAGE_BYTES)]
+    return { all, bufs: [all.subarray(0, STAGE_BYTES), all.subarray(STAGE_BYTES, 2 * STAGE_BYTES)] }
   } catch {
     return null
   }
@@ -58,6 +75,9 @@ export class OutputFile {
   private length = 0
   /** Direct mode: the staging buffers, the one filling, its fill, and where in the file it goes. */
   private readonly stages: [Buffer, Buffer] | null
+  /** The digest: a thread over the shared staging memory (direct mode), a hash on this thread (page cache), or none. */
+  private readonly digestThread: DigestThread | null
+  private readonly hash: Hash | null
   private filling = 0
   private used = 0
   private stageAt = 0
@@ -67,31 +87,36 @@ export class OutputFile {
   private syncing: Promise<void> = Promise.resolve()
   private syncBusy = false
   private syncedTo = 0
+  /** The digest, once the thread has hashed the last stage. */
+  private hex: string | null = null
 
   private constructor(
     private readonly fh: FileHandle,
     /** The same file opened with O_DIRECT, or null (page cache). */
     private direct: FileHandle | null,
-    stages: [Buffer, Buffer] | null,
+    stages: Stages | null,
     private readonly syncEvery: number,
+    digest: boolean,
   ) {
-    this.stages = direct === null ? null : stages
+    this.stages = direct === null || stages === null ? null : stages.bufs
+    this.digestThread = digest && this.stages !== null ? new DigestThread((stages as Stages).all) : null
+    this.hash = digest && this.digestThread === null ? createHash('sha256') : null
   }
 
   /** Create `path` (it must not exist). */
   static async create(path: string, opts: OutputFileOptions = {}): Promise<OutputFile> {
     const fh = await open(path, 'wx')
     let direct: FileHandle | null = null
-    let stages: [Buffer, Buffer] | null = null
+    let stages: Stages | null = null
     const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT
     if (opts.direct !== false && O_DIRECT !== undefined) {
-      stages = alignedStages(opts.misalign === true)
+      stages = alignedStages(opts.misalign === true, opts.digest === true)
       if (stages !== null) {
         // A file system without direct I/O refuses the open (EINVAL): the page cache it is.
         direct = await open(path, constants.O_WRONLY | O_DIRECT).catch(() => null)
       }
     }
-    return new OutputFile(fh, direct, stages, opts.syncEvery ?? SYNC_BYTES)
+    return new OutputFile(fh, direct, stages, opts.syncEvery ?? SYNC_BYTES, opts.digest === true)
   }
 
   /** How the bytes reach the disk: 'direct' (O_DIRECT, no page cache) or 'cache'. */
@@ -112,7 +137,10 @@ export class OutputFile {
     if (this.failed !== null) throw this.failed
     if (this.stages === null) {
       const at = this.length
-      for (const b of bufs) this.length += b.length
+      for (const b of bufs) {
+        this.hash?.update(b)
+        this.length += b.length
+      }
       const end = this.length
       await this.inFlight
       this.inFlight = writevAll(this.fh, bufs, at).then(() => this.syncBehind(end))
@@ -133,13 +161,20 @@ export class OutputFile {
     if (this.failed !== null) throw this.failed
   }
 
-  /** Send the filling stage (its first `len` bytes, aligned) to the disk and go on filling the other one. */
-  private async writeStage(len: number): Promise<void> {
-    // The other stage is free once its write is done.
+  /**
+   * Send the filling stage (its first `len` bytes, aligned; the first `used` of them are the file's) to the disk and
+   * to the digest thread, and go on filling the other one.
+   */
+  private async writeStage(len: number, used = len, last = false): Promise<void> {
+    // The other stage is free once its write (and its hashing) is done.
     await this.inFlight
     const stage = (this.stages as [Buffer, Buffer])[this.filling]
     const at = this.stageAt
-    this.inFlight = this.writeAligned(stage.subarray(0, len), at)
+    const write = this.writeAligned(stage.subarray(0, len), at)
+    const hashed = this.digestThread?.update(0, stage.subarray(0, used), last).then((hex) => {
+      if (last) this.hex = hex
+    })
+    this.inFlight = hashed === undefined ? write : Promise.all([write, hashed]).then(() => undefined)
     this.watch(this.inFlight)
     this.stageAt += STAGE_BYTES
     this.filling ^= 1
@@ -180,20 +215,25 @@ export class OutputFile {
     this.syncing = this.fh.datasync().then(() => { this.syncBusy = false }, (err: unknown) => { this.failed ??= err })
   }
 
-  /** Write what is staged, cut the file to its length, fsync and close. The file is complete only once this resolves. */
-  async finish(): Promise<void> {
+  /**
+   * Write what is staged, cut the file to its length, fsync and close. The file is complete only once this resolves,
+   * with its SHA-256 in hex (null without `digest`).
+   */
+  async finish(): Promise<string | null> {
     try {
-      if (this.stages !== null && this.used > 0) {
+      if (this.stages !== null && (this.used > 0 || this.digestThread !== null)) {
+        // With a digest, the last stage goes even when empty: it carries the end of the hashed stream.
         const stage = this.stages[this.filling]
         const len = Math.ceil(this.used / ALIGN) * ALIGN
         stage.fill(0, this.used, len)
-        await this.writeStage(len)
+        await this.writeStage(len, this.used, true)
       }
       await this.inFlight
       await this.syncing
       if (this.failed !== null) throw this.failed
       if (this.stages !== null) await this.fh.truncate(this.length)
       await this.fh.sync()
+      return this.hash !== null ? this.hash.digest('hex') : this.hex
     } finally {
       await this.close()
     }
@@ -207,6 +247,7 @@ export class OutputFile {
   }
 
   private async close(): Promise<void> {
+    await this.digestThread?.close().catch(() => undefined)
     await this.direct?.close().catch(() => undefined)
     this.direct = null
     await this.fh.close().catch(() => undefined)

@@ -17,7 +17,8 @@ import { ContainerReader, ContainerWriter, type MigEntry, type StoreCodec } from
 import type { KdfName } from './crypto.js'
 import type { CatalogSeal } from './seal.js'
 import { applyMetadata, CATALOG_FILE, FILE_DIR, FileStoreReader, FileStoreWriter, syncDir, tempBeside, type LinkedBatch } from './file-store.js'
-import { MIG_FILE, USMT_DIR } from './layout.js'
+import { MIG_DIGEST_FILE, MIG_FILE, USMT_DIR } from './layout.js'
+import { writeMigDigest } from './mig-digest.js'
 import { isFileError, type RestoreErrorHandler, type RestoreFileResult, type RestoreItem, type SourceFile } from './types.js'
 
 export { MIG_FILE, USMT_DIR }
@@ -78,7 +79,7 @@ export class StoreSession {
     await mkdir(partialDir)
     try {
       if (opts.kind === 'compressed') {
-        const c = await ContainerWriter.create(nodePath.join(partialDir, MIG_FILE), { secret: opts.secret, kdf: opts.kdf, level: opts.level, codec: opts.codec })
+        const c = await ContainerWriter.create(nodePath.join(partialDir, MIG_FILE), { secret: opts.secret, kdf: opts.kdf, level: opts.level, codec: opts.codec, digest: true })
         return new StoreSession(root, opts.kind, partialDir, opts.overwrite, c, null)
       }
       return new StoreSession(root, opts.kind, partialDir, opts.overwrite, null, new FileStoreWriter(partialDir, opts.kind, opts.sealKey))
@@ -126,7 +127,15 @@ export class StoreSession {
    * existing store is moved aside first and removed afterwards, only with overwrite).
    */
   async commit(meta: StoreMeta): Promise<{ files: number; bytesIn: number; bytesStored?: number }> {
-    const r = this.container ? await this.container.finish(meta) : await (this.files as FileStoreWriter).finish(meta)
+    let r: { files: number; bytesIn: number; bytesStored?: number }
+    if (this.container) {
+      const c = await this.container.finish(meta)
+      // The container's SHA-256, recorded beside it for the upload of a staged store (mig-digest.ts).
+      if (c.sha256 !== undefined) writeMigDigest(this.container.path, { size: c.bytesStored, storeId: c.storeId, sha256: c.sha256 })
+      r = { files: c.files, bytesIn: c.bytesIn, bytesStored: c.bytesStored }
+    } else {
+      r = await (this.files as FileStoreWriter).finish(meta)
+    }
     await syncDir(this.partialDir)
     const finalDir = nodePath.join(this.root, USMT_DIR)
     const state = await storeState(this.root)
@@ -255,7 +264,7 @@ export function compressedStore(root: string, reader: ContainerReader): OpenedSt
   return {
     root, kind: 'compressed', encrypted: reader.encrypted, catalog: reader.catalog, migPath: reader.path,
     verify: async (onFile) => (await reader.verifyStored(reader.entries, onFile ? (r) => onFile(r) : undefined)),
-    extras: async () => (await listTree(nodePath.dirname(nodePath.dirname(reader.path)), USMT_DIR)).filter((p) => p !== `${USMT_DIR}/${MIG_FILE}`),
+    extras: async () => (await listTree(nodePath.dirname(nodePath.dirname(reader.path)), USMT_DIR)).filter((p) => p !== `${USMT_DIR}/${MIG_FILE}` && p !== `${USMT_DIR}/${MIG_DIGEST_FILE}`),
     restore: (items, onFile, onError) => restoreFromContainer(reader, items as ReadonlyArray<RestoreItem<MigEntry>>, onFile, onError),
     close: () => reader.close(),
   }

@@ -3,6 +3,8 @@ import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'no
 import * as path from 'node:path'
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { HEADER_SIZE, TRAILER_SIZE } from '../../../src/store/container.js'
+import { MIG_FILE, USMT_DIR } from '../../../src/store/layout.js'
+import { StoreSession } from '../../../src/store/store.js'
 import type { SourceFile } from '../../../src/store/types.js'
 
 /** A small source tree with text, binary, empty and multi-frame files; returns SourceFiles for it. */
@@ -60,4 +62,12 @@ export function rewriteCatalog(mig: Buffer, edit: (catalog: { files: Array<Recor
   trailer.writeBigUInt64LE(BigInt(newBlock.length), 16)
   createHash('sha256').update(mig.subarray(0, HEADER_SIZE)).update(newBlock).update(trailer.subarray(0, 32)).digest().copy(trailer, 32)
   return Buffer.concat([mig.subarray(0, catOff), newBlock, trailer])
+}
+
+/** A compressed store captured from a small tree into `root` (through the store's own session); the container's path. */
+export async function captureCompressed(root: string, src: string, secret?: string): Promise<string> {
+  const session = await StoreSession.create(root, { kind: 'compressed', overwrite: false, ...(secret !== undefined ? { secret } : {}) })
+  for (const f of makeTree(src)) await session.addFile(f)
+  await session.commit({ ...META, encrypted: secret !== undefined })
+  return path.join(root, USMT_DIR, MIG_FILE)
 }

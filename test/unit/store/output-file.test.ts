@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { closeSync, constants, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import * as path from 'node:path'
@@ -61,6 +61,29 @@ describe('store/output-file', () => {
       expect(readFileSync(file).equals(want)).to.equal(true)
     })
   }
+
+  for (const size of [0, 4095, STAGE_BYTES, 2 * STAGE_BYTES + 4097]) {
+    for (const mode of ['direct', 'cache', 'misaligned'] as const) {
+      it(`with digest, returns the SHA-256 of the ${size} bytes written (${mode === 'direct' ? 'hashed on a thread beside the direct writes' : mode === 'cache' ? 'through the page cache, hashed before each write' : 'direct writes refused, the rest through the page cache'})`, async function () {
+        if (mode === 'misaligned' && !direct) this.skip()
+        const file = path.join(tmp.dir, `digest-${mode}.MIG`)
+        const out = await OutputFile.create(file, { digest: true, direct: mode !== 'cache', misalign: mode === 'misaligned' })
+        expect(out.mode).to.equal(mode === 'cache' || !direct ? 'cache' : 'direct')
+        const parts = pieces(size)
+        for (let i = 0; i < parts.length; i += 3) await out.append(parts.slice(i, i + 3))
+        const hex = await out.finish()
+        const content = readFileSync(file)
+        expect(content.equals(Buffer.concat(parts))).to.equal(true)
+        expect(hex, 'the digest of the file as it is on the disk (no padding)').to.equal(createHash('sha256').update(content).digest('hex'))
+      })
+    }
+  }
+
+  it('without digest, finish() returns null', async () => {
+    const out = await OutputFile.create(path.join(tmp.dir, 'plain.MIG'))
+    await out.append([randomBytes(5000)])
+    expect(await out.finish()).to.equal(null)
+  })
 
   it('writes through the page cache when asked to, with the same bytes', async () => {
     const file = path.join(tmp.dir, 'cache.MIG')

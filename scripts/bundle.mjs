@@ -164,6 +164,28 @@ function entrySource(commands, pjson) {
 }
 
 /**
+ * Bundled CommonJS (oclif and its dependencies) calls require() and reads __filename and __dirname, which an ES
+ * module does not have: each chunk that names them gets them at its top, and no other chunk does. require() is made
+ * on its first call (Node's createRequire), so a start that never calls it (a step's own modules) does not bring up
+ * the CommonJS loader for it.
+ */
+function commonJsGlobals(outdir) {
+  // process.getBuiltinModule (Node >= 20.16, 22.3): no ES module facade of node:url, node:path or node:module per chunk.
+  const paths = "const __filename = process.getBuiltinModule('node:url').fileURLToPath(import.meta.url);const __dirname = process.getBuiltinModule('node:path').dirname(__filename);"
+  // The lazy require answers require.resolve, .cache, .main and .extensions from the real one too (esbuild's shim
+  // hands out require itself, and bundled code may read them through it).
+  const lazy = "let __usmtRequire;const __usmtReal = () => (__usmtRequire ??= process.getBuiltinModule('node:module').createRequire(import.meta.url));function require(id) { return __usmtReal()(id) }" +
+    "for (const k of ['resolve', 'cache', 'main', 'extensions']) Object.defineProperty(require, k, { get: () => __usmtReal()[k], enumerable: true });"
+  for (const f of readdirSync(outdir).filter((n) => n.endsWith('.mjs'))) {
+    const file = path.join(outdir, f)
+    const code = readFileSync(file, 'utf8')
+    // Any mention counts (a word in a string only adds what is not needed): a missing global would fail at run time.
+    const banner = (/\b__(filename|dirname)\b/.test(code) ? paths : '') + (/\brequire\b/.test(code) ? lazy : '')
+    if (banner) writeFileSync(file, `${banner}\n${code}`)
+  }
+}
+
+/**
  * Bundle the CLI into `outdir` (entry usmt-steps.mjs, one chunk per command, shared chunks) and write
  * oclif.manifest.json beside it. Returns the command ids and the number of bundled modules.
  */
@@ -188,9 +210,8 @@ export async function bundleCli({ outdir, minify = true, log = () => {} }) {
     minify, keepNames: true, legalComments: 'none', logLevel: 'error', metafile: true,
     // @oclif/core's development-only tsconfig reader require()s typescript inside try/catch.
     external: ['typescript'],
-    // Bundled CommonJS (oclif and its dependencies) calls require() and reads __dirname: give every chunk both.
-    banner: { js: "import { createRequire as __usmtCreateRequire } from 'node:module';import { fileURLToPath as __usmtFileURLToPath } from 'node:url';import { dirname as __usmtDirname } from 'node:path';const require = __usmtCreateRequire(import.meta.url);const __filename = __usmtFileURLToPath(import.meta.url);const __dirname = __usmtDirname(__filename);" },
   })
+  commonJsGlobals(outdir)
   if (process.env.USMT_STEPS_BUNDLE_META) writeFileSync(process.env.USMT_STEPS_BUNDLE_META, JSON.stringify(result.metafile))
   const modules = Object.keys(result.metafile.inputs).length
   await writeManifest(path.join(outdir, ENTRY), bp)

@@ -61,6 +61,40 @@ describe('CLI bundle (bin/run.js → dist/bundle)', function () {
     expect(plain.files.some((f) => f.startsWith('link-pipeline-')), 'no /hardlink: no link thread started early').to.equal(false)
   })
 
+  it('gives require, __filename and __dirname to the chunks that name them only; require is made on its first call', async () => {
+    const chunks = readdirSync(bundleDir).filter((f) => f.endsWith('.mjs'))
+    let withRequire = 0
+    for (const f of chunks) {
+      const [first, ...rest] = readFileSync(path.join(bundleDir, f), 'utf8').split('\n')
+      const body = first.includes('process.getBuiltinModule(') ? rest.join('\n') : [first, ...rest].join('\n')
+      expect(/\brequire\b/.test(body), `${f}: require is defined exactly when the code names it`).to.equal(first.includes('function require(id)'))
+      expect(/\b__(filename|dirname)\b/.test(body), `${f}: __dirname likewise`).to.equal(first.includes('const __dirname'))
+      expect(first, `${f}: no eager CommonJS loader`).not.to.match(/import \{ createRequire|const require = /)
+      if (first.includes('function require(id)')) withRequire++
+    }
+    expect(withRequire, 'oclif\'s chunks call require').to.be.greaterThan(0)
+    expect(withRequire).to.be.below(chunks.length / 4)
+    // A step's own chunks never make Node's require (counted through a wrapped createRequire, which the old banner
+    // called once per chunk as it was evaluated).
+    const probe = await execa(process.execPath, ['--input-type=module', '-e', [
+      'const mod = process.getBuiltinModule("node:module")',
+      'const real = mod.createRequire',
+      'let made = 0',
+      'mod.createRequire = (...a) => { made++; return real(...a) }',
+      'mod.syncBuiltinESMExports()',
+      `const m = await import(${JSON.stringify(pathToFileURL(path.join(bundleDir, 'usmt-steps.mjs')).href)})`,
+      'await m.main(["exit-codes", "--json"])',
+      'const afterStep = made',
+      'process.env.OCLIF_COLUMNS = "80"',
+      'await m.main(["plan", "--help"])',
+      'process.stderr.write(`MADE ${afterStep} ${made}\\n`)',
+    ].join(';')], { reject: false, env: { USMT_STEPS_QUIET: '1' }, stdin: 'ignore' })
+    expect(probe.exitCode, String(probe.stderr)).to.equal(0)
+    const [, step, withOclif] = /MADE (\d+) (\d+)/.exec(String(probe.stderr)) ?? []
+    expect(step, 'exit-codes made no require').to.equal('0')
+    expect(Number(withOclif), 'oclif\'s help path made it when it called it').to.be.greaterThan(0)
+  })
+
   it('shows a command\'s help from the manifest without loading that command', async () => {
     const r = await loaded(['capture', '--help'])
     expect(r.exitCode).to.equal(0)

@@ -109,6 +109,19 @@ export class FsTransport implements ShareTransport {
     }
   }
 
+  async readHead(path: string, bytes: number): Promise<Buffer> {
+    return this.wrap('read', path, async () => {
+      const fh = await fsp.open(this.local(path), 'r')
+      try {
+        const buf = Buffer.alloc(bytes)
+        const { bytesRead } = await fh.read(buf, 0, bytes, 0)
+        return buf.subarray(0, bytesRead)
+      } finally {
+        await fh.close()
+      }
+    })
+  }
+
   async writeText(path: string, text: string): Promise<void> {
     const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`
     await this.wrap('write', path, async () => {

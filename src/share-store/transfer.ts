@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto'
 import * as fsp from 'node:fs/promises'
 import * as nodePath from 'node:path'
 import { UsmtStepsError } from '../runtime/errors.js'
-import { MIG_DIGEST_FILE, STORE_LOGS_DIR } from '../store/layout.js'
-import { readMigDigest } from '../store/mig-digest.js'
+import { MIG_DIGEST_FILE, MIG_FILE, STORE_LOGS_DIR } from '../store/layout.js'
+import { checkMigDigest, MIG_HEAD_BYTES, readMigDigest } from '../store/mig-digest.js'
 import { STORE_KEY_FILE } from '../store/store-key.js'
 import { authenticatedOnRead, compareWithManifest, foldersOf, isStoreContainer } from './decide.js'
 import { sha256File } from '../runtime/file-hash.js'
@@ -58,7 +58,22 @@ export async function captureManifest(t: ShareTransport, rec: StoreRecord, local
   if (!localPath) {
     const remote = (await t.listTree(id)).filter((f) => f.path !== RECORD_FILE && f.path !== MANIFEST_FILE)
     if (!remote.some((f) => /^USMT\//i.test(f.path))) throw new UsmtStepsError('USM0416', `${rec.path} holds no USMT folder: the capture has not written a store there`)
-    return mapLimit(remote, 2, async (f) => ({ path: f.path, size: f.size, sha256: await remoteHash(t, `${id}/${f.path}`) }))
+    // The container's record on the share spares reading the whole store back over the network; its size and (where
+    // the transport reads the container's first bytes cheaply: a mounted share) its store id bind it.
+    return mapLimit(remote, 2, async (f) => {
+      if (isStoreContainer(f.path)) {
+        const record = remote.find((r) => r.path.toLowerCase() === `${f.path.slice(0, -MIG_FILE.length)}${MIG_DIGEST_FILE}`.toLowerCase())
+        const text = record ? await t.readText(`${id}/${record.path}`) : null
+        const head = text !== null && t.readHead ? await t.readHead(`${id}/${f.path}`, MIG_HEAD_BYTES) : null
+        const d = checkMigDigest(text, f.size, head)
+        if ('sha256' in d) {
+          log(`manifest: the SHA-256 of ${f.path} is the one its capture recorded in ${MIG_DIGEST_FILE} (not read back from the share)`)
+          return { path: f.path, size: f.size, sha256: d.sha256 }
+        }
+        log(`${f.path}: hashed on the share for the manifest (${d.unusable})`)
+      }
+      return { path: f.path, size: f.size, sha256: await remoteHash(t, `${id}/${f.path}`) }
+    })
   }
   const files = await walkLocal(localPath)
   if (!files.some((f) => /^USMT\//i.test(f.rel))) {

@@ -55,6 +55,11 @@ export interface ShareTransport {
   /** Download as a stream; `done` settles when the transfer has finished or failed. */
   getStream(path: string): { stream: Readable; done: Promise<void> }
   /**
+   * The first `bytes` bytes of a file (fewer when it is shorter), where the transport reads part of a file cheaply
+   * (a mounted share); absent where it does not (smbclient gets whole files).
+   */
+  readHead?(path: string, bytes: number): Promise<Buffer>
+  /**
    * Upload several files in one go (smbclient: one session for all of them), creating `dirs` first (parents
    * before children; existing ones are fine). Fails when any file did not arrive.
    */

@@ -15,6 +15,9 @@ import { writeAllSync } from '../runtime/write-all.js'
 import { MIG_MAGIC, STORE_ID_AT, STORE_ID_BYTES } from './container-format.js'
 import { MIG_DIGEST_FILE, MIG_FILE } from './layout.js'
 
+/** The container's first bytes that bind a record to it: its magic and its store id. */
+export const MIG_HEAD_BYTES = STORE_ID_AT + STORE_ID_BYTES
+
 export interface MigDigest {
   format: 'usmt-steps-mig-digest'
   file: typeof MIG_FILE
@@ -38,33 +41,51 @@ export function writeMigDigest(migPath: string, d: { size: number; storeId: Buff
 }
 
 /**
- * The SHA-256 the capture recorded for the container at `migPath` of `size` bytes, or why it cannot be used (no
- * record, unreadable, or made for another container).
+ * The SHA-256 a record (`text`, null when there is none) gives for a container of `size` bytes whose first bytes are
+ * `head` (at least its magic and store id; null where they cannot be read cheaply: then size alone binds it), or why
+ * it cannot be used: no record, unreadable, or made for another container.
  */
-export function readMigDigest(migPath: string, size: number): { sha256: string } | { unusable: string } {
-  const file = nodePath.join(nodePath.dirname(migPath), MIG_DIGEST_FILE)
+export function checkMigDigest(text: string | null, size: number, head: Buffer | null): { sha256: string } | { unusable: string } {
+  if (text === null) return { unusable: `no ${MIG_DIGEST_FILE}` }
   let rec: Partial<MigDigest>
   try {
-    rec = JSON.parse(readFileSync(file, 'utf8')) as Partial<MigDigest>
-  } catch (err) {
-    return { unusable: (err as NodeJS.ErrnoException).code === 'ENOENT' ? `no ${MIG_DIGEST_FILE}` : `${MIG_DIGEST_FILE} is unreadable` }
+    rec = JSON.parse(text) as Partial<MigDigest>
+  } catch {
+    return { unusable: `${MIG_DIGEST_FILE} is unreadable` }
   }
-  if (rec.format !== 'usmt-steps-mig-digest' || typeof rec.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(rec.sha256) || typeof rec.storeId !== 'string') {
+  if (rec === null || typeof rec !== 'object' || rec.format !== 'usmt-steps-mig-digest' || typeof rec.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(rec.sha256) || typeof rec.storeId !== 'string') {
     return { unusable: `${MIG_DIGEST_FILE} is not a digest record` }
   }
   if (rec.size !== size) return { unusable: `${MIG_DIGEST_FILE} is for a container of ${rec.size} bytes, ${MIG_FILE} has ${size}` }
-  const head = Buffer.alloc(STORE_ID_AT + STORE_ID_BYTES)
+  if (head !== null) {
+    if (head.length < MIG_HEAD_BYTES) return { unusable: `${MIG_FILE} is too short for a container` }
+    if (!head.subarray(0, MIG_MAGIC.length).equals(MIG_MAGIC)) return { unusable: `${MIG_FILE} is not a portable container` }
+    if (head.toString('hex', STORE_ID_AT, STORE_ID_AT + STORE_ID_BYTES) !== rec.storeId) return { unusable: `${MIG_DIGEST_FILE} is for another container (store id ${rec.storeId})` }
+  }
+  return { sha256: rec.sha256 }
+}
+
+/** checkMigDigest for a local container at `migPath` of `size` bytes, with the record beside it. */
+export function readMigDigest(migPath: string, size: number): { sha256: string } | { unusable: string } {
+  let text: string | null
+  try {
+    text = readFileSync(nodePath.join(nodePath.dirname(migPath), MIG_DIGEST_FILE), 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return { unusable: `${MIG_DIGEST_FILE} is unreadable` }
+    text = null
+  }
+  if (text === null) return checkMigDigest(null, size, null)
+  const head = Buffer.alloc(MIG_HEAD_BYTES)
+  let got: number
   try {
     const fd = openSync(migPath, 'r')
     try {
-      if (readSync(fd, head, 0, head.length, 0) !== head.length) return { unusable: `${MIG_FILE} is too short for a container` }
+      got = readSync(fd, head, 0, head.length, 0)
     } finally {
       closeSync(fd)
     }
   } catch {
     return { unusable: `${MIG_FILE} cannot be read` }
   }
-  if (!head.subarray(0, MIG_MAGIC.length).equals(MIG_MAGIC)) return { unusable: `${MIG_FILE} is not a portable container` }
-  if (head.toString('hex', STORE_ID_AT) !== rec.storeId) return { unusable: `${MIG_DIGEST_FILE} is for another container (store id ${rec.storeId})` }
-  return { sha256: rec.sha256 }
+  return checkMigDigest(text, size, head.subarray(0, got))
 }

@@ -83,4 +83,28 @@ describe('share-store/capture-store: request and release after capture (fs trans
     expect((await s.verify(c.path, true)).problems).to.deep.equal([`USMT/USMT.MIG content differs (sha256 ${sha(migC)}, expected ${captured})`])
     await s.close()
   })
+
+  it('a store written on the share directly: release takes the container\'s SHA-256 from its record there (not read back), unless the record is for another container', async () => {
+    const lines: string[] = []
+    const s = share.service('PC1', { shares: [{ path: share.unc, maxClients: 5 }] }, { log: (l) => lines.push(l) })
+    const manifestOf = (id: string) => JSON.parse(readFileSync(nodePath.join(share.mount, id, MANIFEST_FILE), 'utf8')) as Manifest
+    const a = await s.requestCapture({ encrypted: false })
+    const migA = await captureCompressed(nodePath.join(share.mount, a.id), nodePath.join(share.local, 'src-a'))
+    await s.releaseCapture(a.path)
+    expect(manifestOf(a.id).files.find((f) => f.path === 'USMT/USMT.MIG')?.sha256).to.equal(sha(migA))
+    expect(lines).to.include(`manifest: the SHA-256 of USMT/USMT.MIG is the one its capture recorded in ${MIG_DIGEST_FILE} (not read back from the share)`)
+    expect((await s.verify(a.path, true)).problems).to.deep.equal([])
+
+    // Same size, another store id (the mounted share reads the container's first bytes): hashed on the share.
+    const b = await s.requestCapture({ encrypted: false })
+    const migB = await captureCompressed(nodePath.join(share.mount, b.id), nodePath.join(share.local, 'src-b'))
+    const bytes = readFileSync(migB)
+    bytes.fill(0xab, 20, 36)
+    writeFileSync(migB, bytes)
+    lines.length = 0
+    await s.releaseCapture(b.path)
+    expect(manifestOf(b.id).files.find((f) => f.path === 'USMT/USMT.MIG')?.sha256).to.equal(sha(migB))
+    expect(lines.some((l) => /^USMT\/USMT\.MIG: hashed on the share for the manifest \(USMT\.MIG\.sha256\.json is for another container/.test(l))).to.equal(true)
+    await s.close()
+  })
 })

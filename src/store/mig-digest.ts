@@ -2,9 +2,10 @@
  * The digest record beside a portable USMT.MIG (layout.ts MIG_DIGEST_FILE): the SHA-256 of the whole container,
  * computed by the capture from the bytes it wrote (output-file.ts), with the container's size and store id.
  *
- * The upload of a staged store puts the container's SHA-256 into the share's manifest (src/share-store/transfer.ts).
- * With this record it does not read the container a second time to learn it (1 GiB: 0.55 s of CPU beside smbclient
- * and smbd on the 2-core VM, bench/smb.mjs), and the manifest then names the bytes the capture made: a container
+ * The release after capture puts the container's SHA-256 into the share's manifest (src/share-store/transfer.ts).
+ * With this record it does not read the container a second time to learn it: neither a staged store while it is
+ * uploaded (1 GiB: 0.55 s of CPU beside smbclient and smbd on the 2-core VM, bench/smb.mjs) nor a store written on
+ * the share directly, back over the network. The manifest then names the bytes the capture made: a container
  * changed on the local disk after the capture no longer matches it, and `store verify --deep` says so. A record that
  * does not match the container beside it (another size, another store id: a USMT.MIG copied over it) or cannot be
  * read is not used: the upload hashes the container as before.

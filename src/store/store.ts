@@ -130,7 +130,7 @@ export class StoreSession {
     let r: { files: number; bytesIn: number; bytesStored?: number }
     if (this.container) {
       const c = await this.container.finish(meta)
-      // The container's SHA-256, recorded beside it for the upload of a staged store (mig-digest.ts).
+      // The container's SHA-256, recorded beside it for the share's manifest at release (mig-digest.ts).
       if (c.sha256 !== undefined) writeMigDigest(this.container.path, { size: c.bytesStored, storeId: c.storeId, sha256: c.sha256 })
       r = { files: c.files, bytesIn: c.bytesIn, bytesStored: c.bytesStored }
     } else {

@@ -6,7 +6,7 @@
  */
 import type { Policy, SharePolicy } from '../plan/types.js'
 import { UsmtStepsError } from '../runtime/errors.js'
-import { MIG_MAGIC } from '../store/container-format.js'
+import { hasMigMagic } from '../store/container-format.js'
 import { MIG_FILE, USMT_DIR } from '../store/layout.js'
 import { isUnder, normalize, parseWinPath } from '../windows/path.js'
 import type { Association, ComputerIdentity, ManifestEntry, StoreEvent, StoreRecord } from './records.js'
@@ -147,7 +147,7 @@ export function compareWithManifest(manifest: readonly ManifestEntry[], remote: 
  * against the manifest after it arrives.
  */
 export function authenticatedOnRead(path: string, head: Buffer): boolean {
-  return isStoreContainer(path) && head.length >= MIG_MAGIC.length && head.subarray(0, MIG_MAGIC.length).equals(MIG_MAGIC)
+  return isStoreContainer(path) && hasMigMagic(head)
 }
 
 /** Whether a store file (`USMT/USMT.MIG`, any case) is the store's compressed file, the portable tools' or Microsoft's. */

@@ -49,6 +49,10 @@ export function noZstd(what: string, verb: 'read' | 'write'): UsmtStepsError {
 }
 
 export const MIG_MAGIC = Buffer.from('USMTSMIG', 'ascii')
+/** Whether a file's first bytes (`head`) begin with the container's magic: a portable USMT.MIG, not Microsoft's. */
+export function hasMigMagic(head: Buffer): boolean {
+  return head.length >= MIG_MAGIC.length && head.subarray(0, MIG_MAGIC.length).equals(MIG_MAGIC)
+}
 export const MIG_END = Buffer.from('USMTSEND', 'ascii')
 export const HEADER_SIZE = 128
 /** Where the header holds the container's store id (16 random bytes: frame AAD, key check) and its length. */

@@ -13,7 +13,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, readSync } from 'node:fs'
 import * as nodePath from 'node:path'
 import { writeAllSync } from '../runtime/write-all.js'
-import { MIG_MAGIC, STORE_ID_AT, STORE_ID_BYTES } from './container-format.js'
+import { hasMigMagic, STORE_ID_AT, STORE_ID_BYTES } from './container-format.js'
 import { MIG_DIGEST_FILE, MIG_FILE } from './layout.js'
 
 /** The container's first bytes that bind a record to it: its magic and its store id. */
@@ -60,7 +60,7 @@ export function checkMigDigest(text: string | null, size: number, head: Buffer |
   if (rec.size !== size) return { unusable: `${MIG_DIGEST_FILE} is for a container of ${rec.size} bytes, ${MIG_FILE} has ${size}` }
   if (head !== null) {
     if (head.length < MIG_HEAD_BYTES) return { unusable: `${MIG_FILE} is too short for a container` }
-    if (!head.subarray(0, MIG_MAGIC.length).equals(MIG_MAGIC)) return { unusable: `${MIG_FILE} is not a portable container` }
+    if (!hasMigMagic(head)) return { unusable: `${MIG_FILE} is not a portable container` }
     if (head.toString('hex', STORE_ID_AT, STORE_ID_AT + STORE_ID_BYTES) !== rec.storeId) return { unusable: `${MIG_DIGEST_FILE} is for another container (store id ${rec.storeId})` }
   }
   return { sha256: rec.sha256 }

@@ -86,9 +86,12 @@ export async function captureManifest(t: ShareTransport, rec: StoreRecord, local
   const recorded: string[] = []
   const hashing = mapLimit(files, 1, async (f) => {
     const rec = isStoreContainer(f.rel) ? readMigDigest(f.abs, f.size) : null
-    if (rec !== null && 'sha256' in rec) recorded.push(f.rel)
-    else if (rec !== null) log(`${f.rel}: hashed for the manifest (${rec.unusable})`)
-    return { path: f.rel, size: f.size, sha256: rec !== null && 'sha256' in rec ? rec.sha256 : await sha256File(f.abs) }
+    if (rec !== null && 'sha256' in rec) {
+      recorded.push(f.rel)
+      return { path: f.rel, size: f.size, sha256: rec.sha256 }
+    }
+    if (rec !== null) log(`${f.rel}: hashed for the manifest (${rec.unusable})`)
+    return { path: f.rel, size: f.size, sha256: await sha256File(f.abs) }
   })
   hashing.catch(() => undefined)
   const started = Date.now()
